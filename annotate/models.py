@@ -1,0 +1,341 @@
+"""The annotation domain: outlets, articles split into sentences, the source registry,
+reviewers' marks with their history, assignments and adjudications."""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Count, Q
+from django.db.models.functions import Lower
+from django.urls import reverse
+
+from .codebook import Label, SourceKind
+
+LEADS_GROUP = "leads"
+
+
+def is_lead(user) -> bool:
+    """Leads are superusers or members of the `leads` group."""
+    if not user.is_authenticated:
+        return False
+    if user.is_superuser:
+        return True
+    cached = getattr(user, "_is_lead", None)
+    if cached is None:
+        cached = user._is_lead = user.groups.filter(name=LEADS_GROUP).exists()
+    return cached
+
+
+class Outlet(models.Model):
+    domain = models.CharField(max_length=253, unique=True, help_text="Normalized host, e.g. news.sky.com")
+    name = models.CharField(max_length=200, blank=True)
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["domain"]
+        constraints = [
+            models.CheckConstraint(condition=~Q(domain=""), name="outlet_domain_not_empty"),
+        ]
+
+    def __str__(self):
+        return self.name or self.domain
+
+    def get_absolute_url(self):
+        return reverse("reliability:outlet-detail", args=[self.domain])
+
+
+class Topic(models.Model):
+    """A subject area whose leads define the sides (affiliations) sources can take."""
+
+    name = models.CharField(max_length=200, unique=True)
+    description = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
+class Side(models.Model):
+    topic = models.ForeignKey(Topic, on_delete=models.CASCADE, related_name="sides")
+    name = models.CharField(max_length=100)
+
+    class Meta:
+        ordering = ["topic", "name"]
+        constraints = [models.UniqueConstraint(fields=["topic", "name"], name="side_unique_per_topic")]
+
+    def __str__(self):
+        return f"{self.topic}: {self.name}"
+
+
+class ArticleQuerySet(models.QuerySet):
+    def assigned_to(self, user):
+        return self.filter(assignments__reviewer=user)
+
+    def with_sentence_counts(self):
+        return self.annotate(
+            sentence_count=Count("sentences", filter=Q(sentences__reviewable=True), distinct=True)
+        )
+
+
+class Article(models.Model):
+    outlet = models.ForeignKey(Outlet, on_delete=models.PROTECT, related_name="articles")
+    topic = models.ForeignKey(Topic, on_delete=models.SET_NULL, null=True, blank=True, related_name="articles")
+    title = models.CharField(max_length=500)
+    url = models.URLField(max_length=2000, blank=True)
+    published = models.DateField(null=True, blank=True, db_index=True)
+    text = models.TextField()
+    content_hash = models.CharField(max_length=64, unique=True, help_text="SHA-256 of the text")
+    created = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    objects = ArticleQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-published", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["url"], condition=~Q(url=""), name="article_url_unique"),
+            models.CheckConstraint(condition=~Q(text=""), name="article_text_not_empty"),
+        ]
+        indexes = [models.Index(fields=["outlet", "published"], name="article_outlet_published")]
+
+    def __str__(self):
+        return self.title
+
+    def get_absolute_url(self):
+        return reverse("annotate:article", args=[self.pk])
+
+
+class Sentence(models.Model):
+    """A sentence of an article: `article.text[start:end] == text`, in document order."""
+
+    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="sentences")
+    position = models.PositiveIntegerField()
+    start = models.PositiveIntegerField()
+    end = models.PositiveIntegerField()
+    text = models.TextField()
+    reviewable = models.BooleanField(default=True, help_text="False for trailers and boilerplate")
+
+    class Meta:
+        ordering = ["article", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["article", "position"], name="sentence_unique_position"),
+            models.CheckConstraint(condition=Q(end__gt=models.F("start")), name="sentence_start_before_end"),
+        ]
+
+    def __str__(self):
+        return f"{self.article_id}#{self.position}: {self.text[:60]}"
+
+
+class SourceQuerySet(models.QuerySet):
+    def matching_prefix(self, prefix: str):
+        """Sources whose name or an alias starts with `prefix` (case-insensitive)."""
+        return self.filter(Q(name__istartswith=prefix) | Q(aliases__name__istartswith=prefix)).distinct()
+
+
+class Source(models.Model):
+    """An entry of the shared source registry."""
+
+    name = models.CharField(max_length=300)
+    kind = models.CharField(max_length=20, choices=SourceKind.choices)
+    side = models.ForeignKey(Side, on_delete=models.SET_NULL, null=True, blank=True, related_name="sources")
+    description = models.TextField(blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created = models.DateTimeField(auto_now_add=True)
+
+    objects = SourceQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(Lower("name"), name="source_name_unique_ci"),
+            models.CheckConstraint(condition=Q(kind__in=SourceKind.values), name="source_kind_valid"),
+            models.CheckConstraint(condition=~Q(name=""), name="source_name_not_empty"),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    def get_absolute_url(self):
+        return reverse("reliability:source-detail", args=[self.pk])
+
+
+class SourceAlias(models.Model):
+    source = models.ForeignKey(Source, on_delete=models.CASCADE, related_name="aliases")
+    name = models.CharField(max_length=300)
+
+    class Meta:
+        verbose_name_plural = "source aliases"
+        constraints = [models.UniqueConstraint(Lower("name"), "source", name="alias_unique_per_source")]
+
+    def __str__(self):
+        return self.name
+
+
+class Reviewer(models.Model):
+    """Per-user facts the auth user lacks: reviewers that came from Label Studio are external."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="reviewer")
+    is_external = models.BooleanField(default=False)
+    origin = models.CharField(max_length=30, blank=True, help_text="Where the account came from")
+
+    def __str__(self):
+        return str(self.user)
+
+
+class Assignment(models.Model):
+    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="assignments")
+    reviewer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="assignments")
+    assigned_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created = models.DateTimeField(auto_now_add=True)
+    submitted_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["created", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["article", "reviewer"], name="assignment_unique"),
+        ]
+        indexes = [models.Index(fields=["reviewer", "submitted_at"], name="assignment_reviewer_open")]
+
+    def __str__(self):
+        return f"{self.article} → {self.reviewer}"
+
+    @property
+    def is_submitted(self) -> bool:
+        return self.submitted_at is not None
+
+
+class Origin(models.TextChoices):
+    WEB = "web", "Web"
+    API = "api", "API"
+    LABEL_STUDIO = "label_studio", "Label Studio"
+    IMPORT = "import", "Dataset import"
+
+
+def _span_constraints(prefix: str) -> list[models.CheckConstraint]:
+    start, end = f"{prefix}_start", f"{prefix}_end"
+    return [
+        models.CheckConstraint(
+            condition=(Q(**{f"{start}__isnull": True}) & Q(**{f"{end}__isnull": True}))
+            | (
+                Q(**{f"{start}__isnull": False, f"{end}__isnull": False})
+                & Q(**{f"{start}__gte": 0})
+                & Q(**{f"{end}__gt": models.F(start)})
+            ),
+            name=f"annotation_{prefix}_span_valid",
+        )
+    ]
+
+
+class AnnotationQuerySet(models.QuerySet):
+    def for_reviewer(self, user):
+        return self.filter(reviewer=user)
+
+    def for_article(self, article):
+        return self.filter(sentence__article=article)
+
+
+class Annotation(models.Model):
+    """One reviewer's mark of one sentence. Spans are character offsets into the sentence text."""
+
+    sentence = models.ForeignKey(Sentence, on_delete=models.CASCADE, related_name="annotations")
+    reviewer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="annotations")
+    label = models.CharField(max_length=20, choices=Label.choices, db_index=True)
+    source = models.ForeignKey(Source, on_delete=models.PROTECT, null=True, blank=True, related_name="annotations")
+    source_start = models.PositiveIntegerField(null=True, blank=True)
+    source_end = models.PositiveIntegerField(null=True, blank=True)
+    cue_start = models.PositiveIntegerField(null=True, blank=True)
+    cue_end = models.PositiveIntegerField(null=True, blank=True)
+    note = models.TextField(blank=True)
+    from_suggestion = models.BooleanField(default=False, help_text="Accepted unchanged from a suggestion")
+    suggestion_version = models.CharField(max_length=50, blank=True)
+    origin = models.CharField(max_length=20, choices=Origin.choices, default=Origin.WEB)
+    external_id = models.CharField(max_length=100, blank=True, help_text="e.g. the Label Studio annotation id")
+    external_updated = models.DateTimeField(null=True, blank=True)
+    version = models.PositiveIntegerField(default=1)
+    created = models.DateTimeField(auto_now_add=True, db_index=True)
+    updated = models.DateTimeField(auto_now=True)
+
+    objects = AnnotationQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["sentence", "reviewer"]
+        constraints = [
+            models.UniqueConstraint(fields=["sentence", "reviewer"], name="annotation_one_per_reviewer"),
+            models.CheckConstraint(condition=Q(label__in=Label.values), name="annotation_label_valid"),
+            models.CheckConstraint(
+                condition=~Q(label=Label.ATTRIBUTION) | Q(source__isnull=False),
+                name="annotation_attribution_has_source",
+            ),
+            *_span_constraints("source"),
+            *_span_constraints("cue"),
+        ]
+        indexes = [models.Index(fields=["reviewer", "created"], name="annotation_reviewer_created")]
+
+    def __str__(self):
+        return f"{self.reviewer} · {self.sentence_id} · {self.label}"
+
+    @property
+    def source_span(self) -> tuple[int, int] | None:
+        return None if self.source_start is None else (self.source_start, self.source_end)
+
+    @property
+    def cue_span(self) -> tuple[int, int] | None:
+        return None if self.cue_start is None else (self.cue_start, self.cue_end)
+
+
+class AnnotationRevision(models.Model):
+    """A past or present value of an annotation; one row per change, kept after deletion."""
+
+    class Action(models.TextChoices):
+        CREATE = "create"
+        UPDATE = "update"
+        DELETE = "delete"
+
+    annotation = models.ForeignKey(
+        Annotation, on_delete=models.SET_NULL, null=True, blank=True, related_name="revisions"
+    )
+    sentence = models.ForeignKey(Sentence, on_delete=models.CASCADE, related_name="+")
+    reviewer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    action = models.CharField(max_length=10, choices=Action.choices)
+    version = models.PositiveIntegerField()
+    label = models.CharField(max_length=20, choices=Label.choices)
+    source = models.ForeignKey(Source, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    source_start = models.PositiveIntegerField(null=True, blank=True)
+    source_end = models.PositiveIntegerField(null=True, blank=True)
+    cue_start = models.PositiveIntegerField(null=True, blank=True)
+    cue_end = models.PositiveIntegerField(null=True, blank=True)
+    note = models.TextField(blank=True)
+    origin = models.CharField(max_length=20, choices=Origin.choices)
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    changed_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["sentence", "reviewer", "changed_at", "id"]
+
+    def __str__(self):
+        return f"{self.action} v{self.version} {self.label}"
+
+
+class Adjudication(models.Model):
+    """A lead's final mark of a disputed sentence; it overrides the reviewers' marks in gold labels."""
+
+    sentence = models.OneToOneField(Sentence, on_delete=models.CASCADE, related_name="adjudication")
+    label = models.CharField(max_length=20, choices=Label.choices)
+    source = models.ForeignKey(Source, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    note = models.TextField(blank=True)
+    lead = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="adjudications")
+    decided_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-decided_at"]
+        constraints = [
+            models.CheckConstraint(condition=Q(label__in=Label.values), name="adjudication_label_valid"),
+        ]
+
+    def __str__(self):
+        return f"{self.sentence_id}: {self.label}"
