@@ -1,0 +1,498 @@
+"""Score math of method version 1 (SCORING.md): agreement, smoothing, intervals, the outlet roll-up.
+
+Pure functions over numbers and dataclasses, no Django and no ORM: `reliability/queries.py` turns
+rows into `ArticleCounts`, and the score snapshot stores `OutletScore.to_dict()`.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from collections.abc import Hashable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import krippendorff
+import numpy as np
+from scipy.stats import beta as beta_distribution
+
+METHOD_VERSION = "1"
+
+Span = tuple[int, int]
+Interval = tuple[float, float]
+
+# Count fields of one article, in the column order of the bootstrap matrix.
+COUNT_FIELDS = ("claims", "attributions", "analysis", "a_named", "a_anon", "a_media")
+
+# indicator -> (numerator field, denominator fields, direction); SCORING.md section 4.
+INDICATORS: dict[str, tuple[str, tuple[str, ...], str]] = {
+    "sourcing_rate": ("attributions", ("claims", "attributions"), "higher_is_better"),
+    "named_share": ("a_named", ("attributions",), "higher_is_better"),
+    "anonymous_share": ("a_anon", ("attributions",), "lower_is_better"),
+    "second_hand_share": ("a_media", ("attributions",), "lower_is_better"),
+    "analysis_share": ("analysis", ("claims", "attributions", "analysis"), "not_scored"),
+}
+# The indicators in the reliability score, in the order of `MethodSettings.weights`.
+SCORED_INDICATORS = ("sourcing_rate", "named_share", "anonymous_share", "second_hand_share")
+
+# pooled counts (... x fields) @ _NUMERATORS -> x, @ _DENOMINATORS -> n (... x indicators).
+_NUMERATORS = np.array([[f == num for num, _, _ in INDICATORS.values()] for f in COUNT_FIELDS], dtype=np.int64)
+_DENOMINATORS = np.array([[f in den for _, den, _ in INDICATORS.values()] for f in COUNT_FIELDS], dtype=np.int64)
+_TOKEN = re.compile(r"\w+")
+
+
+@dataclass(frozen=True)
+class MethodSettings:
+    """The knobs of the method; changing a default (or a formula) bumps `METHOD_VERSION`.
+
+    `weights` follow `SCORED_INDICATORS` and are normalised by their sum; `seed` makes every
+    bootstrap reproducible (each outlet starts a fresh generator from it).
+    """
+
+    prior_strength: float = 20.0
+    weights: tuple[float, float, float, float] = (1.0, 1.0, 1.0, 1.0)
+    interval_level: float = 0.90
+    n_resamples: int = 1000
+    min_articles: int = 5
+    seed: int = 20241125
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "weights", tuple(float(weight) for weight in self.weights))
+        if self.prior_strength < 0:
+            raise ValueError("prior_strength must be >= 0")
+        if len(self.weights) != len(SCORED_INDICATORS) or min(self.weights) < 0 or sum(self.weights) <= 0:
+            raise ValueError(f"weights need {len(SCORED_INDICATORS)} non-negative values with a positive sum")
+        if not 0 < self.interval_level < 1:
+            raise ValueError("interval_level must lie strictly between 0 and 1")
+        if self.n_resamples < 1 or self.min_articles < 1:
+            raise ValueError("n_resamples and min_articles must be >= 1")
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "prior_strength": self.prior_strength,
+            "weights": dict(zip(SCORED_INDICATORS, self.weights, strict=True)),
+            "interval_level": self.interval_level,
+            "n_resamples": self.n_resamples,
+            "min_articles": self.min_articles,
+            "seed": self.seed,
+        }
+
+
+# --- Agreement ---------------------------------------------------------------------------------
+
+
+def _is_missing(value: object) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value))
+
+
+def krippendorff_alpha(units: Iterable[Sequence[Hashable | None]], level: str = "nominal") -> float | None:
+    """Krippendorff's alpha for nominal data, 1 - (n - 1) * D_o / D_e over the coincidence matrix.
+
+    Input: one sequence of values per unit (sentence), one value per mark; any hashable labels,
+    `None` (or NaN) for a missing mark. Units with fewer than 2 values are not pairable: ignored.
+    Output: alpha in [-1, 1], or None when undefined:
+    - no pairable unit -> None;
+    - every pairable value identical -> 1.0 (perfect agreement), but None when that single value
+      comes from fewer than 2 units (SCORING.md section 2: too little to call it agreement).
+    Raises ValueError for any level other than "nominal".
+    """
+    if level != "nominal":
+        raise ValueError(f"level {level!r} is not supported; only 'nominal' is")
+    pairable = [present for unit in units if len(present := [v for v in unit if not _is_missing(v)]) >= 2]
+    codes: dict[Hashable, int] = {}
+    for unit in pairable:
+        for value in unit:
+            codes.setdefault(value, len(codes))
+    if not codes:
+        return None
+    if len(codes) == 1:
+        return 1.0 if len(pairable) >= 2 else None
+    value_counts = np.zeros((len(pairable), len(codes)), dtype=np.int64)
+    for row, unit in enumerate(pairable):
+        for value in unit:
+            value_counts[row, codes[value]] += 1
+    return float(krippendorff.alpha(value_counts=value_counts, level_of_measurement="nominal"))
+
+
+def interpret_alpha(alpha: float | None) -> str:
+    """Content-analysis reading of alpha: >= 0.800 "reliable", >= 0.667 "tentative", below that
+    "not reliable"; None -> "undefined". Compared at the three decimals shown, so that 2/3 (shown
+    as 0.667) reads "tentative", as the 0.667 threshold (Krippendorff's 2/3) intends."""
+    if alpha is None:
+        return "undefined"
+    shown = round(alpha, 3)
+    if shown >= 0.800:
+        return "reliable"
+    return "tentative" if shown >= 0.667 else "not reliable"
+
+
+def _f1(matched: int, size_a: int, size_b: int) -> float | None:
+    return None if size_a + size_b == 0 else 2 * matched / (size_a + size_b)
+
+
+def _checked_spans(spans: Iterable[Span], limit: int | None = None) -> set[Span]:
+    checked = {(int(start), int(end)) for start, end in spans}
+    for start, end in checked:
+        if not 0 <= start < end or (limit is not None and end > limit):
+            raise ValueError(f"invalid span ({start}, {end})")
+    return checked
+
+
+def span_f1_exact(spans_a: Iterable[Span], spans_b: Iterable[Span]) -> float | None:
+    """Exact-match F1 between two reviewers' spans: 2 |A and B| / (|A| + |B|).
+
+    Input: each reviewer's (start, end) character spans (end exclusive) over the same items, as
+    offsets into one shared text; when pooling spans of several sentences use article offsets
+    (sentence.start + offset) so that equal tuples mean the same characters. Duplicates count once.
+    Output: F1 in [0, 1]; None when neither reviewer marked a span (nothing to compare, shown as
+    "undefined" like alpha); 0.0 when only one did. Raises ValueError for start < 0 or end <= start.
+    """
+    a, b = _checked_spans(spans_a), _checked_spans(spans_b)
+    return _f1(len(a & b), len(a), len(b))
+
+
+def span_f1_token_overlap(spans_a: Iterable[Span], spans_b: Iterable[Span], text: str) -> float | None:
+    """Token-overlap F1: F1 between the sets of word tokens (regex `\\w+` over `text`) that each
+    reviewer's spans cover; a token is covered when a span shares at least one character with it.
+
+    Input: spans as in `span_f1_exact`, offsets into `text`. Output: F1 in [0, 1]; None when
+    neither reviewer's spans cover any token. Raises ValueError for a span outside `text`.
+    """
+    tokens = [(match.start(), match.end()) for match in _TOKEN.finditer(text)]
+
+    def covered(spans: Iterable[Span]) -> set[int]:
+        checked = _checked_spans(spans, limit=len(text))
+        return {i for i, (t0, t1) in enumerate(tokens) for s0, s1 in checked if t0 < s1 and s0 < t1}
+
+    a, b = covered(spans_a), covered(spans_b)
+    return _f1(len(a & b), len(a), len(b))
+
+
+# --- Proportions with a Beta prior -------------------------------------------------------------
+
+
+def _check_proportion(x: float, n: float, p0: float, m: float) -> None:
+    if not (0 <= x <= n and 0 <= p0 <= 1 and m >= 0):
+        raise ValueError(f"need 0 <= x <= n, 0 <= p0 <= 1, m >= 0 (got x={x}, n={n}, p0={p0}, m={m})")
+
+
+def raw_rate(x: float, n: float) -> float | None:
+    """x / n, or None when n == 0 (no evidence: an undefined rate, never 0)."""
+    return None if n == 0 else x / n
+
+
+def smoothed_rate(x: float, n: float, p0: float, m: float) -> float | None:
+    """Posterior mean (x + m p0) / (n + m): the observed rate pulled toward the global rate p0 by
+    m pseudo-sentences. n == 0 gives p0; n + m == 0 gives None. Raises ValueError unless
+    0 <= x <= n, 0 <= p0 <= 1 and m >= 0."""
+    _check_proportion(x, n, p0, m)
+    return None if n + m == 0 else (x + m * p0) / (n + m)
+
+
+def beta_interval(x: float, n: float, p0: float, m: float, level: float = 0.90) -> Interval | None:
+    """Equal-tailed `level` interval of Beta(x + m p0, n - x + m (1 - p0)).
+
+    Degenerate parameters: both zero (n + m == 0) -> None; only the first zero -> (0.0, 0.0),
+    only the second zero -> (1.0, 1.0): the point masses the Beta tends to. Inputs and
+    ValueError as for `smoothed_rate`.
+    """
+    _check_proportion(x, n, p0, m)
+    a, b = x + m * p0, n - x + m * (1 - p0)
+    if a + b == 0:
+        return None
+    if a == 0 or b == 0:
+        return (0.0, 0.0) if a == 0 else (1.0, 1.0)
+    tail = (1 - level) / 2
+    low, high = beta_distribution.ppf([tail, 1 - tail], a, b)
+    return float(low), float(high)
+
+
+# --- Side balance ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SideBalance:
+    """How evenly attributions spread over the k sides of a topic (SCORING.md section 4)."""
+
+    total: int
+    k: int
+    normalized_entropy: float | None
+    dominant_side: str | None
+    dominant_share: float | None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {name: getattr(self, name) for name in self.__dataclass_fields__}
+
+
+def side_balance(counts: Mapping[str, int], k: int) -> SideBalance:
+    """Normalised entropy H / ln k of attributions over sides; H = -sum p ln p over sides, p > 0.
+
+    Input: attribution count per side name; k = number of sides defined for the topic.
+    Output: 1.0 = perfectly even, 0.0 = one side only. `normalized_entropy` is None when there are
+    no attributions with a side or k < 2. `dominant_side` is the side with the largest count (None
+    when there are none or two sides tie for first); `dominant_share` its share of the total.
+    Raises ValueError for a negative count or more sides with attributions than k.
+    """
+    if any(count < 0 for count in counts.values()):
+        raise ValueError("side counts must be >= 0")
+    present = {side: count for side, count in counts.items() if count > 0}
+    if len(present) > k:
+        raise ValueError(f"{len(present)} sides have attributions but only k={k} are defined")
+    total = sum(present.values())
+    if total == 0:
+        return SideBalance(total=0, k=k, normalized_entropy=None, dominant_side=None, dominant_share=None)
+    shares = np.array(list(present.values()), dtype=float) / total
+    entropy = float(-(shares * np.log(shares)).sum())
+    top = max(present.values())
+    leaders = [side for side, count in present.items() if count == top]
+    return SideBalance(
+        total=total,
+        k=k,
+        normalized_entropy=entropy / math.log(k) if k >= 2 else None,
+        dominant_side=leaders[0] if len(leaders) == 1 else None,
+        dominant_share=top / total,
+    )
+
+
+# --- Counts and indicators ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ArticleCounts:
+    """Gold-label counts of one article (or pooled over many), `other` excluded (SCORING.md 3).
+
+    claims C, attributions A, analysis N; a_named / a_anon / a_media count attributions by source
+    kind (attributions whose gold source is disputed are in A but in none of them); `sides` counts
+    attributions per side of their source.
+    """
+
+    article_id: int | str | None = None
+    claims: int = 0
+    attributions: int = 0
+    analysis: int = 0
+    a_named: int = 0
+    a_anon: int = 0
+    a_media: int = 0
+    sides: Mapping[str, int] = field(default_factory=dict, hash=False)
+
+    def __post_init__(self) -> None:
+        if min(self.row()) < 0 or any(count < 0 for count in self.sides.values()):
+            raise ValueError(f"negative count in article {self.article_id}")
+        if self.a_named + self.a_anon + self.a_media > self.attributions:
+            raise ValueError(f"article {self.article_id}: more attributions by kind than attributions")
+        if sum(self.sides.values()) > self.attributions:
+            raise ValueError(f"article {self.article_id}: more attributions by side than attributions")
+
+    @property
+    def reporting(self) -> int:
+        """R = C + A, the reporting sentences."""
+        return self.claims + self.attributions
+
+    R = reporting
+
+    def row(self) -> tuple[int, ...]:
+        """The counts in `COUNT_FIELDS` order."""
+        return tuple(getattr(self, name) for name in COUNT_FIELDS)
+
+    @classmethod
+    def pooled(cls, articles: Iterable[ArticleCounts], article_id: int | str | None = None) -> ArticleCounts:
+        """Sum of the counts (and side counts) of `articles`; all zero for none."""
+        articles = list(articles)
+        sides: Counter[str] = Counter()
+        for article in articles:
+            sides.update(article.sides)
+        totals = {name: sum(getattr(a, name) for a in articles) for name in COUNT_FIELDS}
+        return cls(article_id=article_id, sides=dict(sides), **totals)
+
+
+def indicator_counts(counts: ArticleCounts) -> dict[str, tuple[int, int]]:
+    """(x, n) per indicator, in `INDICATORS` order: sourcing rate A/R, named share A_named/A,
+    anonymous share A_anon/A, second-hand share A_media/A, analysis share N/(R+N)."""
+    return {
+        name: (getattr(counts, num), sum(getattr(counts, d) for d in den)) for name, (num, den, _) in INDICATORS.items()
+    }
+
+
+def global_rates(counts: ArticleCounts | Iterable[ArticleCounts]) -> dict[str, float | None]:
+    """The all-outlet rate p0 per indicator, pooled over sentences (not a mean of outlet rates).
+
+    Input: every article's counts, or one `ArticleCounts` already pooled (e.g. totals aggregated in
+    the database). Output: indicator -> x / n, None where n == 0.
+    """
+    pooled = counts if isinstance(counts, ArticleCounts) else ArticleCounts.pooled(counts)
+    return {name: raw_rate(x, n) for name, (x, n) in indicator_counts(pooled).items()}
+
+
+def reliability_score(values: Mapping[str, float | None], weights: Sequence[float] = (1, 1, 1, 1)) -> float | None:
+    """100 x weighted mean of sourcing rate, named share, 1 - anonymous, 1 - second-hand share.
+
+    Input: indicator -> value (smoothed, or raw for m = 0); weights in `SCORED_INDICATORS` order.
+    Output: 0-100, or None when an indicator with positive weight is None or missing.
+    Raises ValueError for a negative weight or weights without a positive sum.
+    """
+    if min(weights) < 0 or sum(weights) <= 0:
+        raise ValueError("weights must be non-negative with a positive sum")
+    total = weighted = 0.0
+    for name, weight in zip(SCORED_INDICATORS, weights, strict=True):
+        if weight == 0:
+            continue
+        value = values.get(name)
+        if value is None:
+            return None
+        weighted += weight * (1 - value if INDICATORS[name][2] == "lower_is_better" else value)
+        total += weight
+    return 100 * weighted / total
+
+
+# --- Outlet roll-up ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class IndicatorEstimate:
+    """One indicator of one outlet: pooled x / n, raw and smoothed rate, and both intervals."""
+
+    x: int
+    n: int
+    raw: float | None
+    smoothed: float | None
+    prior_rate: float | None
+    beta_interval: Interval | None
+    bootstrap_interval: Interval | None
+    direction: str
+
+    def to_dict(self) -> dict[str, Any]:
+        figures = {name: getattr(self, name) for name in self.__dataclass_fields__}
+        for name in ("beta_interval", "bootstrap_interval"):
+            figures[name] = list(figures[name]) if figures[name] is not None else None
+        return figures
+
+
+@dataclass(frozen=True)
+class OutletScore:
+    """The figures of one outlet; `to_dict()` is what a score snapshot stores and pages show."""
+
+    article_count: int
+    sentence_count: int
+    insufficient_evidence: bool
+    counts: ArticleCounts
+    indicators: dict[str, IndicatorEstimate]
+    score: float | None
+    score_interval: Interval | None
+    side_balance: SideBalance | None
+    settings: MethodSettings
+    method_version: str = METHOD_VERSION
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-serialisable figures (plain floats, ints, strings, lists, dicts and None)."""
+        counts = {name: getattr(self.counts, name) for name in COUNT_FIELDS}
+        return {
+            "method_version": self.method_version,
+            "settings": self.settings.to_dict(),
+            "article_count": self.article_count,
+            "sentence_count": self.sentence_count,
+            "insufficient_evidence": self.insufficient_evidence,
+            "score": self.score,
+            "score_interval": list(self.score_interval) if self.score_interval else None,
+            "counts": counts | {"reporting": self.counts.reporting, "sides": dict(self.counts.sides)},
+            "indicators": {name: estimate.to_dict() for name, estimate in self.indicators.items()},
+            "side_balance": self.side_balance.to_dict() if self.side_balance else None,
+        }
+
+
+def _percentile_interval(values: np.ndarray, level: float) -> Interval | None:
+    finite = values[~np.isnan(values)]
+    if finite.size == 0:
+        return None
+    tail = 100 * (1 - level) / 2
+    low, high = np.percentile(finite, [tail, 100 - tail])
+    return float(low), float(high)
+
+
+def _cluster_bootstrap(
+    articles: Sequence[ArticleCounts], priors: np.ndarray, settings: MethodSettings
+) -> tuple[dict[str, Interval | None], Interval | None]:
+    """Resample whole articles with replacement, pool, smooth, score; percentile intervals.
+
+    Vectorised: (articles x fields) counts, a (resamples x articles) index matrix, one sum.
+    Resamples where a value is undefined (n + m == 0, or no prior with m > 0) drop out of that
+    interval.
+    """
+    matrix = np.array([article.row() for article in articles], dtype=np.int64)
+    generator = np.random.default_rng(settings.seed)
+    picks = generator.integers(0, len(articles), size=(settings.n_resamples, len(articles)))
+    # Column by column: never a (resamples x articles x fields) array, even for large outlets.
+    totals = np.column_stack([column[picks].sum(axis=1) for column in matrix.T])
+    m = settings.prior_strength
+    with np.errstate(divide="ignore", invalid="ignore"):
+        smoothed = (totals @ _NUMERATORS + m * priors) / (totals @ _DENOMINATORS + m)
+    names = list(INDICATORS)
+    intervals = {name: _percentile_interval(smoothed[:, j], settings.interval_level) for j, name in enumerate(names)}
+    scored = smoothed[:, [names.index(name) for name in SCORED_INDICATORS]]
+    flip = np.array([INDICATORS[name][2] == "lower_is_better" for name in SCORED_INDICATORS])
+    weights = np.array(settings.weights, dtype=float)
+    active = weights > 0
+    components = np.where(flip, 1 - scored, scored)[:, active]
+    scores = 100 * (components @ weights[active]) / weights[active].sum()
+    return intervals, _percentile_interval(scores, settings.interval_level)
+
+
+def score_outlet(
+    articles: Sequence[ArticleCounts],
+    p0: Mapping[str, float | None],
+    settings: MethodSettings,
+    k_sides: int,
+) -> OutletScore:
+    """Pool an outlet's articles into indicators, smoothed values, intervals and the score.
+
+    Input: the outlet's per-article counts; p0 = `global_rates(...)`; the settings; k_sides = the
+    number of sides defined for the topic. Output: an `OutletScore`.
+    - Counts, x / n and raw rates are always reported (raw None where n == 0).
+    - Fewer than `settings.min_articles` articles: `insufficient_evidence=True`, and smoothed
+      values, both intervals, the score and the side balance are None.
+    - An indicator without a global rate (p0 None) has no smoothed value when m > 0, so no score.
+    - The bootstrap uses a fresh generator seeded with `settings.seed` and articles sorted by id,
+      so a snapshot depends neither on other outlets nor on the order rows arrived in.
+    """
+    ordered = sorted(articles, key=lambda article: str(article.article_id))
+    pooled = ArticleCounts.pooled(ordered)
+    enough = len(ordered) >= settings.min_articles
+    m = settings.prior_strength
+    # With m = 0 the prior plays no part, so a missing global rate does not matter.
+    priors = {name: 0.0 if m == 0 else p0.get(name) for name in INDICATORS}
+    boot_intervals: dict[str, Interval | None] = {}
+    score_interval = None
+    if enough:
+        prior_array = np.array([np.nan if p is None else p for p in priors.values()])
+        boot_intervals, score_interval = _cluster_bootstrap(ordered, prior_array, settings)
+    indicators: dict[str, IndicatorEstimate] = {}
+    for name, (x, n) in indicator_counts(pooled).items():
+        prior = priors[name]
+        smoothed = interval = None
+        if enough and prior is not None:
+            smoothed = smoothed_rate(x, n, prior, m)
+            interval = beta_interval(x, n, prior, m, settings.interval_level)
+        indicators[name] = IndicatorEstimate(
+            x=x,
+            n=n,
+            raw=raw_rate(x, n),
+            smoothed=smoothed,
+            prior_rate=p0.get(name),
+            beta_interval=interval,
+            bootstrap_interval=boot_intervals.get(name),
+            direction=INDICATORS[name][2],
+        )
+    score = None
+    if enough:
+        score = reliability_score({k: v.smoothed for k, v in indicators.items()}, settings.weights)
+    return OutletScore(
+        article_count=len(ordered),
+        sentence_count=pooled.reporting + pooled.analysis,
+        insufficient_evidence=not enough,
+        counts=pooled,
+        indicators=indicators,
+        score=score,
+        score_interval=score_interval if score is not None else None,
+        side_balance=side_balance(pooled.sides, k_sides) if enough else None,
+        settings=settings,
+    )

@@ -1,0 +1,595 @@
+"""Tests of the pure score math (reliability/scoring.py): no database.
+
+Expected values are hand-computed (SCORING.md section 5) or published. Published alpha values:
+Krippendorff, K. (2011). "Computing Krippendorff's Alpha-Reliability". Annenberg School for
+Communication, Departmental Papers 43, https://repository.upenn.edu/asc_papers/43 -- example A
+(binary, 2 observers, 10 units: 0.095), B (nominal, 2 observers, 12 units: 0.692) and C (nominal,
+4 observers, 12 units with missing data: 0.743); and the "computational example" of Wikipedia's
+"Krippendorff's alpha" article (3 coders, 15 units, nominal: 0.691).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import random
+import time
+from collections import Counter
+from collections.abc import Hashable, Sequence
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from scipy.stats import beta as beta_distribution
+
+from reliability.scoring import (
+    INDICATORS,
+    METHOD_VERSION,
+    ArticleCounts,
+    MethodSettings,
+    beta_interval,
+    global_rates,
+    indicator_counts,
+    interpret_alpha,
+    krippendorff_alpha,
+    raw_rate,
+    reliability_score,
+    score_outlet,
+    side_balance,
+    smoothed_rate,
+    span_f1_exact,
+    span_f1_token_overlap,
+)
+
+# SCORING.md example 1: 4 claims, 6 attributions (3 named, 2 anonymous, 1 media), 5 analysis
+# (the 1 `other` sentence is not counted).
+EXAMPLE_ARTICLE = ArticleCounts(article_id=1, claims=4, attributions=6, analysis=5, a_named=3, a_anon=2, a_media=1)
+NO_PRIOR = MethodSettings(prior_strength=0, min_articles=1)
+
+
+def units_from_observers(rows: Sequence[Sequence[Hashable | None]]) -> list[list[Hashable | None]]:
+    """Transpose an observers x units table (as printed in the papers) into one list per unit."""
+    return [list(unit) for unit in zip(*rows, strict=True)]
+
+
+def alpha_from_coincidences(units: Sequence[Sequence[Hashable | None]]) -> float | None:
+    """Independent oracle: alpha = 1 - (n - 1) * D_o / D_e with nominal distance, from scratch."""
+    coincidences: Counter[tuple[Hashable, Hashable]] = Counter()
+    for unit in units:
+        values = [v for v in unit if v is not None]
+        if len(values) < 2:
+            continue
+        for i, c in enumerate(values):
+            for j, k in enumerate(values):
+                if i != j:
+                    coincidences[c, k] += 1 / (len(values) - 1)
+    totals: Counter[Hashable] = Counter()
+    for (c, _), weight in coincidences.items():
+        totals[c] += weight
+    n = sum(totals.values())
+    observed = sum(w for (c, k), w in coincidences.items() if c != k)
+    expected = n * n - sum(t * t for t in totals.values())
+    return None if expected == 0 else 1 - (n - 1) * observed / expected
+
+
+def outlet_articles(count: int, seed: int = 7) -> list[ArticleCounts]:
+    """Plausible, varied articles, reproducible from `seed`."""
+    rng = random.Random(seed)
+    articles = []
+    for article_id in range(count):
+        attributions = rng.randint(0, 14)
+        a_named = rng.randint(0, attributions)
+        a_anon = rng.randint(0, attributions - a_named)
+        a_media = rng.randint(0, attributions - a_named - a_anon)
+        gov = rng.randint(0, attributions)
+        articles.append(
+            ArticleCounts(
+                article_id=article_id,
+                claims=rng.randint(0, 12),
+                attributions=attributions,
+                analysis=rng.randint(0, 8),
+                a_named=a_named,
+                a_anon=a_anon,
+                a_media=a_media,
+                sides={"government": gov, "opposition": rng.randint(0, attributions - gov)},
+            )
+        )
+    return articles
+
+
+# --- SCORING.md section 5 worked examples ------------------------------------------------------
+
+
+def test_example_1_counts_and_rates() -> None:
+    rates = {name: raw_rate(x, n) for name, (x, n) in indicator_counts(EXAMPLE_ARTICLE).items()}
+    assert EXAMPLE_ARTICLE.reporting == EXAMPLE_ARTICLE.R == 10
+    assert rates == pytest.approx(
+        {
+            "sourcing_rate": 0.6,
+            "named_share": 0.5,
+            "anonymous_share": 1 / 3,
+            "second_hand_share": 1 / 6,
+            "analysis_share": 1 / 3,
+        }
+    )
+
+
+def test_example_2_smoothing() -> None:
+    assert smoothed_rate(x=6, n=10, p0=0.4, m=20) == pytest.approx(14 / 30)
+    assert round(smoothed_rate(x=6, n=10, p0=0.4, m=20), 4) == 0.4667
+
+
+def test_example_3_score_without_smoothing() -> None:
+    rates = {name: raw_rate(x, n) for name, (x, n) in indicator_counts(EXAMPLE_ARTICLE).items()}
+    assert reliability_score(rates) == pytest.approx(65.0)
+    outlet = score_outlet([EXAMPLE_ARTICLE], global_rates([EXAMPLE_ARTICLE]), NO_PRIOR, k_sides=3)
+    assert outlet.score == pytest.approx(65.0)
+
+
+def test_example_4_side_balance() -> None:
+    balance = side_balance({"government": 4, "opposition": 1, "international": 1}, k=3)
+    assert round(balance.normalized_entropy, 4) == 0.7897
+    assert balance.dominant_side == "government"
+    assert balance.dominant_share == pytest.approx(2 / 3)
+    assert balance.total == 6
+
+
+def test_example_5_alpha() -> None:
+    units = [
+        ("claim", "claim"),
+        ("analysis", "analysis"),
+        ("attribution", "claim"),
+        ("attribution", "attribution"),
+    ]
+    assert krippendorff_alpha(units) == pytest.approx(1 - 14 / 42)
+    assert round(krippendorff_alpha(units), 4) == 0.6667
+    assert interpret_alpha(krippendorff_alpha(units)) == "tentative"
+
+
+# --- Krippendorff's alpha: published examples and edge cases -----------------------------------
+
+PUBLISHED_ALPHAS = [
+    pytest.param(
+        [[0, 1, 0, 0, 0, 0, 0, 0, 1, 0], [1, 1, 1, 0, 0, 1, 0, 0, 0, 0]],
+        0.095,
+        id="krippendorff-2011-A-binary",
+    ),
+    pytest.param(
+        [list("aabbdcccedda"), list("babbbccceddd")],
+        0.692,
+        id="krippendorff-2011-B-nominal-two-observers",
+    ),
+    pytest.param(
+        [
+            [1, 2, 3, 3, 2, 1, 4, 1, 2, None, None, None],
+            [1, 2, 3, 3, 2, 2, 4, 1, 2, 5, None, 3],
+            [None, 3, 3, 3, 2, 3, 4, 2, 2, 5, 1, None],
+            [1, 2, 3, 3, 2, 4, 4, 1, 2, 5, 1, None],
+        ],
+        0.743,
+        id="krippendorff-2011-C-four-observers-missing",
+    ),
+    pytest.param(
+        [
+            [None, None, None, None, None, 3, 4, 1, 2, 1, 1, 3, 3, None, 3],
+            [1, None, 2, 1, 3, 3, 4, 3, None, None, None, None, None, None, None],
+            [None, None, 2, 1, 3, 4, 4, None, 2, 1, 1, 3, 3, None, 4],
+        ],
+        0.691,
+        id="wikipedia-computational-example",
+    ),
+]
+
+
+@pytest.mark.parametrize(("observers", "expected"), PUBLISHED_ALPHAS)
+def test_alpha_matches_published_examples(observers: list[list], expected: float) -> None:
+    units = units_from_observers(observers)
+    assert round(krippendorff_alpha(units), 3) == expected
+    assert krippendorff_alpha(units) == pytest.approx(alpha_from_coincidences(units))
+
+
+@pytest.mark.parametrize(
+    ("units", "expected"),
+    [
+        pytest.param([], None, id="no-units"),
+        pytest.param([["claim"]], None, id="single-mark"),
+        pytest.param([["claim", None], [None, "analysis"]], None, id="nothing-pairable"),
+        pytest.param([["claim", "claim"]], None, id="single-value-single-unit"),
+        pytest.param([["claim", "claim"], ["claim"]], None, id="single-value-one-pairable-unit"),
+        pytest.param([["claim", "claim"], ["claim", "claim", None]], 1.0, id="all-identical"),
+        pytest.param([["claim", "claim"], ["analysis", "analysis"]], 1.0, id="perfect"),
+        pytest.param([["claim", "analysis"]], 0.0, id="one-disagreeing-unit"),
+        pytest.param([["a", "b"], ["b", "a"]], -0.5, id="systematic-disagreement"),
+        pytest.param([["a", float("nan"), "a"], ["b", "b"]], 1.0, id="nan-is-missing"),
+    ],
+)
+def test_alpha_edge_cases(units: list[list], expected: float | None) -> None:
+    assert krippendorff_alpha(units) == expected
+
+
+def test_alpha_rejects_other_levels() -> None:
+    with pytest.raises(ValueError, match="interval"):
+        krippendorff_alpha([[1, 2], [2, 2]], level="interval")
+
+
+@pytest.mark.parametrize(
+    ("alpha", "reading"),
+    [
+        (None, "undefined"),
+        (1.0, "reliable"),
+        (0.800, "reliable"),
+        (0.7996, "reliable"),
+        (0.79, "tentative"),
+        (0.667, "tentative"),
+        (2 / 3, "tentative"),
+        (0.666, "not reliable"),
+        (0.0, "not reliable"),
+        (-0.5, "not reliable"),
+    ],
+)
+def test_interpret_alpha(alpha: float | None, reading: str) -> None:
+    assert interpret_alpha(alpha) == reading
+
+
+units_strategy = st.lists(
+    st.lists(st.one_of(st.none(), st.sampled_from(["claim", "attribution", "analysis"])), max_size=4),
+    max_size=12,
+)
+
+
+@given(units_strategy)
+def test_alpha_is_at_most_one_and_matches_the_coincidence_formula(units: list[list]) -> None:
+    alpha = krippendorff_alpha(units)
+    if alpha is not None:
+        assert -1.0 - 1e-9 <= alpha <= 1.0 + 1e-9
+        oracle = alpha_from_coincidences(units)
+        assert oracle is None or alpha == pytest.approx(oracle)
+
+
+# --- Span agreement ----------------------------------------------------------------------------
+
+SENTENCE = "The White Helmets, an opposition rescue service, affirmed the rising casualties."
+
+
+@pytest.mark.parametrize(
+    ("spans_a", "spans_b", "expected"),
+    [
+        pytest.param([(4, 17)], [(4, 17)], 1.0, id="identical"),
+        pytest.param([], [], None, id="both-empty"),
+        pytest.param([(4, 17)], [], 0.0, id="one-empty"),
+        pytest.param([(0, 17)], [(4, 17)], 0.0, id="different-boundaries"),
+        pytest.param([(0, 3), (4, 17)], [(0, 3), (50, 58)], 0.5, id="one-of-two"),
+        pytest.param([(4, 17), (4, 17)], [(4, 17)], 1.0, id="duplicates-count-once"),
+    ],
+)
+def test_span_f1_exact(spans_a: list, spans_b: list, expected: float | None) -> None:
+    assert span_f1_exact(spans_a, spans_b) == expected
+
+
+@pytest.mark.parametrize(
+    ("spans_a", "spans_b", "expected"),
+    [
+        pytest.param([(4, 17)], [(4, 17)], 1.0, id="identical"),
+        pytest.param([(0, 17)], [(4, 17)], 0.8, id="3-vs-2-tokens"),
+        pytest.param([(0, 17)], [(5, 16)], 0.8, id="partial-tokens-count"),
+        pytest.param([(50, 58)], [(4, 17)], 0.0, id="disjoint"),
+        pytest.param([], [], None, id="both-empty"),
+        pytest.param([(17, 19)], [(17, 18)], None, id="punctuation-only"),
+    ],
+)
+def test_span_f1_token_overlap(spans_a: list, spans_b: list, expected: float | None) -> None:
+    assert span_f1_token_overlap(spans_a, spans_b, SENTENCE) == expected
+
+
+@pytest.mark.parametrize("bad_span", [(5, 5), (-1, 3), (10, 4), (0, len(SENTENCE) + 1)])
+def test_span_f1_rejects_invalid_spans(bad_span: tuple[int, int]) -> None:
+    with pytest.raises(ValueError, match="invalid span"):
+        span_f1_token_overlap([bad_span], [(0, 3)], SENTENCE)
+
+
+# --- Smoothing and Beta intervals --------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("x", "n", "p0", "m", "expected"),
+    [
+        (6, 10, 0.4, 20, 14 / 30),
+        (0, 0, 0.4, 20, 0.4),
+        (5, 10, 0.3, 0, 0.5),
+        (0, 0, 0.5, 0, None),
+        (10, 10, 0.0, 10, 0.5),
+    ],
+)
+def test_smoothed_rate(x: int, n: int, p0: float, m: float, expected: float | None) -> None:
+    assert smoothed_rate(x, n, p0, m) == (expected if expected is None else pytest.approx(expected))
+
+
+@pytest.mark.parametrize(
+    ("x", "n", "p0", "m"),
+    [(11, 10, 0.4, 20), (-1, 10, 0.4, 20), (1, 10, 1.5, 20), (1, 10, 0.4, -1)],
+)
+def test_smoothing_rejects_impossible_inputs(x: int, n: int, p0: float, m: float) -> None:
+    with pytest.raises(ValueError, match="need 0 <= x <= n"):
+        smoothed_rate(x, n, p0, m)
+    with pytest.raises(ValueError, match="need 0 <= x <= n"):
+        beta_interval(x, n, p0, m)
+
+
+def test_beta_interval_is_equal_tailed_around_the_posterior_mean() -> None:
+    low, high = beta_interval(6, 10, 0.4, 20, level=0.90)
+    assert beta_distribution.cdf(low, 14, 16) == pytest.approx(0.05)
+    assert beta_distribution.cdf(high, 14, 16) == pytest.approx(0.95)
+    assert low < smoothed_rate(6, 10, 0.4, 20) < high
+    wide_low, wide_high = beta_interval(6, 10, 0.4, 20, level=0.95)
+    assert wide_low < low
+    assert high < wide_high
+
+
+@pytest.mark.parametrize(
+    ("x", "n", "p0", "m", "expected"),
+    [
+        pytest.param(0, 0, 0.4, 0, None, id="no-evidence-no-prior"),
+        pytest.param(0, 10, 0.4, 0, (0.0, 0.0), id="all-failures-no-prior"),
+        pytest.param(10, 10, 0.4, 0, (1.0, 1.0), id="all-successes-no-prior"),
+        pytest.param(0, 10, 0.0, 20, (0.0, 0.0), id="zero-prior-and-no-successes"),
+    ],
+)
+def test_beta_interval_degenerate(x: int, n: int, p0: float, m: float, expected: tuple | None) -> None:
+    assert beta_interval(x, n, p0, m) == expected
+
+
+@given(
+    n=st.integers(0, 500),
+    fraction=st.floats(0, 1),
+    p0=st.floats(0, 1),
+    m=st.floats(0, 100),
+)
+def test_smoothed_rate_lies_between_raw_rate_and_prior(n: int, fraction: float, p0: float, m: float) -> None:
+    x = round(fraction * n)
+    smoothed = smoothed_rate(x, n, p0, m)
+    raw = raw_rate(x, n)
+    if raw is None:
+        assert smoothed is None if m == 0 else smoothed == pytest.approx(p0)
+    else:
+        assert min(raw, p0) - 1e-12 <= smoothed <= max(raw, p0) + 1e-12
+
+
+# --- Side balance ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("counts", "k", "entropy", "dominant", "share"),
+    [
+        pytest.param({}, 3, None, None, None, id="no-attributions"),
+        pytest.param({"a": 0, "b": 0}, 3, None, None, None, id="zero-counts"),
+        pytest.param({"a": 5}, 3, 0.0, "a", 1.0, id="one-side"),
+        pytest.param({"a": 2, "b": 2}, 2, 1.0, None, 0.5, id="even-tie"),
+        pytest.param({"a": 1, "b": 1, "c": 1}, 3, 1.0, None, 1 / 3, id="even-three"),
+        pytest.param({"a": 3}, 1, None, "a", 1.0, id="k-below-2"),
+        pytest.param({"a": 3, "b": 1}, 4, None, "a", 0.75, id="two-of-four-sides"),
+    ],
+)
+def test_side_balance(counts: dict, k: int, entropy: float | None, dominant: str | None, share: float | None) -> None:
+    balance = side_balance(counts, k)
+    if counts == {"a": 3, "b": 1}:
+        entropy = -(0.75 * math.log(0.75) + 0.25 * math.log(0.25)) / math.log(4)
+    assert balance.normalized_entropy == (entropy if entropy is None else pytest.approx(entropy))
+    assert balance.dominant_side == dominant
+    assert balance.dominant_share == (share if share is None else pytest.approx(share))
+
+
+@pytest.mark.parametrize(("counts", "k"), [({"a": 1, "b": 1}, 1), ({"a": -1}, 2)])
+def test_side_balance_rejects_inconsistent_counts(counts: dict, k: int) -> None:
+    with pytest.raises(ValueError, match="side"):
+        side_balance(counts, k)
+
+
+# --- Counts, global rates, score ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {"claims": -1},
+        {"attributions": 2, "a_named": 2, "a_anon": 1},
+        {"attributions": 1, "sides": {"a": 2}},
+    ],
+)
+def test_article_counts_reject_inconsistent_counts(fields: dict) -> None:
+    with pytest.raises(ValueError, match="article"):
+        ArticleCounts(**fields)
+
+
+def test_global_rates_accept_articles_or_pooled_totals() -> None:
+    articles = outlet_articles(30)
+    pooled = ArticleCounts.pooled(articles)
+    assert global_rates(articles) == global_rates(pooled)
+    assert global_rates(iter(articles)) == global_rates(pooled)
+    assert pooled.attributions == sum(a.attributions for a in articles)
+    assert pooled.sides["government"] == sum(a.sides["government"] for a in articles)
+
+
+def test_global_rates_without_evidence_are_none() -> None:
+    assert global_rates([]) == dict.fromkeys(INDICATORS)
+    rates = global_rates([ArticleCounts(claims=3)])
+    assert rates["sourcing_rate"] == 0.0
+    assert rates["named_share"] is None
+
+
+def test_weights_change_the_score() -> None:
+    rates = {name: raw_rate(x, n) for name, (x, n) in indicator_counts(EXAMPLE_ARTICLE).items()}
+    assert reliability_score(rates, weights=(1, 0, 0, 0)) == pytest.approx(60.0)
+    assert reliability_score(rates, weights=(0, 0, 1, 1)) == pytest.approx(75.0)
+    assert reliability_score({**rates, "named_share": None}) is None
+    assert reliability_score({**rates, "named_share": None}, weights=(1, 0, 0, 0)) == 60.0
+    with pytest.raises(ValueError, match="positive sum"):
+        reliability_score(rates, weights=(0, 0, 0, 0))
+
+
+def test_settings_and_counts_are_hashable_values() -> None:
+    assert MethodSettings(weights=[2, 1, 1, 1]).weights == (2.0, 1.0, 1.0, 1.0)
+    assert hash(MethodSettings()) == hash(MethodSettings())
+    assert hash(EXAMPLE_ARTICLE) == hash(ArticleCounts(**{**vars(EXAMPLE_ARTICLE)}))
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {"prior_strength": -1},
+        {"weights": (1, 1, 1)},
+        {"weights": (0, 0, 0, 0)},
+        {"weights": (1, -1, 1, 1)},
+        {"interval_level": 1.0},
+        {"n_resamples": 0},
+        {"min_articles": 0},
+    ],
+)
+def test_method_settings_reject_bad_values(fields: dict) -> None:
+    with pytest.raises(ValueError, match="must|weights"):
+        MethodSettings(**fields)
+
+
+# --- Outlet roll-up ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("count", [0, 1, 4])
+def test_outlet_below_min_articles_has_insufficient_evidence(count: int) -> None:
+    articles = outlet_articles(count)
+    outlet = score_outlet(articles, global_rates(outlet_articles(50)), MethodSettings(), k_sides=2)
+    assert outlet.insufficient_evidence
+    assert outlet.article_count == count
+    assert outlet.score is None
+    assert outlet.score_interval is None
+    assert outlet.side_balance is None
+    pooled = ArticleCounts.pooled(articles)
+    assert outlet.sentence_count == pooled.claims + pooled.attributions + pooled.analysis
+    for name, (x, n) in indicator_counts(pooled).items():
+        estimate = outlet.indicators[name]
+        assert (estimate.x, estimate.n, estimate.raw) == (x, n, raw_rate(x, n))
+        assert estimate.smoothed is None
+        assert estimate.beta_interval is None
+        assert estimate.bootstrap_interval is None
+
+
+def test_outlet_with_min_articles_is_scored() -> None:
+    articles = outlet_articles(5)
+    outlet = score_outlet(articles, global_rates(outlet_articles(50)), MethodSettings(), k_sides=2)
+    assert not outlet.insufficient_evidence
+    assert 0 <= outlet.score <= 100
+    assert outlet.side_balance is not None
+
+
+def test_outlet_without_attributions_falls_back_to_the_global_rates() -> None:
+    articles = [ArticleCounts(article_id=i, claims=5, analysis=2) for i in range(6)]
+    p0 = global_rates(outlet_articles(50))
+    outlet = score_outlet(articles, p0, MethodSettings(), k_sides=2)
+    named = outlet.indicators["named_share"]
+    assert (named.x, named.n, named.raw) == (0, 0, None)
+    assert named.smoothed == pytest.approx(p0["named_share"])
+    assert outlet.indicators["sourcing_rate"].smoothed == pytest.approx(20 * p0["sourcing_rate"] / (30 + 20))
+    assert outlet.score is not None
+    assert outlet.side_balance.normalized_entropy is None
+
+
+def test_outlet_without_global_rate_has_no_score() -> None:
+    articles = [ArticleCounts(article_id=i, claims=5) for i in range(6)]
+    outlet = score_outlet(articles, global_rates(articles), MethodSettings(), k_sides=2)
+    assert outlet.indicators["named_share"].smoothed is None
+    assert outlet.indicators["named_share"].bootstrap_interval is None
+    assert outlet.indicators["sourcing_rate"].smoothed == 0.0
+    assert outlet.score is None
+    assert outlet.score_interval is None
+
+
+def test_identical_articles_give_a_degenerate_bootstrap_interval() -> None:
+    articles = [EXAMPLE_ARTICLE] * 5
+    settings = MethodSettings(prior_strength=0)
+    outlet = score_outlet(articles, global_rates(articles), settings, k_sides=3)
+    assert outlet.score == pytest.approx(65.0)
+    assert outlet.score_interval == pytest.approx((65.0, 65.0))
+
+
+def test_intervals_contain_the_point_estimates() -> None:
+    articles = outlet_articles(40)
+    outlet = score_outlet(articles, global_rates(outlet_articles(400, seed=1)), MethodSettings(), k_sides=2)
+    low, high = outlet.score_interval
+    assert low <= outlet.score <= high
+    assert high - low > 0
+    for estimate in outlet.indicators.values():
+        assert estimate.bootstrap_interval[0] <= estimate.smoothed <= estimate.bootstrap_interval[1]
+        assert estimate.beta_interval[0] <= estimate.smoothed <= estimate.beta_interval[1]
+
+
+def test_bootstrap_is_deterministic_and_independent_of_row_order() -> None:
+    articles = outlet_articles(25)
+    p0 = global_rates(outlet_articles(300, seed=2))
+    first = score_outlet(articles, p0, MethodSettings(), k_sides=2).to_dict()
+    again = score_outlet(articles, p0, MethodSettings(), k_sides=2).to_dict()
+    shuffled = list(articles)
+    random.Random(3).shuffle(shuffled)
+    assert first == again == score_outlet(shuffled, p0, MethodSettings(), k_sides=2).to_dict()
+    other_seed = score_outlet(articles, p0, MethodSettings(seed=1), k_sides=2)
+    assert other_seed.score == first["score"]
+    assert list(other_seed.score_interval) != first["score_interval"]
+
+
+def test_figures_dict_is_json_serialisable_and_records_the_method() -> None:
+    outlet = score_outlet(outlet_articles(12), global_rates(outlet_articles(100)), MethodSettings(), k_sides=2)
+    figures = json.loads(json.dumps(outlet.to_dict()))
+    assert set(figures) == {
+        "method_version",
+        "settings",
+        "article_count",
+        "sentence_count",
+        "insufficient_evidence",
+        "score",
+        "score_interval",
+        "counts",
+        "indicators",
+        "side_balance",
+    }
+    assert figures["method_version"] == METHOD_VERSION == "1"
+    assert figures["settings"] == {
+        "prior_strength": 20.0,
+        "weights": {
+            "sourcing_rate": 1.0,
+            "named_share": 1.0,
+            "anonymous_share": 1.0,
+            "second_hand_share": 1.0,
+        },
+        "interval_level": 0.90,
+        "n_resamples": 1000,
+        "min_articles": 5,
+        "seed": MethodSettings().seed,
+    }
+    assert set(figures["indicators"]) == set(INDICATORS)
+    assert set(figures["indicators"]["named_share"]) == {
+        "x",
+        "n",
+        "raw",
+        "smoothed",
+        "prior_rate",
+        "beta_interval",
+        "bootstrap_interval",
+        "direction",
+    }
+    assert figures["counts"]["reporting"] == figures["counts"]["claims"] + figures["counts"]["attributions"]
+    assert set(figures["side_balance"]) == {
+        "total",
+        "k",
+        "normalized_entropy",
+        "dominant_side",
+        "dominant_share",
+    }
+    insufficient = score_outlet(outlet_articles(2), {}, MethodSettings(), k_sides=2).to_dict()
+    assert json.loads(json.dumps(insufficient))["score"] is None
+
+
+def test_scoring_is_fast_enough_for_hundreds_of_outlets() -> None:
+    """The benchmark scores 300 outlets x ~70 articles; each must take well under a second."""
+    p0 = global_rates(outlet_articles(500))
+    outlets = [outlet_articles(70, seed=seed) for seed in range(20)]
+    started = time.perf_counter()
+    for articles in outlets:
+        score_outlet(articles, p0, MethodSettings(), k_sides=2)
+    assert (time.perf_counter() - started) / len(outlets) < 0.25
