@@ -1,0 +1,15 @@
+# The two commands a newcomer needs: `make run` and `make test`.
+.PHONY: run test lint bench serve
+
+run:  ## run the app on SQLite with demo data at http://127.0.0.1:8000/
+	scripts/run
+
+test:  ## install what tests need and run the whole suite (SQLite, then PostgreSQL)
+	scripts/test
+
+lint:
+	.venv/bin/ruff check .
+	.venv/bin/python manage.py makemigrations --check --dry-run
+
+serve:  ## production-style: gunicorn + whitenoise (needs SECRET_KEY, DATABASE_URL, ALLOWED_HOSTS)
+	scripts/serve
