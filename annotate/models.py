@@ -339,3 +339,91 @@ class Adjudication(models.Model):
 
     def __str__(self):
         return f"{self.sentence_id}: {self.label}"
+
+
+class ExportJob(models.Model):
+    """A labelled-dataset export: what was asked, its progress, and where the result is."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued"
+        RUNNING = "running"
+        DONE = "done"
+        FAILED = "failed"
+
+    format = models.CharField(max_length=20)
+    options = models.JSONField(default=dict, blank=True, help_text="filters, splits, seed")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED, db_index=True)
+    progress = models.PositiveBigIntegerField(default=0)
+    total = models.PositiveBigIntegerField(null=True, blank=True)
+    path = models.CharField(max_length=1000, blank=True, help_text="the finished folder or zip")
+    card = models.JSONField(default=dict, blank=True, help_text="the dataset card (dataset.json)")
+    error = models.TextField(blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="exports"
+    )
+    created = models.DateTimeField(auto_now_add=True)
+    started = models.DateTimeField(null=True, blank=True)
+    finished = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created"]
+
+    def __str__(self):
+        return f"export {self.pk} ({self.format}, {self.status})"
+
+
+class LabelStudioProject(models.Model):
+    """Our link to a project on a Label Studio server."""
+
+    url = models.URLField(max_length=500, help_text="the Label Studio server")
+    remote_id = models.PositiveIntegerField(help_text="the project id on that server")
+    title = models.CharField(max_length=300)
+    label_config_hash = models.CharField(max_length=64, blank=True)
+    created = models.DateTimeField(auto_now_add=True)
+    last_push = models.DateTimeField(null=True, blank=True)
+    last_pull = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["url", "remote_id"], name="ls_project_unique")]
+
+    def __str__(self):
+        return f"{self.title} ({self.url} #{self.remote_id})"
+
+
+class LabelStudioTask(models.Model):
+    """Our sentence ↔ their task, so that a second push adds only what is new."""
+
+    project = models.ForeignKey(LabelStudioProject, on_delete=models.CASCADE, related_name="tasks")
+    sentence = models.ForeignKey(Sentence, on_delete=models.CASCADE, related_name="labelstudio_tasks")
+    remote_id = models.PositiveBigIntegerField()
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["project", "sentence"], name="ls_task_unique_sentence"),
+            models.UniqueConstraint(fields=["project", "remote_id"], name="ls_task_unique_remote"),
+        ]
+
+    def __str__(self):
+        return f"task {self.remote_id} ↔ sentence {self.sentence_id}"
+
+
+class SuggestionModel(models.Model):
+    """A version of the suggestion model: rules only, or a trained classifier stored as bytes."""
+
+    version = models.CharField(max_length=50, unique=True)
+    kind = models.CharField(max_length=20, default="learned")
+    training_size = models.PositiveIntegerField(default=0)
+    metrics = models.JSONField(default=dict, blank=True)
+    payload = models.BinaryField(null=True, blank=True, help_text="the serialized scikit-learn pipeline")
+    is_active = models.BooleanField(default=False)
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created"]
+        constraints = [
+            models.UniqueConstraint(fields=["is_active"], condition=Q(is_active=True), name="one_active_suggestion_model"),
+        ]
+
+    def __str__(self):
+        return self.version
