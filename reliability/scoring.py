@@ -115,6 +115,41 @@ def krippendorff_alpha(units: Iterable[Sequence[Hashable | None]], level: str = 
     return float(krippendorff.alpha(value_counts=value_counts, level_of_measurement="nominal"))
 
 
+def krippendorff_alpha_from_patterns(patterns: Mapping[tuple[int, ...], int]) -> float | None:
+    """Nominal alpha from label-count patterns: (marks per value, one count per value) -> number
+    of units with that pattern. Same result and edge cases as `krippendorff_alpha` on the
+    expanded units, but memory grows with the distinct patterns, not the units, so callers can
+    stream units from the database and fold them into a Counter.
+
+    Coincidences: o_ck += f * n_c * (n_k - [c == k]) / (m - 1) per pattern of m >= 2 values seen
+    f times; alpha = 1 - (n - 1) * D_o / D_e with n = sum of o. Raises ValueError for a negative
+    count or patterns of different lengths.
+    """
+    rows = [(np.array(pattern, dtype=float), units) for pattern, units in patterns.items() if units > 0]
+    if not rows:
+        return None
+    if len({len(pattern) for pattern, _ in rows}) != 1 or any((pattern < 0).any() for pattern, _ in rows):
+        raise ValueError("patterns need the same length and non-negative counts")
+    size = len(rows[0][0])
+    coincidences = np.zeros((size, size))
+    pairable_units = 0
+    for pattern, units in rows:
+        marks = pattern.sum()
+        if marks < 2:
+            continue
+        pairable_units += units
+        coincidences += units * (np.outer(pattern, pattern) - np.diag(pattern)) / (marks - 1)
+    totals = coincidences.sum(axis=1)
+    n = totals.sum()
+    if n == 0:
+        return None
+    if np.count_nonzero(totals) == 1:
+        return 1.0 if pairable_units >= 2 else None
+    observed = n - np.trace(coincidences)
+    expected = n * n - (totals**2).sum()
+    return float(1 - (n - 1) * observed / expected)
+
+
 def interpret_alpha(alpha: float | None) -> str:
     """Content-analysis reading of alpha: >= 0.800 "reliable", >= 0.667 "tentative", below that
     "not reliable"; None -> "undefined". Compared at the three decimals shown, so that 2/3 (shown
