@@ -1,0 +1,74 @@
+"""The human-readable dataset card (README.md) of an export, rendered from its dataset.json."""
+
+from __future__ import annotations
+
+FILE_NOTES = {
+    "sentences.jsonl": "one export record per line (schema below)",
+    "sentences.csv": "one row per sentence; gold label and each reviewer's label and source in columns",
+    "labelstudio.json": "Label Studio tasks with the reviewers' marks as annotations (import as they are)",
+    "spans.conll": "token<TAB>tag, BIO tags for SOURCE and CUE spans, blank line between sentences",
+}
+
+SCHEMA = """\
+Each JSONL line: `sentence_id, article_id, outlet, url, published, position, text, start, end,
+label, label_source, source, annotations, agreement, split, adjudication, article`.
+
+- `label` is the gold label (SCORING.md §1): adjudicated, else unanimous, else strict majority.
+  `label_source` is `adjudicated`, `unanimous` or `majority`. Disputed and unmarked sentences are
+  left out unless the export includes unsettled sentences; then `label` is null and
+  `label_source` is `disputed` or `unmarked`.
+- `source` is the gold source of an attribution ({name, kind, side, side_topic}) or null.
+- `annotations`: every counted mark, by reviewer username: reviewer, label, source, source_span
+  and cue_span (character offsets into `text`), created.
+- `agreement`: share of the sentence's marks equal to the gold label (null without marks).
+- `split`: train/dev/test by article, from SHA-256 of "seed:article_id".
+- `article`: on the first line of each article, {title, outlet_name, topic, text} (the full text,
+  `text == article.text[start:end]`); null on the other lines. `adjudication`: the lead's
+  decision ({label, source, lead, note}) or null.
+
+BIO spans (spans.conll) come from the first reviewer (by username) whose label equals the gold
+label, whose source equals the gold source when there is one, and who marked a span.
+"""
+
+
+def render_readme(card: dict) -> str:
+    counts, agreement = card["counts"], card["agreement"]
+    lines = [
+        f"# {card['name']}",
+        "",
+        "Labelled sentences from Sourcemark: each sentence of a news article marked as claim, attribution,",
+        "analysis or other, with the source and cue spans of attributions.",
+        "",
+        f"- Created: {card['created']}",
+        f"- Schema version: {card['schema_version']} · codebook version: {card['codebook_version']}",
+        f"- {card['message']}",
+        "",
+        "## Files",
+        "",
+    ]
+    for name in sorted(card["files"]):
+        lines.append(f"- `{name}`: {FILE_NOTES.get(name, '')}".rstrip(": "))
+    lines += ["- `dataset.json`: this card as data, with the SHA-256 of every other file", "", "## Counts", ""]
+    lines += ["| split | " + " | ".join(counts["by_label"]) + " | total |",
+              "| --- |" + " --- |" * (len(counts["by_label"]) + 1)]
+    for split, total in counts["by_split"].items():
+        per_label = counts["by_split_label"][split]
+        lines.append(f"| {split} | " + " | ".join(str(per_label.get(label, 0)) for label in counts["by_label"])
+                     + f" | {total} |")
+    lines += [
+        f"| all | " + " | ".join(str(n) for n in counts["by_label"].values()) + f" | {counts['sentences']} |",
+        "",
+        "Gold label reached by: " + (", ".join(f"{k} {v}" for k, v in counts["by_label_source"].items()) or "—"),
+        "",
+        "## Agreement",
+        "",
+        f"Krippendorff's alpha (nominal, label): {agreement['krippendorff_alpha']} "
+        f"({agreement['interpretation']}) over {agreement['pairable_sentences']} sentences with 2 or more marks; "
+        f"mean sentence agreement {agreement['mean_sentence_agreement']}.",
+        "",
+        "## Filters",
+        "",
+    ]
+    lines += [f"- {key}: {value}" for key, value in card["filters"].items()]
+    lines += ["", "## Schema", "", SCHEMA]
+    return "\n".join(lines)
