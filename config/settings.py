@@ -167,7 +167,13 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_THROTTLE_RATES": {"login": os.environ.get("LOGIN_THROTTLE_RATE", "10/min")},
+    "EXCEPTION_HANDLER": "annotate.exceptions.exception_handler",
 }
+
+# Failed sign-ins (HTML login and POST /api/v1/auth/token/) allowed per client address and
+# username; five times as many per address. NUM_PROXIES: trusted proxies in front (X-Forwarded-For).
+LOGIN_THROTTLE_RATE = os.environ.get("LOGIN_THROTTLE_RATE", "10/min")
+NUM_PROXIES = int(os.environ.get("NUM_PROXIES", "0"))
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "Sourcemark API",

@@ -1,0 +1,78 @@
+"""django-filter filter sets of the annotate API: by outlet, article, reviewer, label and date."""
+
+import django_filters as filters
+
+from .codebook import Label, SourceKind
+from .models import Annotation, Article, Assignment, Outlet, Sentence, Source
+
+
+class OutletFilter(filters.FilterSet):
+    domain = filters.CharFilter(lookup_expr="icontains")
+
+    class Meta:
+        model = Outlet
+        fields = ["domain"]
+
+
+class ArticleFilter(filters.FilterSet):
+    outlet = filters.NumberFilter(field_name="outlet_id", help_text="outlet id")
+    outlet_domain = filters.CharFilter(field_name="outlet__domain")
+    reviewer = filters.CharFilter(field_name="assignments__reviewer__username", distinct=True,
+                                  help_text="username of an assigned reviewer")
+    topic = filters.CharFilter(field_name="topic__name")
+    published_after = filters.DateFilter(field_name="published", lookup_expr="gte")
+    published_before = filters.DateFilter(field_name="published", lookup_expr="lte")
+    created_after = filters.IsoDateTimeFilter(field_name="created", lookup_expr="gte")
+    created_before = filters.IsoDateTimeFilter(field_name="created", lookup_expr="lt")
+
+    class Meta:
+        model = Article
+        fields = ["outlet", "outlet_domain", "reviewer", "topic"]
+
+
+class SentenceFilter(filters.FilterSet):
+    class Meta:
+        model = Sentence
+        fields = ["reviewable"]
+
+
+class SourceFilter(filters.FilterSet):
+    search = filters.CharFilter(method="filter_search", help_text="name or alias prefix (case-insensitive)")
+    kind = filters.ChoiceFilter(choices=SourceKind.choices)
+    side = filters.NumberFilter(field_name="side_id")
+
+    class Meta:
+        model = Source
+        fields = ["kind", "side"]
+
+    def filter_search(self, queryset, name, value):
+        return queryset.matching_prefix(value.strip()) if value.strip() else queryset
+
+
+class AnnotationFilter(filters.FilterSet):
+    article = filters.NumberFilter(field_name="sentence__article_id")
+    sentence = filters.NumberFilter(field_name="sentence_id")
+    outlet = filters.NumberFilter(field_name="sentence__article__outlet_id", help_text="outlet id")
+    reviewer = filters.CharFilter(field_name="reviewer__username", help_text="username")
+    label = filters.ChoiceFilter(choices=Label.choices)
+    source = filters.NumberFilter(field_name="source_id")
+    created_after = filters.IsoDateTimeFilter(field_name="created", lookup_expr="gte")
+    created_before = filters.IsoDateTimeFilter(field_name="created", lookup_expr="lt")
+    updated_after = filters.IsoDateTimeFilter(field_name="updated", lookup_expr="gte")
+
+    class Meta:
+        model = Annotation
+        fields = ["article", "sentence", "outlet", "reviewer", "label", "source"]
+
+
+class AssignmentFilter(filters.FilterSet):
+    article = filters.NumberFilter(field_name="article_id")
+    outlet = filters.NumberFilter(field_name="article__outlet_id", help_text="outlet id")
+    reviewer = filters.CharFilter(field_name="reviewer__username", help_text="username")
+    submitted = filters.BooleanFilter(field_name="submitted_at", lookup_expr="isnull", exclude=True)
+    created_after = filters.IsoDateTimeFilter(field_name="created", lookup_expr="gte")
+    created_before = filters.IsoDateTimeFilter(field_name="created", lookup_expr="lt")
+
+    class Meta:
+        model = Assignment
+        fields = ["article", "outlet", "reviewer", "submitted"]

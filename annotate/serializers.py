@@ -1,0 +1,213 @@
+"""DRF serializers of the annotate API: they translate shapes; the rules live in services.py."""
+
+from django.contrib.auth import get_user_model
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from .codebook import Label, SourceKind
+from .models import Annotation, AnnotationRevision, Article, Assignment, Outlet, Sentence, Side, Source
+
+
+class StrictFieldsMixin:
+    """Reject fields the serializer does not know, naming them (a typo must not be ignored)."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, dict):
+            known = {name for name, field in self.fields.items() if not field.read_only}
+            unknown = sorted(set(data) - known)
+            if unknown:
+                raise serializers.ValidationError(
+                    {name: [f"unknown field; expected one of: {', '.join(sorted(known))}"] for name in unknown}
+                )
+        return super().to_internal_value(data)
+
+
+class SpanField(serializers.ListField):
+    """A character range inside the sentence text: [start, end], or null."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("required", False)
+        kwargs.setdefault("allow_null", True)
+        super().__init__(child=serializers.IntegerField(min_value=0, max_value=10_000_000),
+                         min_length=2, max_length=2, **kwargs)
+
+
+class OutletSerializer(StrictFieldsMixin, serializers.ModelSerializer):
+    class Meta:
+        model = Outlet
+        fields = ["id", "domain", "name", "created"]
+        read_only_fields = ["created"]
+
+
+class ArticleSerializer(serializers.ModelSerializer):
+    outlet = serializers.SlugRelatedField(slug_field="domain", read_only=True)
+    outlet_id = serializers.IntegerField(read_only=True)
+    topic = serializers.SlugRelatedField(slug_field="name", read_only=True, allow_null=True)
+
+    class Meta:
+        model = Article
+        fields = ["id", "outlet", "outlet_id", "topic", "title", "url", "published", "content_hash", "created"]
+        read_only_fields = fields
+
+
+class SentenceSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Sentence
+        fields = ["id", "position", "start", "end", "text", "reviewable"]
+        read_only_fields = fields
+
+
+class ArticleDetailSerializer(ArticleSerializer):
+    sentences = SentenceSerializer(many=True, read_only=True)
+
+    class Meta(ArticleSerializer.Meta):
+        fields = [*ArticleSerializer.Meta.fields, "text", "sentences"]
+        read_only_fields = fields
+
+
+class ArticleIngestSerializer(StrictFieldsMixin, serializers.Serializer):
+    """One article as the `ingest` command reads it: plain text (optionally with `Title:` and
+    `Original Source:` lines) or one JSONL record; the other fields override what the text says."""
+
+    text = serializers.CharField(trim_whitespace=False, max_length=10_000_000)
+    outlet = serializers.CharField(required=False, allow_blank=True, max_length=2000)
+    url = serializers.CharField(required=False, allow_blank=True, max_length=2000)
+    title = serializers.CharField(required=False, allow_blank=True, max_length=500)
+    published = serializers.CharField(required=False, allow_blank=True, max_length=40,
+                                      help_text="ISO date, YYYY-MM-DD")
+    topic = serializers.CharField(required=False, allow_blank=True, max_length=200)
+
+
+class IngestResultSerializer(ArticleDetailSerializer):
+    created = serializers.BooleanField(read_only=True, help_text="False when the article was already stored")
+    message = serializers.CharField(read_only=True)
+
+    class Meta(ArticleDetailSerializer.Meta):
+        fields = [*ArticleDetailSerializer.Meta.fields, "created", "message"]
+        read_only_fields = fields
+
+
+class SourceSerializer(StrictFieldsMixin, serializers.ModelSerializer):
+    side = serializers.PrimaryKeyRelatedField(queryset=Side.objects.all(), allow_null=True, required=False)
+    side_name = serializers.SerializerMethodField()
+    kind = serializers.ChoiceField(choices=SourceKind.choices)
+    aliases = serializers.ListField(
+        child=serializers.CharField(max_length=300), required=False, max_length=50,
+        help_text="other names of this source; on a change, the list replaces the stored one",
+    )
+
+    class Meta:
+        model = Source
+        fields = ["id", "name", "kind", "side", "side_name", "aliases", "description"]
+        extra_kwargs = {"description": {"required": False}}
+
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_side_name(self, source: Source) -> str | None:
+        return source.side.name if source.side_id else None
+
+    def to_representation(self, source):
+        representation = super().to_representation(source)
+        representation["aliases"] = [alias.name for alias in source.aliases.all()]
+        return representation
+
+    def validate_name(self, value: str) -> str:
+        value = value.strip()
+        duplicates = Source.objects.filter(name__iexact=value)
+        if self.instance is not None:
+            duplicates = duplicates.exclude(pk=self.instance.pk)
+        if duplicates.exists():
+            raise serializers.ValidationError(f"a source named {value!r} already exists (names ignore case)")
+        return value
+
+    def validate_aliases(self, value: list[str]) -> list[str]:
+        seen, aliases = set(), []
+        for name in (alias.strip() for alias in value):
+            if name and name.lower() not in seen:
+                seen.add(name.lower())
+                aliases.append(name)
+        return aliases
+
+
+class AnnotationSerializer(serializers.ModelSerializer):
+    """An annotation as read; spans are [start, end] offsets into the sentence text."""
+
+    reviewer = serializers.CharField(source="reviewer.username", read_only=True)
+    source_span = serializers.SerializerMethodField()
+    cue_span = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Annotation
+        fields = [
+            "id", "sentence", "reviewer", "label", "source", "source_span", "cue_span", "note",
+            "from_suggestion", "suggestion_version", "origin", "version", "created", "updated",
+        ]
+        read_only_fields = fields
+
+    @extend_schema_field(serializers.ListField(child=serializers.IntegerField(), allow_null=True,
+                                               min_length=2, max_length=2))
+    def get_source_span(self, annotation: Annotation) -> list[int] | None:
+        return list(annotation.source_span) if annotation.source_span else None
+
+    @extend_schema_field(serializers.ListField(child=serializers.IntegerField(), allow_null=True,
+                                               min_length=2, max_length=2))
+    def get_cue_span(self, annotation: Annotation) -> list[int] | None:
+        return list(annotation.cue_span) if annotation.cue_span else None
+
+
+class AnnotationWriteSerializer(StrictFieldsMixin, serializers.Serializer):
+    """A mark as a client sends it. On a change, `version` (or an If-Match header) is the
+    version the client last saw."""
+
+    sentence = serializers.PrimaryKeyRelatedField(queryset=Sentence.objects.all())
+    label = serializers.ChoiceField(choices=Label.choices)
+    source = serializers.PrimaryKeyRelatedField(queryset=Source.objects.all(), allow_null=True, required=False)
+    source_span = SpanField()
+    cue_span = SpanField()
+    note = serializers.CharField(required=False, allow_blank=True, max_length=10_000)
+    from_suggestion = serializers.BooleanField(required=False)
+    suggestion_version = serializers.CharField(required=False, allow_blank=True, max_length=50)
+    version = serializers.IntegerField(required=False, min_value=0, max_value=2**31 - 1,
+                                       help_text="the version this change is based on (changes only)")
+
+
+class AnnotationRevisionSerializer(serializers.ModelSerializer):
+    changed_by = serializers.CharField(source="changed_by.username", read_only=True, allow_null=True)
+
+    class Meta:
+        model = AnnotationRevision
+        fields = ["id", "action", "version", "label", "source", "source_start", "source_end", "cue_start",
+                  "cue_end", "note", "origin", "changed_by", "changed_at"]
+        read_only_fields = fields
+
+
+class ConflictSerializer(serializers.Serializer):
+    """A refused write: why, and the stored annotation the client should merge with."""
+
+    detail = serializers.CharField()
+    current = AnnotationSerializer(allow_null=True)
+
+
+class AssignmentSerializer(StrictFieldsMixin, serializers.ModelSerializer):
+    reviewer = serializers.SlugRelatedField(slug_field="username", queryset=get_user_model().objects.all())
+    assigned_by = serializers.CharField(source="assigned_by.username", read_only=True, allow_null=True)
+    article_title = serializers.CharField(source="article.title", read_only=True)
+
+    class Meta:
+        model = Assignment
+        fields = ["id", "article", "article_title", "reviewer", "assigned_by", "created", "submitted_at"]
+        read_only_fields = ["assigned_by", "created", "submitted_at"]
+        validators = []  # replaced by validate(), which names the field
+
+    def validate(self, attrs):
+        if Assignment.objects.filter(article=attrs["article"], reviewer=attrs["reviewer"]).exists():
+            raise serializers.ValidationError({"reviewer": "is already assigned to this article"})
+        return attrs
+
+
+class TokenRequestSerializer(StrictFieldsMixin, serializers.Serializer):
+    username = serializers.CharField(max_length=150)
+    password = serializers.CharField(max_length=4096, trim_whitespace=False, style={"input_type": "password"})
+
+
+class TokenSerializer(serializers.Serializer):
+    token = serializers.CharField()

@@ -1,0 +1,58 @@
+"""Sign-in throttling shared by the HTML login and the API token endpoint.
+
+Failed attempts are counted in the cache per client address and username, and per address
+alone (at five times the rate, against password spraying). The rate is LOGIN_THROTTLE_RATE,
+e.g. "10/min". The cache must be shared by all server processes for the limit to be global
+(CACHE_URL=file:///…); with the default per-process cache each worker counts on its own.
+"""
+
+import time
+
+from django.conf import settings
+from django.core.cache import cache
+
+PERIODS = {"s": 1, "sec": 1, "second": 1, "m": 60, "min": 60, "minute": 60, "h": 3600, "hour": 3600,
+           "d": 86400, "day": 86400}
+ADDRESS_FACTOR = 5
+
+
+def parse_rate(rate: str) -> tuple[int, int]:
+    """"10/min" → (10, 60)."""
+    count, _, period = rate.partition("/")
+    return int(count), PERIODS[period.strip().lower()]
+
+
+def client_address(request) -> str:
+    """REMOTE_ADDR, or the address the NUM_PROXIES-th trusted proxy saw (X-Forwarded-For)."""
+    proxies = int(getattr(settings, "NUM_PROXIES", 0) or 0)
+    forwarded = [part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if part.strip()]
+    if proxies and forwarded:
+        return forwarded[-min(proxies, len(forwarded))]
+    return request.META.get("REMOTE_ADDR", "") or "unknown"
+
+
+class LoginThrottle:
+    def __init__(self, request, username: str):
+        self.count, self.period = parse_rate(settings.LOGIN_THROTTLE_RATE)
+        address = client_address(request)
+        window = int(time.time() // self.period)
+        self.pair_key = f"login-failures:{window}:{address}:{username.strip().lower()[:150]}"
+        self.address_key = f"login-failures:{window}:{address}"
+
+    def retry_after(self) -> int | None:
+        """Seconds until another attempt is allowed, or None when it is allowed now."""
+        if (cache.get(self.pair_key, 0) >= self.count
+                or cache.get(self.address_key, 0) >= self.count * ADDRESS_FACTOR):
+            return max(1, int(self.period - time.time() % self.period))
+        return None
+
+    def failed(self) -> None:
+        for key in (self.pair_key, self.address_key):
+            cache.add(key, 0, self.period)
+            try:
+                cache.incr(key)
+            except ValueError:  # expired between add and incr
+                cache.set(key, 1, self.period)
+
+    def succeeded(self) -> None:
+        cache.delete(self.pair_key)
