@@ -720,3 +720,8 @@ _NORMALIZE_RE = re.compile(r"[\W_]+")
 def _normalize(name: str) -> str:
     normalized = _NORMALIZE_RE.sub(" ", name.casefold().replace("’s", "").replace("'s", "")).strip()
     return normalized[4:] if normalized.startswith("the ") else normalized
+
+
+def normalize_source_name(name: str) -> str:
+    """A source name as match_source compares it: casefolded, punctuation to spaces, no leading "the"."""
+    return _normalize(name)
