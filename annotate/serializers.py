@@ -32,6 +32,13 @@ class SpanField(serializers.ListField):
                          min_length=2, max_length=2, **kwargs)
 
 
+class AliasesField(serializers.ListField):
+    """A source's aliases as a plain list of names."""
+
+    def to_representation(self, data):
+        return [alias.name for alias in data.all()] if hasattr(data, "all") else list(data)
+
+
 class OutletSerializer(StrictFieldsMixin, serializers.ModelSerializer):
     class Meta:
         model = Outlet
@@ -91,8 +98,8 @@ class SourceSerializer(StrictFieldsMixin, serializers.ModelSerializer):
     side = serializers.PrimaryKeyRelatedField(queryset=Side.objects.all(), allow_null=True, required=False)
     side_name = serializers.SerializerMethodField()
     kind = serializers.ChoiceField(choices=SourceKind.choices)
-    aliases = serializers.ListField(
-        child=serializers.CharField(max_length=300), required=False, max_length=50,
+    aliases = AliasesField(
+        child=serializers.CharField(max_length=300, allow_blank=True), required=False, max_length=50,
         help_text="other names of this source; on a change, the list replaces the stored one",
     )
 
@@ -104,11 +111,6 @@ class SourceSerializer(StrictFieldsMixin, serializers.ModelSerializer):
     @extend_schema_field(serializers.CharField(allow_null=True))
     def get_side_name(self, source: Source) -> str | None:
         return source.side.name if source.side_id else None
-
-    def to_representation(self, source):
-        representation = super().to_representation(source)
-        representation["aliases"] = [alias.name for alias in source.aliases.all()]
-        return representation
 
     def validate_name(self, value: str) -> str:
         value = value.strip()

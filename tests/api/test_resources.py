@@ -1,0 +1,128 @@
+"""Articles (ingest), sentences, sources and assignments."""
+
+import pytest
+from django.urls import reverse
+
+from annotate.models import Article, Assignment, Source, SourceAlias
+from annotate.services import MarkInput, save_annotation
+
+from .conftest import client_for
+
+pytestmark = pytest.mark.django_db
+TEXT = "Officials said the bridge reopened on Monday. Traffic is expected to rise.\n\nOriginal Source: example.com"
+
+
+def test_lead_ingests_an_article_and_gets_its_sentences(lead_client):
+    response = lead_client.post("/api/v1/articles/", {"text": TEXT, "published": "2024-05-01"}, format="json")
+    assert response.status_code == 201, response.json()
+    body = response.json()
+    assert body["created"] is True
+    assert body["outlet"] == "example.com"
+    assert [s["text"] for s in body["sentences"]][:2] == [
+        "Officials said the bridge reopened on Monday.", "Traffic is expected to rise."]
+    assert all(body["text"][s["start"]:s["end"]] == s["text"] for s in body["sentences"])
+    again = lead_client.post("/api/v1/articles/", {"text": TEXT}, format="json")
+    assert again.status_code == 200
+    assert again.json()["created"] is False
+    assert Article.objects.count() == 1
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"text": "No outlet anywhere."}, "outlet"),
+        ({"text": TEXT, "published": "May 1st"}, "published"),
+        ({"text": TEXT, "url": "ftp://example.com/x"}, "url"),
+        ({"text": "   "}, "text"),
+        ({"text": '{"title": "x", "text": "y", "outlet": "a.com", "extra": 1}'}, "text"),
+        ({"text": TEXT, "colour": "red"}, "colour"),
+        ({}, "text"),
+    ],
+)
+def test_bad_ingest_is_400_naming_the_field_and_writes_nothing(lead_client, body, field):
+    response = lead_client.post("/api/v1/articles/", body, format="json")
+    assert response.status_code == 400, response.json()
+    assert field in response.json()
+    assert Article.objects.count() == 0
+
+
+def test_reviewer_sees_only_assigned_articles_and_cannot_ingest(reviewer_client, assigned_article, make_user):
+    assert reviewer_client.get("/api/v1/articles/").json()["count"] == 1
+    outsider = client_for(make_user("outsider"))
+    assert outsider.get("/api/v1/articles/").json()["count"] == 0
+    assert outsider.get(f"/api/v1/articles/{assigned_article.pk}/sentences/").status_code == 404
+    assert reviewer_client.post("/api/v1/articles/", {"text": TEXT}, format="json").status_code == 403
+
+
+def test_sentences_in_document_order(reviewer_client, assigned_article):
+    url = reverse("api:article-sentences", args=[assigned_article.pk])
+    body = reviewer_client.get(url + "?page_size=100").json()
+    assert body["count"] == 20
+    assert [s["position"] for s in body["results"]] == list(range(20))
+    assert set(body["results"][0]) == {"id", "position", "start", "end", "text", "reviewable"}
+    assert body["results"][19]["reviewable"] is False
+    assert reviewer_client.get(url + "?reviewable=false").json()["count"] == 1
+
+
+def test_source_search_by_name_or_alias_prefix(reviewer_client, source):
+    SourceAlias.objects.create(source=source, name="Syria Civil Defence")
+    Source.objects.create(name="Reuters", kind="media")
+    names = lambda q: [s["name"] for s in reviewer_client.get(f"/api/v1/sources/?search={q}").json()["results"]]  # noqa: E731
+    assert names("the wh") == ["The White Helmets"]
+    assert names("syria") == ["The White Helmets"]
+    assert names("reu") == ["Reuters"]
+    assert reviewer_client.get("/api/v1/sources/?search=syria").json()["results"][0]["aliases"] == [
+        "Syria Civil Defence"]
+
+
+def test_any_reviewer_adds_a_source_but_only_leads_change_it(reviewer_client, lead_client, reviewer):
+    response = reviewer_client.post("/api/v1/sources/", {"name": "UN OCHA", "kind": "organisation", "side": None,
+                                                         "aliases": ["OCHA", "ocha", " "]}, format="json")
+    assert response.status_code == 201, response.json()
+    body = response.json()
+    assert body["aliases"] == ["OCHA"]
+    assert body["side_name"] is None
+    assert Source.objects.get(pk=body["id"]).created_by == reviewer
+    duplicate = reviewer_client.post("/api/v1/sources/", {"name": "un ocha", "kind": "organisation"}, format="json")
+    assert duplicate.status_code == 400
+    assert "name" in duplicate.json()
+    url = f"/api/v1/sources/{body['id']}/"
+    assert reviewer_client.patch(url, {"name": "OCHA"}, format="json").status_code == 403
+    assert reviewer_client.delete(url).status_code == 403
+    response = lead_client.patch(url, {"aliases": ["United Nations OCHA"]}, format="json")
+    assert response.status_code == 200
+    assert response.json()["aliases"] == ["United Nations OCHA"]
+    assert lead_client.delete(url).status_code == 204
+
+
+def test_source_in_use_cannot_be_deleted(lead_client, assigned_article, reviewer, source):
+    sentence = assigned_article.sentences.get(position=7)
+    save_annotation(reviewer=reviewer, sentence=sentence, mark=MarkInput(label="attribution", source=source))
+    response = lead_client.delete(f"/api/v1/sources/{source.pk}/")
+    assert response.status_code == 409
+    assert "in use" in response.json()["detail"]
+
+
+def test_submit_needs_every_reviewable_sentence_marked(reviewer_client, reviewer, assigned_article):
+    assignment = Assignment.objects.get(reviewer=reviewer)
+    url = reverse("api:assignment-submit", args=[assignment.pk])
+    response = reviewer_client.post(url)
+    assert response.status_code == 400
+    assert response.json() == {"article": "19 sentence(s) are not marked yet"}
+    for sentence in assigned_article.sentences.filter(reviewable=True):
+        save_annotation(reviewer=reviewer, sentence=sentence, mark=MarkInput(label="claim"))
+    response = reviewer_client.post(url)
+    assert response.status_code == 200
+    assert response.json()["submitted_at"]
+
+
+def test_leads_assign_and_duplicates_name_the_reviewer(lead_client, reviewer_client, sample_article, reviewer):
+    body = {"article": sample_article.pk, "reviewer": "reviewer1"}
+    response = lead_client.post("/api/v1/assignments/", body, format="json")
+    assert response.status_code == 201
+    assert response.json()["assigned_by"] == "lead"
+    duplicate = lead_client.post("/api/v1/assignments/", body, format="json")
+    assert duplicate.status_code == 400
+    assert "reviewer" in duplicate.json()
+    assert reviewer_client.post("/api/v1/assignments/", body, format="json").status_code == 403
+    assert reviewer_client.get("/api/v1/assignments/?submitted=false").json()["count"] == 1
