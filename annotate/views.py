@@ -34,7 +34,27 @@ def health(request):
 
 
 def login_view(request, *args, **kwargs):
-    return auth_views.LoginView.as_view(redirect_authenticated_user=True)(request, *args, **kwargs)
+    """Django's login page, with failed attempts throttled per address and username."""
+    from django.contrib.auth.forms import AuthenticationForm
+
+    from .throttling import LoginThrottle
+
+    throttle = LoginThrottle(request, request.POST.get("username", "")) if request.method == "POST" else None
+    if throttle is not None and (wait := throttle.retry_after()) is not None:
+        form = AuthenticationForm(request, initial={"username": request.POST.get("username", "")})
+        form.full_clean()  # unbound: no errors of its own, only the refusal below
+        form.cleaned_data = {}
+        form.add_error(None, f"Too many failed sign-ins. Try again in {wait} seconds.")
+        response = render(request, "registration/login.html", {"form": form}, status=429)
+        response["Retry-After"] = str(wait)
+        return response
+    response = auth_views.LoginView.as_view(redirect_authenticated_user=True)(request, *args, **kwargs)
+    if throttle is not None:
+        if response.status_code == 302 and request.user.is_authenticated:
+            throttle.succeeded()
+        else:
+            throttle.failed()
+    return response
 
 
 def guidelines(request):
