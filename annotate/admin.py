@@ -5,6 +5,7 @@ from django.db.models import Count, Q
 from django.urls import reverse
 from django.utils.html import format_html
 
+from .exports.admin_actions import export_articles, export_outlets
 from .models import (
     Adjudication, Annotation, AnnotationRevision, Article, Assignment, Outlet, Reviewer, Sentence, Side,
     Source, SourceAlias, Topic,
@@ -25,6 +26,7 @@ def _link(model: str, pk, text, **query) -> str:
 class OutletAdmin(admin.ModelAdmin):
     list_display = ["domain", "name", "article_list", "created"]
     search_fields = ["domain", "name"]
+    actions = [export_outlets]
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(article_count=Count("articles"))
@@ -83,6 +85,7 @@ class ArticleAdmin(admin.ModelAdmin):
     readonly_fields = ["content_hash", "created"]
     autocomplete_fields = ["outlet"]
     inlines = [AssignmentInline, SentenceInline]
+    actions = [export_articles]
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(

@@ -8,6 +8,8 @@ app_name = "api"
 urlpatterns = [
     path("", include("annotate.api_urls")),
     path("", include("reliability.api_urls")),
+    path("", include("annotate.suggest_api_urls")),
+    path("", include("annotate.exports.api_urls")),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
 ]

@@ -11,6 +11,7 @@ urlpatterns = [
     path("accounts/login/", annotate_views.login_view, name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("annotate/", include("annotate.urls")),
+    path("exports/", include("annotate.exports.urls")),
     path("", include("reliability.urls")),
     path("api/v1/", include("config.api_urls")),
     path("admin/", admin.site.urls),

@@ -56,7 +56,7 @@ def render_readme(card: dict) -> str:
         lines.append(f"| {split} | " + " | ".join(str(per_label.get(label, 0)) for label in counts["by_label"])
                      + f" | {total} |")
     lines += [
-        f"| all | " + " | ".join(str(n) for n in counts["by_label"].values()) + f" | {counts['sentences']} |",
+        "| all | " + " | ".join(str(n) for n in counts["by_label"].values()) + f" | {counts['sentences']} |",
         "",
         "Gold label reached by: " + (", ".join(f"{k} {v}" for k, v in counts["by_label_source"].items()) or "—"),
         "",

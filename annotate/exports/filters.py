@@ -82,7 +82,7 @@ class ExportOptions:
     ratios: list[float] = field(default_factory=lambda: list(DEFAULT_RATIOS))
 
     def __post_init__(self) -> None:
-        self.formats  # validates the format name
+        formats_for(self.format)
         self.outlets, self.topics, self.sides, self.reviewers = (
             _names(self.outlets), _names(self.topics), _names(self.sides), _names(self.reviewers)
         )

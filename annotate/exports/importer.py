@@ -22,7 +22,17 @@ from django.core.management.color import no_style
 from django.db import connection, transaction
 
 from annotate.models import (
-    Adjudication, Annotation, AnnotationRevision, Article, Origin, Outlet, Reviewer, Sentence, Side, Source, Topic,
+    Adjudication,
+    Annotation,
+    AnnotationRevision,
+    Article,
+    Origin,
+    Outlet,
+    Reviewer,
+    Sentence,
+    Side,
+    Source,
+    Topic,
 )
 from annotate.services import MarkInput, validate_mark
 
@@ -217,8 +227,10 @@ def _annotations(record: dict, sentence: Sentence, registry: _Registry, line: in
 
 
 def _adjudication(value: dict, sentence: Sentence, registry: _Registry, line: int) -> None:
-    adjudication = Adjudication(sentence=sentence, label=value["label"], source=registry.source(value.get("source"), line),
-                                lead=registry.user(value["lead"]), note=value.get("note") or "")
+    adjudication = Adjudication(
+        sentence=sentence, label=value["label"], source=registry.source(value.get("source"), line),
+        lead=registry.user(value["lead"]), note=value.get("note") or "",
+    )
     try:
         adjudication.full_clean(validate_unique=False)
     except ValidationError as exc:

@@ -71,7 +71,9 @@ class _Sources:
         missing = {pk for pk in ids if pk is not None and pk not in self.known}
         if not missing:
             return
-        rows = Source.objects.filter(pk__in=missing).values_list("pk", "name", "kind", "side__name", "side__topic__name")
+        rows = Source.objects.filter(pk__in=missing).values_list(
+            "pk", "name", "kind", "side__name", "side__topic__name"
+        )
         for pk, name, kind, side, side_topic in rows:
             self.known[pk] = {"name": name, "kind": kind, "side": side, "side_topic": side_topic}
 

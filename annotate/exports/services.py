@@ -131,7 +131,7 @@ class _Tally:
             "by_split": {split: self.by_split[split] for split in SPLITS},
             "by_label_source": dict(sorted(self.by_label_source.items())),
             "by_split_label": {
-                split: {label: n for label, n in sorted(counter.items())} for split, counter in self.by_split_label.items()
+                split: dict(sorted(counter.items())) for split, counter in self.by_split_label.items()
             },
         }
 

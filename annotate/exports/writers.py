@@ -39,7 +39,7 @@ class Writer:
 
     def __init__(self, folder: Path):
         self.path = folder / FILENAMES[self.name]
-        self.file = open(self.path, "w", encoding="utf-8", newline="")
+        self.file = open(self.path, "w", encoding="utf-8", newline="")  # noqa: SIM115 (closed in close/abort)
         self.rows = 0
 
     def write(self, row: Row) -> None:
@@ -76,7 +76,7 @@ class CsvWriter(Writer):
 
     def __init__(self, folder: Path):
         super().__init__(folder)
-        self.spool = tempfile.TemporaryFile("w+", encoding="utf-8", dir=folder)
+        self.spool = tempfile.TemporaryFile("w+", encoding="utf-8", dir=folder)  # noqa: SIM115
         self.reviewers: set[str] = set()
 
     def write(self, row: Row) -> None:

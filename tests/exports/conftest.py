@@ -42,7 +42,8 @@ def annotated(sample_article, reviewer, reviewer2, lead):
 
     line = json.dumps({
         "title": "Airport closed", "outlet": "reuters.com", "url": "https://www.reuters.com/world/airport",
-        "published": "2024-12-05", "text": "Aleppo airport closed on Saturday. Officials said flights would resume soon.",
+        "published": "2024-12-05",
+        "text": "Aleppo airport closed on Saturday. Officials said flights would resume soon.",
     })
     other = ingest_articles(parse_jsonl(line.encode(), origin="test"))[0].article
     first, second = other.sentences.order_by("position")

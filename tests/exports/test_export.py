@@ -27,12 +27,15 @@ def test_jsonl_records_carry_gold_labels_marks_and_article_text(annotated, tmp_p
     sky = annotated["sky"]
     by_position = {r["position"]: r for r in records if r["article_id"] == sky.pk}
     # Positions 7, 11, 15 are disputed (1-1) and left out; 3 is adjudicated.
-    assert 7 not in by_position and 3 in by_position
-    assert by_position[3]["label"] == "claim" and by_position[3]["label_source"] == "adjudicated"
+    assert 7 not in by_position
+    assert 3 in by_position
+    assert by_position[3]["label"] == "claim"
+    assert by_position[3]["label_source"] == "adjudicated"
     assert by_position[3]["agreement"] == 0.5
     assert by_position[3]["adjudication"] == {"label": "claim", "source": None, "lead": "lead", "note": "own voice"}
     attribution = by_position[1]
-    assert attribution["label"] == "attribution" and attribution["label_source"] == "unanimous"
+    assert attribution["label"] == "attribution"
+    assert attribution["label_source"] == "unanimous"
     assert attribution["source"] == {"name": "White Helmets", "kind": "organisation", "side": "opposition",
                                      "side_topic": "Syria war"}
     assert [m["reviewer"] for m in attribution["annotations"]] == ["reviewer1", "reviewer2"]
@@ -52,18 +55,21 @@ def test_jsonl_records_carry_gold_labels_marks_and_article_text(annotated, tmp_p
 def test_card_has_counts_agreement_and_file_hashes(annotated, tmp_path):
     result = write_export(ExportOptions(format="all"), tmp_path / "out")
     card = json.loads((result.path / "dataset.json").read_text())
-    assert card["schema_version"] == "1" and card["codebook_version"] == "1"
+    assert card["schema_version"] == "1"
+    assert card["codebook_version"] == "1"
     assert card["counts"]["sentences"] == len(_records(result.path))
     assert sum(card["counts"]["by_split"].values()) == card["counts"]["sentences"]
     assert card["counts"]["by_label_source"] == {"adjudicated": 1, "unanimous": card["counts"]["sentences"] - 1}
     # Pairable sentences: the sky article's exported ones (reuters has one reviewer).
     agreement = card["agreement"]
     assert agreement["pairable_sentences"] == card["counts"]["sentences"] - 2
-    assert agreement["krippendorff_alpha"] is not None and agreement["krippendorff_alpha"] < 1
+    assert agreement["krippendorff_alpha"] is not None
+    assert agreement["krippendorff_alpha"] < 1
     for name in ("sentences.jsonl", "sentences.csv", "labelstudio.json", "spans.conll", "README.md"):
         assert card["files"][name]["sha256"] == hashlib.sha256((result.path / name).read_bytes()).hexdigest()
     readme = (result.path / "README.md").read_text()
-    assert "Krippendorff" in readme and "| train |" in readme
+    assert "Krippendorff" in readme
+    assert "| train |" in readme
 
 
 def test_alpha_matches_scoring_on_the_exported_marks(annotated, tmp_path):
@@ -78,7 +84,9 @@ def test_unsettled_sentences_come_with_null_label_when_asked(annotated, tmp_path
     result = write_export(ExportOptions(include_unsettled=True), tmp_path / "out")
     records = {(r["article_id"], r["position"]): r for r in _records(result.path)}
     disputed = records[(annotated["sky"].pk, 7)]
-    assert disputed["label"] is None and disputed["label_source"] == "disputed" and disputed["agreement"] is None
+    assert disputed["label"] is None
+    assert disputed["label_source"] == "disputed"
+    assert disputed["agreement"] is None
     assert result.card["counts"]["by_label"]["null"] == 3
 
 
@@ -103,8 +111,10 @@ def test_reviewer_filter_resolves_gold_from_their_marks_only(annotated, tmp_path
     assert {m["reviewer"] for r in records for m in r["annotations"]} == {"reviewer2"}
     # reviewer2 alone: the formerly disputed sentences are unanimous `analysis`.
     sky = {r["position"]: r for r in records if r["article_id"] == annotated["sky"].pk}
-    assert sky[7]["label"] == "analysis" and sky[7]["label_source"] == "unanimous"
-    assert sky[3]["label"] == "claim" and sky[3]["label_source"] == "adjudicated"
+    assert sky[7]["label"] == "analysis"
+    assert sky[7]["label_source"] == "unanimous"
+    assert sky[3]["label"] == "claim"
+    assert sky[3]["label_source"] == "adjudicated"
 
 
 def test_splits_are_by_article_deterministic_and_follow_ratios():
@@ -128,9 +138,12 @@ def test_an_article_never_spans_two_splits(annotated, tmp_path):
 def test_csv_has_one_row_per_sentence_with_reviewer_columns(annotated, tmp_path):
     path = write_export(ExportOptions(format="csv"), tmp_path / "out").path
     rows = list(csv.DictReader(io.StringIO((path / "sentences.csv").read_text(encoding="utf-8"))))
-    assert rows and "label:reviewer1" in rows[0] and "source:reviewer2" in rows[0]
+    assert rows
+    assert "label:reviewer1" in rows[0]
+    assert "source:reviewer2" in rows[0]
     attribution = next(r for r in rows if r["label"] == "attribution" and r["outlet"] == "news.sky.com")
-    assert attribution["source_name"] == "White Helmets" and attribution["source:reviewer1"] == "White Helmets"
+    assert attribution["source_name"] == "White Helmets"
+    assert attribution["source:reviewer1"] == "White Helmets"
     reuters = [r for r in rows if r["outlet"] == "reuters.com"]
     assert all(r["label:reviewer2"] == "" for r in reuters)
 
@@ -148,7 +161,8 @@ def test_labelstudio_tasks_use_the_shared_names(annotated, tmp_path):
                          "value": {"choices": ["attribution"]}}
     source_region = next(r for r in result if r["type"] == "labels" and r["value"]["labels"] == ["SOURCE"])
     kind = next(r for r in result if r["from_name"] == "source_kind")
-    assert kind["id"] == source_region["id"] and kind["value"]["choices"] == ["organisation"]
+    assert kind["id"] == source_region["id"]
+    assert kind["value"]["choices"] == ["organisation"]
     assert task["data"]["annotators"] == ["reviewer1", "reviewer2"]
 
 
@@ -165,12 +179,14 @@ def test_conll_file_has_a_block_per_sentence(annotated, tmp_path):
     blocks = (path / "spans.conll").read_text(encoding="utf-8").strip().split("\n\n")
     assert len(blocks) == len(list(iter_rows(ExportOptions())))
     reuters = next(b for b in blocks if "Officials" in b)
-    assert "Officials\tB-SOURCE" in reuters and "said\tB-CUE" in reuters
+    assert "Officials\tB-SOURCE" in reuters
+    assert "said\tB-CUE" in reuters
 
 
 def test_empty_export_is_valid_and_says_so(annotated, tmp_path):
     result = write_export(ExportOptions(format="all", outlets=["nowhere.example"]), tmp_path / "out")
-    assert result.card["empty"] and "No sentence matched" in result.card["message"]
+    assert result.card["empty"]
+    assert "No sentence matched" in result.card["message"]
     assert (result.path / "sentences.jsonl").read_text() == ""
     assert json.loads((result.path / "labelstudio.json").read_text()) == []
 
@@ -194,7 +210,8 @@ def test_existing_output_is_refused_without_force(annotated, tmp_path):
         write_export(ExportOptions(), out)
     assert (out / "keep.txt").read_text() == "mine"
     write_export(ExportOptions(), out, force=True)
-    assert not (out / "keep.txt").exists() and (out / "sentences.jsonl").exists()
+    assert not (out / "keep.txt").exists()
+    assert (out / "sentences.jsonl").exists()
 
 
 def test_failure_mid_write_leaves_no_partial_file(annotated, tmp_path, monkeypatch):

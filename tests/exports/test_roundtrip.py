@@ -10,7 +10,16 @@ from annotate.exports.filters import ExportOptions
 from annotate.exports.importer import DatasetImportError, import_records
 from annotate.exports.services import write_export
 from annotate.models import (
-    Adjudication, Annotation, AnnotationRevision, Article, Outlet, Reviewer, Sentence, Side, Source, Topic,
+    Adjudication,
+    Annotation,
+    AnnotationRevision,
+    Article,
+    Outlet,
+    Reviewer,
+    Sentence,
+    Side,
+    Source,
+    Topic,
 )
 
 DATA_FILES = ("sentences.jsonl", "sentences.csv", "labelstudio.json", "spans.conll")
@@ -38,7 +47,8 @@ def test_export_import_export_is_byte_identical(annotated, tmp_path, include_uns
     second = write_export(options, tmp_path / "second")
     for name in DATA_FILES:
         assert (second.path / name).read_bytes() == (first.path / name).read_bytes(), name
-    assert second.card["counts"] == first.card["counts"] and second.card["agreement"] == first.card["agreement"]
+    assert second.card["counts"] == first.card["counts"]
+    assert second.card["agreement"] == first.card["agreement"]
 
 
 def test_imported_database_accepts_new_articles_after_explicit_ids(annotated, tmp_path):
@@ -66,7 +76,8 @@ def test_bad_line_names_the_line_and_writes_nothing(annotated, tmp_path):
     broken["text"] = "not the sentence"
     with pytest.raises(DatasetImportError, match="line 3: sentence .* is not article.text"):
         import_records([lines[0], lines[1], json.dumps(broken)])
-    assert Article.objects.count() == 0 and Annotation.objects.count() == 0
+    assert Article.objects.count() == 0
+    assert Annotation.objects.count() == 0
     with pytest.raises(DatasetImportError, match="line 1: not JSON"):
         import_records(["{oops"])
     with pytest.raises(DatasetImportError, match="no `article` object"):

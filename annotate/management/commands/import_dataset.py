@@ -28,7 +28,7 @@ class Command(BaseCommand):
                 file = file / "sentences.jsonl"
             if not file.is_file():
                 raise CommandError(f"{file} does not exist")
-            handle = open(file, encoding="utf-8")
+            handle = open(file, encoding="utf-8")  # noqa: SIM115 (closed below)
         try:
             lines = tqdm(handle, desc="importing", unit="sentence", file=sys.stderr, disable=None)
             result = import_records(lines)
