@@ -25,7 +25,8 @@ def test_suggestions_cover_reviewable_sentences_with_spans_into_the_sentence(sam
             start, end = suggestion["source_span"]
             assert sentence.text[start:end] == suggestion["source_name"]
         if suggestion["label"] != Label.ATTRIBUTION:
-            assert suggestion["source_span"] is None and suggestion["cue_span"] is None
+            assert suggestion["source_span"] is None
+            assert suggestion["cue_span"] is None
     helmets_sentence = next(s for s in reviewable if s.text.startswith("The White Helmets"))
     assert suggestions[helmets_sentence.pk]["label"] == Label.ATTRIBUTION
     assert suggestions[helmets_sentence.pk]["source_id"] == helmets.pk
