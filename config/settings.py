@@ -153,6 +153,10 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = int(os.environ.get("DATA_UPLOAD_MAX_MEMORY_SIZE", 
 # Anonymous visitors may read published scores and outlet pages unless this is off.
 PUBLIC_SCORES = env_bool("PUBLIC_SCORES", True)
 
+# Suggested marks: the learned label model is trained only from this many gold-labelled sentences
+# on (`python manage.py suggest train`); below it suggestions come from the rules.
+SUGGEST_MIN_TRAINING = int(os.environ.get("SUGGEST_MIN_TRAINING", "200"))
+
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.SessionAuthentication",
