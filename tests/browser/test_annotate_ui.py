@@ -244,3 +244,25 @@ def test_narrow_window_and_guidelines_render_without_errors(
     assert page.locator("#examples ~ .example").count() >= 6
     screenshot(page, "09-guidelines", full_page=True)
     assert errors == []
+
+
+def test_enter_accepts_the_suggestion_and_records_its_version(live_server, open_page, sample_article, reviewer):
+    from annotate.suggest import suggestions_for_sentences
+
+    Assignment.objects.create(article=sample_article, reviewer=reviewer)
+    first = sample_article.sentences.get(position=0)
+    suggestion = suggestions_for_sentences([first])[first.pk]
+    page, errors = open_page()
+    log_in(page, live_server.url, "reviewer1")
+    page.goto(f"{live_server.url}/annotate/articles/{sample_article.pk}/")
+    page.wait_for_selector("body[data-ready=true]")
+    assert page.inner_text(".sent.current [data-badge]") == f"suggested: {Label(suggestion['label']).label}"
+    assert page.is_visible("#suggestion")
+    assert suggestion["label"] == Label.CLAIM  # the rules' suggestion: accepted without a source
+    press(page, "Enter")
+    wait_saved(page)
+    annotation = Annotation.objects.get()
+    assert annotation.label == suggestion["label"]
+    assert annotation.from_suggestion is True
+    assert annotation.suggestion_version == suggestion["model_version"]
+    assert errors == []

@@ -1,0 +1,236 @@
+"""The reviewer pages: queue, continue, the annotation page's embedded state, blind review,
+the leads' assign and progress pages."""
+
+import json
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from annotate.codebook import Label, SourceKind
+from annotate.ingest import ingest_articles, parse_plain_text
+from annotate.models import Annotation, Article, Assignment, Source
+from annotate.services import MarkInput, save_annotation, submit_assignment
+from annotate.views import throughput
+
+
+def page_state(response) -> dict:
+    html = response.content.decode()
+    start = html.index('<script id="annotate-state" type="application/json">') + len(
+        '<script id="annotate-state" type="application/json">')
+    return json.loads(html[start:html.index("</script>", start)])
+
+
+def mark(reviewer, article, position: int, label: str = Label.CLAIM, **extra):
+    sentence = article.sentences.get(position=position)
+    return save_annotation(reviewer=reviewer, sentence=sentence, mark=MarkInput(label=label, **extra))[0]
+
+
+def mark_all(reviewer, article, label: str = Label.ANALYSIS) -> None:
+    for sentence in article.sentences.filter(reviewable=True):
+        save_annotation(reviewer=reviewer, sentence=sentence, mark=MarkInput(label=label))
+
+
+def make_article(n_sentences: int, name: str = "long") -> Article:
+    text = " ".join(f"Sentence number {i} of the {name} article says something new." for i in range(n_sentences))
+    item = parse_plain_text(text.encode(), origin=f"{name}.txt", outlet="example.org",
+                            url=f"https://example.org/{name}", title=f"The {name} article")
+    return ingest_articles([item])[0].article
+
+
+@pytest.mark.django_db
+def test_queue_lists_my_articles_with_progress_and_a_continue_link(client, reviewer, sample_article):
+    Assignment.objects.create(article=sample_article, reviewer=reviewer)
+    mark(reviewer, sample_article, 0)
+    mark(reviewer, sample_article, 1)
+    client.force_login(reviewer)
+    response = client.get(reverse("annotate:queue"))
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert sample_article.title in html
+    assert "2 / 19" in html
+    assert "news.sky.com" in html
+    assert reverse("annotate:continue") in html
+
+
+@pytest.mark.django_db
+def test_queue_needs_login(client):
+    response = client.get(reverse("annotate:queue"))
+    assert response.status_code == 302
+    assert response.url.startswith(reverse("login"))
+
+
+@pytest.mark.django_db
+def test_continue_goes_to_the_first_unmarked_sentence_of_the_next_unfinished_article(client, reviewer, sample_article):
+    other = make_article(3, "second")
+    done = Assignment.objects.create(article=other, reviewer=reviewer)
+    mark_all(reviewer, other)
+    submit_assignment(assignment=done)
+    Assignment.objects.create(article=sample_article, reviewer=reviewer)
+    mark(reviewer, sample_article, 0)
+    mark(reviewer, sample_article, 2)
+    client.force_login(reviewer)
+    response = client.get(reverse("annotate:continue"))
+    assert response.status_code == 302
+    assert response.url == f"/annotate/articles/{sample_article.pk}/#s-1"
+
+
+@pytest.mark.django_db
+def test_continue_on_a_fully_marked_article_points_at_submit_and_then_back_to_the_queue(
+    client, reviewer, sample_article,
+):
+    assignment = Assignment.objects.create(article=sample_article, reviewer=reviewer)
+    mark_all(reviewer, sample_article)
+    client.force_login(reviewer)
+    assert client.get(reverse("annotate:continue")).url == f"/annotate/articles/{sample_article.pk}/#submit"
+    submit_assignment(assignment=assignment)
+    response = client.get(reverse("annotate:continue"), follow=True)
+    assert response.redirect_chain[-1][0] == reverse("annotate:queue")
+    assert "Nothing left to annotate" in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_article_page_embeds_sentences_my_marks_sides_and_suggestions(client, reviewer, sample_article):
+    assignment = Assignment.objects.create(article=sample_article, reviewer=reviewer)
+    source = Source.objects.create(name="The White Helmets", kind=SourceKind.ORGANISATION)
+    annotation = mark(reviewer, sample_article, 7, Label.ATTRIBUTION, source=source, source_span=(0, 17),
+                      cue_span=(50, 58), note="checked")
+    client.force_login(reviewer)
+    response = client.get(reverse("annotate:article", args=[sample_article.pk]))
+    assert response.status_code == 200
+    state = page_state(response)
+    assert len(state["sentences"]) == 20
+    assert state["sentences"][19]["reviewable"] is False
+    assert state["assignment"] == {"id": assignment.pk, "submitted": False}
+    saved = state["annotations"][str(annotation.sentence_id)]
+    assert saved == {
+        "id": annotation.pk, "sentence": annotation.sentence_id, "label": "attribution", "source": source.pk,
+        "source_span": [0, 17], "cue_span": [50, 58], "note": "checked", "from_suggestion": False,
+        "suggestion_version": "", "version": 1,
+    }
+    assert state["sources"][str(source.pk)]["name"] == "The White Helmets"
+    assert state["others"] is None
+    assert state["csrf"]
+    assert set(state["suggestions"]) <= {str(s["id"]) for s in state["sentences"] if s["reviewable"]}
+    for suggestion in state["suggestions"].values():
+        assert suggestion["label"] in Label.values
+    html = response.content.decode()
+    assert 'id="s-7"' in html
+    assert "style=" not in html  # CSP: no inline styles
+    assert "<script>" not in html  # CSP: no inline scripts
+
+
+@pytest.mark.django_db
+def test_article_page_is_blind_until_i_submit(client, reviewer, reviewer2, sample_article):
+    mine = Assignment.objects.create(article=sample_article, reviewer=reviewer)
+    Assignment.objects.create(article=sample_article, reviewer=reviewer2)
+    mark(reviewer2, sample_article, 0, Label.ANALYSIS)
+    client.force_login(reviewer)
+    url = reverse("annotate:article", args=[sample_article.pk])
+    state = page_state(client.get(url))
+    assert state["others"] is None
+    assert "reviewer2" not in client.get(url).content.decode()
+    mark_all(reviewer, sample_article, Label.CLAIM)
+    submit_assignment(assignment=mine)
+    state = page_state(client.get(url))
+    first = sample_article.sentences.get(position=0)
+    assert state["others"] == [{"sentence": first.pk, "reviewer": "reviewer2", "label": "analysis", "source": None}]
+
+
+@pytest.mark.django_db
+def test_article_not_assigned_is_not_found_for_reviewers_but_open_to_leads(client, reviewer, lead, sample_article):
+    url = reverse("annotate:article", args=[sample_article.pk])
+    client.force_login(reviewer)
+    assert client.get(url).status_code == 404
+    client.force_login(lead)
+    response = client.get(url)
+    assert response.status_code == 200
+    assert page_state(response)["assignment"] is None
+
+
+@pytest.mark.django_db
+def test_article_page_queries_do_not_grow_with_sentences(client, reviewer, django_assert_num_queries):
+    small, large = make_article(30, "small"), make_article(300, "large")
+    client.force_login(reviewer)
+    counts = []
+    for article in (small, large):
+        Assignment.objects.create(article=article, reviewer=reviewer)
+        for position in range(0, 30, 3):
+            mark(reviewer, article, position)
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get(reverse("annotate:article", args=[article.pk]))
+        assert response.status_code == 200
+        assert len(page_state(response)["sentences"]) == article.sentences.count()
+        counts.append(len(queries))
+    assert counts[0] == counts[1]
+    with django_assert_num_queries(counts[0]):
+        client.get(reverse("annotate:article", args=[large.pk]))
+
+
+@pytest.mark.django_db
+def test_guidelines_show_codebook_and_worked_examples(client):
+    response = client.get(reverse("guidelines"))
+    html = response.content.decode()
+    assert response.status_code == 200
+    for label in Label:
+        assert label.label in html
+    assert "The White Helmets" in html
+    assert "Worked examples" in html
+
+
+@pytest.mark.django_db
+def test_assign_page_is_for_leads_only(client, reviewer):
+    client.force_login(reviewer)
+    assert client.get(reverse("annotate:assign")).status_code == 403
+    assert client.get(reverse("annotate:progress")).status_code == 403
+
+
+@pytest.mark.django_db
+def test_lead_assigns_with_overlap_from_the_page(client, lead, reviewer, reviewer2, make_user, sample_article):
+    make_user("reviewer3")
+    client.force_login(lead)
+    assert client.get(reverse("annotate:assign")).status_code == 200
+    response = client.post(reverse("annotate:assign"), {"overlap": 2, "reviewers": ["reviewer1", "reviewer3"]},
+                           follow=True)
+    assert "2 new assignment(s) for 1 article(s)" in response.content.decode()
+    assert set(Assignment.objects.values_list("reviewer__username", flat=True)) == {"reviewer1", "reviewer3"}
+    assert Assignment.objects.get(reviewer=reviewer).assigned_by == lead
+
+
+@pytest.mark.django_db
+def test_assign_page_refuses_an_overlap_larger_than_the_reviewers(client, lead, reviewer, sample_article):
+    client.force_login(lead)
+    response = client.post(reverse("annotate:assign"), {"overlap": 3, "reviewers": ["reviewer1"]})
+    assert response.status_code == 200
+    assert "needs at least 3 reviewers" in response.content.decode()
+    assert not Assignment.objects.exists()
+
+
+@pytest.mark.django_db
+def test_progress_page_shows_counts_and_throughput(client, lead, reviewer, sample_article):
+    assignment = Assignment.objects.create(article=sample_article, reviewer=reviewer)
+    mark_all(reviewer, sample_article)
+    submit_assignment(assignment=assignment)
+    start = timezone.now() - timedelta(hours=2)
+    for index, annotation in enumerate(Annotation.objects.order_by("sentence__position")):
+        Annotation.objects.filter(pk=annotation.pk).update(created=start + timedelta(seconds=20 * index))
+    client.force_login(lead)
+    response = client.get(reverse("annotate:progress"))
+    assert response.status_code == 200
+    row = response.context["reviewers"][0]
+    assert (row["username"], row["articles"], row["submitted"], row["sentences"], row["marks"]) == (
+        "reviewer1", 1, 1, 19, 19)
+    assert row["per_hour"] == 180  # one mark every 20 seconds
+
+
+def test_throughput_ignores_breaks_and_needs_two_marks():
+    start = timezone.now()
+    times = [start, start + timedelta(seconds=30), start + timedelta(hours=3), start + timedelta(hours=3, seconds=30)]
+    hours, per_hour = throughput(times)
+    assert hours == pytest.approx(60 / 3600)
+    assert per_hour == pytest.approx(120)
+    assert throughput([start]) == (0.0, None)
+    assert throughput([]) == (0.0, None)
