@@ -314,3 +314,60 @@ def reviewer_pair_patterns(outlet_ids: Iterable[int] | None = None) -> dict[tupl
         sentence_marks.append((reviewer_id, label))
     flush()
     return dict(pairs)
+
+
+# --- Evidence behind a number -----------------------------------------------------------------
+
+_EVIDENCE: dict[str, tuple[Q, Q]] = {
+    # indicator -> (sentences in n, sentences in x), over the annotations gold_label / gold_kind.
+    "sourcing_rate": (Q(gold_label__in=[Label.CLAIM, Label.ATTRIBUTION]), Q(gold_label=Label.ATTRIBUTION)),
+    "named_share": (Q(gold_label=Label.ATTRIBUTION), Q(gold_label=Label.ATTRIBUTION, gold_kind__in=NAMED_KINDS)),
+    "anonymous_share": (Q(gold_label=Label.ATTRIBUTION), Q(gold_label=Label.ATTRIBUTION, gold_kind=SourceKind.ANONYMOUS)),
+    "second_hand_share": (Q(gold_label=Label.ATTRIBUTION), Q(gold_label=Label.ATTRIBUTION, gold_kind=SourceKind.MEDIA)),
+    "analysis_share": (Q(gold_label__in=COUNTED_LABELS), Q(gold_label=Label.ANALYSIS)),
+}
+EVIDENCE_INDICATORS = tuple(_EVIDENCE)
+
+
+def evidence_sentences(outlet_id: int, indicator: str, part: str = "x") -> QuerySet:
+    """The outlet's sentences counted in the numerator ("x") or denominator ("n") of `indicator`,
+    by current gold labels, with `gold_label`, `gold_source`, `gold_kind` and the article.
+    Raises KeyError for an unknown indicator or part."""
+    in_n, in_x = _EVIDENCE[indicator]
+    condition = {"n": in_n, "x": in_x}[part]
+    sentences = sentences_with_gold(Sentence.objects.filter(article__outlet_id=outlet_id, reviewable=True))
+    gold_kind = Subquery(Source.objects.filter(pk=OuterRef("gold_source")).values("kind")[:1])
+    gold_source_name = Subquery(Source.objects.filter(pk=OuterRef("gold_source")).values("name")[:1])
+    return (
+        sentences.annotate(gold_kind=gold_kind, gold_source_name=gold_source_name)
+        .filter(condition)
+        .select_related("article")
+        .order_by("article__published", "article_id", "position")
+    )
+
+
+def source_attributions(source_id: int) -> QuerySet:
+    """Sentences that any reviewer (or the lead's adjudication) attributed to `source_id`, with
+    their current gold label and gold source, newest article first."""
+    sentences = Sentence.objects.filter(
+        Q(annotations__label=Label.ATTRIBUTION, annotations__source_id=source_id)
+        | Q(adjudication__source_id=source_id)
+    ).distinct()
+    return (
+        sentences_with_gold(Sentence.objects.filter(pk__in=sentences.values("pk")))
+        .select_related("article__outlet", "adjudication")
+        .order_by("-article__published", "article_id", "position")
+    )
+
+
+def source_outlet_counts(source_id: int) -> list[dict]:
+    """Per outlet: sentences whose gold source is `source_id` (one GROUP BY query)."""
+    candidates = source_attributions(source_id).values("pk")
+    return list(
+        sentences_with_gold(Sentence.objects.filter(pk__in=candidates))
+        .filter(gold_source=source_id)
+        .order_by()
+        .values("article__outlet__domain")
+        .annotate(sentences=Count("pk"))
+        .order_by("-sentences", "article__outlet__domain")
+    )

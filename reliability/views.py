@@ -1,20 +1,184 @@
-"""Public pages: outlets, their scores and the evidence behind them, and sources."""
+"""Pages: the outlet leaderboard (forest plot), outlet pages with the evidence behind every
+number, source pages, the method page and the leads' adjudication queue."""
 
-from django.shortcuts import get_object_or_404, render
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.db.models import F, Prefetch
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_POST
 
-from annotate.models import Article, Outlet, Source
+from annotate.codebook import LABEL_KEYS, Label
+from annotate.models import Annotation, Outlet, Sentence, Source, is_lead
+from reliability import charts, queries
+from reliability.models import ScoreRun, ScoreSnapshot
+from reliability.scoring import INDICATORS, METHOD_VERSION, MethodSettings
+from reliability.services import adjudicate_sentence, publish_run
+from reliability.tasks import recompute_scores_task
+
+INDICATOR_NAMES = {
+    "sourcing_rate": "Sourcing rate",
+    "named_share": "Named-source share",
+    "anonymous_share": "Anonymous share",
+    "second_hand_share": "Second-hand share",
+    "analysis_share": "Analysis share",
+}
+DIRECTIONS = {"higher_is_better": "higher is better", "lower_is_better": "lower is better",
+              "not_scored": "not scored"}
+SORTS = {
+    "score": [F("score").desc(nulls_last=True), "outlet__domain"],
+    "-score": [F("score").asc(nulls_last=True), "outlet__domain"],
+    "domain": ["outlet__domain"],
+    "articles": ["-article_count", "outlet__domain"],
+    "alpha": [F("alpha").desc(nulls_last=True), "outlet__domain"],
+}
+
+
+def _readable_runs(request):
+    """Runs this reader may see: leads every run, others published runs (anonymous readers only
+    when PUBLIC_SCORES). Returns None when the reader must log in."""
+    if is_lead(request.user):
+        return ScoreRun.objects.all()
+    if not request.user.is_authenticated and not settings.PUBLIC_SCORES:
+        return None
+    return ScoreRun.objects.filter(published=True)
+
+
+def _require_lead(request) -> None:
+    if not is_lead(request.user):
+        raise PermissionDenied("Only leads can do this.")
 
 
 def outlet_list(request):
-    return render(request, "reliability/outlet_list.html", {"outlets": Outlet.objects.all()})
+    runs = _readable_runs(request)
+    if runs is None:
+        return redirect_to_login(request.get_full_path())
+    run = runs.first()
+    sort = request.GET.get("sort", "score") if request.GET.get("sort") in SORTS else "score"
+    snapshots = list(run.snapshots.select_related("outlet").order_by(*SORTS[sort])) if run else []
+    plot = charts.forest_plot([
+        (s.outlet.domain, s.outlet.get_absolute_url(), None if s.insufficient_evidence else s.score,
+         s.score_low, s.score_high) for s in snapshots
+    ])
+    unscored = Outlet.objects.exclude(score_snapshots__run=run).order_by("domain") if run else Outlet.objects.all()
+    return render(request, "reliability/outlet_list.html", {
+        "run": run, "snapshots": snapshots, "plot": plot, "sort": sort, "sorts": list(SORTS),
+        "unscored": unscored, "latest_published": runs.filter(published=True).first() if run else None,
+    })
+
+
+@require_POST
+def publish(request):
+    _require_lead(request)
+    run = get_object_or_404(ScoreRun, pk=request.POST.get("run"))
+    publish_run(run=run, by=request.user)
+    messages.success(request, f"Run {run.pk} is published.")
+    return redirect("reliability:outlet-list")
+
+
+@require_POST
+def recompute(request):
+    _require_lead(request)
+    recompute_scores_task.enqueue()
+    messages.success(request, "Recompute queued; the leaderboard shows the new run once the worker finishes it.")
+    return redirect("reliability:outlet-list")
+
+
+def _snapshot_for(request, outlet):
+    runs = _readable_runs(request)
+    if runs is None:
+        return None, None, True
+    run = runs.first()
+    snapshot = ScoreSnapshot.objects.filter(run=run, outlet=outlet).first() if run else None
+    history = list(ScoreSnapshot.objects.filter(outlet=outlet, run__in=runs).order_by("computed_at")
+                   .values("computed_at", "score", "score_low", "score_high", "insufficient_evidence")[:200])
+    return snapshot, history, False
 
 
 def outlet_detail(request, domain):
     outlet = get_object_or_404(Outlet, domain=domain)
-    articles = Article.objects.filter(outlet=outlet)
-    return render(request, "reliability/outlet_detail.html", {"outlet": outlet, "articles": articles})
+    snapshot, history, login_needed = _snapshot_for(request, outlet)
+    if login_needed:
+        return redirect_to_login(request.get_full_path())
+    figures = snapshot.figures if snapshot else {}
+    indicators = [
+        {"key": key, "name": INDICATOR_NAMES[key], "direction_text": DIRECTIONS[INDICATORS[key][2]],
+         **figures.get("indicators", {}).get(key, {})}
+        for key in INDICATORS
+    ]
+    monthly = figures.get("monthly", [])
+    return render(request, "reliability/outlet_detail.html", {
+        "outlet": outlet, "snapshot": snapshot, "figures": figures, "indicators": indicators,
+        "sides": charts.side_bar(figures.get("counts", {}).get("sides", {})),
+        "trend": charts.trend_line([(m["month"], m["score"]) for m in monthly]),
+        "monthly": monthly,
+        "history": charts.trend_line([(h["computed_at"].strftime("%Y-%m-%d"), h["score"]) for h in history]),
+        "history_rows": history,
+    })
+
+
+def outlet_evidence(request, domain):
+    outlet = get_object_or_404(Outlet, domain=domain)
+    if _readable_runs(request) is None:
+        return redirect_to_login(request.get_full_path())
+    indicator, part = request.GET.get("indicator", "sourcing_rate"), request.GET.get("part", "x")
+    if indicator not in queries.EVIDENCE_INDICATORS or part not in ("x", "n"):
+        raise Http404("Unknown indicator or part.")
+    page = Paginator(queries.evidence_sentences(outlet.pk, indicator, part), 100).get_page(request.GET.get("page"))
+    return render(request, "reliability/outlet_evidence.html", {
+        "outlet": outlet, "indicator": indicator, "indicator_name": INDICATOR_NAMES[indicator], "part": part,
+        "page": page, "indicators": INDICATOR_NAMES,
+    })
 
 
 def source_detail(request, pk):
-    source = get_object_or_404(Source, pk=pk)
-    return render(request, "reliability/source_detail.html", {"source": source})
+    if _readable_runs(request) is None:
+        return redirect_to_login(request.get_full_path())
+    source = get_object_or_404(Source.objects.select_related("side__topic"), pk=pk)
+    page = Paginator(queries.source_attributions(source.pk), 100).get_page(request.GET.get("page"))
+    return render(request, "reliability/source_detail.html", {
+        "source": source, "page": page, "outlets": queries.source_outlet_counts(source.pk),
+    })
+
+
+def method(request):
+    return render(request, "reliability/method.html", {"method": MethodSettings(), "method_version": METHOD_VERSION})
+
+
+def adjudication_queue(request):
+    _require_lead(request)
+    disputed = queries.disputed_sentences().select_related("article__outlet").prefetch_related(
+        Prefetch("annotations", queryset=Annotation.objects.select_related("reviewer", "source").order_by("reviewer"))
+    )
+    page = Paginator(disputed, 25).get_page(request.GET.get("page"))
+    for sentence in page:
+        seen = {}
+        for mark in sentence.annotations.all():
+            if mark.source_id:
+                seen.setdefault(mark.source_id, mark.source)
+        sentence.source_choices = list(seen.values())
+    keys = [{"value": label.value, "name": label.label, "key": LABEL_KEYS[label]} for label in Label]
+    return render(request, "reliability/adjudicate.html", {"page": page, "labels": keys})
+
+
+@require_POST
+def adjudicate(request, sentence_id):
+    _require_lead(request)
+    sentence = get_object_or_404(Sentence, pk=sentence_id)
+    source_id = request.POST.get("source") or None
+    source = get_object_or_404(Source, pk=source_id) if source_id else None
+    label = request.POST.get("label", "")
+    if label != Label.ATTRIBUTION:
+        source = None
+    try:
+        adjudicate_sentence(sentence=sentence, label=label, source=source, lead=request.user,
+                            note=request.POST.get("note", ""))
+    except ValidationError as error:
+        messages.error(request, f"Sentence {sentence.pk}: " + "; ".join(error.messages))
+    else:
+        messages.success(request, f"Sentence {sentence.pk} settled as {label}.")
+    return redirect(reverse("reliability:adjudicate") + (f"?page={request.POST['page']}" if request.POST.get("page") else ""))

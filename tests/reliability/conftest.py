@@ -78,3 +78,11 @@ def example_one(build: Builder, outlet: Outlet) -> Article:
     for sentence, (label, source) in zip(article.sentences.order_by("position"), plan, strict=True):
         build.marks(sentence, [label, label], [source, source])
     return article
+
+
+def scored_outlet(build: Builder, domain: str, articles: int = 5) -> Outlet:
+    """An outlet with `articles` copies of worked example 1: enough evidence for a score."""
+    outlet = build.outlet(domain)
+    for _ in range(articles):
+        example_one(build, outlet)
+    return outlet

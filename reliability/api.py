@@ -1,0 +1,113 @@
+"""API views: score snapshots (anonymous may read published ones when PUBLIC_SCORES),
+adjudications and the disputed-sentence queue (leads)."""
+
+import django_filters
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db.models import Prefetch
+from rest_framework import generics, mixins, permissions, status, viewsets
+from rest_framework.response import Response
+from rest_framework.serializers import ValidationError as APIValidationError
+
+from annotate.models import Adjudication, Annotation, is_lead
+from annotate.permissions import IsLead
+from reliability import queries
+from reliability.models import ScoreRun, ScoreSnapshot
+from reliability.serializers import (
+    AdjudicationSerializer,
+    AdjudicationWriteSerializer,
+    DisputedSentenceSerializer,
+    ScoreSnapshotSerializer,
+)
+from reliability.services import adjudicate_sentence
+
+
+class CanReadScores(permissions.BasePermission):
+    """Signed-in users may read scores; anonymous readers too while PUBLIC_SCORES is on."""
+
+    def has_permission(self, request, view):
+        return request.user.is_authenticated or settings.PUBLIC_SCORES
+
+
+class ScoreSnapshotFilter(django_filters.FilterSet):
+    outlet = django_filters.CharFilter(field_name="outlet__domain")
+    method_version = django_filters.CharFilter()
+    run = django_filters.NumberFilter(field_name="run_id")
+    latest = django_filters.BooleanFilter(method="filter_latest", label="only the latest visible run")
+
+    class Meta:
+        model = ScoreSnapshot
+        fields = ["outlet", "method_version", "run", "insufficient_evidence"]
+
+    def filter_latest(self, queryset, name, value):
+        if not value:
+            return queryset
+        runs = ScoreRun.objects.all() if is_lead(self.request.user) else ScoreRun.objects.filter(published=True)
+        latest = runs.values("pk").first()
+        return queryset.filter(run_id=latest["pk"]) if latest else queryset.none()
+
+
+class ScoreSnapshotViewSet(viewsets.ReadOnlyModelViewSet):
+    """Every outlet's figures in every stored run (history kept); non-leads see published runs only."""
+
+    serializer_class = ScoreSnapshotSerializer
+    permission_classes = [CanReadScores]
+    filterset_class = ScoreSnapshotFilter
+    ordering_fields = ["computed_at", "score", "article_count", "alpha"]
+
+    def get_queryset(self):
+        queryset = ScoreSnapshot.objects.select_related("outlet", "run").order_by("-computed_at", "outlet__domain")
+        return queryset if is_lead(self.request.user) else queryset.filter(run__published=True)
+
+
+class AdjudicationViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets.ReadOnlyModelViewSet):
+    """Leads' decisions. POST creates or re-decides (upsert by sentence); the previous value is
+    kept as a "previous:" line in the note."""
+
+    queryset = Adjudication.objects.select_related("lead").order_by("-decided_at", "-id")
+    serializer_class = AdjudicationSerializer
+    permission_classes = [IsLead]
+    filterset_fields = ["label", "sentence", "lead"]
+
+    def get_serializer_class(self):
+        return AdjudicationWriteSerializer if self.action in ("create", "update", "partial_update") else AdjudicationSerializer
+
+    def _decide(self, request, data: dict):
+        write = AdjudicationWriteSerializer(data=data)
+        write.is_valid(raise_exception=True)
+        values = write.validated_data
+        try:
+            adjudication, created = adjudicate_sentence(
+                sentence=values["sentence"], label=values["label"], source=values.get("source"), lead=request.user,
+                note=values.get("note", ""),
+            )
+        except ValidationError as error:
+            raise APIValidationError(error.message_dict if hasattr(error, "error_dict") else error.messages)
+        return Response(AdjudicationSerializer(adjudication).data,
+                        status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
+
+    def create(self, request, *args, **kwargs):
+        return self._decide(request, dict(request.data.items()))
+
+    def update(self, request, *args, **kwargs):
+        adjudication = self.get_object()
+        data = {"label": adjudication.label, "source": adjudication.source_id} if kwargs.get("partial") else {}
+        data.update(request.data.items())
+        data["sentence"] = adjudication.sentence_id
+        return self._decide(request, data)
+
+
+class AdjudicationQueueView(generics.ListAPIView):
+    """Disputed sentences (labels or sources disagree, not yet adjudicated) with every mark."""
+
+    serializer_class = DisputedSentenceSerializer
+    permission_classes = [IsLead]
+    filter_backends: list = []
+
+    def get_queryset(self):
+        marks = Annotation.objects.select_related("reviewer", "source").order_by("reviewer_id")
+        return (
+            queries.disputed_sentences()
+            .select_related("article__outlet")
+            .prefetch_related(Prefetch("annotations", queryset=marks))
+        )

@@ -1,0 +1,67 @@
+"""Background recompute of scores (django-tasks) and its debounce.
+
+Marks change one keystroke at a time; a full recompute per change would be wasteful. Each
+change calls `request_recompute()` after its transaction commits; it enqueues one recompute to
+run `SCORES_RECOMPUTE_DELAY` seconds later unless one is already waiting, so a burst of edits
+costs one recompute. Worker: `python manage.py db_worker`.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.cache import cache
+from django.utils import timezone
+from django_tasks import task
+
+DEBOUNCE_KEY = "reliability:recompute-requested"
+
+
+@task()
+def recompute_scores_task() -> int:
+    """Recompute and store every outlet's score (an unpublished run); returns the run id."""
+    from reliability.services import recompute_outlet_scores
+
+    return recompute_outlet_scores().pk
+
+
+def _waiting_in_database() -> bool:
+    from django_tasks.base import TaskResultStatus
+    from django_tasks_db.models import DBTaskResult
+
+    return DBTaskResult.objects.filter(
+        task_path=recompute_scores_task.module_path, status=TaskResultStatus.READY
+    ).exists()
+
+
+def request_recompute() -> bool:
+    """Enqueue a delayed recompute unless one is already waiting; returns True if it enqueued.
+
+    Reads `SCORES_AUTO_RECOMPUTE` (default True) and `SCORES_RECOMPUTE_DELAY` (seconds, default
+    60) at call time. With the database backend "waiting" means a READY task row (shared by
+    every process); other backends (the immediate one in tests and development) fall back to a
+    cache key that lives for the delay: at most one recompute per delay window there.
+    """
+    if not getattr(settings, "SCORES_AUTO_RECOMPUTE", True):
+        return False
+    delay = int(getattr(settings, "SCORES_RECOMPUTE_DELAY", 60))
+    backend = recompute_scores_task.get_backend()
+    uses_database = type(backend).__module__.startswith("django_tasks_db")
+    if uses_database and _waiting_in_database():
+        return False
+    if not uses_database and not cache.add(DEBOUNCE_KEY, True, timeout=delay):
+        return False
+    if backend.supports_defer and delay > 0:
+        recompute_scores_task.using(run_after=timezone.now() + timedelta(seconds=delay)).enqueue()
+    else:
+        recompute_scores_task.enqueue()
+    return True
+
+
+def mark_scores_stale(sender, **kwargs) -> None:
+    """Signal receiver (cache invalidation: the stored scores are now stale): schedule a
+    recompute once the change is committed."""
+    from django.db import transaction
+
+    transaction.on_commit(request_recompute)

@@ -1,0 +1,83 @@
+"""Adjudication: the queue lists only disputes; a decision changes the gold label; who and when
+are kept, and a re-decision keeps the previous value."""
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.urls import reverse
+
+from annotate.codebook import Label, SourceKind
+from annotate.models import Adjudication
+from reliability import queries
+from reliability.services import adjudicate_sentence
+
+
+@pytest.fixture
+def disputes(build):
+    outlet = build.outlet("d.example")
+    article = build.article(outlet, 4)
+    s = list(article.sentences.order_by("position"))
+    a, b = build.source("Ministry", SourceKind.GOVERNMENT), build.source("Rebels", SourceKind.ORGANISATION)
+    build.marks(s[0], [Label.CLAIM, Label.ANALYSIS])  # labels disagree
+    build.marks(s[1], [Label.ATTRIBUTION, Label.ATTRIBUTION], [a, b])  # sources disagree
+    build.marks(s[2], [Label.CLAIM, Label.CLAIM])  # unanimous
+    build.marks(s[3], [Label.OTHER])  # single mark
+    return s, a, b
+
+
+def gold(sentence):
+    row = queries.sentences_with_label_source().get(pk=sentence.pk)
+    return row.gold_label, row.label_source, row.gold_source
+
+
+def test_queue_lists_only_disputed_sentences(disputes):
+    s, _, _ = disputes
+    assert list(queries.disputed_sentences().values_list("pk", flat=True)) == [s[0].pk, s[1].pk]
+
+
+def test_resolving_changes_the_gold_label_and_leaves_the_queue(disputes, lead):
+    s, a, _ = disputes
+    adjudication, created = adjudicate_sentence(sentence=s[0], label=Label.ANALYSIS, lead=lead)
+    assert created and adjudication.lead == lead and adjudication.decided_at is not None
+    assert gold(s[0]) == (Label.ANALYSIS, "adjudicated", None)
+    adjudicate_sentence(sentence=s[1], label=Label.ATTRIBUTION, source=a, lead=lead)
+    assert gold(s[1]) == (Label.ATTRIBUTION, "adjudicated", a.pk)
+    assert not queries.disputed_sentences().exists()
+
+
+def test_re_adjudication_keeps_the_previous_value(disputes, lead, make_user):
+    s, _, _ = disputes
+    other_lead = make_user("lead2", lead=True)
+    adjudicate_sentence(sentence=s[0], label=Label.ANALYSIS, lead=lead, note="context")
+    adjudication, created = adjudicate_sentence(sentence=s[0], label=Label.CLAIM, lead=other_lead)
+    assert not created and adjudication.lead == other_lead and adjudication.label == Label.CLAIM
+    assert adjudication.note.startswith("context\nprevious: analysis by lead at ")
+
+
+def test_bad_decisions_write_nothing(disputes, lead, reviewer):
+    s, a, _ = disputes
+    with pytest.raises(ValidationError, match="only leads"):
+        adjudicate_sentence(sentence=s[0], label=Label.CLAIM, lead=reviewer)
+    with pytest.raises(ValidationError, match="needs a source"):
+        adjudicate_sentence(sentence=s[0], label=Label.ATTRIBUTION, lead=lead)
+    with pytest.raises(ValidationError, match="only an attribution"):
+        adjudicate_sentence(sentence=s[0], label=Label.CLAIM, source=a, lead=lead)
+    with pytest.raises(ValidationError, match="codebook"):
+        adjudicate_sentence(sentence=s[0], label="opinion", lead=lead)
+    assert not Adjudication.objects.exists()
+
+
+def test_queue_page_is_for_leads_and_resolves_by_post(client, disputes, lead, reviewer, django_assert_max_num_queries):
+    s, a, b = disputes
+    url = reverse("reliability:adjudicate")
+    client.force_login(reviewer)
+    assert client.get(url).status_code == 403
+    client.force_login(lead)
+    with django_assert_max_num_queries(10):
+        html = client.get(url).content.decode()
+    assert f'id="d-{s[0].pk}"' in html and f'id="d-{s[1].pk}"' in html and "Ministry" in html and "Rebels" in html
+    assert 'data-key="2"' in html and "adjudicate.js" in html
+    response = client.post(reverse("reliability:adjudicate-sentence", args=[s[1].pk]),
+                           {"label": "attribution", "source": b.pk})
+    assert response.status_code == 302
+    assert gold(s[1]) == (Label.ATTRIBUTION, "adjudicated", b.pk)
+    assert Adjudication.objects.get(sentence=s[1]).lead == lead

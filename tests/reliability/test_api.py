@@ -1,0 +1,100 @@
+"""Scores API (filters, visibility) and the adjudication API."""
+
+import pytest
+from rest_framework.test import APIClient
+
+from annotate.codebook import Label, SourceKind
+from annotate.models import Adjudication
+from reliability.services import recompute_outlet_scores
+
+from .conftest import scored_outlet
+
+
+@pytest.fixture
+def api():
+    return APIClient()
+
+
+@pytest.fixture
+def two_runs(build):
+    scored_outlet(build, "scored.example")
+    build.outlet("thin.example")
+    published = recompute_outlet_scores()
+    published.published = True
+    published.save()
+    draft = recompute_outlet_scores()
+    return published, draft
+
+
+def test_anonymous_reads_published_snapshots_only(api, two_runs):
+    published, _ = two_runs
+    response = api.get("/api/v1/scores/")
+    assert response.status_code == 200
+    assert {row["run"] for row in response.json()["results"]} == {published.pk}
+
+
+def test_anonymous_denied_when_scores_are_private(api, settings, two_runs):
+    settings.PUBLIC_SCORES = False
+    assert api.get("/api/v1/scores/").status_code in (401, 403)
+
+
+def test_lead_filters_by_outlet_run_version_and_latest(api, lead, two_runs):
+    published, draft = two_runs
+    api.force_authenticate(lead)
+    assert api.get("/api/v1/scores/").json()["count"] == 4
+    rows = api.get("/api/v1/scores/", {"outlet": "scored.example"}).json()["results"]
+    assert len(rows) == 2 and all(row["outlet"] == "scored.example" for row in rows)
+    assert api.get("/api/v1/scores/", {"run": published.pk}).json()["count"] == 2
+    assert api.get("/api/v1/scores/", {"method_version": "1"}).json()["count"] == 4
+    assert api.get("/api/v1/scores/", {"method_version": "0"}).json()["count"] == 0
+    latest = api.get("/api/v1/scores/", {"latest": "true"}).json()["results"]
+    assert {row["run"] for row in latest} == {draft.pk}
+    row = api.get("/api/v1/scores/", {"outlet": "scored.example", "latest": "true"}).json()["results"][0]
+    assert row["score"] == pytest.approx(65.0) and row["figures"]["indicators"]["named_share"]["x"] == 15
+
+
+def test_scores_list_query_count_is_constant(api, lead, build, django_assert_max_num_queries):
+    api.force_authenticate(lead)
+    for i in range(2):
+        build.outlet(f"o{i}.example")
+    recompute_outlet_scores()
+    with django_assert_max_num_queries(6) as small:
+        api.get("/api/v1/scores/")
+    for i in range(2, 9):
+        build.outlet(f"o{i}.example")
+    recompute_outlet_scores()
+    with django_assert_max_num_queries(len(small.captured_queries)):
+        api.get("/api/v1/scores/")
+
+
+def test_adjudication_queue_api_lists_disputes_with_marks(api, lead, reviewer, build):
+    outlet = build.outlet("q.example")
+    article = build.article(outlet, 2)
+    first, second = article.sentences.order_by("position")
+    build.marks(first, [Label.CLAIM, Label.ANALYSIS])
+    build.marks(second, [Label.CLAIM, Label.CLAIM])
+    api.force_authenticate(reviewer)
+    assert api.get("/api/v1/adjudications/queue/").status_code == 403
+    api.force_authenticate(lead)
+    (row,) = api.get("/api/v1/adjudications/queue/").json()["results"]
+    assert row["id"] == first.pk and row["dispute"] == "label"
+    assert sorted(m["label"] for m in row["marks"]) == ["analysis", "claim"]
+
+
+def test_adjudication_api_create_then_redecide_keeps_history(api, lead, build):
+    outlet = build.outlet("q.example")
+    article = build.article(outlet, 1)
+    sentence = article.sentences.get()
+    source = build.source("Agency", SourceKind.ORGANISATION)
+    build.marks(sentence, [Label.CLAIM, Label.ATTRIBUTION], [None, source])
+    api.force_authenticate(lead)
+    created = api.post("/api/v1/adjudications/", {"sentence": sentence.pk, "label": "claim"}, format="json")
+    assert created.status_code == 201 and created.json()["lead"] == "lead"
+    bad = api.post("/api/v1/adjudications/", {"sentence": sentence.pk, "label": "attribution"}, format="json")
+    assert bad.status_code == 400 and "source" in bad.json()
+    assert Adjudication.objects.get().label == Label.CLAIM
+    again = api.patch(f"/api/v1/adjudications/{created.json()['id']}/",
+                      {"label": "attribution", "source": source.pk}, format="json")
+    assert again.status_code == 200 and again.json()["label"] == "attribution"
+    assert "previous: claim by lead" in Adjudication.objects.get().note
+    assert api.get("/api/v1/adjudications/").json()["count"] == 1

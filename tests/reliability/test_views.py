@@ -1,0 +1,149 @@
+"""Score pages: leaderboard, outlet, evidence, source, method; visibility of published runs."""
+
+import re
+
+import pytest
+from django.urls import reverse
+
+from annotate.models import Source
+from reliability.models import ScoreRun
+from reliability.services import recompute_outlet_scores
+
+from .conftest import scored_outlet
+
+
+@pytest.fixture
+def published_and_draft(build, lead):
+    scored_outlet(build, "scored.example")
+    build.outlet("thin.example")
+    published = recompute_outlet_scores()
+    published.published = True
+    published.save()
+    draft = recompute_outlet_scores()
+    return published, draft
+
+
+def test_leaderboard_shows_forest_plot_scores_and_insufficient_evidence(client, published_and_draft):
+    response = client.get(reverse("reliability:outlet-list"))
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "<svg" in html and "65.0" in html and "insufficient evidence" in html
+    assert f"method v1" in html.lower() or "Method v1" in html
+    assert ' style="' not in html and "<script>" not in html
+
+
+def test_anonymous_sees_only_the_published_run(client, published_and_draft):
+    published, draft = published_and_draft
+    html = client.get(reverse("reliability:outlet-list")).content.decode()
+    assert f"Publish run" not in html and "not published" not in html
+
+
+def test_lead_sees_the_latest_run_and_can_publish(client, lead, published_and_draft):
+    published, draft = published_and_draft
+    client.force_login(lead)
+    html = client.get(reverse("reliability:outlet-list")).content.decode()
+    assert f"Publish run {draft.pk}" in html
+    response = client.post(reverse("reliability:publish"), {"run": draft.pk})
+    assert response.status_code == 302 and ScoreRun.objects.get(pk=draft.pk).published
+
+
+def test_reviewer_cannot_publish(client, reviewer, published_and_draft):
+    _, draft = published_and_draft
+    client.force_login(reviewer)
+    assert client.post(reverse("reliability:publish"), {"run": draft.pk}).status_code == 403
+    assert not ScoreRun.objects.get(pk=draft.pk).published
+
+
+def test_private_scores_send_anonymous_to_login(client, settings, published_and_draft):
+    settings.PUBLIC_SCORES = False
+    response = client.get(reverse("reliability:outlet-list"))
+    assert response.status_code == 302 and "/accounts/login/" in response["Location"]
+
+
+def test_no_published_run_says_so(client, build):
+    build.outlet("a.example")
+    recompute_outlet_scores()
+    html = client.get(reverse("reliability:outlet-list")).content.decode()
+    assert "No published scores yet" in html
+
+
+def test_leaderboard_sorts_server_side(client, lead, build):
+    scored_outlet(build, "b-scored.example")
+    build.outlet("a-thin.example")
+    recompute_outlet_scores()
+    client.force_login(lead)
+    by_domain = client.get(reverse("reliability:outlet-list") + "?sort=domain").content.decode()
+    by_score = client.get(reverse("reliability:outlet-list") + "?sort=score").content.decode()
+    assert by_domain.index("a-thin.example") < by_domain.index("b-scored.example")
+    assert by_score.index(">b-scored.example<") < by_score.index(">a-thin.example<")
+
+
+def test_leaderboard_query_count_is_constant(client, lead, build, django_assert_max_num_queries):
+    client.force_login(lead)
+    for i in range(2):
+        scored_outlet(build, f"o{i}.example", articles=1)
+    recompute_outlet_scores()
+    url = reverse("reliability:outlet-list")
+    client.get(url)
+    with django_assert_max_num_queries(10) as small:
+        client.get(url)
+    for i in range(2, 8):
+        scored_outlet(build, f"o{i}.example", articles=1)
+    recompute_outlet_scores()
+    with django_assert_max_num_queries(len(small.captured_queries)):
+        client.get(url)
+
+
+def test_outlet_page_shows_indicators_charts_and_evidence_links(client, published_and_draft):
+    response = client.get(reverse("reliability:outlet-detail", args=["scored.example"]))
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "Sourcing rate" in html and "30 / 50" in html and "Side balance" in html
+    assert "evidence/?indicator=anonymous_share&amp;part=x" in html
+    assert "Most-cited sources" in html and "reliable" in html
+    assert html.count("<svg") >= 2
+
+
+def test_outlet_page_query_count_is_constant_in_articles(client, lead, build, django_assert_max_num_queries):
+    client.force_login(lead)
+    outlet = scored_outlet(build, "grow.example", articles=5)
+    recompute_outlet_scores()
+    url = reverse("reliability:outlet-detail", args=[outlet.domain])
+    client.get(url)
+    with django_assert_max_num_queries(10) as small:
+        client.get(url)
+    scored_outlet(build, "other.example", articles=1)
+    for _ in range(5):
+        from .conftest import example_one
+
+        example_one(build, outlet)
+    recompute_outlet_scores()
+    with django_assert_max_num_queries(len(small.captured_queries)):
+        client.get(url)
+
+
+def test_thin_outlet_page_says_insufficient_evidence(client, published_and_draft):
+    html = client.get(reverse("reliability:outlet-detail", args=["thin.example"])).content.decode()
+    assert "Insufficient evidence" in html
+
+
+def test_evidence_lists_the_sentences_in_x_and_n(client, published_and_draft):
+    url = reverse("reliability:outlet-evidence", args=["scored.example"])
+    x = client.get(url, {"indicator": "anonymous_share", "part": "x"})
+    n = client.get(url, {"indicator": "anonymous_share", "part": "n"})
+    assert x.context["page"].paginator.count == 10 and n.context["page"].paginator.count == 30
+    assert re.search(r'/annotate/articles/\d+/#s-\d+', x.content.decode())
+    assert client.get(url, {"indicator": "nope"}).status_code == 404
+
+
+def test_source_page_lists_attributions_across_outlets(client, build, published_and_draft):
+    source = Source.objects.filter(kind="anonymous").first()
+    response = client.get(reverse("reliability:source-detail", args=[source.pk]))
+    assert response.status_code == 200
+    assert response.context["page"].paginator.count == 2
+    assert "scored.example" in response.content.decode()
+
+
+def test_method_page_explains_the_numbers(client, db):
+    html = client.get(reverse("reliability:method")).content.decode()
+    assert "Krippendorff" in html and "bootstrap" in html and "Insufficient evidence" in html
