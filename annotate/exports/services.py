@@ -9,7 +9,6 @@ folder (or the zip built from it) is renamed to the final name only when complet
 from __future__ import annotations
 
 import hashlib
-import itertools
 import os
 import shutil
 import tempfile
@@ -108,10 +107,9 @@ class _Tally:
     def agreement(self) -> dict:
         # annotate importing reliability.scoring breaks the app direction (reliability imports
         # annotate); the function is pure and Django-free, so the import is kept local here.
-        from reliability.scoring import interpret_alpha, krippendorff_alpha
+        from reliability.scoring import interpret_alpha
 
-        units = itertools.chain.from_iterable(itertools.repeat(p, n) for p, n in sorted(self.patterns.items()))
-        alpha = krippendorff_alpha(units)
+        alpha = nominal_alpha(self.patterns)
         return {
             "krippendorff_alpha": None if alpha is None else round(alpha, 4),
             "interpretation": interpret_alpha(alpha),
@@ -134,6 +132,39 @@ class _Tally:
                 split: dict(sorted(counter.items())) for split, counter in self.by_split_label.items()
             },
         }
+
+
+def nominal_alpha(patterns: Counter) -> float | None:
+    """Krippendorff's nominal alpha from {sorted labels of one sentence: number of sentences}.
+
+    The same value as reliability.scoring.krippendorff_alpha over the expanded units (tested), but
+    from the coincidence matrix of the few distinct patterns, so a million sentences need no
+    per-sentence arrays: alpha = 1 - (n - 1) * sum_{c != k} o_ck / sum_{c != k} n_c * n_k.
+    None without pairable sentences; 1.0 when every value is the same in 2 or more sentences.
+    """
+    coincidences: Counter = Counter()
+    units = 0
+    for pattern, count in patterns.items():
+        if len(pattern) < 2:
+            continue
+        units += count
+        values = Counter(pattern)
+        for c, n_c in values.items():
+            for k, n_k in values.items():
+                pairs = n_c * (n_k - (c == k))
+                if pairs:
+                    coincidences[c, k] += count * pairs / (len(pattern) - 1)
+    totals: Counter = Counter()
+    for (c, _), value in coincidences.items():
+        totals[c] += value
+    if not units:
+        return None
+    if len(totals) == 1:
+        return 1.0 if units >= 2 else None
+    n = sum(totals.values())
+    observed = sum(value for (c, k), value in coincidences.items() if c != k)
+    expected = n * n - sum(value * value for value in totals.values())
+    return 1 - (n - 1) * observed / expected
 
 
 def write_export(

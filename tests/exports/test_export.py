@@ -267,3 +267,20 @@ def test_export_command_writes_and_reports(annotated, tmp_path, capsys):
         call_command("export", "--format", "parquet", "--out", str(tmp_path / "other"))
     call_command("export", "--out", str(tmp_path / "empty"), "--outlet", "nowhere.example")
     assert "No sentence matched" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("units", [
+    [("claim", "claim"), ("analysis", "analysis"), ("attribution", "claim"), ("attribution", "attribution")],
+    [("claim", "claim", "analysis"), ("other", "claim"), ("claim", "claim"), ("analysis", "other", "other", "claim")],
+    [("claim", "claim"), ("claim", "claim")],
+    [("claim", "claim")],
+    [],
+])
+def test_streamed_alpha_equals_the_scoring_implementation(units):
+    from collections import Counter
+
+    from reliability.scoring import krippendorff_alpha
+
+    expected = krippendorff_alpha(units)
+    got = services.nominal_alpha(Counter(tuple(sorted(unit)) for unit in units))
+    assert got == pytest.approx(expected) if expected is not None else got is None
