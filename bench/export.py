@@ -143,10 +143,10 @@ def export_once(database_url: str, fmt: str) -> None:
         target = work / "baseline.tsv"
         if connection.vendor == "postgresql":
             connection.ensure_connection()
-            with connection.connection.cursor() as cursor, open(target, "wb") as out:
-                with cursor.copy(f"COPY ({BASELINE_SQL}) TO STDOUT") as copy:
-                    for block in copy:
-                        out.write(block)
+            with (connection.connection.cursor() as cursor, open(target, "wb") as out,
+                  cursor.copy(f"COPY ({BASELINE_SQL}) TO STDOUT") as copy):
+                for block in copy:
+                    out.write(block)
         else:
             import sqlite3
 
@@ -177,7 +177,8 @@ def run(database_url: str, count: int, repeat: int) -> None:
         seconds = statistics.median(r["seconds"] for r in runs)
         baseline = statistics.median(r["baseline_seconds"] for r in runs)
         rows = runs[0]["rows"]
-        print(f"  {fmt:5}: {rows / seconds:10,.0f} sentences/s  ({seconds:.1f}s, {runs[0]['bytes'] / 1e6:.0f} MB written), "
+        print(f"  {fmt:5}: {rows / seconds:10,.0f} sentences/s  "
+              f"({seconds:.1f}s, {runs[0]['bytes'] / 1e6:.0f} MB written), "
               f"peak RSS {max(r['peak_mb'] for r in runs):.0f} MB; baseline {baseline:.1f}s "
               f"({'COPY TO STDOUT' if label == 'postgresql' else 'sqlite3 + csv.writer'}); "
               f"ratio export/baseline {seconds / baseline:.1f}x", flush=True)
