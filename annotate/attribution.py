@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 
 from annotate.codebook import Label, SourceKind
 
@@ -289,6 +290,8 @@ _FIRST_PERSON_RE = re.compile(r"\b(?:I|we|We|our|Our|us)\b")
 
 
 # --- Public API ---------------------------------------------------------------------------------
+# Cached: the learned model's features and its spans look at the same sentence twice.
+@lru_cache(maxsize=4096)
 def find_attribution(text: str) -> Attribution | None:
     """The most confident attribution in one sentence, or None when no reporting cue is found.
 

@@ -22,6 +22,7 @@ logger = logging.getLogger(__name__)
 RULES_VERSION = "rules-1"
 LEARNED_KIND = "learned"
 PAYLOAD_FORMAT = 1
+LEARNED_CHUNK = 1000
 
 
 # --- Source registry --------------------------------------------------------------------------
@@ -97,7 +98,7 @@ class RuleFeatures:
 
 
 def build_pipeline(seed: int = 0):
-    """TF-IDF word 1-2-grams + char 2-5-grams + rule features -> logistic regression (probabilities)."""
+    """TF-IDF word 1-2-grams + char 3-5-grams + rule features -> logistic regression (probabilities)."""
     from sklearn.feature_extraction import DictVectorizer
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.linear_model import LogisticRegression
@@ -110,7 +111,7 @@ def build_pipeline(seed: int = 0):
             (
                 "chars",
                 TfidfVectorizer(
-                    analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True, min_df=2, max_features=50000
+                    analyzer="char_wb", ngram_range=(3, 5), sublinear_tf=True, min_df=2, max_features=50000
                 ),
             ),
             (
@@ -203,30 +204,55 @@ def _span(span: tuple[int, int] | None) -> list[int] | None:
     return None if span is None else [span[0], span[1]]
 
 
+# (model version, text) -> (label, confidence, attribution): the annotation page asks again for
+# the same sentences on every view; the registry match is redone each time (the registry changes).
+_memo: dict[tuple[str, str], tuple[str, float, Attribution | None]] = {}
+MEMO_SIZE = 50_000
+
+
+def _label_texts(texts: Sequence[str], suggester: Suggester) -> list[tuple[str, float, Attribution | None]]:
+    if suggester.pipeline is None:
+        return [suggest_label(text) for text in texts]
+    classes = list(suggester.pipeline.classes_)
+    # chunks small enough that find_attribution's cache still holds what the features computed
+    probabilities = [
+        row
+        for first in range(0, len(texts), LEARNED_CHUNK)
+        for row in suggester.pipeline.predict_proba(list(texts[first : first + LEARNED_CHUNK]))
+    ]
+    labelled = []
+    for text, row in zip(texts, probabilities, strict=True):
+        best = int(row.argmax())
+        label = classes[best]
+        # the pipeline's rule features already ran find_attribution on this text (cached)
+        attribution = find_attribution(text) if label == Label.ATTRIBUTION else None
+        labelled.append((label, round(float(row[best]), 3), attribution))
+    return labelled
+
+
 def suggest_texts(
-    texts: Sequence[str], *, suggester: Suggester = RULES, index: SourceIndex | None = None
+    texts: Sequence[str], *, suggester: Suggester = RULES, index: SourceIndex | None = None, memo: bool = False
 ) -> list[dict]:
     """One suggestion per text (spans are offsets into that text). Pure apart from what is passed in.
 
     Keys: label, confidence, source_span, cue_span, source_name, source_kind, source_id, model_version.
-    Spans and the source are given only when the label is `attribution`.
+    Spans and the source are given only when the label is `attribution`. With `memo`, labels are
+    remembered per (model version, text) in this process; only for stored, uniquely versioned models.
     """
-    rules = [suggest_label(text) for text in texts]
-    if suggester.pipeline is not None and texts:
-        probabilities = suggester.pipeline.predict_proba(list(texts))
-        classes = list(suggester.pipeline.classes_)
-        labels = []
-        for row in probabilities:
-            best = int(row.argmax())
-            labels.append((classes[best], round(float(row[best]), 3)))
+    if memo and len(texts) <= MEMO_SIZE:
+        missing = list(dict.fromkeys(text for text in texts if (suggester.version, text) not in _memo))
+        if len(_memo) + len(missing) > MEMO_SIZE:
+            _memo.clear()
+            missing = list(dict.fromkeys(texts))
+        for text, found in zip(missing, _label_texts(missing, suggester), strict=True):
+            _memo[suggester.version, text] = found
+        labelled = [_memo[suggester.version, text] for text in texts]
     else:
-        labels = [(label, confidence) for label, confidence, _ in rules]
-    results = []
-    for text, (label, confidence), (_, _, attribution) in zip(texts, labels, rules, strict=True):
-        if label == Label.ATTRIBUTION and attribution is None and suggester.pipeline is not None:
-            attribution = find_attribution(text)
-        results.append(_suggestion(label, confidence, attribution, suggester.version, index))
-    return results
+        labelled = _label_texts(texts, suggester) if texts else []
+    return [
+        _suggestion(label, confidence, attribution, suggester.version, index)
+        for label, confidence, attribution in labelled
+    ]
 
 
 def _suggestion(
@@ -265,7 +291,7 @@ def suggestions_for_sentences(sentences: Iterable[Any]) -> dict[int, dict]:
         return {}
     suggester = active_suggester()
     index = load_source_index()
-    results = suggest_texts([sentence.text for sentence in wanted], suggester=suggester, index=index)
+    results = suggest_texts([sentence.text for sentence in wanted], suggester=suggester, index=index, memo=True)
     return {sentence.pk: result for sentence, result in zip(wanted, results, strict=True)}
 
 

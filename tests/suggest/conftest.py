@@ -87,5 +87,7 @@ def make_gold_corpus(reviewers, *, articles: int, sentences: int, seed: int = 1)
 @pytest.fixture(autouse=True)
 def _fresh_model_cache():
     suggest._loaded.clear()
+    suggest._memo.clear()
     yield
     suggest._loaded.clear()
+    suggest._memo.clear()
