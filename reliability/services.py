@@ -34,7 +34,8 @@ TOP_SOURCES = 10
 
 
 def _monthly(rollups: list[queries.ArticleRollup], p0: dict[str, float | None], method: MethodSettings) -> list[dict]:
-    """Per publication month: articles, sentences and the smoothed score of that month's pooled counts."""
+    """Per publication month: articles, sentences and the smoothed score of that month's pooled
+    counts (None for a month with fewer than `min_articles` articles)."""
     months: dict[str, list[ArticleCounts]] = defaultdict(list)
     for rollup in rollups:
         if rollup.published is not None:
@@ -50,7 +51,8 @@ def _monthly(rollups: list[queries.ArticleRollup], p0: dict[str, float | None], 
             "month": month,
             "articles": len(months[month]),
             "sentences": pooled.reporting + pooled.analysis,
-            "score": reliability_score(values, method.weights),
+            # Same rule as the outlet: fewer articles than the minimum shows no score.
+            "score": reliability_score(values, method.weights) if len(months[month]) >= method.min_articles else None,
         })
     return trend
 
