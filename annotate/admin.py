@@ -6,6 +6,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 
 from .exports.admin_actions import export_articles, export_outlets
+from .labelstudio.admin_actions import pull_from_labelstudio, push_to_labelstudio
 from .models import (
     Adjudication, Annotation, AnnotationRevision, Article, Assignment, Outlet, Reviewer, Sentence, Side,
     Source, SourceAlias, Topic,
@@ -85,7 +86,7 @@ class ArticleAdmin(admin.ModelAdmin):
     readonly_fields = ["content_hash", "created"]
     autocomplete_fields = ["outlet"]
     inlines = [AssignmentInline, SentenceInline]
-    actions = [export_articles]
+    actions = [export_articles, push_to_labelstudio, pull_from_labelstudio]
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(

@@ -190,6 +190,12 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
 }
 
+# Label Studio server for `labelstudio push|pull` and the admin actions (docs/labelstudio.md).
+# The key is a legacy API token or a personal access token.
+LABEL_STUDIO_URL = os.environ.get("LABEL_STUDIO_URL", "")
+LABEL_STUDIO_API_KEY = os.environ.get("LABEL_STUDIO_API_KEY", "")
+LABEL_STUDIO_PROJECT_TITLE = os.environ.get("LABEL_STUDIO_PROJECT_TITLE", "Sourcemark")
+
 # Background tasks: django-tasks with its database backend (no broker); run a worker with
 # `python manage.py db_worker`. Tests use the immediate backend.
 TASKS = {

@@ -1,0 +1,37 @@
+"""Admin actions on articles: push them to Label Studio, pull their annotations back (queued tasks)."""
+
+from django.contrib import admin, messages
+from django_tasks.base import TaskResultStatus
+
+from .tasks import configured, pull_articles, push_articles
+
+
+def _queue(modeladmin, request, queryset, task, verb: str, noun: str) -> None:
+    missing = configured()
+    if missing:
+        modeladmin.message_user(request, f"Cannot {verb} Label Studio: {missing}.", messages.ERROR)
+        return
+    article_ids = list(queryset.values_list("pk", flat=True))
+    result = task.enqueue(article_ids)
+    if result.status == TaskResultStatus.SUCCESSFUL:  # an immediate backend ran it already
+        modeladmin.message_user(request, f"Label Studio: {result.return_value}", messages.SUCCESS)
+    elif result.status == TaskResultStatus.FAILED:
+        error = result.errors[-1].traceback.strip().splitlines()[-1].split(": ", 1)[-1] if result.errors else "failed"
+        modeladmin.message_user(request, f"Label Studio {noun} failed: {error}", messages.ERROR)
+    else:
+        modeladmin.message_user(
+            request,
+            f"Queued: {verb} Label Studio for {len(article_ids)} article(s) (task {result.id}); "
+            "a worker (manage.py db_worker) runs it.",
+            messages.SUCCESS,
+        )
+
+
+@admin.action(description="Push selected articles to Label Studio")
+def push_to_labelstudio(modeladmin, request, queryset):
+    _queue(modeladmin, request, queryset, push_articles, "push to", "push")
+
+
+@admin.action(description="Pull Label Studio annotations of selected articles")
+def pull_from_labelstudio(modeladmin, request, queryset):
+    _queue(modeladmin, request, queryset, pull_articles, "pull from", "pull")
