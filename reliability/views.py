@@ -160,7 +160,8 @@ def adjudication_queue(request):
         for mark in sentence.annotations.all():
             if mark.source_id:
                 seen.setdefault(mark.source_id, mark.source)
-        sentence.source_choices = list(seen.values())
+        # Keys a-h choose a source within one dispute (the page script maps them).
+        sentence.source_choices = [{"key": key, "source": source} for key, source in zip("abcdefgh", seen.values())]
     keys = [{"value": label.value, "name": label.label, "key": LABEL_KEYS[label]} for label in Label]
     return render(request, "reliability/adjudicate.html", {"page": page, "labels": keys})
 

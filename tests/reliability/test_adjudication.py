@@ -81,3 +81,15 @@ def test_queue_page_is_for_leads_and_resolves_by_post(client, disputes, lead, re
     assert response.status_code == 302
     assert gold(s[1]) == (Label.ATTRIBUTION, "adjudicated", b.pk)
     assert Adjudication.objects.get(sentence=s[1]).lead == lead
+
+
+def test_source_keys_restart_for_each_dispute(client, build, lead):
+    outlet = build.outlet("k.example")
+    article = build.article(outlet, 2)
+    sources = [build.source(name, SourceKind.PERSON) for name in ("P1", "P2", "P3", "P4")]
+    first, second = article.sentences.order_by("position")
+    build.marks(first, [Label.ATTRIBUTION, Label.ATTRIBUTION], sources[:2])
+    build.marks(second, [Label.ATTRIBUTION, Label.ATTRIBUTION], sources[2:])
+    client.force_login(lead)
+    html = client.get(reverse("reliability:adjudicate")).content.decode()
+    assert html.count('data-key="a"') == 2 and html.count('data-key="b"') == 2 and 'data-key="c"' not in html
