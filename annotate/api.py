@@ -297,9 +297,14 @@ class AnnotationViewSet(ApiViewSet, mixins.ListModelMixin, mixins.RetrieveModelM
         try:
             annotation, _ = save_annotation(reviewer=request.user, sentence=sentence, mark=_mark(fields),
                                             expected_version=0, origin=_origin(request))
-        except (StaleVersion, IntegrityError):  # IntegrityError: a concurrent create won the race
+        except (StaleVersion, IntegrityError, DjangoValidationError) as exc:
+            # A concurrent create may win the race after our check: the unique constraint then
+            # fails in full_clean (ValidationError) or at the INSERT (IntegrityError).
             current = Annotation.objects.select_related("reviewer").filter(
                 sentence=sentence, reviewer=request.user).first()
+            field_error = isinstance(exc, DjangoValidationError) and "__all__" not in getattr(exc, "message_dict", {})
+            if current is None or field_error:
+                raise exc
             return _conflict("You already marked this sentence; change that mark instead.", current,
                              status.HTTP_409_CONFLICT)
         return _with_etag(Response(AnnotationSerializer(annotation).data, status=status.HTTP_201_CREATED), annotation)
