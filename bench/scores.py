@@ -19,7 +19,7 @@ import statistics
 import subprocess
 import sys
 import time
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -57,7 +57,7 @@ def generate(outlets: int, articles: int, sentences_per_article: int, seed: int 
     from annotate.models import Outlet, Side, Source, Topic
 
     rng = random.Random(seed)
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     Outlet.objects.bulk_create([Outlet(domain=f"outlet{i:03d}.example", name=f"Outlet {i}") for i in range(outlets)])
     outlet_ids = list(Outlet.objects.order_by("pk").values_list("pk", flat=True))
     topic = Topic.objects.create(name="Bench war")
@@ -207,10 +207,12 @@ def main() -> None:
         output = subprocess.run(command, check=True, capture_output=True, text=True).stdout.strip().splitlines()[-1]
         figures = json.loads(output)
         print(f"{backend:10} {figures['outlets']} outlets, {figures['articles']:,} articles, "
-              f"{figures['sentences']:,} sentences, {figures['marks']:,} marks (generated in {figures['generate_s']} s)")
+              f"{figures['sentences']:,} sentences, {figures['marks']:,} marks "
+              f"(generated in {figures['generate_s']} s)")
         print(f"           recompute median {figures['recompute_median_s']} s vs raw GROUP BY "
               f"{figures['baseline_median_s']} s -> ratio {figures['ratio']}x; peak RSS "
-              f"{figures['peak_rss_mb_before_recompute']} MB before, {figures['peak_rss_mb_after']} MB after recompute; "
+              f"{figures['peak_rss_mb_before_recompute']} MB before, "
+              f"{figures['peak_rss_mb_after']} MB after recompute; "
               f"{figures['scored_outlets']} outlets scored, alpha {figures['overall_alpha']}")
 
 

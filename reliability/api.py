@@ -70,7 +70,8 @@ class AdjudicationViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, view
     filterset_fields = ["label", "sentence", "lead"]
 
     def get_serializer_class(self):
-        return AdjudicationWriteSerializer if self.action in ("create", "update", "partial_update") else AdjudicationSerializer
+        writes = ("create", "update", "partial_update")
+        return AdjudicationWriteSerializer if self.action in writes else AdjudicationSerializer
 
     def _decide(self, request, data: dict):
         write = AdjudicationWriteSerializer(data=data)

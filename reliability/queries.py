@@ -323,7 +323,9 @@ _EVIDENCE: dict[str, tuple[Q, Q]] = {
     # indicator -> (sentences in n, sentences in x), over the annotations gold_label / gold_kind.
     "sourcing_rate": (Q(gold_label__in=[Label.CLAIM, Label.ATTRIBUTION]), Q(gold_label=Label.ATTRIBUTION)),
     "named_share": (Q(gold_label=Label.ATTRIBUTION), Q(gold_label=Label.ATTRIBUTION, gold_kind__in=NAMED_KINDS)),
-    "anonymous_share": (Q(gold_label=Label.ATTRIBUTION), Q(gold_label=Label.ATTRIBUTION, gold_kind=SourceKind.ANONYMOUS)),
+    "anonymous_share": (
+        Q(gold_label=Label.ATTRIBUTION), Q(gold_label=Label.ATTRIBUTION, gold_kind=SourceKind.ANONYMOUS)
+    ),
     "second_hand_share": (Q(gold_label=Label.ATTRIBUTION), Q(gold_label=Label.ATTRIBUTION, gold_kind=SourceKind.MEDIA)),
     "analysis_share": (Q(gold_label__in=COUNTED_LABELS), Q(gold_label=Label.ANALYSIS)),
 }

@@ -208,7 +208,10 @@ def adjudicate_sentence(
         errors["source"] = "only an attribution has a source"
     if errors:
         raise ValidationError(errors)
-    existing = Adjudication.objects.select_for_update(of=("self",)).select_related("lead", "source").filter(sentence=sentence).first()
+    existing = (
+        Adjudication.objects.select_for_update(of=("self",)).select_related("lead", "source")
+        .filter(sentence=sentence).first()
+    )
     if existing is None:
         adjudication = Adjudication(sentence=sentence, label=label, source=source, lead=lead, note=note)
         adjudication.full_clean()

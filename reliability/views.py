@@ -161,7 +161,8 @@ def adjudication_queue(request):
             if mark.source_id:
                 seen.setdefault(mark.source_id, mark.source)
         # Keys a-h choose a source within one dispute (the page script maps them).
-        sentence.source_choices = [{"key": key, "source": source} for key, source in zip("abcdefgh", seen.values())]
+        choices = list(seen.values())[:8]
+        sentence.source_choices = [{"key": key, "source": source} for key, source in zip("abcdefgh", choices, strict=False)]
     keys = [{"value": label.value, "name": label.label, "key": LABEL_KEYS[label]} for label in Label]
     return render(request, "reliability/adjudicate.html", {"page": page, "labels": keys})
 
@@ -182,4 +183,5 @@ def adjudicate(request, sentence_id):
         messages.error(request, f"Sentence {sentence.pk}: " + "; ".join(error.messages))
     else:
         messages.success(request, f"Sentence {sentence.pk} settled as {label}.")
-    return redirect(reverse("reliability:adjudicate") + (f"?page={request.POST['page']}" if request.POST.get("page") else ""))
+    page = request.POST.get("page")
+    return redirect(reverse("reliability:adjudicate") + (f"?page={page}" if page else ""))

@@ -37,7 +37,9 @@ def test_queue_lists_only_disputed_sentences(disputes):
 def test_resolving_changes_the_gold_label_and_leaves_the_queue(disputes, lead):
     s, a, _ = disputes
     adjudication, created = adjudicate_sentence(sentence=s[0], label=Label.ANALYSIS, lead=lead)
-    assert created and adjudication.lead == lead and adjudication.decided_at is not None
+    assert created
+    assert adjudication.lead == lead
+    assert adjudication.decided_at is not None
     assert gold(s[0]) == (Label.ANALYSIS, "adjudicated", None)
     adjudicate_sentence(sentence=s[1], label=Label.ATTRIBUTION, source=a, lead=lead)
     assert gold(s[1]) == (Label.ATTRIBUTION, "adjudicated", a.pk)
@@ -49,7 +51,9 @@ def test_re_adjudication_keeps_the_previous_value(disputes, lead, make_user):
     other_lead = make_user("lead2", lead=True)
     adjudicate_sentence(sentence=s[0], label=Label.ANALYSIS, lead=lead, note="context")
     adjudication, created = adjudicate_sentence(sentence=s[0], label=Label.CLAIM, lead=other_lead)
-    assert not created and adjudication.lead == other_lead and adjudication.label == Label.CLAIM
+    assert not created
+    assert adjudication.lead == other_lead
+    assert adjudication.label == Label.CLAIM
     assert adjudication.note.startswith("context\nprevious: analysis by lead at ")
 
 
@@ -74,8 +78,12 @@ def test_queue_page_is_for_leads_and_resolves_by_post(client, disputes, lead, re
     client.force_login(lead)
     with django_assert_max_num_queries(10):
         html = client.get(url).content.decode()
-    assert f'id="d-{s[0].pk}"' in html and f'id="d-{s[1].pk}"' in html and "Ministry" in html and "Rebels" in html
-    assert 'data-key="2"' in html and "adjudicate.js" in html
+    assert f'id="d-{s[0].pk}"' in html
+    assert f'id="d-{s[1].pk}"' in html
+    assert "Ministry" in html
+    assert "Rebels" in html
+    assert 'data-key="2"' in html
+    assert "adjudicate.js" in html
     response = client.post(reverse("reliability:adjudicate-sentence", args=[s[1].pk]),
                            {"label": "attribution", "source": b.pk})
     assert response.status_code == 302
@@ -92,4 +100,6 @@ def test_source_keys_restart_for_each_dispute(client, build, lead):
     build.marks(second, [Label.ATTRIBUTION, Label.ATTRIBUTION], sources[2:])
     client.force_login(lead)
     html = client.get(reverse("reliability:adjudicate")).content.decode()
-    assert html.count('data-key="a"') == 2 and html.count('data-key="b"') == 2 and 'data-key="c"' not in html
+    assert html.count('data-key="a"') == 2
+    assert html.count('data-key="b"') == 2
+    assert 'data-key="c"' not in html

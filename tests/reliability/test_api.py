@@ -43,14 +43,16 @@ def test_lead_filters_by_outlet_run_version_and_latest(api, lead, two_runs):
     api.force_authenticate(lead)
     assert api.get("/api/v1/scores/").json()["count"] == 4
     rows = api.get("/api/v1/scores/", {"outlet": "scored.example"}).json()["results"]
-    assert len(rows) == 2 and all(row["outlet"] == "scored.example" for row in rows)
+    assert len(rows) == 2
+    assert all(row["outlet"] == "scored.example" for row in rows)
     assert api.get("/api/v1/scores/", {"run": published.pk}).json()["count"] == 2
     assert api.get("/api/v1/scores/", {"method_version": "1"}).json()["count"] == 4
     assert api.get("/api/v1/scores/", {"method_version": "0"}).json()["count"] == 0
     latest = api.get("/api/v1/scores/", {"latest": "true"}).json()["results"]
     assert {row["run"] for row in latest} == {draft.pk}
     row = api.get("/api/v1/scores/", {"outlet": "scored.example", "latest": "true"}).json()["results"][0]
-    assert row["score"] == pytest.approx(65.0) and row["figures"]["indicators"]["named_share"]["x"] == 15
+    assert row["score"] == pytest.approx(65.0)
+    assert row["figures"]["indicators"]["named_share"]["x"] == 15
 
 
 def test_scores_list_query_count_is_constant(api, lead, build, django_assert_max_num_queries):
@@ -77,7 +79,8 @@ def test_adjudication_queue_api_lists_disputes_with_marks(api, lead, reviewer, b
     assert api.get("/api/v1/adjudications/queue/").status_code == 403
     api.force_authenticate(lead)
     (row,) = api.get("/api/v1/adjudications/queue/").json()["results"]
-    assert row["id"] == first.pk and row["dispute"] == "label"
+    assert row["id"] == first.pk
+    assert row["dispute"] == "label"
     assert sorted(m["label"] for m in row["marks"]) == ["analysis", "claim"]
 
 
@@ -89,12 +92,15 @@ def test_adjudication_api_create_then_redecide_keeps_history(api, lead, build):
     build.marks(sentence, [Label.CLAIM, Label.ATTRIBUTION], [None, source])
     api.force_authenticate(lead)
     created = api.post("/api/v1/adjudications/", {"sentence": sentence.pk, "label": "claim"}, format="json")
-    assert created.status_code == 201 and created.json()["lead"] == "lead"
+    assert created.status_code == 201
+    assert created.json()["lead"] == "lead"
     bad = api.post("/api/v1/adjudications/", {"sentence": sentence.pk, "label": "attribution"}, format="json")
-    assert bad.status_code == 400 and "source" in bad.json()
+    assert bad.status_code == 400
+    assert "source" in bad.json()
     assert Adjudication.objects.get().label == Label.CLAIM
     again = api.patch(f"/api/v1/adjudications/{created.json()['id']}/",
                       {"label": "attribution", "source": source.pk}, format="json")
-    assert again.status_code == 200 and again.json()["label"] == "attribution"
+    assert again.status_code == 200
+    assert again.json()["label"] == "attribution"
     assert "previous: claim by lead" in Adjudication.objects.get().note
     assert api.get("/api/v1/adjudications/").json()["count"] == 1

@@ -131,7 +131,8 @@ def test_worked_example_one_from_real_marks(build):
     assert counts.attributions / counts.reporting == pytest.approx(0.6)
     assert counts.a_anon / counts.attributions == pytest.approx(1 / 3)
     assert counts.analysis / (counts.reporting + counts.analysis) == pytest.approx(1 / 3)
-    assert rollup.article_id == article.pk and sum(counts.sides.values()) == 3
+    assert rollup.article_id == article.pk
+    assert sum(counts.sides.values()) == 3
 
 
 def test_rollup_runs_a_constant_number_of_queries(build, lead, django_assert_num_queries):

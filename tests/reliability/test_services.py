@@ -27,12 +27,16 @@ def test_recompute_stores_a_run_and_a_snapshot_per_outlet(build):
     run = recompute_outlet_scores()
     snapshots = {s.outlet_id: s for s in run.snapshots.all()}
     assert set(snapshots) == {scored.pk, thin.pk}
-    assert snapshots[thin.pk].insufficient_evidence and snapshots[thin.pk].score is None
+    assert snapshots[thin.pk].insufficient_evidence
+    assert snapshots[thin.pk].score is None
     good = snapshots[scored.pk]
-    assert not good.insufficient_evidence and good.article_count == 5 and good.sentence_count == 75
+    assert not good.insufficient_evidence
+    assert good.article_count == 5
+    assert good.sentence_count == 75
     # Every article is example 1 and the only outlet, so smoothing toward the global rate changes nothing.
     assert good.score == pytest.approx(65.0)
-    assert good.figures["indicators"]["sourcing_rate"]["x"] == 30 and good.alpha == pytest.approx(1.0)
+    assert good.figures["indicators"]["sourcing_rate"]["x"] == 30
+    assert good.alpha == pytest.approx(1.0)
     assert good.figures["counts"]["sides"] == {f"{build.topic.name}: left": 15}
     assert good.figures["top_sources"][0]["attributions"] == 3
 
@@ -56,15 +60,18 @@ def test_scores_command_json_shape_and_history(build):
     (outlet,) = first["outlets"]
     assert set(outlet) >= {"outlet", "score", "score_interval", "insufficient_evidence", "article_count",
                            "sentence_count", "alpha", "indicators", "method_version"}
-    assert outlet["outlet"] == "scored.example" and outlet["article_count"] == 5
+    assert outlet["outlet"] == "scored.example"
+    assert outlet["article_count"] == 5
     assert second["run"] != first["run"]
-    assert ScoreRun.objects.count() == 2 and ScoreSnapshot.objects.count() == 2
+    assert ScoreRun.objects.count() == 2
+    assert ScoreSnapshot.objects.count() == 2
 
 
 def test_scores_command_on_empty_data_says_insufficient_evidence(build):
     build.outlet("empty.example")
     out = run_scores("--recompute")
-    assert "empty.example" in out and "insufficient" in out
+    assert "empty.example" in out
+    assert "insufficient" in out
     assert "Every outlet has insufficient evidence" in out
 
 

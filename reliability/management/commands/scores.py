@@ -78,9 +78,8 @@ class Command(BaseCommand):
                 score = "—" if s.score is None else f"{s.score:.1f}"
                 interval = "—" if s.score_low is None else f"{s.score_low:.1f}–{s.score_high:.1f}"
             indicators = s.figures.get("indicators", {})
-            values = " ".join(
-                f"{_pct(indicators.get(n, {}).get('smoothed') if not s.insufficient_evidence else indicators.get(n, {}).get('raw')):>6}"
-                for n in INDICATORS)
+            shown = "raw" if s.insufficient_evidence else "smoothed"
+            values = " ".join(f"{_pct(indicators.get(n, {}).get(shown)):>6}" for n in INDICATORS)
             alpha = "—" if s.alpha is None else f"{s.alpha:.2f}"
             self.stdout.write(f"{s.outlet.domain[:30]:30} {score:>6} {interval:>14} {values} "
                               f"{s.article_count:>5} {s.sentence_count:>6} {alpha:>6}")
