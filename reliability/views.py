@@ -162,7 +162,7 @@ def adjudication_queue(request):
                 seen.setdefault(mark.source_id, mark.source)
         # Keys a-h choose a source within one dispute (the page script maps them).
         choices = list(seen.values())[:8]
-        sentence.source_choices = [{"key": key, "source": source} for key, source in zip("abcdefgh", choices, strict=False)]
+        sentence.source_choices = [{"key": k, "source": src} for k, src in zip("abcdefgh", choices, strict=False)]
     keys = [{"value": label.value, "name": label.label, "key": LABEL_KEYS[label]} for label in Label]
     return render(request, "reliability/adjudicate.html", {"page": page, "labels": keys})
 
