@@ -50,6 +50,7 @@ class ArticleSerializer(serializers.ModelSerializer):
     outlet = serializers.SlugRelatedField(slug_field="domain", read_only=True)
     outlet_id = serializers.IntegerField(read_only=True)
     topic = serializers.SlugRelatedField(slug_field="name", read_only=True, allow_null=True)
+    url = serializers.CharField(read_only=True, help_text="the article's address, or empty")
 
     class Meta:
         model = Article

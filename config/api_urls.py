@@ -1,7 +1,9 @@
 """All API routes under /api/v1/, one DRF router, plus the OpenAPI schema and docs."""
 
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView
+
+from annotate.api import SwaggerDocsView
 
 app_name = "api"
 
@@ -11,5 +13,5 @@ urlpatterns = [
     path("", include("annotate.suggest_api_urls")),
     path("", include("annotate.exports.api_urls")),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
+    path("docs/", SwaggerDocsView.as_view(url_name="api:schema"), name="docs"),
 ]

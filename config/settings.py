@@ -188,6 +188,7 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {"LabelEnum": "annotate.codebook.Label", "SourceKindEnum": "annotate.codebook.SourceKind"},
 }
 
 # Label Studio server for `labelstudio push|pull` and the admin actions (docs/labelstudio.md).
