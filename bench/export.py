@@ -59,12 +59,15 @@ def generate(database_url: str, count: int) -> None:
     from django.core.management import call_command
     from django.db import connection, transaction
 
-    from annotate.models import Article, Outlet, Source
+    from annotate.models import Outlet, Source
 
     call_command("migrate", verbosity=0)
     start = time.perf_counter()
     with transaction.atomic():
-        Article.objects.all().delete()
+        with connection.cursor() as cursor:  # a raw delete: the ORM's cascade is slow for 10^6 rows
+            for table in ("annotate_annotationrevision", "annotate_annotation", "annotate_adjudication",
+                          "annotate_sentence", "annotate_article"):
+                cursor.execute(f"DELETE FROM {table}")
         get_user_model().objects.filter(username__startswith="bench").delete()
         Source.objects.all().delete()
         outlets = [Outlet.objects.get_or_create(domain=f"outlet{i}.example.com")[0].pk for i in range(20)]
