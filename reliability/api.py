@@ -87,13 +87,19 @@ class AdjudicationViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, view
         return Response(AdjudicationSerializer(adjudication).data,
                         status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
 
+    @staticmethod
+    def _body(request) -> dict:
+        if not isinstance(request.data, dict):  # e.g. a JSON array
+            raise APIValidationError({"non_field_errors": ["Expected a JSON object."]})
+        return dict(request.data.items())
+
     def create(self, request, *args, **kwargs):
-        return self._decide(request, dict(request.data.items()))
+        return self._decide(request, self._body(request))
 
     def update(self, request, *args, **kwargs):
         adjudication = self.get_object()
         data = {"label": adjudication.label, "source": adjudication.source_id} if kwargs.get("partial") else {}
-        data.update(request.data.items())
+        data.update(self._body(request))
         data["sentence"] = adjudication.sentence_id
         return self._decide(request, data)
 

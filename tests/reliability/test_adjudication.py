@@ -1,6 +1,8 @@
 """Adjudication: the queue lists only disputes; a decision changes the gold label; who and when
 are kept, and a re-decision keeps the previous value."""
 
+import json
+
 import pytest
 from django.core.exceptions import ValidationError
 from django.urls import reverse
@@ -103,3 +105,11 @@ def test_source_keys_restart_for_each_dispute(client, build, lead):
     assert html.count('data-key="a"') == 2
     assert html.count('data-key="b"') == 2
     assert 'data-key="c"' not in html
+
+
+@pytest.mark.parametrize("body", [[], ["claim"], "claim", 3])
+def test_api_answers_a_non_object_body_with_400(client, lead, body):
+    client.force_login(lead)
+    response = client.post("/api/v1/adjudications/", data=json.dumps(body), content_type="application/json")
+    assert response.status_code == 400
+    assert "Expected a JSON object" in response.content.decode()
