@@ -8,8 +8,18 @@ from django.utils.html import format_html
 from .exports.admin_actions import export_articles, export_outlets
 from .labelstudio.admin_actions import pull_from_labelstudio, push_to_labelstudio
 from .models import (
-    Adjudication, Annotation, AnnotationRevision, Article, Assignment, Outlet, Reviewer, Sentence, Side,
-    Source, SourceAlias, Topic,
+    Adjudication,
+    Annotation,
+    AnnotationRevision,
+    Article,
+    Assignment,
+    Outlet,
+    Reviewer,
+    Sentence,
+    Side,
+    Source,
+    SourceAlias,
+    Topic,
 )
 
 

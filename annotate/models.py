@@ -422,7 +422,9 @@ class SuggestionModel(models.Model):
     class Meta:
         ordering = ["-created"]
         constraints = [
-            models.UniqueConstraint(fields=["is_active"], condition=Q(is_active=True), name="one_active_suggestion_model"),
+            models.UniqueConstraint(
+                fields=["is_active"], condition=Q(is_active=True), name="one_active_suggestion_model"
+            ),
         ]
 
     def __str__(self):

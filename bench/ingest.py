@@ -20,9 +20,45 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-WORDS = ("the government said forces rebels city officials reported analysts suggest that attack "
-         "civilians aid ministry according to reports indicate U.S. Dr. Gen. a.m. 3.5 per cent war "
-         "talks ceasefire region north south army statement residents told hospital").split()
+WORDS = [
+    "the",
+    "government",
+    "said",
+    "forces",
+    "rebels",
+    "city",
+    "officials",
+    "reported",
+    "analysts",
+    "suggest",
+    "that",
+    "attack",
+    "civilians",
+    "aid",
+    "ministry",
+    "according",
+    "to",
+    "reports",
+    "indicate",
+    "U.S.",
+    "Dr.",
+    "Gen.",
+    "a.m.",
+    "3.5",
+    "per",
+    "cent",
+    "war",
+    "talks",
+    "ceasefire",
+    "region",
+    "north",
+    "south",
+    "army",
+    "statement",
+    "residents",
+    "told",
+    "hospital",
+]
 
 
 def make_articles(count: int, sentences: int, seed: int = 7) -> list[bytes]:
@@ -33,8 +69,10 @@ def make_articles(count: int, sentences: int, seed: int = 7) -> list[bytes]:
         for _ in range(sentences):
             words = [rng.choice(WORDS) for _ in range(rng.randint(8, 24))]
             body.append(" ".join(words).capitalize() + ".")
-        paragraphs = [" ".join(body[j:j + 6]) for j in range(0, len(body), 6)]
-        text = f"Title: Generated article {i}\n" + "\n".join(paragraphs) + f"\nOriginal Source: outlet{i % 50}.example.com"
+        paragraphs = [" ".join(body[j : j + 6]) for j in range(0, len(body), 6)]
+        text = (
+            f"Title: Generated article {i}\n" + "\n".join(paragraphs) + f"\nOriginal Source: outlet{i % 50}.example.com"
+        )
         articles.append(text.encode())
     return articles
 
@@ -82,8 +120,10 @@ def run_one(database_url: str, count: int, repeat: int) -> None:
         start = time.perf_counter()
         with transaction.atomic(), connection.cursor() as cursor:
             domains = sorted({i.outlet for i in items})
-            cursor.executemany("INSERT INTO annotate_outlet (domain, name, created) VALUES (%s, '', CURRENT_TIMESTAMP)",
-                               [(d,) for d in domains])
+            cursor.executemany(
+                "INSERT INTO annotate_outlet (domain, name, created) VALUES (%s, '', CURRENT_TIMESTAMP)",
+                [(d,) for d in domains],
+            )
             cursor.execute("SELECT domain, id FROM annotate_outlet")
             outlet_ids = dict(cursor.fetchall())
             cursor.execute("SELECT COALESCE(MAX(id), 0) FROM annotate_article")
@@ -92,33 +132,44 @@ def run_one(database_url: str, count: int, repeat: int) -> None:
             for offset, i in enumerate(items):
                 article_id = next_id + offset
                 article_rows.append((article_id, outlet_ids[i.outlet], i.title, i.url, i.text, i.content_hash))
-                sentence_rows.extend((article_id, s.position, s.start, s.end, s.text, s.reviewable) for s in i.sentences)
+                sentence_rows.extend(
+                    (article_id, s.position, s.start, s.end, s.text, s.reviewable) for s in i.sentences
+                )
             cursor.executemany(
                 "INSERT INTO annotate_article (id, outlet_id, title, url, text, content_hash, created) "
-                "VALUES (%s, %s, %s, %s, %s, %s, CURRENT_TIMESTAMP)", article_rows)
+                "VALUES (%s, %s, %s, %s, %s, %s, CURRENT_TIMESTAMP)",
+                article_rows,
+            )
             if vendor == "postgresql":
                 with cursor.cursor.copy(
-                    "COPY annotate_sentence (article_id, position, start, \"end\", text, reviewable) FROM STDIN"
+                    'COPY annotate_sentence (article_id, position, start, "end", text, reviewable) FROM STDIN'
                 ) as copy:
                     for row in sentence_rows:
                         copy.write_row(row)
             else:
                 cursor.executemany(
                     'INSERT INTO annotate_sentence (article_id, position, start, "end", text, reviewable) '
-                    "VALUES (%s, %s, %s, %s, %s, %s)", sentence_rows)
+                    "VALUES (%s, %s, %s, %s, %s, %s)",
+                    sentence_rows,
+                )
         base_times.append(time.perf_counter() - start)
         if vendor == "postgresql":
             with connection.cursor() as cursor:
-                cursor.execute("SELECT setval(pg_get_serial_sequence('annotate_article', 'id'), "
-                               "(SELECT MAX(id) FROM annotate_article))")
+                cursor.execute(
+                    "SELECT setval(pg_get_serial_sequence('annotate_article', 'id'), "
+                    "(SELECT MAX(id) FROM annotate_article))"
+                )
 
     split, whole, base = (statistics.median(t) for t in (split_times, ingest_times, base_times))
     print(f"[{vendor}] {count} articles, {total_sentences} sentences, median of {repeat}")
     print(f"  splitting alone : {total_sentences / split:10,.0f} sentences/s")
     print(f"  whole ingest    : {total_sentences / whole:10,.0f} sentences/s  ({count / whole:,.0f} articles/s)")
-    print(f"  bulk baseline   : {total_sentences / base:10,.0f} sentences/s  ({'COPY' if vendor == 'postgresql' else 'executemany'})")
-    print(f"  ratio whole-ingest time / baseline time: {whole / base:.1f}x "
-          f"(splitting is {split / whole:.0%} of the whole ingest)")
+    method = "COPY" if vendor == "postgresql" else "executemany"
+    print(f"  bulk baseline   : {total_sentences / base:10,.0f} sentences/s  ({method})")
+    print(
+        f"  ratio whole-ingest time / baseline time: {whole / base:.1f}x "
+        f"(splitting is {split / whole:.0%} of the whole ingest)"
+    )
 
 
 def main() -> None:
@@ -133,7 +184,12 @@ def main() -> None:
         return
     urls = []
     if args.db in ("both", "postgres"):
-        pg = subprocess.run([str(ROOT / "scripts/postgres")], capture_output=True, text=True, env={**os.environ, "PGDATABASE_NAME": "bench_ingest"})
+        pg = subprocess.run(
+            [str(ROOT / "scripts/postgres")],
+            capture_output=True,
+            text=True,
+            env={**os.environ, "PGDATABASE_NAME": "bench_ingest"},
+        )
         if pg.returncode:
             sys.exit(f"PostgreSQL unavailable: {pg.stderr.strip()}")
         urls.append(pg.stdout.strip())
@@ -142,8 +198,19 @@ def main() -> None:
         path.unlink(missing_ok=True)
         urls.append(f"sqlite:///{path}")
     for url in urls:
-        subprocess.run([sys.executable, __file__, "--database-url", url, "--articles", str(args.articles),
-                        "--repeat", str(args.repeat)], check=True)
+        subprocess.run(
+            [
+                sys.executable,
+                __file__,
+                "--database-url",
+                url,
+                "--articles",
+                str(args.articles),
+                "--repeat",
+                str(args.repeat),
+            ],
+            check=True,
+        )
 
 
 if __name__ == "__main__":

@@ -11,7 +11,9 @@ from annotate.roles import ensure_leads_group
 SAMPLES = Path(__file__).resolve().parents[1].parent / "shared" / "samples"
 SAMPLE_ARTICLE = SAMPLES / "syria-militias-aleppo.txt"
 if not SAMPLE_ARTICLE.exists():  # a clone without ../shared beside it: use the demo copy
-    SAMPLE_ARTICLE = Path(__file__).resolve().parents[1] / "annotate" / "demo_articles" / "01-sky-syria-militias-aleppo.txt"
+    SAMPLE_ARTICLE = (
+        Path(__file__).resolve().parents[1] / "annotate" / "demo_articles" / "01-sky-syria-militias-aleppo.txt"
+    )
 
 
 @pytest.fixture

@@ -47,8 +47,9 @@ def test_sample_article_end_to_end(sample_bytes, tmp_path):
     sentences = list(article.sentences.all())
     assert len(sentences) == 20
     for sentence in sentences:
-        assert article.text[sentence.start:sentence.end] == sentence.text
-    assert sentences[-1].text == "Original Source: news.sky.com" and not sentences[-1].reviewable
+        assert article.text[sentence.start : sentence.end] == sentence.text
+    assert sentences[-1].text == "Original Source: news.sky.com"
+    assert not sentences[-1].reviewable
     assert "Russia’s" in sentences[2].text  # curly apostrophe kept as received
     assert sentences[7].text.startswith("The White Helmets, an opposition rescue service, affirmed")
 
@@ -60,7 +61,8 @@ def test_reingest_is_a_noop_that_says_so(sample_bytes, tmp_path):
     output = run(str(path))
     assert "already ingested as article" in output
     assert "0 article(s) added, 1 skipped" in output
-    assert Article.objects.count() == 1 and Sentence.objects.count() == 20
+    assert Article.objects.count() == 1
+    assert Sentence.objects.count() == 20
 
 
 def test_same_url_is_not_duplicated(tmp_path):
@@ -107,7 +109,7 @@ def test_dry_run_json_writes_nothing(sample_bytes, tmp_path):
     assert article["outlet"] == "news.sky.com"
     for s in article["sentences"]:
         assert set(s) == {"position", "start", "end", "text", "reviewable"}
-        assert article["text"][s["start"]:s["end"]] == s["text"]
+        assert article["text"][s["start"] : s["end"]] == s["text"]
     assert article["sentences"][-1]["reviewable"] is False
 
 
@@ -119,7 +121,11 @@ def test_dry_run_json_writes_nothing(sample_bytes, tmp_path):
         ("latin1.txt", "Caf\u00e9 news.\nOriginal Source: a.com".encode("latin-1"), "not valid UTF-8"),
         ("nooutlet.txt", b"A sentence without a trailer.", "no outlet"),
         ("bad.jsonl", b'{"title": "x", "text": "ok.", "outlet": "a.com"}\n{not json}\n', "line 2: malformed JSON"),
-        ("unknown.jsonl", b'{"title": "x", "text": "ok.", "outlet": "a.com", "author": "me"}\n', "unknown field(s) author"),
+        (
+            "unknown.jsonl",
+            b'{"title": "x", "text": "ok.", "outlet": "a.com", "author": "me"}\n',
+            "unknown field(s) author",
+        ),
         ("notobj.jsonl", b'["a"]\n', "must be a JSON object"),
         ("date.jsonl", b'{"text": "ok.", "outlet": "a.com", "published": "yesterday"}\n', "not an ISO date"),
         ("url.jsonl", b'{"text": "ok.", "outlet": "a.com", "url": "ftp://x"}\n', "not an http(s) URL"),
@@ -133,8 +139,10 @@ def test_bad_input_names_file_and_line_and_writes_nothing(tmp_path, name, conten
     err = io.StringIO()
     with pytest.raises(CommandError, match="nothing was written"):
         call_command("ingest", str(good), str(bad), stdout=io.StringIO(), stderr=err)
-    assert name in err.getvalue() and message in err.getvalue()
-    assert Article.objects.count() == 0 and Outlet.objects.count() == 0
+    assert name in err.getvalue()
+    assert message in err.getvalue()
+    assert Article.objects.count() == 0
+    assert Outlet.objects.count() == 0
 
 
 def test_oversized_file_is_refused(tmp_path, settings):

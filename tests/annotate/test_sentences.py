@@ -10,7 +10,8 @@ def _assert_invariants(text, spans):
     for position, span in enumerate(spans):
         assert span.position == position
         assert text[span.start:span.end] == span.text
-        assert span.text == span.text.strip() and span.text
+        assert span.text == span.text.strip()
+        assert span.text
         assert span.start >= previous_end, "sentences overlap or are out of order"
         previous_end = span.end
 

@@ -5,7 +5,12 @@ from django.db import IntegrityError, transaction
 from annotate.codebook import Label, SourceKind
 from annotate.models import Annotation, AnnotationRevision, Assignment, Source
 from annotate.services import (
-    MarkInput, StaleVersion, assign_articles, delete_annotation, save_annotation, submit_assignment,
+    MarkInput,
+    StaleVersion,
+    assign_articles,
+    delete_annotation,
+    save_annotation,
+    submit_assignment,
 )
 
 pytestmark = pytest.mark.django_db
@@ -19,13 +24,16 @@ def source(db):
 def test_changes_keep_history(sample_article, reviewer, source):
     sentence = sample_article.sentences.get(position=7)
     annotation, created = save_annotation(reviewer=reviewer, sentence=sentence, mark=MarkInput(label=Label.CLAIM))
-    assert created and annotation.version == 1
+    assert created
+    assert annotation.version == 1
     annotation, created = save_annotation(
         reviewer=reviewer, sentence=sentence, expected_version=1,
         mark=MarkInput(label=Label.ATTRIBUTION, source=source, source_span=(0, 17), cue_span=(49, 57)),
     )
-    assert not created and annotation.version == 2
-    assert sentence.text[0:17] == "The White Helmets" and sentence.text[49:57] == "affirmed"
+    assert not created
+    assert annotation.version == 2
+    assert sentence.text[0:17] == "The White Helmets"
+    assert sentence.text[49:57] == "affirmed"
     history = list(AnnotationRevision.objects.filter(sentence=sentence).values_list("action", "version", "label"))
     assert history == [("create", 1, "claim"), ("update", 2, "attribution")]
 
@@ -34,7 +42,8 @@ def test_unchanged_mark_writes_nothing(sample_article, reviewer):
     sentence = sample_article.sentences.first()
     save_annotation(reviewer=reviewer, sentence=sentence, mark=MarkInput(label=Label.CLAIM))
     annotation, _ = save_annotation(reviewer=reviewer, sentence=sentence, mark=MarkInput(label=Label.CLAIM))
-    assert annotation.version == 1 and AnnotationRevision.objects.count() == 1
+    assert annotation.version == 1
+    assert AnnotationRevision.objects.count() == 1
 
 
 def test_stale_version_is_refused(sample_article, reviewer):
@@ -43,7 +52,8 @@ def test_stale_version_is_refused(sample_article, reviewer):
     save_annotation(reviewer=reviewer, sentence=sentence, expected_version=1, mark=MarkInput(label=Label.ANALYSIS))
     with pytest.raises(StaleVersion) as info:
         save_annotation(reviewer=reviewer, sentence=sentence, expected_version=1, mark=MarkInput(label=Label.OTHER))
-    assert info.value.current.label == Label.ANALYSIS and info.value.current.version == 2
+    assert info.value.current.label == Label.ANALYSIS
+    assert info.value.current.version == 2
     assert Annotation.objects.get().label == Label.ANALYSIS
 
 
@@ -61,7 +71,8 @@ def test_invalid_marks_name_the_field_and_write_nothing(sample_article, reviewer
     with pytest.raises(ValidationError) as info:
         save_annotation(reviewer=reviewer, sentence=sample_article.sentences.first(), mark=mark)
     assert field in info.value.message_dict
-    assert Annotation.objects.count() == 0 and AnnotationRevision.objects.count() == 0
+    assert Annotation.objects.count() == 0
+    assert AnnotationRevision.objects.count() == 0
 
 
 def test_delete_keeps_history(sample_article, reviewer):

@@ -52,13 +52,15 @@ class Command(BaseCommand):
                 self.stdout.write(json.dumps({"articles": articles}, ensure_ascii=False, indent=2))
             else:
                 for article in articles:
-                    self.stdout.write(f"{article['outlet']}: {article['title']} ({len(article['sentences'])} sentences)")
+                    self.stdout.write(
+                        f"{article['outlet']}: {article['title']} ({len(article['sentences'])} sentences)"
+                    )
             return
 
         added = skipped = 0
         total = sum(len(items) for _, items in parsed)
         with tqdm(total=total, desc="ingesting", unit="article", disable=total < 2, file=sys.stderr) as bar:
-            for name, items in parsed:
+            for _name, items in parsed:
                 try:
                     results = ingest_articles(items)
                 except IngestError as exc:
