@@ -5,7 +5,9 @@ import io
 
 import pytest
 import schemathesis
+from django.core import signals
 from django.core.management import call_command
+from django.db import close_old_connections
 from hypothesis import HealthCheck, settings
 from rest_framework.authtoken.models import Token
 from schemathesis.checks import not_a_server_error, response_schema_conformance
@@ -45,7 +47,18 @@ schema = schemathesis.openapi.from_wsgi("/api/v1/schema/?format=json", applicati
 
 
 @pytest.fixture
-def lead_token(sample_article, lead, reviewer):
+def _keep_test_connection():
+    # Like Django's test client: the WSGI app must not close the connection that holds the
+    # test's transaction (PostgreSQL would otherwise lose it after the first request).
+    signals.request_started.disconnect(close_old_connections)
+    signals.request_finished.disconnect(close_old_connections)
+    yield
+    signals.request_started.connect(close_old_connections)
+    signals.request_finished.connect(close_old_connections)
+
+
+@pytest.fixture
+def lead_token(_keep_test_connection, sample_article, lead, reviewer):
     from annotate.models import Assignment, Source
 
     Assignment.objects.create(article=sample_article, reviewer=lead)
