@@ -76,7 +76,8 @@ def _same(annotation: Annotation, mark: MarkInput) -> bool:
     return (
         annotation.label == mark.label and annotation.source_id == (mark.source.pk if mark.source else None)
         and annotation.source_span == mark.source_span and annotation.cue_span == mark.cue_span
-        and annotation.note == mark.note
+        and annotation.note == mark.note and annotation.from_suggestion == mark.from_suggestion
+        and annotation.suggestion_version == mark.suggestion_version
     )
 
 

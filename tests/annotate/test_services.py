@@ -134,3 +134,15 @@ def test_submit_needs_every_sentence_marked(sample_article, reviewer):
     for sentence in sample_article.sentences.filter(reviewable=True):
         save_annotation(reviewer=reviewer, sentence=sentence, mark=MarkInput(label=Label.CLAIM))
     assert submit_assignment(assignment=assignment).submitted_at is not None
+
+
+def test_accepting_a_suggestion_for_an_equal_mark_is_recorded(sample_article, reviewer):
+    sentence = sample_article.sentences.first()
+    save_annotation(reviewer=reviewer, sentence=sentence, mark=MarkInput(label=Label.CLAIM))
+    annotation, _ = save_annotation(
+        reviewer=reviewer, sentence=sentence, expected_version=1,
+        mark=MarkInput(label=Label.CLAIM, from_suggestion=True, suggestion_version="rules-1"),
+    )
+    assert annotation.version == 2
+    assert annotation.from_suggestion is True
+    assert annotation.suggestion_version == "rules-1"
