@@ -23,7 +23,8 @@ def free_port() -> int:
 
 def test_health_answers_under_gunicorn(tmp_path):
     port = free_port()
-    env = {**os.environ, "DEBUG": "false", "SECRET_KEY": "serve-test-" + "x" * 50, "ALLOWED_HOSTS": "127.0.0.1",
+    env = {k: v for k, v in os.environ.items() if k != "DJANGO_ALLOW_ASYNC_UNSAFE"}  # set by browser tests
+    env = {**env, "DEBUG": "false", "SECRET_KEY": "serve-test-" + "x" * 50, "ALLOWED_HOSTS": "127.0.0.1",
            "SECURE_SSL_REDIRECT": "false", "STATIC_ROOT": str(tmp_path / "static"), "PORT": str(port),
            "BIND": "127.0.0.1", "WEB_CONCURRENCY": "2", "PYTHON": sys.executable,
            "SOURCEMARK_VAR_DIR": str(tmp_path / "var"), "STATIC_MANIFEST": "true"}
