@@ -8,6 +8,7 @@ transaction. The `ingest` command, the API and the admin all come through here.
 import datetime
 import hashlib
 import json
+import sys
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -219,6 +220,38 @@ def parse_input(name: str, raw: bytes, **overrides) -> list[ArticleInput]:
     if is_jsonl(name, raw):
         return parse_jsonl(raw, origin=name, outlet=overrides.get("outlet", ""), topic=overrides.get("topic", ""))
     return [parse_plain_text(raw, origin=name, **overrides)]
+
+
+class InputErrors(IngestError):
+    """Several inputs failed validation; `errors` holds one message per input."""
+
+    def __init__(self, errors: list[str]):
+        self.errors = errors
+        super().__init__(f"{len(errors)} input(s) failed validation")
+
+
+OVERRIDES = ("outlet", "url", "title", "published", "topic")
+
+
+def read_inputs(paths: Iterable[str], *, progress: bool = False, **overrides) -> list[list[ArticleInput]]:
+    """Parse every input named by `paths` (files, folders, `-` for stdin): one list of articles
+    per input. Every input is validated; any failure raises InputErrors naming each bad input,
+    so callers write nothing unless all of them parsed."""
+    from tqdm import tqdm
+
+    files = list(expand_paths(paths))
+    if len(files) > 1 and (overrides.get("url") or overrides.get("title")):
+        raise IngestError("--url and --title apply to a single plain-text input")
+    groups, errors = [], []
+    for path in tqdm(files, desc="parsing", unit="file", disable=not progress or len(files) < 2, file=sys.stderr):
+        raw = sys.stdin.buffer.read() if path == "-" else path.read_bytes()
+        try:
+            groups.append(parse_input("stdin" if path == "-" else str(path), raw, **overrides))
+        except IngestError as exc:
+            errors.append(str(exc))
+    if errors:
+        raise InputErrors(errors)
+    return groups
 
 
 def find_existing(item: ArticleInput) -> Article | None:

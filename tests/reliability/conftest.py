@@ -86,3 +86,17 @@ def scored_outlet(build: Builder, domain: str, articles: int = 5) -> Outlet:
     for _ in range(articles):
         example_one(build, outlet)
     return outlet
+
+
+@pytest.fixture
+def published_and_draft(build):
+    """Two score runs over a scored outlet and a thin one: the first published, the second a draft."""
+    from reliability.services import recompute_outlet_scores
+
+    scored_outlet(build, "scored.example")
+    build.outlet("thin.example")
+    published = recompute_outlet_scores()
+    published.published = True
+    published.save()
+    draft = recompute_outlet_scores()
+    return published, draft

@@ -7,39 +7,27 @@ from annotate.codebook import Label, SourceKind
 from annotate.models import Adjudication
 from reliability.services import recompute_outlet_scores
 
-from .conftest import scored_outlet
-
 
 @pytest.fixture
 def api():
     return APIClient()
 
 
-@pytest.fixture
-def two_runs(build):
-    scored_outlet(build, "scored.example")
-    build.outlet("thin.example")
-    published = recompute_outlet_scores()
-    published.published = True
-    published.save()
-    draft = recompute_outlet_scores()
-    return published, draft
 
-
-def test_anonymous_reads_published_snapshots_only(api, two_runs):
-    published, _ = two_runs
+def test_anonymous_reads_published_snapshots_only(api, published_and_draft):
+    published, _ = published_and_draft
     response = api.get("/api/v1/scores/")
     assert response.status_code == 200
     assert {row["run"] for row in response.json()["results"]} == {published.pk}
 
 
-def test_anonymous_denied_when_scores_are_private(api, settings, two_runs):
+def test_anonymous_denied_when_scores_are_private(api, settings, published_and_draft):
     settings.PUBLIC_SCORES = False
     assert api.get("/api/v1/scores/").status_code in (401, 403)
 
 
-def test_lead_filters_by_outlet_run_version_and_latest(api, lead, two_runs):
-    published, draft = two_runs
+def test_lead_filters_by_outlet_run_version_and_latest(api, lead, published_and_draft):
+    published, draft = published_and_draft
     api.force_authenticate(lead)
     assert api.get("/api/v1/scores/").json()["count"] == 4
     rows = api.get("/api/v1/scores/", {"outlet": "scored.example"}).json()["results"]

@@ -2,7 +2,6 @@
 
 import re
 
-import pytest
 from django.urls import reverse
 
 from annotate.models import Source
@@ -10,17 +9,6 @@ from reliability.models import ScoreRun
 from reliability.services import recompute_outlet_scores
 
 from .conftest import scored_outlet
-
-
-@pytest.fixture
-def published_and_draft(build, lead):
-    scored_outlet(build, "scored.example")
-    build.outlet("thin.example")
-    published = recompute_outlet_scores()
-    published.published = True
-    published.save()
-    draft = recompute_outlet_scores()
-    return published, draft
 
 
 def test_leaderboard_shows_forest_plot_scores_and_insufficient_evidence(client, published_and_draft):

@@ -6,7 +6,7 @@ import sys
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
-from annotate.ingest import IngestError, expand_paths, ingest_articles, parse_input
+from annotate.ingest import OVERRIDES, IngestError, InputErrors, ingest_articles, read_inputs
 
 
 class Command(BaseCommand):
@@ -26,28 +26,18 @@ class Command(BaseCommand):
         parser.add_argument("--format", choices=["text", "json"], default="text", help="output format")
 
     def handle(self, *args, paths, dry_run, format, **options):
-        overrides = {key: options[key] for key in ("outlet", "url", "title", "published", "topic")}
-        parsed, errors = [], []
+        overrides = {key: options[key] for key in OVERRIDES}
         try:
-            files = list(expand_paths(paths))
+            parsed = read_inputs(paths, progress=True, **overrides)
+        except InputErrors as exc:
+            for error in exc.errors:
+                self.stderr.write(f"error: {error}")
+            raise CommandError(f"{len(exc.errors)} input(s) failed validation; nothing was written") from None
         except IngestError as exc:
             raise CommandError(str(exc)) from None
-        if len(files) > 1 and (overrides["url"] or overrides["title"]):
-            raise CommandError("--url and --title apply to a single plain-text input")
-        for path in tqdm(files, desc="parsing", unit="file", disable=len(files) < 2, file=sys.stderr):
-            name = str(path)
-            raw = sys.stdin.buffer.read() if path == "-" else path.read_bytes()
-            try:
-                parsed.append((name, parse_input("stdin" if path == "-" else name, raw, **overrides)))
-            except IngestError as exc:
-                errors.append(str(exc))
-        if errors:
-            for error in errors:
-                self.stderr.write(f"error: {error}")
-            raise CommandError(f"{len(errors)} input(s) failed validation; nothing was written")
 
         if dry_run:
-            articles = [item.as_dict() for _, items in parsed for item in items]
+            articles = [item.as_dict() for items in parsed for item in items]
             if format == "json":
                 self.stdout.write(json.dumps({"articles": articles}, ensure_ascii=False, indent=2))
             else:
@@ -58,9 +48,9 @@ class Command(BaseCommand):
             return
 
         added = skipped = 0
-        total = sum(len(items) for _, items in parsed)
+        total = sum(len(items) for items in parsed)
         with tqdm(total=total, desc="ingesting", unit="article", disable=total < 2, file=sys.stderr) as bar:
-            for _name, items in parsed:
+            for items in parsed:
                 try:
                     results = ingest_articles(items)
                 except IngestError as exc:

@@ -7,7 +7,7 @@ from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
 from annotate import suggest
-from annotate.ingest import IngestError, expand_paths, parse_input
+from annotate.ingest import OVERRIDES, IngestError, InputErrors, read_inputs
 
 PREDICT_BATCH = 2000
 
@@ -32,7 +32,7 @@ class Command(BaseCommand):
         predict = actions.add_parser("predict", help="suggestions for text files, folders, JSONL or '-'")
         predict.add_argument("paths", nargs="+", metavar="PATH")
         predict.add_argument("--format", choices=["jsonl"], default="jsonl")
-        for option in ("outlet", "url", "title", "published", "topic"):
+        for option in OVERRIDES:
             predict.add_argument(f"--{option}", default="", help=f"as for `ingest --{option}`")
 
     def handle(self, *args, action, **options):
@@ -71,24 +71,15 @@ class Command(BaseCommand):
             self.stdout.write(format_report(report, acceptance))
 
     def handle_predict(self, *, paths, format, **options):
-        overrides = {key: options[key] for key in ("outlet", "url", "title", "published", "topic")}
+        overrides = {key: options[key] for key in OVERRIDES}
         try:
-            files = list(expand_paths(paths))
+            articles = [article for group in read_inputs(paths, **overrides) for article in group]
+        except InputErrors as exc:
+            for error in exc.errors:
+                self.stderr.write(f"error: {error}")
+            raise CommandError(f"{len(exc.errors)} input(s) failed validation; nothing was predicted") from None
         except IngestError as exc:
             raise CommandError(str(exc)) from None
-        if len(files) > 1 and (overrides["url"] or overrides["title"]):
-            raise CommandError("--url and --title apply to a single plain-text input")
-        articles, errors = [], []
-        for path in files:
-            raw = sys.stdin.buffer.read() if path == "-" else path.read_bytes()
-            try:
-                articles.extend(parse_input("stdin" if path == "-" else str(path), raw, **overrides))
-            except IngestError as exc:
-                errors.append(str(exc))
-        if errors:
-            for error in errors:
-                self.stderr.write(f"error: {error}")
-            raise CommandError(f"{len(errors)} input(s) failed validation; nothing was predicted")
         suggester = suggest.active_suggester()
         index = suggest.load_source_index()
         rows = [(article, sentence) for article in articles for sentence in article.sentences]
