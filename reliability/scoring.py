@@ -278,7 +278,7 @@ def side_balance(counts: Mapping[str, int], k: int) -> SideBalance:
     if total == 0:
         return SideBalance(total=0, k=k, normalized_entropy=None, dominant_side=None, dominant_share=None)
     shares = np.array(list(present.values()), dtype=float) / total
-    entropy = float(-(shares * np.log(shares)).sum())
+    entropy = abs(float(-(shares * np.log(shares)).sum()))  # abs: one side gives -0.0
     top = max(present.values())
     leaders = [side for side, count in present.items() if count == top]
     return SideBalance(

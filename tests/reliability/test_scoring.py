@@ -593,3 +593,9 @@ def test_scoring_is_fast_enough_for_hundreds_of_outlets() -> None:
     for articles in outlets:
         score_outlet(articles, p0, MethodSettings(), k_sides=2)
     assert (time.perf_counter() - started) / len(outlets) < 0.25
+
+
+def test_side_balance_of_a_single_side_is_plain_zero():
+    balance = side_balance({"left": 18}, 3)
+    assert balance.normalized_entropy == 0.0
+    assert math.copysign(1.0, balance.normalized_entropy) == 1.0  # not -0.0, which pages print as "-0.000"
