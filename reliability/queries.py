@@ -1,14 +1,14 @@
 """Aggregations in the database that feed the score math: gold labels per sentence (SQL CASE
-over per-sentence mark counts), gold counts per article, agreement units streamed per outlet.
+over per-sentence mark counts), gold counts per article, agreement and span units streamed per outlet.
 
 Each public function runs one `values().annotate()` query (or one streamed query) and returns
-plain data for `reliability/scoring.py`; no per-sentence Python loop except the bounded alpha stream.
+plain data for `reliability/scoring.py`; no per-sentence Python loop except the bounded agreement streams.
 """
 
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -29,7 +29,7 @@ from django.db.models.lookups import Exact, GreaterThan
 from annotate.codebook import NAMED_KINDS, Label, SourceKind
 from annotate.gold import ADJUDICATED, DISPUTED, MAJORITY, UNANIMOUS, UNMARKED
 from annotate.models import Annotation, Article, Sentence, Source
-from reliability.scoring import ArticleCounts
+from reliability.scoring import ArticleCounts, SpanMark
 
 LABELS: tuple[str, ...] = tuple(Label.values)
 COUNTED_LABELS = (Label.CLAIM, Label.ATTRIBUTION, Label.ANALYSIS)
@@ -315,6 +315,59 @@ def reviewer_pair_patterns(outlet_ids: Iterable[int] | None = None) -> dict[tupl
         sentence_marks.append((reviewer_id, label))
     flush()
     return dict(pairs)
+
+
+@dataclass
+class SpanUnit:
+    """One sentence's text and its marks' spans (one `SpanMark` per reviewer), for span agreement."""
+
+    sentence_id: int
+    article_id: int
+    outlet_id: int
+    text: str
+    marks: list[SpanMark] = field(default_factory=list)
+
+
+def span_units(outlet_ids: Iterable[int] | None = None) -> Iterator[SpanUnit]:
+    """Yield, per reviewable sentence with >= 2 marks of which at least one has a source or cue
+    span, every mark's (reviewer id, source span, cue span) and the sentence text.
+
+    Marks without a span are included (an empty side of the comparison: the other reviewer's span
+    is unmatched). One query, streamed with `.iterator(chunk_size=ALPHA_CHUNK)` and ordered by
+    sentence, so one sentence's marks are in memory at a time. Sentences in ascending id order.
+    """
+    marks = Annotation.objects.filter(sentence__reviewable=True)
+    if outlet_ids is not None:
+        marks = marks.filter(sentence__article__outlet_id__in=list(outlet_ids))
+    with_span = Q(source_start__isnull=False) | Q(cue_start__isnull=False)
+    candidates = (
+        marks.order_by()
+        .values("sentence_id")
+        .annotate(total=Count("pk"), spanned=Count("pk", filter=with_span))
+        .filter(total__gte=2, spanned__gte=1)
+        .values("sentence_id")
+    )
+    rows = (
+        Annotation.objects.filter(sentence_id__in=candidates)
+        .order_by("sentence_id", "reviewer_id")
+        .values_list(
+            "sentence_id", "sentence__article_id", "sentence__article__outlet_id", "sentence__text", "reviewer_id",
+            "source_start", "source_end", "cue_start", "cue_end",
+        )
+    )
+    unit: SpanUnit | None = None
+    for sentence_id, article_id, outlet_id, text, reviewer_id, s0, s1, c0, c1 in rows.iterator(chunk_size=ALPHA_CHUNK):
+        if unit is None or unit.sentence_id != sentence_id:
+            if unit is not None:
+                yield unit
+            unit = SpanUnit(sentence_id=sentence_id, article_id=article_id, outlet_id=outlet_id, text=text)
+        unit.marks.append(SpanMark(
+            reviewer=reviewer_id,
+            source=None if s0 is None else (s0, s1),
+            cue=None if c0 is None else (c0, c1),
+        ))
+    if unit is not None:
+        yield unit
 
 
 # --- Evidence behind a number -----------------------------------------------------------------

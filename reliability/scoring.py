@@ -531,3 +531,132 @@ def score_outlet(
         side_balance=side_balance(pooled.sides, k_sides) if enough else None,
         settings=settings,
     )
+
+
+# --- Span agreement (source and cue spans between reviewer pairs) -----------------------------
+
+SPAN_MEASURES = ("source_exact", "source_token", "cue_exact", "cue_token")
+
+
+@dataclass(frozen=True)
+class SpanMark:
+    """One reviewer's spans on one sentence (offsets into the sentence text; None: no span)."""
+
+    reviewer: Hashable
+    source: Span | None
+    cue: Span | None
+
+
+@dataclass
+class SpanTally:
+    """Micro-averaged counts of one measure: units both reviewers marked (true positives), only
+    the first, only the second (false positives / negatives with either reviewer as reference)."""
+
+    both: int = 0
+    first_only: int = 0
+    second_only: int = 0
+
+    def add(self, first: set, second: set) -> None:
+        self.both += len(first & second)
+        self.first_only += len(first - second)
+        self.second_only += len(second - first)
+
+    @property
+    def f1(self) -> float | None:
+        """2 TP / (2 TP + FP + FN); None when neither reviewer marked anything. Symmetric."""
+        return _f1(self.both, self.both + self.first_only, self.both + self.second_only)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"f1": self.f1, "both": self.both, "first_only": self.first_only, "second_only": self.second_only}
+
+
+def covered_tokens(spans: Iterable[Span], text: str) -> set[int]:
+    """Indexes of the word tokens (regex `\\w+` over `text`) that share a character with a span,
+    as in `span_f1_token_overlap`. Raises ValueError for a span outside `text`."""
+    checked = _checked_spans(spans, limit=len(text))
+    return {
+        i for i, match in enumerate(_TOKEN.finditer(text))
+        for start, end in checked if match.start() < end and start < match.end()
+    }
+
+
+def compare_sentence_spans(
+    text: str, marks: Sequence[SpanMark]
+) -> list[tuple[tuple[Hashable, Hashable], dict[str, tuple[set, set]]]]:
+    """Compare every pair of reviewers who marked one sentence.
+
+    Input: the sentence text and each reviewer's spans on it (one `SpanMark` per reviewer).
+    Output: per pair (first, second) -- ordered by `str(reviewer)` so a pair has one key whatever
+    the input order -- the units each side marked per measure in `SPAN_MEASURES`: for `*_exact` the
+    set of its span (empty without one), for `*_token` the set of covered token indexes. A pair
+    where neither reviewer gave a span is left out (it has nothing to compare). Fewer than two
+    marks: an empty list. Raises ValueError for an invalid span.
+    """
+    ordered = sorted(marks, key=lambda mark: str(mark.reviewer))
+    units = []
+    for mark in ordered:
+        unit = {}
+        for kind in ("source", "cue"):
+            span: Span | None = getattr(mark, kind)
+            spans = [] if span is None else [span]
+            unit[f"{kind}_exact"] = _checked_spans(spans, limit=len(text))
+            unit[f"{kind}_token"] = covered_tokens(spans, text)
+        units.append(unit)
+    compared = []
+    for i, first in enumerate(ordered):
+        for j in range(i + 1, len(ordered)):
+            if not any(units[i][measure] or units[j][measure] for measure in SPAN_MEASURES):
+                continue
+            pair = (first.reviewer, ordered[j].reviewer)
+            compared.append((pair, {measure: (units[i][measure], units[j][measure]) for measure in SPAN_MEASURES}))
+    return compared
+
+
+@dataclass
+class SpanAgreement:
+    """Span agreement (SCORING.md section 2) accumulated sentence by sentence.
+
+    Pairing: for each sentence two reviewers both marked and at least one gave a source or cue
+    span, their spans are compared (`compare_sentence_spans`). Counts of matched and unmatched
+    units add up across sentences per pair (micro-averaged, not a mean of per-sentence F1s), and
+    the overall figure adds up every pair's counts. Exact F1 counts a span as matched only when
+    both reviewers gave exactly the same (start, end); token-overlap F1 counts word tokens that
+    both reviewers' spans touch. F1 is symmetric, so the pair's order does not matter. A measure
+    with no span from either reviewer has F1 None ("undefined").
+    """
+
+    pairs: dict[tuple[Hashable, Hashable], dict[str, SpanTally]] = field(default_factory=dict)
+    sentences: Counter = field(default_factory=Counter)
+
+    def add(self, compared: Iterable[tuple[tuple[Hashable, Hashable], dict[str, tuple[set, set]]]]) -> None:
+        """Fold the output of `compare_sentence_spans` for one sentence into the counts."""
+        for pair, measures in compared:
+            tallies = self.pairs.setdefault(pair, {measure: SpanTally() for measure in SPAN_MEASURES})
+            for measure, (first, second) in measures.items():
+                tallies[measure].add(first, second)
+            self.sentences[pair] += 1
+
+    def overall(self) -> dict[str, SpanTally]:
+        """Every pair's counts added up per measure."""
+        total = {measure: SpanTally() for measure in SPAN_MEASURES}
+        for tallies in self.pairs.values():
+            for measure, tally in tallies.items():
+                total[measure].both += tally.both
+                total[measure].first_only += tally.first_only
+                total[measure].second_only += tally.second_only
+        return total
+
+    def to_dict(self, names: Mapping[Hashable, str] | None = None) -> dict[str, Any]:
+        """JSON-ready figures: {"sentences", <measure>: {"f1", "both", "first_only", "second_only"},
+        "pairs": [{"reviewers": [first, second], "sentences", <measure>: ...}]}, pairs sorted by
+        their keys; `names` maps reviewer keys to what is shown (default `str`). "sentences" counts
+        (sentence, pair) comparisons."""
+        names = names or {}
+        pairs = [
+            {"reviewers": [names.get(first, str(first)), names.get(second, str(second))],
+             "sentences": self.sentences[first, second],
+             **{measure: tally.to_dict() for measure, tally in self.pairs[first, second].items()}}
+            for first, second in sorted(self.pairs, key=lambda pair: (str(pair[0]), str(pair[1])))
+        ]
+        overall = {measure: tally.to_dict() for measure, tally in self.overall().items()}
+        return {"sentences": sum(self.sentences.values()), **overall, "pairs": pairs}

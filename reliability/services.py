@@ -21,6 +21,8 @@ from reliability.scoring import (
     METHOD_VERSION,
     ArticleCounts,
     MethodSettings,
+    SpanAgreement,
+    compare_sentence_spans,
     global_rates,
     indicator_counts,
     interpret_alpha,
@@ -76,11 +78,23 @@ def _pair_rows(pairs: dict[tuple[int, int], Counter], names: dict[int, str]) -> 
     return rows
 
 
+def _span_agreement() -> tuple[SpanAgreement, dict[int, SpanAgreement]]:
+    """Span agreement overall and per outlet from the streamed span units (one query)."""
+    overall = SpanAgreement()
+    by_outlet: dict[int, SpanAgreement] = defaultdict(SpanAgreement)
+    for unit in queries.span_units():
+        compared = compare_sentence_spans(unit.text, unit.marks)
+        overall.add(compared)
+        by_outlet[unit.outlet_id].add(compared)
+    return overall, by_outlet
+
+
 def compute_scores(method: MethodSettings | None = None) -> dict[str, Any]:
     """Every outlet's figures from the current marks, without writing anything.
 
-    Output: {"global_rates", "overall_alpha", "reviewer_pairs", "outlets": {outlet id: figures}}
-    where figures is `OutletScore.to_dict()` plus agreement, label status counts, monthly trend,
+    Output: {"global_rates", "overall_alpha", "reviewer_pairs", "span_agreement", "outlets": {outlet id:
+    figures}} where figures is `OutletScore.to_dict()` plus agreement (alpha and span agreement,
+    `SpanAgreement.to_dict()` with reviewer usernames), label status counts, monthly trend,
     most-cited sources and per-article counts. A constant number of queries (no per-outlet or
     per-sentence query); outlets without settled sentences get `insufficient_evidence`.
     """
@@ -91,6 +105,7 @@ def compute_scores(method: MethodSettings | None = None) -> dict[str, Any]:
     patterns = queries.agreement_patterns(per_article=True)
     statuses = queries.sentence_status_counts()
     pair_patterns = queries.reviewer_pair_patterns()
+    span_overall, span_by_outlet = _span_agreement()
     by_outlet: dict[int, list[queries.ArticleRollup]] = defaultdict(list)
     for rollup in rollups:
         by_outlet[rollup.outlet_id].append(rollup)
@@ -100,6 +115,7 @@ def compute_scores(method: MethodSettings | None = None) -> dict[str, Any]:
     top_ids = {source for counter in cited.values() for source, _ in counter.most_common(TOP_SOURCES)}
     facts = queries.source_facts(top_ids)
     reviewer_ids = {reviewer for _, a, b in pair_patterns for reviewer in (a, b)}
+    reviewer_ids |= {reviewer for pair in span_overall.pairs for reviewer in pair}
     names = dict(get_user_model().objects.filter(pk__in=reviewer_ids).values_list("pk", "username"))
     overall_pairs: dict[tuple[int, int], Counter] = defaultdict(Counter)
     outlet_pairs: dict[int, dict[tuple[int, int], Counter]] = defaultdict(lambda: defaultdict(Counter))
@@ -127,6 +143,7 @@ def compute_scores(method: MethodSettings | None = None) -> dict[str, Any]:
             ],
             "articles": _article_rows(articles, patterns),
             "reviewer_pairs": _pair_rows(outlet_pairs.get(outlet_id, {}), names),
+            "span_agreement": span_by_outlet.get(outlet_id, SpanAgreement()).to_dict(names),
         })
         outlets[outlet_id] = outlet_figures
     overall_alpha = krippendorff_alpha_from_patterns(patterns.overall)
@@ -135,6 +152,7 @@ def compute_scores(method: MethodSettings | None = None) -> dict[str, Any]:
         "overall_alpha": overall_alpha,
         "overall_alpha_interpretation": interpret_alpha(overall_alpha),
         "reviewer_pairs": _pair_rows(overall_pairs, names),
+        "span_agreement": span_overall.to_dict(names),
         "outlets": outlets,
     }
 

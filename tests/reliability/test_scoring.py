@@ -25,9 +25,14 @@ from scipy.stats import beta as beta_distribution
 from reliability.scoring import (
     INDICATORS,
     METHOD_VERSION,
+    SPAN_MEASURES,
     ArticleCounts,
     MethodSettings,
+    SpanAgreement,
+    SpanMark,
     beta_interval,
+    compare_sentence_spans,
+    covered_tokens,
     global_rates,
     indicator_counts,
     interpret_alpha,
@@ -599,3 +604,104 @@ def test_side_balance_of_a_single_side_is_plain_zero():
     balance = side_balance({"left": 18}, 3)
     assert balance.normalized_entropy == 0.0
     assert math.copysign(1.0, balance.normalized_entropy) == 1.0  # not -0.0, which pages print as "-0.000"
+
+
+# --- Span agreement ----------------------------------------------------------------------------
+
+# Tokens: Officials 0-9, said 10-14, on 15-17, Monday 18-24, that 25-29, the 30-33, plan 34-38, failed 39-45.
+SPAN_TEXT = "Officials said on Monday that the plan failed."
+
+
+def span_agreement(*sentences: tuple[str, list[SpanMark]]) -> dict:
+    agreement = SpanAgreement()
+    for text, marks in sentences:
+        agreement.add(compare_sentence_spans(text, marks))
+    return agreement.to_dict()
+
+
+@pytest.mark.parametrize(
+    ("spans", "expected"),
+    [
+        ([(0, 9)], {0}),
+        ([(9, 11)], {1}),  # the space at 9 touches no token, "s" of "said" does
+        ([(0, 4), (12, 20)], {0, 1, 2, 3}),
+        ([(8, 10)], {0}),  # ends on the space before "said"
+        ([], set()),
+    ],
+)
+def test_covered_tokens(spans, expected):
+    assert covered_tokens(spans, SPAN_TEXT) == expected
+
+
+def test_span_agreement_is_micro_averaged_over_sentences():
+    """Two sentences, one pair. Sentence 1: same source; cue "said" vs "said on". Sentence 2: only
+    the first reviewer gives a (partial) source. Hand counts (both, first only, second only):
+    source exact (1, 1, 0) -> 2/3; source tokens (1, 1, 0) -> 2/3; cue exact (0, 1, 1) -> 0;
+    cue tokens (1, 0, 1) -> 2/3. A mean of per-sentence source exact F1s would give 0.5 instead."""
+    figures = span_agreement(
+        (SPAN_TEXT, [SpanMark("ann", (0, 9), (10, 14)), SpanMark("bob", (0, 9), (10, 17))]),
+        (SPAN_TEXT, [SpanMark("ann", (0, 4), None), SpanMark("bob", None, None)]),
+    )
+    assert figures["sentences"] == 2
+    assert figures["source_exact"] == {"f1": pytest.approx(2 / 3), "both": 1, "first_only": 1, "second_only": 0}
+    assert figures["source_token"] == {"f1": pytest.approx(2 / 3), "both": 1, "first_only": 1, "second_only": 0}
+    assert figures["cue_exact"] == {"f1": 0.0, "both": 0, "first_only": 1, "second_only": 1}
+    assert figures["cue_token"] == {"f1": pytest.approx(2 / 3), "both": 1, "first_only": 0, "second_only": 1}
+    (pair,) = figures["pairs"]
+    assert pair["reviewers"] == ["ann", "bob"]
+    assert pair["sentences"] == 2
+    assert {measure: pair[measure] for measure in SPAN_MEASURES} == {
+        measure: figures[measure] for measure in SPAN_MEASURES
+    }
+
+
+def test_span_agreement_does_not_depend_on_the_pair_direction():
+    forward = span_agreement((SPAN_TEXT, [SpanMark("ann", (0, 9), (10, 14)), SpanMark("bob", (30, 38), (10, 17))]))
+    backward = span_agreement((SPAN_TEXT, [SpanMark("bob", (30, 38), (10, 17)), SpanMark("ann", (0, 9), (10, 14))]))
+    assert forward == backward
+    assert forward["source_exact"]["f1"] == 0.0
+    # cue tokens {said} vs {said, on}: 2 * 1 / (1 + 2)
+    assert forward["cue_token"]["f1"] == pytest.approx(2 / 3)
+
+
+def test_span_agreement_overall_adds_up_every_pair():
+    """Three reviewers on one sentence: pairs (ann, bob) agree on the source, (ann, cat) and
+    (bob, cat) do not; overall source exact: both 1, first only 2, second only 2 -> 2 / 6."""
+    figures = span_agreement(
+        (SPAN_TEXT, [SpanMark("cat", (30, 38), None), SpanMark("ann", (0, 9), None), SpanMark("bob", (0, 9), None)])
+    )
+    assert [p["reviewers"] for p in figures["pairs"]] == [["ann", "bob"], ["ann", "cat"], ["bob", "cat"]]
+    assert [p["source_exact"]["f1"] for p in figures["pairs"]] == [1.0, 0.0, 0.0]
+    assert figures["source_exact"]["f1"] == pytest.approx(1 / 3)
+    assert figures["sentences"] == 3
+    # Nobody marked a cue: undefined, not 0 or 1.
+    assert figures["cue_exact"]["f1"] is None
+    assert figures["cue_token"]["f1"] is None
+
+
+@pytest.mark.parametrize(
+    "marks",
+    [
+        [],
+        [SpanMark("ann", (0, 9), (10, 14))],
+        [SpanMark("ann", None, None), SpanMark("bob", None, None)],
+    ],
+)
+def test_span_agreement_without_a_pair_with_spans_is_undefined(marks):
+    assert compare_sentence_spans(SPAN_TEXT, marks) == []
+    figures = span_agreement((SPAN_TEXT, marks))
+    assert figures["sentences"] == 0
+    assert figures["pairs"] == []
+    assert all(figures[measure]["f1"] is None for measure in SPAN_MEASURES)
+
+
+def test_span_agreement_uses_the_same_token_rule_as_span_f1_token_overlap():
+    a, b = (0, 14), (10, 24)
+    figures = span_agreement((SPAN_TEXT, [SpanMark("ann", a, None), SpanMark("bob", b, None)]))
+    assert figures["source_token"]["f1"] == pytest.approx(span_f1_token_overlap([a], [b], SPAN_TEXT))
+    assert figures["source_exact"]["f1"] == span_f1_exact([a], [b])
+
+
+def test_span_agreement_rejects_a_span_outside_the_text():
+    with pytest.raises(ValueError, match="invalid span"):
+        compare_sentence_spans("Short.", [SpanMark("ann", (0, 40), None), SpanMark("bob", None, None)])

@@ -44,11 +44,11 @@ def test_recompute_stores_a_run_and_a_snapshot_per_outlet(build):
 def test_compute_runs_a_constant_number_of_queries(build, django_assert_max_num_queries):
     for i in range(3):
         scored_outlet(build, f"o{i}.example")
-    with django_assert_max_num_queries(9):
+    with django_assert_max_num_queries(10):
         compute_scores()
     for i in range(3, 6):
         scored_outlet(build, f"o{i}.example")
-    with django_assert_max_num_queries(9):
+    with django_assert_max_num_queries(10):
         compute_scores()
 
 
