@@ -9,7 +9,20 @@ from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.urls import reverse
 
-from annotate.models import Annotation, Article, Assignment, Outlet, Sentence, Source
+from annotate.models import (
+    Annotation,
+    Article,
+    Assignment,
+    ExportJob,
+    LabelStudioProject,
+    LabelStudioTask,
+    Outlet,
+    Sentence,
+    Source,
+    SuggestionModel,
+)
+from reliability.models import ScoreRun, ScoreSnapshot
+from reliability.services import recompute_outlet_scores
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -34,9 +47,14 @@ def test_demo_is_idempotent_and_prints_logins():
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("model", [Outlet, Article, Sentence, Source, Annotation, Assignment])
+@pytest.mark.parametrize(
+    "model",
+    [Outlet, Article, Sentence, Source, Annotation, Assignment, ExportJob, LabelStudioProject, LabelStudioTask,
+     SuggestionModel, ScoreRun, ScoreSnapshot],
+)
 def test_admin_pages_render_for_a_lead(client, lead, model):
     call_command("demo", "--password", "demo-pw-123", stdout=io.StringIO())
+    recompute_outlet_scores()  # a run with snapshots, so their change pages render too
     lead.is_superuser = True
     lead.save()
     client.force_login(lead)
