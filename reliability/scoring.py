@@ -573,11 +573,15 @@ class SpanTally:
 def covered_tokens(spans: Iterable[Span], text: str) -> set[int]:
     """Indexes of the word tokens (regex `\\w+` over `text`) that share a character with a span,
     as in `span_f1_token_overlap`. Raises ValueError for a span outside `text`."""
-    checked = _checked_spans(spans, limit=len(text))
-    return {
-        i for i, match in enumerate(_TOKEN.finditer(text))
-        for start, end in checked if match.start() < end and start < match.end()
-    }
+    return _covered(_checked_spans(spans, limit=len(text)), _token_bounds(text))
+
+
+def _token_bounds(text: str) -> list[Span]:
+    return [(match.start(), match.end()) for match in _TOKEN.finditer(text)]
+
+
+def _covered(checked: set[Span], tokens: Sequence[Span]) -> set[int]:
+    return {i for i, (t0, t1) in enumerate(tokens) for start, end in checked if t0 < end and start < t1}
 
 
 def compare_sentence_spans(
@@ -593,14 +597,17 @@ def compare_sentence_spans(
     marks: an empty list. Raises ValueError for an invalid span.
     """
     ordered = sorted(marks, key=lambda mark: str(mark.reviewer))
+    tokens: list[Span] | None = None  # tokenised once per sentence, and only when a span needs it
     units = []
     for mark in ordered:
         unit = {}
         for kind in ("source", "cue"):
             span: Span | None = getattr(mark, kind)
-            spans = [] if span is None else [span]
-            unit[f"{kind}_exact"] = _checked_spans(spans, limit=len(text))
-            unit[f"{kind}_token"] = covered_tokens(spans, text)
+            checked = _checked_spans([] if span is None else [span], limit=len(text))
+            if checked and tokens is None:
+                tokens = _token_bounds(text)
+            unit[f"{kind}_exact"] = checked
+            unit[f"{kind}_token"] = _covered(checked, tokens) if checked else set()
         units.append(unit)
     compared = []
     for i, first in enumerate(ordered):
