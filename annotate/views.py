@@ -5,7 +5,6 @@ import importlib
 import logging
 from datetime import datetime
 
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth import views as auth_views
@@ -22,20 +21,12 @@ from django.views.decorators.cache import never_cache
 
 from .codebook import KIND_DEFINITIONS, LABEL_DEFINITIONS, LABEL_EXAMPLES, LABEL_KEYS, Label, SourceKind
 from .forms import AssignForm
-from .models import Annotation, Article, Assignment, Outlet, Sentence, Side, is_lead
+from .models import Annotation, Article, Assignment, Sentence, Side, is_lead
 
 logger = logging.getLogger(__name__)
 
 # Gaps between two marks longer than this count as a break, not as annotation time.
 ACTIVE_GAP_SECONDS = 10 * 60
-
-
-def home(request):
-    counts = {
-        "outlets": Outlet.objects.count(),
-        "articles": Article.objects.count(),
-    }
-    return render(request, "home.html", {"counts": counts, "public_scores": settings.PUBLIC_SCORES})
 
 
 @never_cache

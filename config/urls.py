@@ -3,9 +3,10 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from annotate import views as annotate_views
+from reliability import views as reliability_views
 
 urlpatterns = [
-    path("", annotate_views.home, name="home"),
+    path("", reliability_views.overview, name="home"),
     path("health/", annotate_views.health, name="health"),
     path("guidelines/", annotate_views.guidelines, name="guidelines"),
     path("accounts/login/", annotate_views.login_view, name="login"),

@@ -28,7 +28,7 @@ from django.db.models.lookups import Exact, GreaterThan
 
 from annotate.codebook import NAMED_KINDS, Label, SourceKind
 from annotate.gold import ADJUDICATED, DISPUTED, MAJORITY, UNANIMOUS, UNMARKED
-from annotate.models import Annotation, Article, Sentence, Source
+from annotate.models import Annotation, Article, Outlet, Sentence, Source
 from reliability.scoring import ArticleCounts, SpanMark
 
 LABELS: tuple[str, ...] = tuple(Label.values)
@@ -427,3 +427,19 @@ def source_outlet_counts(source_id: int) -> list[dict]:
         .annotate(sentences=Count("pk"))
         .order_by("-sentences", "article__outlet__domain")
     )
+
+
+def corpus_counts() -> dict[str, int]:
+    """Outlets, articles, reviewable sentences, marks and reviewers with marks: five counts."""
+    return {
+        "outlets": Outlet.objects.count(),
+        "articles": Article.objects.count(),
+        "sentences": Sentence.objects.filter(reviewable=True).count(),
+        "marks": Annotation.objects.count(),
+        "reviewers": Annotation.objects.values("reviewer").distinct().count(),
+    }
+
+
+def unassigned_articles() -> QuerySet:
+    """Articles nobody has been assigned yet."""
+    return Article.objects.filter(assignments__isnull=True)

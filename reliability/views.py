@@ -48,6 +48,24 @@ def _readable_runs(request):
     return ScoreRun.objects.filter(published=True)
 
 
+def overview(request):
+    """The front page: what is in the corpus, the latest readable scores, and for signed-in
+    users their next step (reviewers: their queue; leads: disputes, unassigned articles)."""
+    runs = _readable_runs(request)
+    run = runs.first() if runs is not None else None
+    top = list(run.snapshots.select_related("outlet").filter(insufficient_evidence=False)
+               .order_by(*SORTS["score"])[:5]) if run else []
+    context = {"counts": queries.corpus_counts(), "run": run, "top": top}
+    if request.user.is_authenticated:
+        context["open_assignments"] = request.user.assignments.filter(submitted_at__isnull=True).count()
+    if is_lead(request.user):
+        context["lead"] = {
+            "disputed": queries.disputed_sentences().count(),
+            "unassigned": queries.unassigned_articles().count(),
+        }
+    return render(request, "home.html", context)
+
+
 def _require_lead(request) -> None:
     if not is_lead(request.user):
         raise PermissionDenied("Only leads can do this.")
