@@ -37,6 +37,19 @@ def _link(model: str, pk, text, **query) -> str:
     return format_html('<a href="{}">{}</a>', url, text)
 
 
+class ReadOnlyInline(admin.TabularInline):
+    """An inline that shows related rows without letting anyone add, change or delete them."""
+
+    extra = 0
+    can_delete = False
+
+    def get_readonly_fields(self, request, obj=None):
+        return self.fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
 @admin.register(Outlet)
 class OutletAdmin(admin.ModelAdmin):
     list_display = ["domain", "name", "article_list", "created"]
@@ -63,16 +76,10 @@ class TopicAdmin(admin.ModelAdmin):
     inlines = [SideInline]
 
 
-class SentenceInline(admin.TabularInline):
+class SentenceInline(ReadOnlyInline):
     model = Sentence
     fields = ["position", "text", "start", "end", "reviewable", "marks"]
-    readonly_fields = fields
-    extra = 0
-    can_delete = False
     show_change_link = True
-
-    def has_add_permission(self, request, obj=None):
-        return False
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(mark_count=Count("annotations"))
@@ -164,16 +171,10 @@ class SourceAdmin(admin.ModelAdmin):
         return _link("annotation", obj.pk, obj.attributions, source__id__exact=obj.pk)
 
 
-class RevisionInline(admin.TabularInline):
+class RevisionInline(ReadOnlyInline):
     model = AnnotationRevision
     fields = ["changed_at", "action", "version", "label", "source", "source_start", "source_end",
               "cue_start", "cue_end", "note", "origin", "changed_by"]
-    readonly_fields = fields
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Annotation)
@@ -243,16 +244,10 @@ class ExportJobAdmin(admin.ModelAdmin):
         return False  # exports are made with the admin actions, the /exports/ page, the API or `export`
 
 
-class LabelStudioTaskInline(admin.TabularInline):
+class LabelStudioTaskInline(ReadOnlyInline):
     model = LabelStudioTask
     fields = ["remote_id", "sentence", "created"]
-    readonly_fields = fields
-    extra = 0
-    can_delete = False
     show_change_link = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(LabelStudioProject)

@@ -2,6 +2,8 @@
 
 from django.contrib import admin
 
+from annotate.admin import ReadOnlyInline
+
 from .models import ScoreRun, ScoreSnapshot
 
 
@@ -13,16 +15,10 @@ class ReadOnlyAdmin(admin.ModelAdmin):
         return False
 
 
-class ScoreSnapshotInline(admin.TabularInline):
+class ScoreSnapshotInline(ReadOnlyInline):
     model = ScoreSnapshot
     fields = ["outlet", "score", "score_low", "score_high", "insufficient_evidence", "article_count",
               "sentence_count", "alpha"]
-    readonly_fields = fields
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(ScoreRun)
