@@ -157,6 +157,11 @@ PUBLIC_SCORES = env_bool("PUBLIC_SCORES", True)
 # on (`python manage.py suggest train`); below it suggestions come from the rules.
 SUGGEST_MIN_TRAINING = int(os.environ.get("SUGGEST_MIN_TRAINING", "200"))
 
+# After a mark or adjudication changes, scores are recomputed in the background at most once per
+# this many seconds (a burst of edits costs one recompute); off: recompute on demand only.
+SCORES_AUTO_RECOMPUTE = env_bool("SCORES_AUTO_RECOMPUTE", True)
+SCORES_RECOMPUTE_DELAY = int(os.environ.get("SCORES_RECOMPUTE_DELAY", "60"))
+
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.SessionAuthentication",
