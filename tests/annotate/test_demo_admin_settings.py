@@ -11,6 +11,7 @@ from django.urls import reverse
 
 from annotate.models import (
     Annotation,
+    AnnotationRevision,
     Article,
     Assignment,
     ExportJob,
@@ -36,14 +37,67 @@ def test_demo_is_idempotent_and_prints_logins():
     assert "lead / demo-pw-123" in text
     assert "reviewer1 / demo-pw-123" in text
     assert "reviewer2 / demo-pw-123" in text
-    assert Article.objects.count() == 7
-    assert Outlet.objects.count() >= 3
-    assert Assignment.objects.count() == 14
+    assert Article.objects.count() == 20
+    assert {outlet.domain: outlet.articles.count() for outlet in Outlet.objects.all()} == {
+        "news.sky.com": 5, "reuters.com": 5, "aljazeera.com": 5, "bbc.co.uk": 5,
+    }
+    assert Assignment.objects.count() == 40
+    assert not Annotation.objects.exists()
     users = get_user_model().objects
     assert users.count() == 3
     lead = users.get(username="lead")
     assert lead.check_password("demo-pw-123")
     assert lead.groups.filter(name="leads").exists()
+
+
+@pytest.mark.django_db
+def test_demo_with_marks_simulates_two_annotators_with_some_disputes():
+    out = io.StringIO()
+    call_command("demo", "--password", "demo-pw-123", "--with-marks", stdout=out)
+    assert "Simulated marks: " in out.getvalue()
+    annotators = list(get_user_model().objects.filter(username__in=["demo-annotator-a", "demo-annotator-b"]))
+    assert len(annotators) == 2
+    for user in annotators:
+        assert not user.has_usable_password()
+        assert user.reviewer.is_external
+        assert user.reviewer.origin == "demo"
+        assert Assignment.objects.filter(reviewer=user, submitted_at__isnull=False).count() == 20
+
+    reviewable = Sentence.objects.filter(reviewable=True)
+    marks = Annotation.objects.filter(reviewer__in=annotators)
+    assert marks.count() == 2 * reviewable.count()
+    assert not reviewable.exclude(annotations__reviewer=annotators[0]).exists()
+    assert not reviewable.exclude(annotations__reviewer=annotators[1]).exists()
+    assert not marks.exclude(origin="import").exists()
+    assert not marks.exclude(note="simulated demo mark").exists()
+    assert not marks.filter(label="attribution", source__isnull=True).exists()
+    labels: dict[int, set[str]] = {}
+    for sentence_id, label in marks.values_list("sentence_id", "label"):
+        labels.setdefault(sentence_id, set()).add(label)
+    disputed = sum(len(found) > 1 for found in labels.values())
+    assert 0 < disputed < 0.2 * len(labels)
+    # the human demo reviewers keep their queues unmarked
+    assert not Annotation.objects.exclude(reviewer__in=annotators).exists()
+
+    revisions = AnnotationRevision.objects.count()
+    sources = Source.objects.count()
+    again = io.StringIO()
+    call_command("demo", "--password", "demo-pw-123", "--with-marks", stdout=again)
+    assert "0 mark(s) added" in again.getvalue()
+    assert AnnotationRevision.objects.count() == revisions
+    assert Source.objects.count() == sources
+    assert Assignment.objects.count() == 80
+
+    call_command("scores", "--recompute", stdout=io.StringIO())
+    run = ScoreRun.objects.latest("pk")
+    snapshots = {snapshot.outlet.domain: snapshot for snapshot in run.snapshots.select_related("outlet")}
+    assert set(snapshots) == {"news.sky.com", "reuters.com", "aljazeera.com", "bbc.co.uk"}
+    for snapshot in snapshots.values():
+        assert not snapshot.insufficient_evidence
+        assert snapshot.score_low < snapshot.score < snapshot.score_high
+    assert len({round(snapshot.score, 1) for snapshot in snapshots.values()}) == 4
+    assert snapshots["news.sky.com"].score < snapshots["reuters.com"].score
+    assert snapshots["news.sky.com"].alpha < 1
 
 
 @pytest.mark.django_db
