@@ -64,6 +64,26 @@ SOURCES = [
     ("Hakan Fidan", SourceKind.PERSON, "international", ["Turkey's foreign minister"]),
     ("Analysts", SourceKind.ANONYMOUS, None, ["Military analysts", "Experts", "Observers"]),
     ("Reports", SourceKind.MEDIA, None, ["Reports indicate"]),
+    (
+        "Syrian government",
+        SourceKind.GOVERNMENT,
+        "government and allies",
+        ["Syrian government officials", "Officials in Damascus"],
+    ),
+    ("Syrian army", SourceKind.GOVERNMENT, "government and allies", ["The Syrian army"]),
+    ("Russia's foreign ministry", SourceKind.GOVERNMENT, "government and allies", []),
+    ("Dmitry Peskov", SourceKind.PERSON, "government and allies", []),
+    ("Abbas Araghchi", SourceKind.PERSON, "government and allies", []),
+    ("Rebel forces", SourceKind.ORGANISATION, "opposition", ["Rebel authorities"]),
+    ("Abu Mohammed al-Jolani", SourceKind.PERSON, "opposition", []),
+    ("Hassan Abdul Ghani", SourceKind.PERSON, "opposition", []),
+    ("Mohammed al-Bashir", SourceKind.PERSON, "opposition", ["Bashir"]),
+    ("World Food Programme", SourceKind.ORGANISATION, "international", ["WFP"]),
+    ("Turkey's foreign ministry", SourceKind.GOVERNMENT, "international", []),
+    ("Qatar's foreign ministry", SourceKind.GOVERNMENT, "international", []),
+    ("Antony Blinken", SourceKind.PERSON, "international", []),
+    ("Israeli military", SourceKind.GOVERNMENT, "international", ["Israel's military"]),
+    ("Syrian Network for Human Rights", SourceKind.ORGANISATION, "independent", ["SNHR"]),
 ]
 ACCOUNTS = [("lead", True), ("reviewer1", False), ("reviewer2", False)]
 ANNOTATORS = ["demo-annotator-a", "demo-annotator-b"]
