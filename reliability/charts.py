@@ -50,7 +50,8 @@ def forest_plot(rows: list[tuple[str, str, float | None, float | None, float | N
 
 def trend_line(points: list[tuple[str, float | None]], *, width: int = 640, height: int = 200) -> dict:
     """points: (label, score 0-100 or None). Returns the polyline and dots; None scores are gaps."""
-    left, right, top, bottom = 40, width - 10, 10, height - 30
+    # Room on the right for the last label, which is centred on its point.
+    left, right, top, bottom = 40, width - 40, 10, height - 30
     step = (right - left) / max(len(points) - 1, 1)
     dots = []
     for i, (label, value) in enumerate(points):

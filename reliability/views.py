@@ -13,7 +13,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from annotate.codebook import LABEL_KEYS, Label
-from annotate.models import Annotation, Outlet, Sentence, Source, is_lead
+from annotate.models import Annotation, Article, Outlet, Sentence, Source, is_lead
 from reliability import charts, queries
 from reliability.models import ScoreRun, ScoreSnapshot
 from reliability.scoring import INDICATORS, METHOD_VERSION, MethodSettings
@@ -129,7 +129,12 @@ def outlet_detail(request, domain):
         for key in INDICATORS
     ]
     monthly = figures.get("monthly", [])
+    titles = dict(Article.objects.filter(pk__in=[a["id"] for a in figures.get("articles", [])])
+                  .values_list("pk", "title"))
+    articles = [{**a, "title": titles.get(a["id"], f"article {a['id']} (deleted)")}
+                for a in figures.get("articles", [])]
     return render(request, "reliability/outlet_detail.html", {
+        "articles": articles,
         "outlet": outlet, "snapshot": snapshot, "figures": figures, "indicators": indicators,
         "sides": charts.side_bar(figures.get("counts", {}).get("sides", {})),
         "trend": charts.trend_line([(m["month"], m["score"]) for m in monthly]),

@@ -4,7 +4,7 @@ import re
 
 from django.urls import reverse
 
-from annotate.models import Source
+from annotate.models import Article, Source
 from reliability.models import ScoreRun
 from reliability.services import recompute_outlet_scores
 
@@ -99,6 +99,8 @@ def test_outlet_page_shows_indicators_charts_and_evidence_links(client, publishe
     assert "Most-cited sources" in html
     assert "reliable" in html
     assert html.count("<svg") >= 2
+    for article in Article.objects.filter(outlet__domain="scored.example"):  # listed by title, linked
+        assert f'{reverse("annotate:article", args=[article.pk])}">{article.title}</a>' in html
 
 
 def test_outlet_page_query_count_is_constant_in_articles(client, lead, build, django_assert_max_num_queries):
