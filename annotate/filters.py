@@ -1,9 +1,31 @@
 """django-filter filter sets of the annotate API: by outlet, article, reviewer, label and date."""
 
+import datetime
+
 import django_filters as filters
+from django import forms
+from django_filters.fields import IsoDateTimeField
 
 from .codebook import Label, SourceKind
 from .models import Annotation, Article, Assignment, Outlet, Sentence, Source
+
+
+class UTCIsoDateTimeField(IsoDateTimeField):
+    """An ISO 8601 date-time, converted to UTC: PostgreSQL refuses offsets beyond ±15:59 that
+    Python accepts (e.g. +21:07), and a 500 must never answer client input."""
+
+    def clean(self, value):
+        value = super().clean(value)
+        if value is None:
+            return value
+        try:
+            return value.astimezone(datetime.UTC)
+        except (OverflowError, ValueError):
+            raise forms.ValidationError("Date and time out of range.", code="invalid") from None
+
+
+class UTCIsoDateTimeFilter(filters.IsoDateTimeFilter):
+    field_class = UTCIsoDateTimeField
 
 
 class OutletFilter(filters.FilterSet):
@@ -22,8 +44,8 @@ class ArticleFilter(filters.FilterSet):
     topic = filters.CharFilter(field_name="topic__name")
     published_after = filters.DateFilter(field_name="published", lookup_expr="gte")
     published_before = filters.DateFilter(field_name="published", lookup_expr="lte")
-    created_after = filters.IsoDateTimeFilter(field_name="created", lookup_expr="gte")
-    created_before = filters.IsoDateTimeFilter(field_name="created", lookup_expr="lt")
+    created_after = UTCIsoDateTimeFilter(field_name="created", lookup_expr="gte")
+    created_before = UTCIsoDateTimeFilter(field_name="created", lookup_expr="lt")
 
     class Meta:
         model = Article
@@ -56,9 +78,9 @@ class AnnotationFilter(filters.FilterSet):
     reviewer = filters.CharFilter(field_name="reviewer__username", help_text="username")
     label = filters.ChoiceFilter(choices=Label.choices)
     source = filters.NumberFilter(field_name="source_id")
-    created_after = filters.IsoDateTimeFilter(field_name="created", lookup_expr="gte")
-    created_before = filters.IsoDateTimeFilter(field_name="created", lookup_expr="lt")
-    updated_after = filters.IsoDateTimeFilter(field_name="updated", lookup_expr="gte")
+    created_after = UTCIsoDateTimeFilter(field_name="created", lookup_expr="gte")
+    created_before = UTCIsoDateTimeFilter(field_name="created", lookup_expr="lt")
+    updated_after = UTCIsoDateTimeFilter(field_name="updated", lookup_expr="gte")
 
     class Meta:
         model = Annotation
@@ -70,8 +92,8 @@ class AssignmentFilter(filters.FilterSet):
     outlet = filters.NumberFilter(field_name="article__outlet_id", help_text="outlet id")
     reviewer = filters.CharFilter(field_name="reviewer__username", help_text="username")
     submitted = filters.BooleanFilter(field_name="submitted_at", lookup_expr="isnull", exclude=True)
-    created_after = filters.IsoDateTimeFilter(field_name="created", lookup_expr="gte")
-    created_before = filters.IsoDateTimeFilter(field_name="created", lookup_expr="lt")
+    created_after = UTCIsoDateTimeFilter(field_name="created", lookup_expr="gte")
+    created_before = UTCIsoDateTimeFilter(field_name="created", lookup_expr="lt")
 
     class Meta:
         model = Assignment
