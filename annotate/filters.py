@@ -28,6 +28,18 @@ class UTCIsoDateTimeFilter(filters.IsoDateTimeFilter):
     field_class = UTCIsoDateTimeField
 
 
+class IdFilter(filters.NumberFilter):
+    """An object id: a whole number within the database's integer range, so that an absurd value
+    is a 400 rather than an overflow inside the database driver."""
+
+    field_class = forms.IntegerField
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("min_value", 0)
+        kwargs.setdefault("max_value", 2**63 - 1)
+        super().__init__(*args, **kwargs)
+
+
 class OutletFilter(filters.FilterSet):
     domain = filters.CharFilter(lookup_expr="icontains")
 
@@ -37,7 +49,7 @@ class OutletFilter(filters.FilterSet):
 
 
 class ArticleFilter(filters.FilterSet):
-    outlet = filters.NumberFilter(field_name="outlet_id", help_text="outlet id")
+    outlet = IdFilter(field_name="outlet_id", help_text="outlet id")
     outlet_domain = filters.CharFilter(field_name="outlet__domain")
     reviewer = filters.CharFilter(field_name="assignments__reviewer__username", distinct=True,
                                   help_text="username of an assigned reviewer")
@@ -61,7 +73,7 @@ class SentenceFilter(filters.FilterSet):
 class SourceFilter(filters.FilterSet):
     search = filters.CharFilter(method="filter_search", help_text="name or alias prefix (case-insensitive)")
     kind = filters.ChoiceFilter(choices=SourceKind.choices)
-    side = filters.NumberFilter(field_name="side_id")
+    side = IdFilter(field_name="side_id")
 
     class Meta:
         model = Source
@@ -72,12 +84,12 @@ class SourceFilter(filters.FilterSet):
 
 
 class AnnotationFilter(filters.FilterSet):
-    article = filters.NumberFilter(field_name="sentence__article_id")
-    sentence = filters.NumberFilter(field_name="sentence_id")
-    outlet = filters.NumberFilter(field_name="sentence__article__outlet_id", help_text="outlet id")
+    article = IdFilter(field_name="sentence__article_id")
+    sentence = IdFilter(field_name="sentence_id")
+    outlet = IdFilter(field_name="sentence__article__outlet_id", help_text="outlet id")
     reviewer = filters.CharFilter(field_name="reviewer__username", help_text="username")
     label = filters.ChoiceFilter(choices=Label.choices)
-    source = filters.NumberFilter(field_name="source_id")
+    source = IdFilter(field_name="source_id")
     created_after = UTCIsoDateTimeFilter(field_name="created", lookup_expr="gte")
     created_before = UTCIsoDateTimeFilter(field_name="created", lookup_expr="lt")
     updated_after = UTCIsoDateTimeFilter(field_name="updated", lookup_expr="gte")
@@ -88,8 +100,8 @@ class AnnotationFilter(filters.FilterSet):
 
 
 class AssignmentFilter(filters.FilterSet):
-    article = filters.NumberFilter(field_name="article_id")
-    outlet = filters.NumberFilter(field_name="article__outlet_id", help_text="outlet id")
+    article = IdFilter(field_name="article_id")
+    outlet = IdFilter(field_name="article__outlet_id", help_text="outlet id")
     reviewer = filters.CharFilter(field_name="reviewer__username", help_text="username")
     submitted = filters.BooleanFilter(field_name="submitted_at", lookup_expr="isnull", exclude=True)
     created_after = UTCIsoDateTimeFilter(field_name="created", lookup_expr="gte")

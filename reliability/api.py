@@ -9,6 +9,7 @@ from rest_framework import generics, mixins, permissions, status, viewsets
 from rest_framework.response import Response
 from rest_framework.serializers import ValidationError as APIValidationError
 
+from annotate.filters import IdFilter
 from annotate.models import Adjudication, Annotation, is_lead
 from annotate.permissions import IsLead
 from reliability import queries
@@ -32,7 +33,7 @@ class CanReadScores(permissions.BasePermission):
 class ScoreSnapshotFilter(django_filters.FilterSet):
     outlet = django_filters.CharFilter(field_name="outlet__domain")
     method_version = django_filters.CharFilter()
-    run = django_filters.NumberFilter(field_name="run_id")
+    run = IdFilter(field_name="run_id")
     latest = django_filters.BooleanFilter(method="filter_latest", label="only the latest visible run")
 
     class Meta:
@@ -60,6 +61,15 @@ class ScoreSnapshotViewSet(viewsets.ReadOnlyModelViewSet):
         return queryset if is_lead(self.request.user) else queryset.filter(run__published=True)
 
 
+class AdjudicationFilter(django_filters.FilterSet):
+    sentence = IdFilter(field_name="sentence_id")
+    lead = IdFilter(field_name="lead_id", help_text="user id of the lead")
+
+    class Meta:
+        model = Adjudication
+        fields = ["label", "sentence", "lead"]
+
+
 class AdjudicationViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets.ReadOnlyModelViewSet):
     """Leads' decisions. POST creates or re-decides (upsert by sentence); the previous value is
     kept as a "previous:" line in the note."""
@@ -67,7 +77,7 @@ class AdjudicationViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, view
     queryset = Adjudication.objects.select_related("lead").order_by("-decided_at", "-id")
     serializer_class = AdjudicationSerializer
     permission_classes = [IsLead]
-    filterset_fields = ["label", "sentence", "lead"]
+    filterset_class = AdjudicationFilter
 
     def get_serializer_class(self):
         writes = ("create", "update", "partial_update")
