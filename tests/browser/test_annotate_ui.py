@@ -2,6 +2,7 @@
 submit, and the disagreements a second reviewer sees afterwards."""
 
 import pytest
+from playwright.sync_api import expect
 
 from annotate.codebook import Label, SourceKind
 from annotate.models import Annotation, Assignment, Side, Source, Topic
@@ -215,7 +216,8 @@ def test_pending_attribution_waits_for_a_source_and_cancelling_restores_the_mark
     assert page.inner_text(".sent.current [data-badge]") == "Attribution: needs a source"
     press(page, "Escape")
     page.wait_for_selector("#source-dialog:not([open])", state="attached")
-    assert page.inner_text(".sent.current [data-badge]") == "Claim"
+    # The dialog's "close" event, which restores the mark, comes a task after [open] is removed.
+    expect(page.locator(".sent.current [data-badge]")).to_have_text("Claim")
     assert Annotation.objects.get().label == "claim"
     press(page, "2")
     page.wait_for_selector('#source-results [role=option] >> nth=0')
