@@ -15,6 +15,8 @@ PERIODS = {"s": 1, "sec": 1, "second": 1, "m": 60, "min": 60, "minute": 60, "h":
            "d": 86400, "day": 86400}
 ADDRESS_FACTOR = 5
 
+_now = time.time  # the clock, replaceable in tests
+
 
 def parse_rate(rate: str) -> tuple[int, int]:
     """"10/min" → (10, 60)."""
@@ -35,7 +37,7 @@ class LoginThrottle:
     def __init__(self, request, username: str):
         self.count, self.period = parse_rate(settings.LOGIN_THROTTLE_RATE)
         address = client_address(request)
-        window = int(time.time() // self.period)
+        window = int(_now() // self.period)
         self.pair_key = f"login-failures:{window}:{address}:{username.strip().lower()[:150]}"
         self.address_key = f"login-failures:{window}:{address}"
 
@@ -43,7 +45,7 @@ class LoginThrottle:
         """Seconds until another attempt is allowed, or None when it is allowed now."""
         if (cache.get(self.pair_key, 0) >= self.count
                 or cache.get(self.address_key, 0) >= self.count * ADDRESS_FACTOR):
-            return max(1, int(self.period - time.time() % self.period))
+            return max(1, int(self.period - _now() % self.period))
         return None
 
     def failed(self) -> None:

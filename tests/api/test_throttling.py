@@ -6,6 +6,15 @@ pytestmark = pytest.mark.django_db
 TOKEN = "/api/v1/auth/token/"
 
 
+@pytest.fixture(autouse=True)
+def one_window(monkeypatch):
+    """Counts live in fixed windows (one minute at "N/min"): pin the throttle's clock mid-window so
+    that a test never straddles a window boundary (conftest clears the counts)."""
+    from annotate import throttling
+
+    monkeypatch.setattr(throttling, "_now", lambda: 1_800_000_030.0)
+
+
 def test_token_endpoint_issues_the_users_token(reviewer):
     response = APIClient().post(TOKEN, {"username": "reviewer1", "password": "pw-for-tests-1"}, format="json")
     assert response.status_code == 200
