@@ -9,8 +9,13 @@ from pathlib import Path
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
+from dotenv import load_dotenv
 
 BASE_DIR = Path(__file__).resolve().parent.parent
+
+# A git-ignored .env beside manage.py may supply values; real environment variables always win.
+# (`make run` writes one with DEBUG=true on first use, so plain `manage.py` works in a checkout.)
+load_dotenv(os.environ.get("SOURCEMARK_ENV_FILE", BASE_DIR / ".env"), override=False)
 VAR_DIR = Path(os.environ.get("SOURCEMARK_VAR_DIR", BASE_DIR / "var"))
 
 

@@ -123,6 +123,7 @@ def test_admin_pages_render_for_a_lead(client, lead, model):
 
 def _manage(*args, env):
     env = {k: v for k, v in env.items() if k != "DJANGO_ALLOW_ASYNC_UNSAFE"}  # set by the browser tests
+    env.setdefault("SOURCEMARK_ENV_FILE", "/nonexistent/.env")  # a developer's .env must not leak in
     return subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True)
 
 
@@ -146,3 +147,14 @@ def test_health_checks_the_database(client):
     response = client.get("/health/")
     assert response.status_code == 200
     assert response.json() == {"status": "ok", "database": "ok"}
+
+
+def test_env_file_supplies_values_and_the_environment_wins(tmp_path):
+    env_file = tmp_path / ".env"
+    env_file.write_text("# a developer's file\nDEBUG=true\n")
+    env = {k: v for k, v in os.environ.items() if k not in {"SECRET_KEY", "DEBUG"}}
+    env["SOURCEMARK_ENV_FILE"] = str(env_file)
+    assert _manage("check", env=env).returncode == 0  # DEBUG from the file: the dev key is allowed
+    refused = _manage("check", env={**env, "DEBUG": "false"})
+    assert refused.returncode != 0
+    assert "SECRET_KEY is not set" in refused.stderr
