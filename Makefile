@@ -7,9 +7,11 @@ run:  ## run the app on SQLite with demo data at http://127.0.0.1:8000/
 test:  ## install what tests need and run the whole suite (SQLite, then PostgreSQL)
 	scripts/test
 
-lint:
+lint:  ## ruff, formatting, import contracts, migrations check (needs no secrets)
 	.venv/bin/ruff check .
-	.venv/bin/python manage.py makemigrations --check --dry-run
+	.venv/bin/ruff format --check .
+	.venv/bin/lint-imports --no-logo
+	DEBUG=true .venv/bin/python manage.py makemigrations --check --dry-run
 
 serve:  ## production-style: gunicorn + whitenoise (needs SECRET_KEY, DATABASE_URL, ALLOWED_HOSTS)
 	scripts/serve

@@ -5,24 +5,18 @@ from django.db.models import Count, Q
 from django.urls import reverse
 from django.utils.html import format_html
 
-from .exports.admin_actions import export_articles, export_outlets
-from .labelstudio.admin_actions import pull_from_labelstudio, push_to_labelstudio
 from .models import (
     Adjudication,
     Annotation,
     AnnotationRevision,
     Article,
     Assignment,
-    ExportJob,
-    LabelStudioProject,
-    LabelStudioTask,
     Outlet,
     Reviewer,
     Sentence,
     Side,
     Source,
     SourceAlias,
-    SuggestionModel,
     Topic,
 )
 
@@ -54,7 +48,7 @@ class ReadOnlyInline(admin.TabularInline):
 class OutletAdmin(admin.ModelAdmin):
     list_display = ["domain", "name", "article_list", "created"]
     search_fields = ["domain", "name"]
-    actions = [export_outlets]
+    actions: list = []  # datasets/admin.py adds its export action
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(article_count=Count("articles"))
@@ -107,7 +101,7 @@ class ArticleAdmin(admin.ModelAdmin):
     readonly_fields = ["content_hash", "created"]
     autocomplete_fields = ["outlet"]
     inlines = [AssignmentInline, SentenceInline]
-    actions = [export_articles, push_to_labelstudio, pull_from_labelstudio]
+    actions: list = []  # datasets/ and labelstudio/ add theirs (export, push, pull)
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(
@@ -230,52 +224,3 @@ class ReviewerAdmin(admin.ModelAdmin):
     list_display = ["user", "is_external", "origin"]
     list_filter = ["is_external", "origin"]
     search_fields = ["user__username", "user__email"]
-
-
-@admin.register(ExportJob)
-class ExportJobAdmin(admin.ModelAdmin):
-    list_display = ["__str__", "format", "status", "progress", "total", "created_by", "created", "finished"]
-    list_filter = ["status", "format"]
-    list_select_related = ["created_by"]
-    readonly_fields = ["format", "options", "status", "progress", "total", "path", "card", "error", "created_by",
-                       "created", "started", "finished"]
-
-    def has_add_permission(self, request):
-        return False  # exports are made with the admin actions, the /exports/ page, the API or `export`
-
-
-class LabelStudioTaskInline(ReadOnlyInline):
-    model = LabelStudioTask
-    fields = ["remote_id", "sentence", "created"]
-    show_change_link = False
-
-
-@admin.register(LabelStudioProject)
-class LabelStudioProjectAdmin(admin.ModelAdmin):
-    list_display = ["title", "url", "remote_id", "task_count", "last_push", "last_pull"]
-    search_fields = ["title", "url"]
-    readonly_fields = ["label_config_hash", "created", "last_push", "last_pull"]
-
-    def get_queryset(self, request):
-        return super().get_queryset(request).annotate(tasks_count=Count("tasks"))
-
-    @admin.display(description="tasks", ordering="tasks_count")
-    def task_count(self, obj):
-        return obj.tasks_count
-
-
-@admin.register(LabelStudioTask)
-class LabelStudioTaskAdmin(admin.ModelAdmin):
-    list_display = ["remote_id", "project", "sentence", "created"]
-    list_filter = ["project"]
-    list_select_related = ["project", "sentence"]
-    raw_id_fields = ["sentence"]
-    search_fields = ["remote_id", "sentence__text"]
-
-
-@admin.register(SuggestionModel)
-class SuggestionModelAdmin(admin.ModelAdmin):
-    list_display = ["version", "kind", "training_size", "is_active", "created"]
-    list_filter = ["kind", "is_active"]
-    readonly_fields = ["version", "kind", "training_size", "metrics", "created"]
-    exclude = ["payload"]

@@ -1,29 +1,22 @@
 """The annotate API under /api/v1/: outlets, articles (POST ingests), sentences, the source
 registry, annotations (versioned, with ETags) and assignments, plus API-token sign-in."""
 
-from csp.decorators import csp_update
-from django.contrib.auth import authenticate
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef, Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404
-from django.utils.decorators import method_decorator
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
-from drf_spectacular.views import SpectacularSwaggerSplitView
 from rest_framework import generics, mixins, permissions, status, viewsets
 from rest_framework.authentication import TokenAuthentication
-from rest_framework.authtoken.models import Token
 from rest_framework.decorators import action
-from rest_framework.exceptions import PermissionDenied, Throttled, ValidationError
+from rest_framework.exceptions import APIException, PermissionDenied, ValidationError
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from . import filters
-from .exceptions import PreconditionRequired
 from .ingest import IngestError, ingest_articles, parse_input
 from .models import (
     Annotation,
@@ -51,11 +44,14 @@ from .serializers import (
     OutletSerializer,
     SentenceSerializer,
     SourceSerializer,
-    TokenRequestSerializer,
-    TokenSerializer,
 )
 from .services import MarkInput, StaleVersion, delete_annotation, save_annotation, submit_assignment
-from .throttling import LoginThrottle
+
+
+class PreconditionRequired(APIException):
+    status_code = status.HTTP_428_PRECONDITION_REQUIRED
+    default_detail = "Send the version you are changing: an If-Match header or a `version` field."
+    default_code = "precondition_required"
 
 
 class Pagination(PageNumberPagination):
@@ -433,37 +429,3 @@ class AssignmentViewSet(ApiViewSet, mixins.ListModelMixin, mixins.RetrieveModelM
         except DjangoValidationError as exc:
             raise ValidationError({key: " ".join(messages) for key, messages in exc.message_dict.items()}) from None
         return Response(AssignmentSerializer(assignment).data)
-
-
-class TokenView(APIView):
-    """Exchange a username and password for the user's API token (created on first use).
-    Failed attempts are throttled per address and username (LOGIN_THROTTLE_RATE)."""
-
-    authentication_classes = []
-    permission_classes = [permissions.AllowAny]
-    parser_classes = [JSONParser]
-    serializer_class = TokenRequestSerializer
-
-    @extend_schema(request=TokenRequestSerializer, responses={200: TokenSerializer, 400: OpenApiResponse(
-        OpenApiTypes.OBJECT), 429: OpenApiResponse(OpenApiTypes.OBJECT)}, auth=[])
-    def post(self, request):
-        serializer = TokenRequestSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        username, password = serializer.validated_data["username"], serializer.validated_data["password"]
-        throttle = LoginThrottle(request, username)
-        if (wait := throttle.retry_after()) is not None:
-            raise Throttled(wait=wait, detail="Too many failed sign-ins; try again later.")
-        user = authenticate(request._request, username=username, password=password)
-        if user is None or not user.is_active:
-            throttle.failed()
-            raise ValidationError({"detail": "Unable to sign in with that username and password."})
-        throttle.succeeded()
-        token, _ = Token.objects.get_or_create(user=user)
-        return Response(TokenSerializer({"token": token.key}).data)
-
-
-
-@method_decorator(csp_update({"style-src": ["'unsafe-inline'"]}), name="dispatch")
-class SwaggerDocsView(SpectacularSwaggerSplitView):
-    """Swagger UI from local (sidecar) files; its start-up script is a separate request, so the
-    page runs under our script-src 'self'. Only its small inline stylesheet needs an exception."""

@@ -13,7 +13,6 @@ router.register("annotations", api.AnnotationViewSet, basename="annotation")
 router.register("assignments", api.AssignmentViewSet, basename="assignment")
 
 urlpatterns = [
-    path("auth/token/", api.TokenView.as_view(), name="token"),
     path("articles/<int:pk>/sentences/", api.ArticleSentenceList.as_view(), name="article-sentences"),
     *router.urls,
 ]

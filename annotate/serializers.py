@@ -205,12 +205,3 @@ class AssignmentSerializer(StrictFieldsMixin, serializers.ModelSerializer):
         if Assignment.objects.filter(article=attrs["article"], reviewer=attrs["reviewer"]).exists():
             raise serializers.ValidationError({"reviewer": "is already assigned to this article"})
         return attrs
-
-
-class TokenRequestSerializer(StrictFieldsMixin, serializers.Serializer):
-    username = serializers.CharField(max_length=150)
-    password = serializers.CharField(max_length=4096, trim_whitespace=False, style={"input_type": "password"})
-
-
-class TokenSerializer(serializers.Serializer):
-    token = serializers.CharField()

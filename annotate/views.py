@@ -1,23 +1,21 @@
 """HTML pages of the annotation workspace: my queue, the keyboard-first annotation page,
 the guidelines, and the leads' assignment and progress pages."""
 
-import importlib
 import logging
 from datetime import datetime
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import get_user_model
-from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.db import connection
 from django.db.models import Count, Max, Min, OuterRef, Q, Subquery, Sum
 from django.db.models.functions import Coalesce
-from django.http import Http404, JsonResponse
+from django.http import Http404
 from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.views.decorators.cache import never_cache
+from django.utils.module_loading import import_string
 
 from .codebook import KIND_DEFINITIONS, LABEL_DEFINITIONS, LABEL_EXAMPLES, LABEL_KEYS, Label, SourceKind
 from .forms import AssignForm
@@ -27,42 +25,6 @@ logger = logging.getLogger(__name__)
 
 # Gaps between two marks longer than this count as a break, not as annotation time.
 ACTIVE_GAP_SECONDS = 10 * 60
-
-
-@never_cache
-def health(request):
-    """Liveness and database check for load balancers."""
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT 1")
-            cursor.fetchone()
-    except Exception as exc:  # any database failure means unhealthy
-        return JsonResponse({"status": "error", "database": str(exc)[:200]}, status=503)
-    return JsonResponse({"status": "ok", "database": "ok"})
-
-
-def login_view(request, *args, **kwargs):
-    """Django's login page, with failed attempts throttled per address and username."""
-    from django.contrib.auth.forms import AuthenticationForm
-
-    from .throttling import LoginThrottle
-
-    throttle = LoginThrottle(request, request.POST.get("username", "")) if request.method == "POST" else None
-    if throttle is not None and (wait := throttle.retry_after()) is not None:
-        form = AuthenticationForm(request, initial={"username": request.POST.get("username", "")})
-        form.full_clean()  # unbound: no errors of its own, only the refusal below
-        form.cleaned_data = {}
-        form.add_error(None, f"Too many failed sign-ins. Try again in {wait} seconds.")
-        response = render(request, "registration/login.html", {"form": form}, status=429)
-        response["Retry-After"] = str(wait)
-        return response
-    response = auth_views.LoginView.as_view(redirect_authenticated_user=True)(request, *args, **kwargs)
-    if throttle is not None:
-        if response.status_code == 302 and request.user.is_authenticated:
-            throttle.succeeded()
-        else:
-            throttle.failed()
-    return response
 
 
 def _labels() -> list[dict]:
@@ -127,13 +89,12 @@ def continue_work(request):
 
 
 def _suggestions(sentences: list[Sentence]) -> dict:
-    """Suggested marks by sentence id, from the suggester when it is installed."""
-    try:
-        suggest = importlib.import_module("annotate.suggest")
-    except ModuleNotFoundError:
+    """Suggested marks by sentence id, from the provider that settings.SUGGESTIONS_PROVIDER names
+    (annotate imports no other app: the suggestions app plugs in here). None configured: none."""
+    if not settings.SUGGESTIONS_PROVIDER:
         return {}
     try:
-        found = suggest.suggestions_for_sentences([s for s in sentences if s.reviewable])
+        found = import_string(settings.SUGGESTIONS_PROVIDER)([s for s in sentences if s.reviewable])
     except Exception:  # a broken suggester must never keep a reviewer from working
         logger.exception("suggestions failed")
         return {}

@@ -130,8 +130,8 @@ def export_once(database_url: str, fmt: str) -> None:
     setup_django(database_url)
     from django.db import connection
 
-    from annotate.exports.filters import ExportOptions
-    from annotate.exports.services import write_export
+    from datasets.options import ExportOptions
+    from datasets.services import write_export
 
     work = Path(tempfile.mkdtemp(prefix="bench-export-"))
     try:

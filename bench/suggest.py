@@ -1,4 +1,4 @@
-"""Benchmark of suggested marks (annotate/suggest.py) on one core.
+"""Benchmark of suggested marks (suggestions/) on one core.
 
 1. Suggestions for N generated news sentences (default 10,000): rules, and the learned model with
    its feature extraction (TF-IDF + rule features + logistic regression, plus the rule spans),
@@ -30,13 +30,13 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 def median_seconds(function: Callable[[], object], runs: int) -> float:
     """Median wall time; find_attribution's cache is emptied before each run (no help from repeats)."""
-    from annotate import suggest
-    from annotate.attribution import find_attribution
+    from suggestions import predict
+    from suggestions.attribution import find_attribution
 
     timings = []
     for _ in range(runs):
         find_attribution.cache_clear()
-        suggest._memo.clear()
+        predict._memo.clear()
         started = time.perf_counter()
         function()
         timings.append(time.perf_counter() - started)
@@ -95,20 +95,22 @@ def main() -> None:
         from django.test.utils import CaptureQueriesContext
         from suggest_rules import generate_sentences
 
-        from annotate import suggest
-        from annotate.attribution import suggest_label
-        from annotate.models import SuggestionModel
+        from suggestions import model as suggest_model
+        from suggestions import predict
+        from suggestions.attribution import suggest_label
+        from suggestions.models import SuggestionModel
+        from suggestions.registry import SourceIndex
 
         sentences = generate_sentences(args.sentences)
         mean_length = statistics.fmean(len(s) for s in sentences)
         training = generate_sentences(args.train, seed=7)
-        pipeline = suggest.build_pipeline().fit(training, [suggest_label(s)[0] for s in training])
-        learned = suggest.Suggester("bench", pipeline)
-        index = suggest.SourceIndex()
+        pipeline = suggest_model.build_pipeline().fit(training, [suggest_label(s)[0] for s in training])
+        learned = suggest_model.Suggester("bench", pipeline)
+        index = SourceIndex()
 
         baseline = median_seconds(lambda: [s.split() for s in sentences], args.runs)
-        rules = median_seconds(lambda: suggest.suggest_texts(sentences, index=index), args.runs)
-        model = median_seconds(lambda: suggest.suggest_texts(sentences, suggester=learned, index=index), args.runs)
+        rules = median_seconds(lambda: predict.suggest_texts(sentences, index=index), args.runs)
+        model = median_seconds(lambda: predict.suggest_texts(sentences, suggester=learned, index=index), args.runs)
         n = len(sentences)
         print(f"{n:,} generated sentences (mean {mean_length:.0f} characters), median of {args.runs} runs, one core")
         print(f"  str.split (baseline)   {baseline * 1000:9.1f} ms {n / baseline:12,.0f} sentences/s")
@@ -122,18 +124,18 @@ def main() -> None:
         )
 
         stored = store_article(generate_sentences(300, seed=11), args.sources)
-        call = lambda: suggest.suggestions_for_sentences(stored)  # noqa: E731
+        call = lambda: predict.suggestions_for_sentences(stored)  # noqa: E731
         with CaptureQueriesContext(connection) as queries:
             call()
         rules_article = median_seconds(call, args.runs * 4)
         SuggestionModel.objects.create(
             version="lr-bench",
             kind="learned",
-            payload=suggest.dump_payload(pipeline),
+            payload=suggest_model.dump_payload(pipeline),
             is_active=True,
             training_size=len(training),
         )
-        suggest._loaded.clear()
+        suggest_model._loaded.clear()
         started = time.perf_counter()
         call()
         cold = time.perf_counter() - started

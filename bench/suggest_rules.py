@@ -1,4 +1,4 @@
-"""Benchmark of the rule-based label suggester (annotate/attribution.py) on one core.
+"""Benchmark of the rule-based label suggester (suggestions/attribution.py) on one core.
 
 Times suggest_label over 10,000 generated news sentences (median of 5 runs) against a baseline of one
 compiled `re.search` per sentence. Run from the project root: `.venv/bin/python bench/suggest_rules.py`.
@@ -16,7 +16,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from annotate.attribution import suggest_label  # noqa: E402
+from suggestions.attribution import suggest_label  # noqa: E402
 
 N_SENTENCES = 10_000
 RUNS = 5

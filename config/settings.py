@@ -61,7 +61,11 @@ INSTALLED_APPS = [
     "django_tasks",
     "django_tasks_db",
     "annotate",
+    "suggestions",
+    "labelstudio",
+    "datasets",
     "reliability",
+    "config",
 ]
 
 MIDDLEWARE = [
@@ -161,6 +165,8 @@ PUBLIC_SCORES = env_bool("PUBLIC_SCORES", True)
 # Suggested marks: the learned label model is trained only from this many gold-labelled sentences
 # on (`python manage.py suggest train`); below it suggestions come from the rules.
 SUGGEST_MIN_TRAINING = int(os.environ.get("SUGGEST_MIN_TRAINING", "200"))
+# What the annotation page calls for suggested marks (annotate imports no other app; "" turns them off).
+SUGGESTIONS_PROVIDER = "suggestions.predict.suggestions_for_sentences"
 
 # After a mark or adjudication changes, scores are recomputed in the background at most once per
 # this many seconds (a burst of edits costs one recompute); off: recompute on demand only.
@@ -181,7 +187,7 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_THROTTLE_RATES": {"login": os.environ.get("LOGIN_THROTTLE_RATE", "10/min")},
-    "EXCEPTION_HANDLER": "annotate.exceptions.exception_handler",
+    "EXCEPTION_HANDLER": "config.exceptions.exception_handler",
 }
 
 # Failed sign-ins (HTML login and POST /api/v1/auth/token/) allowed per client address and

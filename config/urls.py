@@ -3,16 +3,17 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from annotate import views as annotate_views
-from reliability import views as reliability_views
+
+from . import views
 
 urlpatterns = [
-    path("", reliability_views.overview, name="home"),
-    path("health/", annotate_views.health, name="health"),
+    path("", views.home, name="home"),
+    path("health/", views.health, name="health"),
     path("guidelines/", annotate_views.guidelines, name="guidelines"),
-    path("accounts/login/", annotate_views.login_view, name="login"),
+    path("accounts/login/", views.login_view, name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("annotate/", include("annotate.urls")),
-    path("exports/", include("annotate.exports.urls")),
+    path("exports/", include("datasets.urls")),
     path("", include("reliability.urls")),
     path("api/v1/", include("config.api_urls")),
     path("admin/", admin.site.urls),

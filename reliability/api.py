@@ -43,7 +43,7 @@ class ScoreSnapshotFilter(django_filters.FilterSet):
     def filter_latest(self, queryset, name, value):
         if not value:
             return queryset
-        runs = ScoreRun.objects.all() if is_lead(self.request.user) else ScoreRun.objects.filter(published=True)
+        runs = ScoreRun.objects.readable_by(self.request.user)
         latest = runs.values("pk").first()
         return queryset.filter(run_id=latest["pk"]) if latest else queryset.none()
 

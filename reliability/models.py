@@ -3,7 +3,18 @@
 from django.conf import settings
 from django.db import models
 
-from annotate.models import Outlet
+from annotate.models import Outlet, is_lead
+
+
+class ScoreRunQuerySet(models.QuerySet):
+    def readable_by(self, user):
+        """Leads read every run; everyone else published runs (anonymous readers only when
+        PUBLIC_SCORES is on, else none)."""
+        if is_lead(user):
+            return self
+        if not user.is_authenticated and not settings.PUBLIC_SCORES:
+            return self.none()
+        return self.filter(published=True)
 
 
 class ScoreRun(models.Model):
@@ -20,6 +31,8 @@ class ScoreRun(models.Model):
     )
     published = models.BooleanField(default=False, help_text="visible to anonymous readers")
     published_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ScoreRunQuerySet.as_manager()
 
     class Meta:
         ordering = ["-computed_at", "-id"]

@@ -13,7 +13,6 @@ from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-import krippendorff
 import numpy as np
 from scipy.stats import beta as beta_distribution
 
@@ -95,24 +94,31 @@ def krippendorff_alpha(units: Iterable[Sequence[Hashable | None]], level: str = 
     - no pairable unit -> None;
     - every pairable value identical -> 1.0 (perfect agreement), but None when that single value
       comes from fewer than 2 units (SCORING.md section 2: too little to call it agreement).
-    Raises ValueError for any level other than "nominal".
+    Raises ValueError for any level other than "nominal". Computed by
+    `krippendorff_alpha_from_patterns` (the one implementation; the `krippendorff` package is the
+    test oracle).
     """
     if level != "nominal":
         raise ValueError(f"level {level!r} is not supported; only 'nominal' is")
-    pairable = [present for unit in units if len(present := [v for v in unit if not _is_missing(v)]) >= 2]
+    present = Counter(tuple(value for value in unit if not _is_missing(value)) for unit in units)
+    return krippendorff_alpha_from_label_patterns(present)
+
+
+def krippendorff_alpha_from_label_patterns(patterns: Mapping[tuple[Hashable, ...], int]) -> float | None:
+    """Nominal alpha from {the values of one unit (any order): number of units with them}, e.g.
+    {("claim", "claim"): 40, ("analysis", "claim"): 3}. Same result and edge cases as
+    `krippendorff_alpha` on the expanded units."""
     codes: dict[Hashable, int] = {}
-    for unit in pairable:
-        for value in unit:
+    for values in patterns:
+        for value in values:
             codes.setdefault(value, len(codes))
-    if not codes:
-        return None
-    if len(codes) == 1:
-        return 1.0 if len(pairable) >= 2 else None
-    value_counts = np.zeros((len(pairable), len(codes)), dtype=np.int64)
-    for row, unit in enumerate(pairable):
-        for value in unit:
-            value_counts[row, codes[value]] += 1
-    return float(krippendorff.alpha(value_counts=value_counts, level_of_measurement="nominal"))
+    counted: Counter = Counter()
+    for values, units in patterns.items():
+        vector = [0] * len(codes)
+        for value in values:
+            vector[codes[value]] += 1
+        counted[tuple(vector)] += units
+    return krippendorff_alpha_from_patterns(counted) if codes else None
 
 
 def krippendorff_alpha_from_patterns(patterns: Mapping[tuple[int, ...], int]) -> float | None:

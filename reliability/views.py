@@ -41,29 +41,9 @@ SORTS = {
 def _readable_runs(request):
     """Runs this reader may see: leads every run, others published runs (anonymous readers only
     when PUBLIC_SCORES). Returns None when the reader must log in."""
-    if is_lead(request.user):
-        return ScoreRun.objects.all()
     if not request.user.is_authenticated and not settings.PUBLIC_SCORES:
         return None
-    return ScoreRun.objects.filter(published=True)
-
-
-def overview(request):
-    """The front page: what is in the corpus, the latest readable scores, and for signed-in
-    users their next step (reviewers: their queue; leads: disputes, unassigned articles)."""
-    runs = _readable_runs(request)
-    run = runs.first() if runs is not None else None
-    top = list(run.snapshots.select_related("outlet").filter(insufficient_evidence=False)
-               .order_by(*SORTS["score"])[:5]) if run else []
-    context = {"counts": queries.corpus_counts(), "run": run, "top": top}
-    if request.user.is_authenticated:
-        context["open_assignments"] = request.user.assignments.filter(submitted_at__isnull=True).count()
-    if is_lead(request.user):
-        context["lead"] = {
-            "disputed": queries.disputed_sentences().count(),
-            "unassigned": queries.unassigned_articles().count(),
-        }
-    return render(request, "home.html", context)
+    return ScoreRun.objects.readable_by(request.user)
 
 
 def _require_lead(request) -> None:

@@ -14,16 +14,15 @@ from annotate.models import (
     AnnotationRevision,
     Article,
     Assignment,
-    ExportJob,
-    LabelStudioProject,
-    LabelStudioTask,
     Outlet,
     Sentence,
     Source,
-    SuggestionModel,
 )
+from datasets.models import ExportJob
+from labelstudio.models import LabelStudioProject, LabelStudioTask
 from reliability.models import ScoreRun, ScoreSnapshot
 from reliability.services import recompute_outlet_scores
+from suggestions.models import SuggestionModel
 
 ROOT = Path(__file__).resolve().parents[2]
 

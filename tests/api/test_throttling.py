@@ -10,7 +10,7 @@ TOKEN = "/api/v1/auth/token/"
 def one_window(monkeypatch):
     """Counts live in fixed windows (one minute at "N/min"): pin the throttle's clock mid-window so
     that a test never straddles a window boundary (conftest clears the counts)."""
-    from annotate import throttling
+    from config import throttling
 
     monkeypatch.setattr(throttling, "_now", lambda: 1_800_000_030.0)
 

@@ -249,7 +249,7 @@ def test_narrow_window_and_guidelines_render_without_errors(
 
 
 def test_enter_accepts_the_suggestion_and_records_its_version(live_server, open_page, sample_article, reviewer):
-    from annotate.suggest import suggestions_for_sentences
+    from suggestions.predict import suggestions_for_sentences
 
     Assignment.objects.create(article=sample_article, reviewer=reviewer)
     first = sample_article.sentences.get(position=0)

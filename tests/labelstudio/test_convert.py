@@ -14,10 +14,12 @@ from label_studio_sdk.core.api_error import ApiError
 from label_studio_sdk.label_interface import LabelInterface
 
 from annotate.codebook import Label, SourceKind
-from annotate.exports import labelstudio_format as fmt
-from annotate.labelstudio.client import LabelStudioError, error_line, server_settings
-from annotate.labelstudio.config import config_hash, label_config, missing_controls, validate_locally
-from annotate.labelstudio.convert import (
+from annotate.models import Annotation, AnnotationRevision, Origin, Reviewer, Source
+from annotate.services import MarkInput, save_annotation
+from labelstudio import schema as fmt
+from labelstudio.client import LabelStudioError, error_line, server_settings
+from labelstudio.config import config_hash, label_config, missing_controls, validate_locally
+from labelstudio.convert import (
     ConversionError,
     parse_result,
     parse_timestamp,
@@ -25,9 +27,8 @@ from annotate.labelstudio.convert import (
     suggestion_result,
     username_for,
 )
-from annotate.labelstudio.sync import Annotator, file_annotator, task_for_sentence
-from annotate.models import Annotation, AnnotationRevision, Origin, Reviewer, Source
-from annotate.services import MarkInput, save_annotation
+from labelstudio.pull import Annotator, file_annotator
+from labelstudio.push import task_for_sentence
 
 TEXT = "🐱 Reports indicate that 12 died, said the ministry."
 

@@ -15,15 +15,10 @@ from django.urls import reverse
 from label_studio_sdk import LabelStudio
 from sourcemark_ls_server import create_user  # registered by tests/labelstudio/conftest.py
 
-from annotate.exports.filters import ExportOptions
-from annotate.exports.services import write_export
 from annotate.ingest import ingest_text
-from annotate.labelstudio.config import label_config
 from annotate.models import (
     Annotation,
     AnnotationRevision,
-    LabelStudioProject,
-    LabelStudioTask,
     Origin,
     Reviewer,
     Sentence,
@@ -31,6 +26,10 @@ from annotate.models import (
     SourceAlias,
 )
 from annotate.services import MarkInput, save_annotation
+from datasets.options import ExportOptions
+from datasets.services import write_export
+from labelstudio.config import label_config
+from labelstudio.models import LabelStudioProject, LabelStudioTask
 
 pytestmark = [
     pytest.mark.labelstudio,

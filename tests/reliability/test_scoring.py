@@ -250,6 +250,23 @@ def test_alpha_is_at_most_one_and_matches_the_coincidence_formula(units: list[li
         assert oracle is None or alpha == pytest.approx(oracle)
 
 
+@given(units_strategy)
+def test_alpha_matches_the_krippendorff_package(units: list[list]) -> None:
+    """Our one implementation against the published `krippendorff` package (the test oracle),
+    wherever alpha is defined there (two or more values among pairable units)."""
+    import krippendorff
+    import numpy as np
+
+    pairable = [[v for v in unit if v is not None] for unit in units]
+    pairable = [unit for unit in pairable if len(unit) >= 2]
+    values = sorted({v for unit in pairable for v in unit})
+    if len(values) < 2:
+        return
+    counts = np.array([[unit.count(v) for v in values] for unit in pairable])
+    expected = krippendorff.alpha(value_counts=counts, level_of_measurement="nominal")
+    assert krippendorff_alpha(units) == pytest.approx(expected)
+
+
 # --- Span agreement ----------------------------------------------------------------------------
 
 SENTENCE = "The White Helmets, an opposition rescue service, affirmed the rising casualties."

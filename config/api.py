@@ -1,0 +1,60 @@
+"""Site-wide API views: the token sign-in and the Swagger UI."""
+
+from csp.decorators import csp_update
+from django.contrib.auth import authenticate
+from django.utils.decorators import method_decorator
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.views import SpectacularSwaggerSplitView
+from rest_framework import permissions, serializers
+from rest_framework.authtoken.models import Token
+from rest_framework.exceptions import Throttled, ValidationError
+from rest_framework.parsers import JSONParser
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from annotate.serializers import StrictFieldsMixin
+
+from .throttling import LoginThrottle
+
+
+class TokenRequestSerializer(StrictFieldsMixin, serializers.Serializer):
+    username = serializers.CharField(max_length=150)
+    password = serializers.CharField(max_length=4096, trim_whitespace=False, style={"input_type": "password"})
+
+
+class TokenSerializer(serializers.Serializer):
+    token = serializers.CharField()
+
+
+class TokenView(APIView):
+    """Exchange a username and password for the user's API token (created on first use).
+    Failed attempts are throttled per address and username (LOGIN_THROTTLE_RATE)."""
+
+    authentication_classes = []
+    permission_classes = [permissions.AllowAny]
+    parser_classes = [JSONParser]
+    serializer_class = TokenRequestSerializer
+
+    @extend_schema(request=TokenRequestSerializer, responses={200: TokenSerializer, 400: OpenApiResponse(
+        OpenApiTypes.OBJECT), 429: OpenApiResponse(OpenApiTypes.OBJECT)}, auth=[])
+    def post(self, request):
+        serializer = TokenRequestSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        username, password = serializer.validated_data["username"], serializer.validated_data["password"]
+        throttle = LoginThrottle(request, username)
+        if (wait := throttle.retry_after()) is not None:
+            raise Throttled(wait=wait, detail="Too many failed sign-ins; try again later.")
+        user = authenticate(request._request, username=username, password=password)
+        if user is None or not user.is_active:
+            throttle.failed()
+            raise ValidationError({"detail": "Unable to sign in with that username and password."})
+        throttle.succeeded()
+        token, _ = Token.objects.get_or_create(user=user)
+        return Response(TokenSerializer({"token": token.key}).data)
+
+
+@method_decorator(csp_update({"style-src": ["'unsafe-inline'"]}), name="dispatch")
+class SwaggerDocsView(SpectacularSwaggerSplitView):
+    """Swagger UI from local (sidecar) files; its start-up script is a separate request, so the
+    page runs under our script-src 'self'. Only its small inline stylesheet needs an exception."""

@@ -1,0 +1,64 @@
+"""Site-wide pages: the front page, the health check and the sign-in page."""
+
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.forms import AuthenticationForm
+from django.db import connection
+from django.http import JsonResponse
+from django.shortcuts import render
+from django.views.decorators.cache import never_cache
+
+from annotate.models import is_lead
+from reliability import queries
+from reliability.models import ScoreRun
+from reliability.views import SORTS
+
+from .throttling import LoginThrottle
+
+
+def home(request):
+    """The front page: what is in the corpus, the latest readable scores, and for signed-in
+    users their next step (reviewers: their queue; leads: disputes, unassigned articles)."""
+    run = ScoreRun.objects.readable_by(request.user).first()
+    top = list(run.snapshots.select_related("outlet").filter(insufficient_evidence=False)
+               .order_by(*SORTS["score"])[:5]) if run else []
+    context = {"counts": queries.corpus_counts(), "run": run, "top": top}
+    if request.user.is_authenticated:
+        context["open_assignments"] = request.user.assignments.filter(submitted_at__isnull=True).count()
+    if is_lead(request.user):
+        context["lead"] = {
+            "disputed": queries.disputed_sentences().count(),
+            "unassigned": queries.unassigned_articles().count(),
+        }
+    return render(request, "home.html", context)
+
+
+@never_cache
+def health(request):
+    """Liveness and database check for load balancers."""
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+            cursor.fetchone()
+    except Exception as exc:  # any database failure means unhealthy
+        return JsonResponse({"status": "error", "database": str(exc)[:200]}, status=503)
+    return JsonResponse({"status": "ok", "database": "ok"})
+
+
+def login_view(request, *args, **kwargs):
+    """Django's login page, with failed attempts throttled per address and username."""
+    throttle = LoginThrottle(request, request.POST.get("username", "")) if request.method == "POST" else None
+    if throttle is not None and (wait := throttle.retry_after()) is not None:
+        form = AuthenticationForm(request, initial={"username": request.POST.get("username", "")})
+        form.full_clean()  # unbound: no errors of its own, only the refusal below
+        form.cleaned_data = {}
+        form.add_error(None, f"Too many failed sign-ins. Try again in {wait} seconds.")
+        response = render(request, "registration/login.html", {"form": form}, status=429)
+        response["Retry-After"] = str(wait)
+        return response
+    response = auth_views.LoginView.as_view(redirect_authenticated_user=True)(request, *args, **kwargs)
+    if throttle is not None:
+        if response.status_code == 302 and request.user.is_authenticated:
+            throttle.succeeded()
+        else:
+            throttle.failed()
+    return response

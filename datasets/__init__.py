@@ -1,0 +1,1 @@
+"""Labelled-dataset exports and imports, dataset cards and splits."""

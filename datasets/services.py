@@ -1,0 +1,230 @@
+"""Write a labelled-dataset export: stream rows into every requested format, then add the dataset
+card (dataset.json + README.md) and move the result into place in one rename.
+
+Everything is written into a temporary folder beside the destination; files are fsynced and the
+folder (or the zip built from it) is renamed to the final name only when complete, so a failure
+(disk full, an exception, a killed process) never leaves a half-written file under the final name.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import tempfile
+import zipfile
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from django.utils import timezone
+
+from annotate.codebook import CODEBOOK_VERSION, Label
+from reliability.scoring import interpret_alpha, krippendorff_alpha_from_label_patterns
+
+from .card import render_readme
+from .options import ExportOptions
+from .records import count_candidates, iter_rows
+from .splits import SPLITS
+from .writers import WRITERS, dumps
+
+SCHEMA_VERSION = "1"
+
+
+class ExportError(Exception):
+    """An export that cannot be written as asked; nothing was written."""
+
+
+@dataclass(frozen=True)
+class ExportResult:
+    path: Path
+    card: dict
+
+    @property
+    def count(self) -> int:
+        return self.card["counts"]["sentences"]
+
+
+def final_path(out: str | os.PathLike, *, as_zip: bool) -> Path:
+    path = Path(out).expanduser().absolute()
+    if as_zip and path.suffix != ".zip":
+        path = path.with_name(path.name + ".zip")
+    return path
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _write_text(path: Path, text: str) -> None:
+    with open(path, "w", encoding="utf-8", newline="") as handle:
+        handle.write(text)
+        handle.flush()
+        os.fsync(handle.fileno())
+
+
+class _Tally:
+    """Counts and agreement over the exported rows, in constant memory."""
+
+    def __init__(self) -> None:
+        self.sentences = self.articles = self.annotations = 0
+        self.by_label: Counter = Counter()
+        self.by_split: Counter = Counter()
+        self.by_label_source: Counter = Counter()
+        self.by_split_label: dict[str, Counter] = {split: Counter() for split in SPLITS}
+        self.patterns: Counter = Counter()  # sorted labels of a sentence's marks -> sentences
+        self.agreement_sum = 0.0
+        self.agreement_n = 0
+
+    def add(self, row) -> None:
+        record = row.record
+        label = record["label"] or "null"
+        self.sentences += 1
+        self.articles += row.first_of_article
+        self.annotations += len(record["annotations"])
+        self.by_label[label] += 1
+        self.by_split[record["split"]] += 1
+        self.by_label_source[record["label_source"]] += 1
+        self.by_split_label[record["split"]][label] += 1
+        if len(record["annotations"]) >= 2:
+            self.patterns[tuple(sorted(m["label"] for m in record["annotations"]))] += 1
+        if record["agreement"] is not None:
+            self.agreement_sum += record["agreement"]
+            self.agreement_n += 1
+
+    def agreement(self) -> dict:
+        alpha = krippendorff_alpha_from_label_patterns(self.patterns)
+        return {
+            "krippendorff_alpha": None if alpha is None else round(alpha, 4),
+            "interpretation": interpret_alpha(alpha),
+            "pairable_sentences": sum(self.patterns.values()),
+            "mean_sentence_agreement": round(self.agreement_sum / self.agreement_n, 4) if self.agreement_n else None,
+            "definition": (
+                "krippendorff_alpha: nominal alpha on the label over the exported sentences with 2 or more "
+                "marks; sentence agreement: share of a sentence's marks equal to its gold label"
+            ),
+        }
+
+    def counts(self) -> dict:
+        labels = [*Label.values, "null"]
+        return {
+            "sentences": self.sentences, "articles": self.articles, "annotations": self.annotations,
+            "by_label": {label: self.by_label[label] for label in labels if self.by_label[label] or label != "null"},
+            "by_split": {split: self.by_split[split] for split in SPLITS},
+            "by_label_source": dict(sorted(self.by_label_source.items())),
+            "by_split_label": {
+                split: dict(sorted(counter.items())) for split, counter in self.by_split_label.items()
+            },
+        }
+
+
+def write_export(
+    options: ExportOptions, out: str | os.PathLike, *, force: bool = False, as_zip: bool = False,
+    on_total: Callable[[int], None] | None = None, on_progress: Callable[[int], None] | None = None,
+) -> ExportResult:
+    """Export the sentences `options` select to `out` (a folder, or `out`.zip with as_zip).
+
+    Refuses (ExportError) when `out` exists unless `force`. A filter that matches nothing gives a
+    valid, empty export whose card says so. `on_total(n)` receives the number of candidate
+    sentences before streaming; `on_progress(n)` the number read so far, once per chunk.
+    Returns the final path and the card.
+    """
+    formats = options.formats
+    final = final_path(out, as_zip=as_zip)
+    if final.exists() and not force:
+        raise ExportError(f"{final} already exists; choose another path or pass --force to replace it")
+    if final.exists() and final.is_dir() != (not as_zip):
+        raise ExportError(f"{final} exists and is a {'folder' if final.is_dir() else 'file'}; remove it first")
+    final.parent.mkdir(parents=True, exist_ok=True)
+    if on_total:
+        on_total(count_candidates(options))
+
+    work = Path(tempfile.mkdtemp(prefix=f".{final.name}.", suffix=".partial", dir=final.parent))
+    umask = os.umask(0)
+    os.umask(umask)
+    work.chmod(0o777 & ~umask)  # mkdtemp makes it private; the export is an ordinary folder
+    zip_partial = final.with_name(f".{final.name}.partial")
+    writers = []
+    try:
+        writers = [WRITERS[name](work) for name in formats]
+        tally = _Tally()
+        for row in iter_rows(options, on_chunk=on_progress):
+            for writer in writers:
+                writer.write(row)
+            tally.add(row)
+        for writer in writers:
+            writer.close()
+        card = _card(options, final, tally, {writer.path.name: writer.rows for writer in writers})
+        _write_text(work / "README.md", render_readme(card))
+        for name in [*card["files"], "README.md"]:
+            path = work / name
+            card["files"][name] = {"sha256": _sha256(path), "bytes": path.stat().st_size,
+                                   "rows": card["files"].get(name, {}).get("rows")}
+        _write_text(work / "dataset.json", dumps(card) + "\n")
+        _fsync_dir(work)
+        if as_zip:
+            _zip(work, zip_partial)
+            os.replace(zip_partial, final)
+            shutil.rmtree(work)
+        else:
+            _replace_folder(work, final)
+        _fsync_dir(final.parent)
+    except BaseException:
+        for writer in writers:
+            writer.abort()
+        shutil.rmtree(work, ignore_errors=True)
+        zip_partial.unlink(missing_ok=True)
+        raise
+    return ExportResult(path=final, card=card)
+
+
+def _card(options: ExportOptions, final: Path, tally: _Tally, files: dict[str, int]) -> dict:
+    empty = tally.sentences == 0
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "name": final.name,
+        "created": timezone.now().isoformat(),
+        "codebook_version": CODEBOOK_VERSION,
+        "formats": list(options.formats),
+        "filters": options.to_dict(),
+        "empty": empty,
+        "message": (
+            "No sentence matched the filters: the export is valid but empty." if empty
+            else f"{tally.sentences} sentences from {tally.articles} articles."
+        ),
+        "counts": tally.counts(),
+        "agreement": tally.agreement(),
+        "files": {name: {"rows": rows} for name, rows in files.items()},
+    }
+
+
+def _zip(folder: Path, target: Path) -> None:
+    with zipfile.ZipFile(target, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for path in sorted(folder.iterdir()):
+            archive.write(path, arcname=path.name)
+    with open(target, "rb+") as handle:
+        os.fsync(handle.fileno())
+
+
+def _replace_folder(work: Path, final: Path) -> None:
+    """Move the finished folder to `final`; an existing `final` (with --force) is removed after."""
+    old = None
+    if final.exists():
+        old = final.with_name(f".{final.name}.old-{os.getpid()}")
+        os.replace(final, old)
+    os.replace(work, final)
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)

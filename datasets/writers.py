@@ -1,0 +1,178 @@
+"""One writer per format; each appends rows to its file as they come and fsyncs on close.
+
+Writers write inside the export's temporary folder; `services.write_export` renames the folder
+into place only when every writer finished, so no half-written file ever has the final name.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import re
+import tempfile
+from pathlib import Path
+
+from labelstudio.schema import task_for
+
+from .records import Row
+
+FILENAMES = {
+    "jsonl": "sentences.jsonl",
+    "csv": "sentences.csv",
+    "labelstudio": "labelstudio.json",
+    "conll": "spans.conll",
+}
+CSV_COLUMNS = [
+    "sentence_id", "article_id", "outlet", "url", "published", "position", "start", "end", "text",
+    "label", "label_source", "source_name", "source_kind", "source_side", "agreement", "split", "n_annotations",
+]
+TOKEN = re.compile(r"\w+(?:['’-]\w+)*|[^\w\s]")
+
+
+def dumps(value) -> str:
+    """The one JSON encoding of the export: UTF-8 text, compact, keys in record order."""
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+class Writer:
+    name = ""
+
+    def __init__(self, folder: Path):
+        self.path = folder / FILENAMES[self.name]
+        self.file = open(self.path, "w", encoding="utf-8", newline="")  # noqa: SIM115 (closed in close/abort)
+        self.rows = 0
+
+    def write(self, row: Row) -> None:
+        raise NotImplementedError
+
+    def finish(self) -> None:
+        """Write what must come after the last row (nothing by default)."""
+
+    def close(self) -> None:
+        self.finish()
+        self.file.flush()
+        os.fsync(self.file.fileno())
+        self.file.close()
+
+    def abort(self) -> None:
+        if not self.file.closed:
+            self.file.close()
+
+
+class JsonlWriter(Writer):
+    name = "jsonl"
+
+    def write(self, row: Row) -> None:
+        self.file.write(dumps(row.record) + "\n")
+        self.rows += 1
+
+
+class CsvWriter(Writer):
+    """One row per sentence; reviewers' labels and sources in `label:<username>`/`source:<username>`
+    columns. The reviewer set is known only at the end, so rows are spooled to a temporary file
+    beside the output and written under the header on close (memory stays bounded)."""
+
+    name = "csv"
+
+    def __init__(self, folder: Path):
+        super().__init__(folder)
+        self.spool = tempfile.TemporaryFile("w+", encoding="utf-8", dir=folder)  # noqa: SIM115
+        self.reviewers: set[str] = set()
+
+    def write(self, row: Row) -> None:
+        record = row.record
+        source = record["source"] or {}
+        fixed = [record[name] for name in CSV_COLUMNS[:11]] + [
+            source.get("name"), source.get("kind"), source.get("side"), record["agreement"], record["split"],
+            len(record["annotations"]),
+        ]
+        marks = {m["reviewer"]: [m["label"], (m["source"] or {}).get("name")] for m in record["annotations"]}
+        self.reviewers.update(marks)
+        self.spool.write(dumps([fixed, marks]) + "\n")
+        self.rows += 1
+
+    def finish(self) -> None:
+        reviewers = sorted(self.reviewers)
+        writer = csv.writer(self.file, lineterminator="\n")
+        writer.writerow(CSV_COLUMNS + [f"{kind}:{r}" for r in reviewers for kind in ("label", "source")])
+        self.spool.seek(0)
+        for line in self.spool:
+            fixed, marks = json.loads(line)
+            extra = []
+            for reviewer in reviewers:
+                extra.extend(marks.get(reviewer, (None, None)))
+            writer.writerow(["" if value is None else value for value in fixed + extra])
+        self.spool.close()
+
+    def abort(self) -> None:
+        super().abort()
+        self.spool.close()
+
+
+class LabelStudioWriter(Writer):
+    """A JSON array of tasks, written element by element."""
+
+    name = "labelstudio"
+
+    def write(self, row: Row) -> None:
+        self.file.write("[\n" if self.rows == 0 else ",\n")
+        self.file.write(dumps(task_for(row.record, row.article_title, row.article_text)))
+        self.rows += 1
+
+    def finish(self) -> None:
+        self.file.write("\n]\n" if self.rows else "[]\n")
+
+
+def span_marks(record: dict) -> dict | None:
+    """The mark whose spans make the BIO tags: the first reviewer (by username) whose label is the
+    gold label, whose source is the gold source (when there is one), and who marked a span."""
+    if record["label"] is None:
+        return None
+    for mark in record["annotations"]:
+        if mark["label"] != record["label"]:
+            continue
+        if record["source"] is not None and mark["source"] != record["source"]:
+            continue
+        if mark["source_span"] or mark["cue_span"]:
+            return mark
+    return None
+
+
+def bio_tags(text: str, source_span: list[int] | None, cue_span: list[int] | None) -> list[tuple[str, str]]:
+    """(token, tag) pairs: B-/I-SOURCE and B-/I-CUE for tokens overlapping the spans, else O.
+    Where the spans overlap, SOURCE wins."""
+    pairs = []
+    inside = None
+    for match in TOKEN.finditer(text):
+        start, end = match.span()
+        tag = "O"
+        for name, span in (("SOURCE", source_span), ("CUE", cue_span)):
+            if span and start < span[1] and end > span[0]:
+                tag = name
+                break
+        if tag == "O":
+            inside = None
+            pairs.append((match.group(), "O"))
+        else:
+            pairs.append((match.group(), ("I-" if inside == tag else "B-") + tag))
+            inside = tag
+    return pairs
+
+
+class ConllWriter(Writer):
+    """CoNLL-style token/tag lines, a blank line after each sentence, `# key = value` comments."""
+
+    name = "conll"
+
+    def write(self, row: Row) -> None:
+        record = row.record
+        mark = span_marks(record) or {"source_span": None, "cue_span": None}
+        lines = [f"# sentence_id = {record['sentence_id']}", f"# label = {record['label']}",
+                 f"# split = {record['split']}"]
+        lines += [f"{token}\t{tag}" for token, tag in bio_tags(record["text"], mark["source_span"], mark["cue_span"])]
+        self.file.write("\n".join(lines) + "\n\n")
+        self.rows += 1
+
+
+WRITERS = {cls.name: cls for cls in (JsonlWriter, CsvWriter, LabelStudioWriter, ConllWriter)}

@@ -1,0 +1,1 @@
+"""The Label Studio round trip: labeling config, push, pull and file import."""

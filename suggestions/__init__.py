@@ -1,0 +1,1 @@
+"""Suggested marks: attribution rules, the registry matcher and the learned label model."""

@@ -1,0 +1,435 @@
+"""Tests of the rule-based attribution finder and label heuristics (suggestions/attribution.py): no database."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
+
+from suggestions.attribution import (
+    Attribution,
+    find_attribution,
+    guess_source_kind,
+    rule_features,
+    suggest_label,
+)
+from suggestions.registry import match_source
+from tests.conftest import shared_file
+
+# Sentences of the sample article, verbatim (curly apostrophes included).
+WHITE_HELMETS = (
+    "The White Helmets, an opposition rescue service, affirmed the rising casualties from intensified aerial "
+    "bombardments, noting that strikes have occurred in populated civilian areas, exacerbating the humanitarian "
+    "crisis."
+)
+REPORTS_INDICATE = (
+    "Reports indicate that at least 25 individuals have perished due to airstrikes conducted by Syrian and Russian "
+    "military forces targeting rebel-controlled regions in northwestern Syria."
+)
+MILITARY_ANALYSTS = (
+    "Military analysts suggest that Russia’s engagement in Ukraine has resulted in a vulnerability in the air cover "
+    "previously extended to Assad’s forces, culminating in the recent rebel advances."
+)
+REBEL_OFFENSIVE = (
+    "The rebel offensive, primarily driven by the jihadist group Hayat Tahrir al-Sham, has reportedly seized a major "
+    "portion of Aleppo, claiming they have also advanced into Hama."
+)
+MILITARY_OPERATIONS = (
+    "Military operations are reportedly targeting insurgent positions, echoing a longstanding narrative of civilian "
+    "casualties that have plagued the war since its inception in 2011."
+)
+ANALYSTS_ATTRIBUTE = (
+    "Analysts attribute these developments to vulnerabilities stemming from Russia’s focus on Ukraine, emphasizing "
+    "the precarious situation facing the Syrian government and its allies."
+)
+MILITIAS_CROSSED = (
+    "Militias backed by Iran have recently crossed into Syria to assist President Bashar al-Assad’s forces in their "
+    "ongoing battle against rebel factions."
+)
+RESURGENCE = (
+    "This resurgence of conflict marks a significant point in the civil war, which had seen reduced visibility in "
+    "recent years, with the latest developments particularly focused on the sudden rebel gains in Aleppo, "
+    "historically a stronghold for Assad."
+)
+SIGNIFIES = (
+    "The entry of Iranian-backed militias into Syria amidst concerted airstrikes by Syrian and Russian forces "
+    "signifies a pivotal moment in the long-standing conflict."
+)
+FUTURE_UNCERTAIN = (
+    "With the geopolitical landscape continually shifting due to various external influences, the future of Syria "
+    "remains uncertain, highlighting the fragile nature of peace and stability in the region."
+)
+IRANIAN_SUPPORT = (
+    "Iranian support for Assad mirrors that of Russia, which has been instrumental in stabilizing Assad’s regime "
+    "since the conflict erupted over a decade ago."
+)
+TRAILER = "Original Source: news.sky.com"
+
+SAMPLE_SENTENCES = [
+    WHITE_HELMETS,
+    REPORTS_INDICATE,
+    MILITARY_ANALYSTS,
+    REBEL_OFFENSIVE,
+    MILITARY_OPERATIONS,
+    ANALYSTS_ATTRIBUTE,
+    MILITIAS_CROSSED,
+    RESURGENCE,
+    SIGNIFIES,
+    FUTURE_UNCERTAIN,
+    IRANIAN_SUPPORT,
+    TRAILER,
+]
+
+
+def span_text(text: str, span: tuple[int, int] | None) -> str | None:
+    return None if span is None else text[span[0] : span[1]]
+
+
+def test_sample_sentences_are_verbatim_from_the_sample_article() -> None:
+    article = shared_file("samples/syria-militias-aleppo.txt").read_text(encoding="utf-8")
+    for sentence in SAMPLE_SENTENCES:
+        assert sentence in article
+
+
+@pytest.mark.parametrize(
+    ("text", "source_span", "cue_span", "source_name", "cue", "kind"),
+    [
+        pytest.param(
+            WHITE_HELMETS, (0, 17), (49, 57), "The White Helmets", "affirmed", "organisation", id="appositive"
+        ),
+        pytest.param(
+            REPORTS_INDICATE, (0, 7), (0, 16), "Reports", "Reports indicate", "anonymous", id="reports-indicate"
+        ),
+        pytest.param(
+            MILITARY_ANALYSTS, (0, 17), (18, 25), "Military analysts", "suggest", "anonymous", id="analysts-suggest"
+        ),
+        pytest.param(REBEL_OFFENSIVE, None, (86, 96), None, "reportedly", "anonymous", id="reportedly-over-claiming"),
+        pytest.param(MILITARY_OPERATIONS, None, (24, 34), None, "reportedly", "anonymous", id="reportedly"),
+        pytest.param(ANALYSTS_ATTRIBUTE, (0, 8), (9, 18), "Analysts", "attribute", "anonymous", id="attribute"),
+    ],
+)
+def test_sample_attributions_have_exact_spans(
+    text: str,
+    source_span: tuple[int, int] | None,
+    cue_span: tuple[int, int],
+    source_name: str | None,
+    cue: str,
+    kind: str,
+) -> None:
+    attribution = find_attribution(text)
+
+    assert attribution is not None
+    assert attribution.source_span == source_span
+    assert attribution.cue_span == cue_span
+    assert attribution.source_name == source_name == span_text(text, source_span)
+    assert span_text(text, attribution.cue_span) == cue
+    assert attribution.source_kind == kind
+    assert 0 < attribution.confidence <= 1
+
+
+@pytest.mark.parametrize(
+    ("text", "source", "cue", "kind"),
+    [
+        pytest.param("“We will win,” said Gen. Jones.", "Gen. Jones", "said", "person", id="quote-first-inverted"),
+        pytest.param("‘We will win,’ said Gen. Jones.", "Gen. Jones", "said", "person", id="single-curly-quotes"),
+        pytest.param('"We will win," Jones said.', "Jones", "said", "person", id="quote-first-straight"),
+        pytest.param("“It is over,” she told reporters.", "she", "told", "person", id="pronoun"),
+        pytest.param("According to the UN, 500 people have fled.", "the UN", "According to", "organisation"),
+        pytest.param(
+            "At least 500 people have fled, according to a report by Human Rights Watch.",
+            "a report by Human Rights Watch",
+            "according to",
+            "document",
+            id="according-to-report",
+        ),
+        pytest.param("The strikes killed 25, the ministry said.", "the ministry", "said", "government"),
+        pytest.param("The strikes killed 25, said the ministry in a statement.", "the ministry", "said", "government"),
+        pytest.param("On Tuesday, fighting intensified, said residents.", "residents", "said", "anonymous"),
+        pytest.param("Fighting continued, officials said on Monday.", "officials", "said", "anonymous"),
+        pytest.param("O’Brien’s deputy said the deal was done.", "O’Brien’s deputy", "said", "anonymous"),
+        pytest.param("O’Brien said the deal was done.", "O’Brien", "said", "person", id="curly-apostrophe"),
+        pytest.param(
+            "President Bashar al-Assad said the army would prevail.",
+            "President Bashar al-Assad",
+            "said",
+            "person",
+            id="titled-person",
+        ),
+        pytest.param(
+            "The Ministry of Defence announced that troops had withdrawn.",
+            "The Ministry of Defence",
+            "announced",
+            "government",
+        ),
+        pytest.param(
+            "Syrian and Russian military forces denied targeting civilians.",
+            "Syrian and Russian military forces",
+            "denied",
+            "government",
+        ),
+        pytest.param("U.S. officials told Reuters that talks had stalled.", "U.S. officials", "told", "government"),
+        pytest.param("Media reports said 20 people died.", "Media reports", "said", "media", id="media-reports"),
+        pytest.param(
+            "Syrian state media reported that rebels had withdrawn.", "Syrian state media", "reported", "media"
+        ),
+        pytest.param(
+            "A spokesperson for the UN said aid was blocked.", "A spokesperson for the UN", "said", "organisation"
+        ),
+        pytest.param("Data from the World Bank show a decline.", "Data from the World Bank", "show", "document"),
+        pytest.param(
+            "The group, which controls Idlib, said it had captured the town.", "The group", "said", "organisation"
+        ),
+        pytest.param(
+            "But sources close to the ministry said the minister would resign.",
+            "sources close to the ministry",
+            "said",
+            "anonymous",
+            id="leading-conjunction",
+        ),
+        pytest.param(
+            "The Syrian Observatory for Human Rights, a Britain-based war monitor, has also warned of famine.",
+            "The Syrian Observatory for Human Rights",
+            "warned",
+            "organisation",
+            id="appositive-and-auxiliaries",
+        ),
+    ],
+)
+def test_find_attribution_patterns(text: str, source: str, cue: str, kind: str) -> None:
+    attribution = find_attribution(text)
+
+    assert attribution is not None
+    assert attribution.source_name == source == span_text(text, attribution.source_span)
+    assert span_text(text, attribution.cue_span) == cue
+    assert attribution.source_kind == kind
+
+
+def test_offsets_are_python_string_indices_after_an_emoji() -> None:
+    text = "🔥🇸🇾 Fighting resumed in Idlib, Reuters reported."
+
+    attribution = find_attribution(text)
+
+    # 🔥 is one code point, the flag 🇸🇾 two: Python str indices, not UTF-16 or bytes.
+    assert attribution == Attribution(
+        source_span=(31, 38), cue_span=(39, 47), source_name="Reuters", source_kind="media", confidence=0.85
+    )
+    assert text[39:47] == "reported"
+
+
+@pytest.mark.parametrize(
+    ("text", "cue"),
+    [
+        ("It is believed that the commander was killed.", "is believed"),
+        ("The commander is said to have fled to Turkey.", "is said"),
+        ("The convoy was allegedly attacked near Hama.", "allegedly"),
+    ],
+)
+def test_sourceless_cues_are_anonymous(text: str, cue: str) -> None:
+    attribution = find_attribution(text)
+
+    assert attribution is not None
+    assert attribution.source_span is None
+    assert attribution.source_name is None
+    assert attribution.source_kind == "anonymous"
+    assert span_text(text, attribution.cue_span) == cue
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        MILITIAS_CROSSED,
+        RESURGENCE,
+        IRANIAN_SUPPORT,
+        "Recent developments suggest a shift in the balance of power.",
+        "This suggests a deeper crisis.",
+        "An estimated 500 people died in the fighting.",
+        "The talks concluded on Friday.",
+        "Human rights were denied to detainees.",
+        "Rebel claims of victory could not be verified.",
+        "",
+    ],
+)
+def test_sentences_without_a_reporting_cue_have_no_attribution(text: str) -> None:
+    assert find_attribution(text) is None
+
+
+@pytest.mark.parametrize(
+    ("text", "label"),
+    [
+        pytest.param(MILITIAS_CROSSED, "claim", id="codebook-claim"),
+        pytest.param(WHITE_HELMETS, "attribution", id="codebook-attribution"),
+        pytest.param(RESURGENCE, "analysis", id="codebook-analysis"),
+        pytest.param(TRAILER, "other", id="codebook-other"),
+        (REPORTS_INDICATE, "attribution"),
+        (MILITARY_ANALYSTS, "attribution"),
+        (REBEL_OFFENSIVE, "attribution"),
+        (SIGNIFIES, "analysis"),
+        (FUTURE_UNCERTAIN, "analysis"),
+        (IRANIAN_SUPPORT, "analysis"),
+        ("This suggests a deeper crisis.", "analysis"),
+        ("Rebels captured 12 villages north of Hama on Saturday.", "claim"),
+        ("Reporting by Jane Doe; Editing by John Smith", "other"),
+        ("Photo: AFP", "other"),
+        ("By Jane Doe", "other"),
+        ("BEIRUT (Reuters) -", "other"),
+        ("Copyright 2024 The Associated Press. All rights reserved.", "other"),
+        ("Read more: Syria’s war explained", "other"),
+        ("Follow us on Twitter", "other"),
+        ("Published reports said 20 people died.", "attribution"),
+        (
+            "BEIRUT (Reuters) - Syrian rebels captured the city of Aleppo on Saturday after a lightning offensive.",
+            "claim",
+        ),
+    ],
+)
+def test_suggest_label(text: str, label: str) -> None:
+    suggested, confidence, attribution = suggest_label(text)
+
+    assert suggested == label
+    assert 0 < confidence <= 1
+    assert (attribution is not None) == (label == "attribution")
+
+
+def test_suggest_label_returns_the_attribution_it_found() -> None:
+    _, confidence, attribution = suggest_label(WHITE_HELMETS)
+
+    assert attribution == find_attribution(WHITE_HELMETS)
+    assert attribution is not None
+    assert confidence == attribution.confidence
+
+
+@pytest.mark.parametrize(
+    ("name", "kind"),
+    [
+        ("The White Helmets", "organisation"),
+        ("the UN", "organisation"),
+        ("Hayat Tahrir al-Sham", "organisation"),
+        ("Military analysts", "anonymous"),
+        ("officials", "anonymous"),
+        ("senior officials", "anonymous"),
+        ("sources", "anonymous"),
+        ("Reports", "anonymous"),
+        ("Syrian officials", "government"),
+        ("the Syrian government", "government"),
+        ("the Ministry of Defence", "government"),
+        ("Syrian and Russian military forces", "government"),
+        ("the president", "government"),
+        ("Russia", "government"),
+        ("President Bashar al-Assad", "person"),
+        ("Russian Foreign Minister Sergei Lavrov", "person"),
+        ("Jane Doe", "person"),
+        ("Reuters", "media"),
+        ("AP", "media"),
+        ("The New York Times", "media"),
+        ("Sky News", "media"),
+        ("state media", "media"),
+        ("local media reports", "media"),
+        ("a study", "document"),
+        ("court records", "document"),
+        ("data from the World Bank", "document"),
+    ],
+)
+def test_guess_source_kind(name: str, kind: str) -> None:
+    assert guess_source_kind(name) == kind
+
+
+REGISTRY = [
+    (1, "White Helmets", ["Syria Civil Defence", "SCD"]),
+    (2, "United Nations", ["UN", "U.N."]),
+    (3, "Syrian Observatory for Human Rights", ["SOHR"]),
+    (4, "Human Rights Watch", []),
+    (5, "Sky News", ["news.sky.com"]),
+]
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        pytest.param("The White Helmets", 1, id="leading-the"),
+        pytest.param("the white helmets", 1, id="case"),
+        pytest.param("the U.N.", 2, id="punctuation"),
+        pytest.param("the UN", 2, id="alias"),
+        pytest.param("SOHR", 3, id="acronym-alias"),
+        pytest.param("The Syrian Observatory for Human Rights", 3, id="exact-before-contained"),
+        pytest.param("a spokesperson for the UN", 2, id="contained-alias"),
+        pytest.param("a report by Human Rights Watch", 4, id="contained-name"),
+        pytest.param("Sky News’s correspondent", 5, id="possessive"),
+        pytest.param("Reuters", None, id="unknown"),
+        pytest.param("UNICEF", None, id="not-a-partial-word"),
+        pytest.param("", None, id="empty"),
+    ],
+)
+def test_match_source(name: str, expected: int | None) -> None:
+    assert match_source(name, REGISTRY) == expected
+
+
+def test_match_source_accepts_a_generator_and_prefers_the_longest_contained_name() -> None:
+    registry = ((i, name, aliases) for i, name, aliases in [(1, "Rights", []), (2, "Human Rights Watch", [])])
+
+    assert match_source("researchers at Human Rights Watch", registry) == 2
+
+
+def test_rule_features_are_numeric() -> None:
+    features = rule_features(WHITE_HELMETS)
+
+    assert all(isinstance(value, float) for value in features.values())
+    assert features["has_cue"] == 1.0
+    assert features["has_source"] == 1.0
+    assert features["source_kind_organisation"] == 1.0
+    assert features["has_according_to"] == 0.0
+    assert features["length_bucket_2"] == 1.0
+    assert 0 < features["cue_position"] < 1
+
+
+def test_rule_features_mark_boilerplate_quotes_and_digits() -> None:
+    trailer = rule_features(TRAILER)
+    quoted = rule_features("“We will win in 2025,” said Gen. Jones.")
+    analysis = rule_features(FUTURE_UNCERTAIN)
+
+    assert trailer["starts_with_boilerplate"] == 1.0
+    assert trailer["has_cue"] == 0.0
+    assert quoted["has_quote"] == 1.0
+    assert quoted["has_digit"] == 1.0
+    assert analysis["n_analysis_words"] >= 3
+
+
+# Text built from the lexicon, so that random sentences actually reach the span-finding code.
+_VOCABULARY = [
+    "said", "says", "told", "affirmed", "according to", "According to", "reportedly", "Reports", "indicate",
+    "suggest", "the", "The", "ministry", "White", "Helmets", "analysts", "is", "was", "by", "that", "Gen.", "U.S.",
+    "Jones", "O’Brien", "al-Assad", ",", ", ", ".", "“", "”", '"', "‘", "’", ":", "—", "(", ")", " ", "  ", "\t",
+    "\n", "\u00a0", "\u2009", "🔥", "é", "x", "25",
+]  # fmt: skip
+
+
+def _assert_spans_are_clean(text: str, attribution: Attribution | None) -> None:
+    if attribution is None:
+        return
+    spans = [attribution.cue_span]
+    if attribution.source_span is not None:
+        spans.append(attribution.source_span)
+        assert attribution.source_name == span_text(text, attribution.source_span)
+    else:
+        assert attribution.source_name is None
+    for start, end in spans:
+        assert 0 <= start < end <= len(text)
+        fragment = text[start:end]
+        assert fragment == fragment.strip()
+    assert 0 < attribution.confidence <= 1
+
+
+@settings(max_examples=300)
+@given(st.text())
+def test_spans_are_inside_the_text_and_trimmed_for_any_text(text: str) -> None:
+    _assert_spans_are_clean(text, find_attribution(text))
+
+
+@settings(max_examples=500)
+@given(st.lists(st.sampled_from(_VOCABULARY), max_size=25).map(" ".join))
+@example(", said Reports")  # an inverted "Reports" once produced a cue span ending before it started
+def test_spans_are_inside_the_text_and_trimmed_for_cue_rich_text(text: str) -> None:
+    attribution = find_attribution(text)
+    _assert_spans_are_clean(text, attribution)
+    label, confidence, _ = suggest_label(text)
+    assert label in {"claim", "attribution", "analysis", "other"}
+    assert 0 < confidence <= 1
