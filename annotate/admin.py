@@ -104,9 +104,13 @@ class ArticleAdmin(admin.ModelAdmin):
     actions: list = []  # datasets/ and labelstudio/ add theirs (export, push, pull)
 
     def get_queryset(self, request):
-        return super().get_queryset(request).annotate(
-            sentence_count=Count("sentences", distinct=True),
-            annotation_count=Count("sentences__annotations", distinct=True),
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                sentence_count=Count("sentences", distinct=True),
+                annotation_count=Count("sentences__annotations", distinct=True),
+            )
         )
 
     @admin.display(description="outlet", ordering="outlet__domain")
@@ -156,8 +160,10 @@ class SourceAdmin(admin.ModelAdmin):
     inlines = [SourceAliasInline]
 
     def get_queryset(self, request):
-        return super().get_queryset(request).annotate(
-            attributions=Count("annotations", filter=Q(annotations__label="attribution"))
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(attributions=Count("annotations", filter=Q(annotations__label="attribution")))
         )
 
     @admin.display(description="attributions", ordering="attributions")
@@ -167,8 +173,20 @@ class SourceAdmin(admin.ModelAdmin):
 
 class RevisionInline(ReadOnlyInline):
     model = AnnotationRevision
-    fields = ["changed_at", "action", "version", "label", "source", "source_start", "source_end",
-              "cue_start", "cue_end", "note", "origin", "changed_by"]
+    fields = [
+        "changed_at",
+        "action",
+        "version",
+        "label",
+        "source",
+        "source_start",
+        "source_end",
+        "cue_start",
+        "cue_end",
+        "note",
+        "origin",
+        "changed_by",
+    ]
 
 
 @admin.register(Annotation)

@@ -65,11 +65,14 @@ class ApiViewSet(viewsets.GenericViewSet):
 
 
 IF_MATCH = OpenApiParameter(
-    "If-Match", OpenApiTypes.STR, OpenApiParameter.HEADER,
+    "If-Match",
+    OpenApiTypes.STR,
+    OpenApiParameter.HEADER,
     description='The annotation version the change is based on, as its ETag: "3".',
 )
-ETAG = OpenApiParameter("ETag", OpenApiTypes.STR, OpenApiParameter.HEADER, response=[200, 201],
-                        description='The annotation version: "3".')
+ETAG = OpenApiParameter(
+    "ETag", OpenApiTypes.STR, OpenApiParameter.HEADER, response=[200, 201], description='The annotation version: "3".'
+)
 
 
 def _origin(request) -> str:
@@ -83,8 +86,14 @@ def _assigned_articles(user, *, submitted: bool = False):
     return assignments.values("article_id")
 
 
-class OutletViewSet(ApiViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin,
-                    mixins.UpdateModelMixin, mixins.DestroyModelMixin):
+class OutletViewSet(
+    ApiViewSet,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    mixins.DestroyModelMixin,
+):
     """News outlets. Everyone signed in reads; leads change."""
 
     queryset = Outlet.objects.all()
@@ -97,14 +106,18 @@ class OutletViewSet(ApiViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixin
 @extend_schema_view(
     create=extend_schema(
         request=ArticleIngestSerializer,
-        responses={201: IngestResultSerializer, 200: IngestResultSerializer,
-                   400: OpenApiResponse(OpenApiTypes.OBJECT, description="the field and what is wrong")},
+        responses={
+            201: IngestResultSerializer,
+            200: IngestResultSerializer,
+            400: OpenApiResponse(OpenApiTypes.OBJECT, description="the field and what is wrong"),
+        },
         description="Ingest one article (plain text like the sample, or one JSONL record) through the same "
         "parser as the `ingest` command. 201 with its sentences; 200 when it was already stored.",
     ),
 )
-class ArticleViewSet(ApiViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin,
-                     mixins.DestroyModelMixin):
+class ArticleViewSet(
+    ApiViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, mixins.DestroyModelMixin
+):
     """Articles: reviewers see the ones assigned to them; leads see and ingest all."""
 
     permission_classes = [IsLeadOrReadOnly]
@@ -135,13 +148,15 @@ class ArticleViewSet(ApiViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixi
         try:
             items = parse_input("request", fields["text"].encode(), **overrides)
             if len(items) != 1:
-                raise ValidationError({"text": f"one article per request, got {len(items)}; "
-                                               "use the `ingest` command for batches"})
+                raise ValidationError(
+                    {"text": f"one article per request, got {len(items)}; use the `ingest` command for batches"}
+                )
             result = ingest_articles(items)[0]
         except IngestError as exc:
             raise ValidationError({_ingest_field(exc.reason): exc.reason}) from None
-        article = Article.objects.select_related("outlet", "topic").prefetch_related("sentences").get(
-            pk=result.article.pk)
+        article = (
+            Article.objects.select_related("outlet", "topic").prefetch_related("sentences").get(pk=result.article.pk)
+        )
         article.created, article.message = result.created, result.message
         body = IngestResultSerializer(article).data
         return Response(body, status=status.HTTP_201_CREATED if result.created else status.HTTP_200_OK)
@@ -174,8 +189,14 @@ def _ingest_field(reason: str) -> str:
     return "text"
 
 
-class SourceViewSet(ApiViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin,
-                    mixins.UpdateModelMixin, mixins.DestroyModelMixin):
+class SourceViewSet(
+    ApiViewSet,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    mixins.DestroyModelMixin,
+):
     """The source registry. `?search=` matches a name or alias prefix. Anyone signed in may add
     a source; leads change and delete them."""
 
@@ -211,9 +232,7 @@ def visible_annotations(user):
     annotations = Annotation.objects.select_related("reviewer")
     if is_lead(user):
         return annotations
-    return annotations.filter(
-        Q(reviewer=user) | Q(sentence__article_id__in=_assigned_articles(user, submitted=True))
-    )
+    return annotations.filter(Q(reviewer=user) | Q(sentence__article_id__in=_assigned_articles(user, submitted=True)))
 
 
 def _expected_version(request, *, required: bool) -> tuple[int | None, bool]:
@@ -231,8 +250,9 @@ def _expected_version(request, *, required: bool) -> tuple[int | None, bool]:
 
 
 def _conflict(detail: str, current: Annotation | None, code: int) -> Response:
-    response = Response({"detail": detail, "current": AnnotationSerializer(current).data if current else None},
-                        status=code)
+    response = Response(
+        {"detail": detail, "current": AnnotationSerializer(current).data if current else None}, status=code
+    )
     if current is not None:
         response["ETag"] = f'"{current.version}"'
     return response
@@ -247,15 +267,24 @@ CONFLICT = OpenApiResponse(ConflictSerializer, description="stale version or dup
 
 
 @extend_schema_view(
-    list=extend_schema(description="Marks you may see: your own, and others' only on articles whose "
-                       "assignment you have submitted (leads see all)."),
+    list=extend_schema(
+        description="Marks you may see: your own, and others' only on articles whose "
+        "assignment you have submitted (leads see all)."
+    ),
     retrieve=extend_schema(parameters=[ETAG]),
-    create=extend_schema(request=AnnotationWriteSerializer, parameters=[ETAG],
-                         responses={201: AnnotationSerializer, 409: CONFLICT}),
-    update=extend_schema(request=AnnotationWriteSerializer, parameters=[IF_MATCH, ETAG],
-                         responses={200: AnnotationSerializer, 409: CONFLICT, 412: CONFLICT}),
-    partial_update=extend_schema(request=AnnotationWriteSerializer, parameters=[IF_MATCH, ETAG],
-                                 responses={200: AnnotationSerializer, 409: CONFLICT, 412: CONFLICT}),
+    create=extend_schema(
+        request=AnnotationWriteSerializer, parameters=[ETAG], responses={201: AnnotationSerializer, 409: CONFLICT}
+    ),
+    update=extend_schema(
+        request=AnnotationWriteSerializer,
+        parameters=[IF_MATCH, ETAG],
+        responses={200: AnnotationSerializer, 409: CONFLICT, 412: CONFLICT},
+    ),
+    partial_update=extend_schema(
+        request=AnnotationWriteSerializer,
+        parameters=[IF_MATCH, ETAG],
+        responses={200: AnnotationSerializer, 409: CONFLICT, 412: CONFLICT},
+    ),
     destroy=extend_schema(parameters=[IF_MATCH], responses={204: None, 412: CONFLICT}),
 )
 class AnnotationViewSet(ApiViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixin):
@@ -294,18 +323,25 @@ class AnnotationViewSet(ApiViewSet, mixins.ListModelMixin, mixins.RetrieveModelM
         sentence = fields["sentence"]
         self._check_assigned(sentence.article_id)
         try:
-            annotation, _ = save_annotation(reviewer=request.user, sentence=sentence, mark=_mark(fields),
-                                            expected_version=0, origin=_origin(request))
+            annotation, _ = save_annotation(
+                reviewer=request.user,
+                sentence=sentence,
+                mark=_mark(fields),
+                expected_version=0,
+                origin=_origin(request),
+            )
         except (StaleVersion, IntegrityError, DjangoValidationError) as exc:
             # A concurrent create may win the race after our check: the unique constraint then
             # fails in full_clean (ValidationError) or at the INSERT (IntegrityError).
-            current = Annotation.objects.select_related("reviewer").filter(
-                sentence=sentence, reviewer=request.user).first()
+            current = (
+                Annotation.objects.select_related("reviewer").filter(sentence=sentence, reviewer=request.user).first()
+            )
             field_error = isinstance(exc, DjangoValidationError) and "__all__" not in getattr(exc, "message_dict", {})
             if current is None or field_error:
                 raise exc
-            return _conflict("You already marked this sentence; change that mark instead.", current,
-                             status.HTTP_409_CONFLICT)
+            return _conflict(
+                "You already marked this sentence; change that mark instead.", current, status.HTTP_409_CONFLICT
+            )
         return _with_etag(Response(AnnotationSerializer(annotation).data, status=status.HTTP_201_CREATED), annotation)
 
     def update(self, request, *args, **kwargs):
@@ -323,13 +359,19 @@ class AnnotationViewSet(ApiViewSet, mixins.ListModelMixin, mixins.RetrieveModelM
         mark = _mark(fields, base=annotation if partial else None)
         try:
             annotation, _ = save_annotation(
-                reviewer=annotation.reviewer, sentence=annotation.sentence, mark=mark,
-                expected_version=expected, origin=_origin(request), changed_by=request.user,
+                reviewer=annotation.reviewer,
+                sentence=annotation.sentence,
+                mark=mark,
+                expected_version=expected,
+                origin=_origin(request),
+                changed_by=request.user,
             )
         except StaleVersion as exc:
-            return _conflict(f"This mark changed since you loaded it (now version {exc.current.version}).",
-                             exc.current, status.HTTP_412_PRECONDITION_FAILED if from_header
-                             else status.HTTP_409_CONFLICT)
+            return _conflict(
+                f"This mark changed since you loaded it (now version {exc.current.version}).",
+                exc.current,
+                status.HTTP_412_PRECONDITION_FAILED if from_header else status.HTTP_409_CONFLICT,
+            )
         except IntegrityError:
             return _conflict("This mark was deleted meanwhile.", None, status.HTTP_409_CONFLICT)
         annotation = Annotation.objects.select_related("reviewer").get(pk=annotation.pk)
@@ -346,9 +388,11 @@ class AnnotationViewSet(ApiViewSet, mixins.ListModelMixin, mixins.RetrieveModelM
         try:
             delete_annotation(annotation=annotation, expected_version=expected, changed_by=request.user)
         except StaleVersion as exc:
-            return _conflict(f"This mark changed since you loaded it (now version {exc.current.version}).",
-                             exc.current, status.HTTP_412_PRECONDITION_FAILED if from_header
-                             else status.HTTP_409_CONFLICT)
+            return _conflict(
+                f"This mark changed since you loaded it (now version {exc.current.version}).",
+                exc.current,
+                status.HTTP_412_PRECONDITION_FAILED if from_header else status.HTTP_409_CONFLICT,
+            )
         except Annotation.DoesNotExist:
             raise Http404 from None
         return Response(status=status.HTTP_204_NO_CONTENT)
@@ -367,6 +411,7 @@ class AnnotationViewSet(ApiViewSet, mixins.ListModelMixin, mixins.RetrieveModelM
 
 def _mark(fields: dict, base: Annotation | None = None) -> MarkInput:
     """The mark from the request's fields; with `base` (PATCH) missing fields keep their value."""
+
     def pick(name: str, current, default):
         if name in fields:
             return fields[name]
@@ -388,11 +433,17 @@ def _mark(fields: dict, base: Annotation | None = None) -> MarkInput:
 
 
 @extend_schema_view(
-    submit=extend_schema(request=None, responses={200: AssignmentSerializer, 400: OpenApiResponse(
-        OpenApiTypes.OBJECT, description='{"article": "3 sentence(s) are not marked yet"}')}),
+    submit=extend_schema(
+        request=None,
+        responses={
+            200: AssignmentSerializer,
+            400: OpenApiResponse(OpenApiTypes.OBJECT, description='{"article": "3 sentence(s) are not marked yet"}'),
+        },
+    ),
 )
-class AssignmentViewSet(ApiViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin,
-                        mixins.DestroyModelMixin):
+class AssignmentViewSet(
+    ApiViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, mixins.DestroyModelMixin
+):
     """Who reviews which article. Reviewers see their own; leads assign and unassign."""
 
     serializer_class = AssignmentSerializer

@@ -26,25 +26,18 @@ class SourceKind(models.TextChoices):
 
 
 LABEL_DEFINITIONS = {
-    Label.CLAIM: (
-        "A checkable statement of fact that the outlet makes in its own voice, "
-        "without naming who says so."
-    ),
+    Label.CLAIM: ("A checkable statement of fact that the outlet makes in its own voice, without naming who says so."),
     Label.ATTRIBUTION: (
         "The sentence reports what a source said, claimed, reported or showed: a source, "
         "a cue such as “said”, “affirmed”, “according to”, “reports indicate”, and the content."
     ),
-    Label.ANALYSIS: (
-        "Interpretation, context, assessment, prediction or opinion, not a checkable event."
-    ),
+    Label.ANALYSIS: ("Interpretation, context, assessment, prediction or opinion, not a checkable event."),
     Label.OTHER: "Not part of the report: bylines, credits, boilerplate, captions.",
 }
 
 LABEL_EXAMPLES = {
     Label.CLAIM: "Militias backed by Iran have recently crossed into Syria …",
-    Label.ATTRIBUTION: (
-        "The White Helmets, an opposition rescue service, affirmed the rising casualties …"
-    ),
+    Label.ATTRIBUTION: ("The White Helmets, an opposition rescue service, affirmed the rising casualties …"),
     Label.ANALYSIS: "This resurgence of conflict marks a significant point in the civil war …",
     Label.OTHER: "Original Source: news.sky.com",
 }
@@ -62,6 +55,4 @@ KIND_DEFINITIONS = {
 LABEL_KEYS = {Label.CLAIM: "1", Label.ATTRIBUTION: "2", Label.ANALYSIS: "3", Label.OTHER: "4"}
 
 # Kinds that count as named sources in the scores (SCORING.md section 3).
-NAMED_KINDS = frozenset(
-    {SourceKind.PERSON, SourceKind.ORGANISATION, SourceKind.GOVERNMENT, SourceKind.DOCUMENT}
-)
+NAMED_KINDS = frozenset({SourceKind.PERSON, SourceKind.ORGANISATION, SourceKind.GOVERNMENT, SourceKind.DOCUMENT})

@@ -51,8 +51,9 @@ class OutletFilter(filters.FilterSet):
 class ArticleFilter(filters.FilterSet):
     outlet = IdFilter(field_name="outlet_id", help_text="outlet id")
     outlet_domain = filters.CharFilter(field_name="outlet__domain")
-    reviewer = filters.CharFilter(field_name="assignments__reviewer__username", distinct=True,
-                                  help_text="username of an assigned reviewer")
+    reviewer = filters.CharFilter(
+        field_name="assignments__reviewer__username", distinct=True, help_text="username of an assigned reviewer"
+    )
     topic = filters.CharFilter(field_name="topic__name")
     published_after = filters.DateFilter(field_name="published", lookup_expr="gte")
     published_before = filters.DateFilter(field_name="published", lookup_expr="lte")

@@ -11,8 +11,10 @@ from .services import assign_articles
 def reviewer_users():
     """Active accounts that are not leads: the people who annotate."""
     return (
-        get_user_model().objects.filter(is_active=True, is_superuser=False)
-        .exclude(groups__name=LEADS_GROUP).order_by("username")
+        get_user_model()
+        .objects.filter(is_active=True, is_superuser=False)
+        .exclude(groups__name=LEADS_GROUP)
+        .order_by("username")
     )
 
 
@@ -30,16 +32,22 @@ class AssignForm(forms.Form):
     """Give articles to reviewers with an overlap; existing assignments count toward it."""
 
     reviewers = UsernameChoiceField(
-        queryset=get_user_model().objects.filter(is_active=True).order_by("username"), to_field_name="username",
-        required=False, widget=forms.CheckboxSelectMultiple,
+        queryset=get_user_model().objects.filter(is_active=True).order_by("username"),
+        to_field_name="username",
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
         help_text="Leave empty for every reviewer (active accounts that are not leads).",
     )
     overlap = forms.IntegerField(min_value=1, initial=2, help_text="How many reviewers mark each article.")
     outlet = forms.ModelChoiceField(
-        queryset=Outlet.objects.all(), to_field_name="domain", required=False, empty_label="any outlet",
+        queryset=Outlet.objects.all(),
+        to_field_name="domain",
+        required=False,
+        empty_label="any outlet",
     )
     articles = ArticleChoiceField(
-        queryset=Article.objects.select_related("outlet").order_by("pk"), required=False,
+        queryset=Article.objects.select_related("outlet").order_by("pk"),
+        required=False,
         help_text="Leave empty for every article that matches the other filters.",
     )
     unassigned = forms.BooleanField(required=False, label="Only articles nobody is assigned to yet")
@@ -73,6 +81,8 @@ class AssignForm(forms.Form):
 
     def save(self, *, assigned_by=None):
         return assign_articles(
-            articles=self.cleaned_data["selected_articles"], reviewers=self.cleaned_data["reviewers"],
-            overlap=self.cleaned_data["overlap"], assigned_by=assigned_by,
+            articles=self.cleaned_data["selected_articles"],
+            reviewers=self.cleaned_data["reviewers"],
+            overlap=self.cleaned_data["overlap"],
+            assigned_by=assigned_by,
         )

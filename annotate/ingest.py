@@ -137,8 +137,9 @@ def _finish(item: ArticleInput) -> ArticleInput:
     return item
 
 
-def parse_plain_text(raw: bytes, *, origin: str, outlet: str = "", url: str = "", title: str = "",
-                     published: str = "", topic: str = "") -> ArticleInput:
+def parse_plain_text(
+    raw: bytes, *, origin: str, outlet: str = "", url: str = "", title: str = "", published: str = "", topic: str = ""
+) -> ArticleInput:
     """A text like the sample: an optional `Title:` first line, and an optional trailing
     `Original Source: <domain or URL>` line that names the outlet (kept in the text as a
     non-reviewable sentence). Explicit arguments override what the text says."""
@@ -152,8 +153,13 @@ def parse_plain_text(raw: bytes, *, origin: str, outlet: str = "", url: str = ""
     if match := TRAILER.match(last):
         trailer_outlet = match["value"]
     item = ArticleInput(
-        title=title or found_title, text=text, outlet=outlet or trailer_outlet, url=url,
-        published=_parse_date(published, origin, None), topic=topic, origin=origin,
+        title=title or found_title,
+        text=text,
+        outlet=outlet or trailer_outlet,
+        url=url,
+        published=_parse_date(published, origin, None),
+        topic=topic,
+        origin=origin,
     )
     return _finish(item)
 
@@ -174,17 +180,26 @@ def parse_jsonl(raw: bytes, *, origin: str, outlet: str = "", topic: str = "") -
         if unknown := sorted(set(record) - JSONL_FIELDS):
             raise IngestError(
                 f"unknown field(s) {', '.join(unknown)}; expected {', '.join(sorted(JSONL_FIELDS))}",
-                origin=origin, line=number,
+                origin=origin,
+                line=number,
             )
         for key, value in record.items():
             if value is not None and not isinstance(value, str):
                 raise IngestError(f"{key}: expected a string", origin=origin, line=number)
-        items.append(_finish(ArticleInput(
-            title=(record.get("title") or "").strip(), text=(record.get("text") or "").strip(),
-            outlet=record.get("outlet") or outlet or record.get("url") or "", url=(record.get("url") or "").strip(),
-            published=_parse_date(record.get("published"), origin, number),
-            topic=record.get("topic") or topic, origin=origin, line=number,
-        )))
+        items.append(
+            _finish(
+                ArticleInput(
+                    title=(record.get("title") or "").strip(),
+                    text=(record.get("text") or "").strip(),
+                    outlet=record.get("outlet") or outlet or record.get("url") or "",
+                    url=(record.get("url") or "").strip(),
+                    published=_parse_date(record.get("published"), origin, number),
+                    topic=record.get("topic") or topic,
+                    origin=origin,
+                    line=number,
+                )
+            )
+        )
     if not items:
         raise IngestError("no articles in this JSONL input", origin=origin)
     return items
@@ -205,8 +220,11 @@ def expand_paths(paths: Iterable[str]) -> Iterator[Path | str]:
             continue
         path = Path(name)
         if path.is_dir():
-            children = sorted(p for p in path.rglob("*") if p.is_file() and not p.name.startswith(".")
-                              and p.suffix.lower() in TEXT_SUFFIXES | JSONL_SUFFIXES)
+            children = sorted(
+                p
+                for p in path.rglob("*")
+                if p.is_file() and not p.name.startswith(".") and p.suffix.lower() in TEXT_SUFFIXES | JSONL_SUFFIXES
+            )
             if not children:
                 raise IngestError("folder has no .txt or .jsonl files", origin=name)
             yield from children
@@ -268,8 +286,13 @@ def _store(item: ArticleInput) -> IngestResult:
     outlet, _ = Outlet.objects.get_or_create(domain=item.outlet)
     topic = Topic.objects.get_or_create(name=item.topic)[0] if item.topic else None
     article = Article.objects.create(
-        outlet=outlet, topic=topic, title=item.title, url=item.url, published=item.published,
-        text=item.text, content_hash=item.content_hash,
+        outlet=outlet,
+        topic=topic,
+        title=item.title,
+        url=item.url,
+        published=item.published,
+        text=item.text,
+        content_hash=item.content_hash,
     )
     Sentence.objects.bulk_create(
         Sentence(article=article, position=s.position, start=s.start, end=s.end, text=s.text, reviewable=s.reviewable)

@@ -72,9 +72,7 @@ class ArticleQuerySet(models.QuerySet):
         return self.filter(assignments__reviewer=user)
 
     def with_sentence_counts(self):
-        return self.annotate(
-            sentence_count=Count("sentences", filter=Q(sentences__reviewable=True), distinct=True)
-        )
+        return self.annotate(sentence_count=Count("sentences", filter=Q(sentences__reviewable=True), distinct=True))
 
 
 class Article(models.Model):

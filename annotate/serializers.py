@@ -28,8 +28,9 @@ class SpanField(serializers.ListField):
     def __init__(self, **kwargs):
         kwargs.setdefault("required", False)
         kwargs.setdefault("allow_null", True)
-        super().__init__(child=serializers.IntegerField(min_value=0, max_value=10_000_000),
-                         min_length=2, max_length=2, **kwargs)
+        super().__init__(
+            child=serializers.IntegerField(min_value=0, max_value=10_000_000), min_length=2, max_length=2, **kwargs
+        )
 
 
 class AliasesField(serializers.ListField):
@@ -81,8 +82,7 @@ class ArticleIngestSerializer(StrictFieldsMixin, serializers.Serializer):
     outlet = serializers.CharField(required=False, allow_blank=True, max_length=2000)
     url = serializers.CharField(required=False, allow_blank=True, max_length=2000)
     title = serializers.CharField(required=False, allow_blank=True, max_length=500)
-    published = serializers.CharField(required=False, allow_blank=True, max_length=40,
-                                      help_text="ISO date, YYYY-MM-DD")
+    published = serializers.CharField(required=False, allow_blank=True, max_length=40, help_text="ISO date, YYYY-MM-DD")
     topic = serializers.CharField(required=False, allow_blank=True, max_length=200)
 
 
@@ -100,7 +100,9 @@ class SourceSerializer(StrictFieldsMixin, serializers.ModelSerializer):
     side_name = serializers.SerializerMethodField()
     kind = serializers.ChoiceField(choices=SourceKind.choices)
     aliases = AliasesField(
-        child=serializers.CharField(max_length=300, allow_blank=True), required=False, max_length=50,
+        child=serializers.CharField(max_length=300, allow_blank=True),
+        required=False,
+        max_length=50,
         help_text="other names of this source; on a change, the list replaces the stored one",
     )
 
@@ -141,18 +143,32 @@ class AnnotationSerializer(serializers.ModelSerializer):
     class Meta:
         model = Annotation
         fields = [
-            "id", "sentence", "reviewer", "label", "source", "source_span", "cue_span", "note",
-            "from_suggestion", "suggestion_version", "origin", "version", "created", "updated",
+            "id",
+            "sentence",
+            "reviewer",
+            "label",
+            "source",
+            "source_span",
+            "cue_span",
+            "note",
+            "from_suggestion",
+            "suggestion_version",
+            "origin",
+            "version",
+            "created",
+            "updated",
         ]
         read_only_fields = fields
 
-    @extend_schema_field(serializers.ListField(child=serializers.IntegerField(), allow_null=True,
-                                               min_length=2, max_length=2))
+    @extend_schema_field(
+        serializers.ListField(child=serializers.IntegerField(), allow_null=True, min_length=2, max_length=2)
+    )
     def get_source_span(self, annotation: Annotation) -> list[int] | None:
         return list(annotation.source_span) if annotation.source_span else None
 
-    @extend_schema_field(serializers.ListField(child=serializers.IntegerField(), allow_null=True,
-                                               min_length=2, max_length=2))
+    @extend_schema_field(
+        serializers.ListField(child=serializers.IntegerField(), allow_null=True, min_length=2, max_length=2)
+    )
     def get_cue_span(self, annotation: Annotation) -> list[int] | None:
         return list(annotation.cue_span) if annotation.cue_span else None
 
@@ -169,8 +185,9 @@ class AnnotationWriteSerializer(StrictFieldsMixin, serializers.Serializer):
     note = serializers.CharField(required=False, allow_blank=True, max_length=10_000)
     from_suggestion = serializers.BooleanField(required=False)
     suggestion_version = serializers.CharField(required=False, allow_blank=True, max_length=50)
-    version = serializers.IntegerField(required=False, min_value=0, max_value=2**31 - 1,
-                                       help_text="the version this change is based on (changes only)")
+    version = serializers.IntegerField(
+        required=False, min_value=0, max_value=2**31 - 1, help_text="the version this change is based on (changes only)"
+    )
 
 
 class AnnotationRevisionSerializer(serializers.ModelSerializer):
@@ -178,8 +195,21 @@ class AnnotationRevisionSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = AnnotationRevision
-        fields = ["id", "action", "version", "label", "source", "source_start", "source_end", "cue_start",
-                  "cue_end", "note", "origin", "changed_by", "changed_at"]
+        fields = [
+            "id",
+            "action",
+            "version",
+            "label",
+            "source",
+            "source_start",
+            "source_end",
+            "cue_start",
+            "cue_end",
+            "note",
+            "origin",
+            "changed_by",
+            "changed_at",
+        ]
         read_only_fields = fields
 
 

@@ -56,8 +56,11 @@ def validate_mark(sentence: Sentence, mark: MarkInput) -> None:
 def _record(annotation: Annotation, action: str, by) -> None:
     AnnotationRevision.objects.create(
         annotation=annotation if action != AnnotationRevision.Action.DELETE else None,
-        sentence_id=annotation.sentence_id, reviewer_id=annotation.reviewer_id, action=action,
-        version=annotation.version, changed_by=by,
+        sentence_id=annotation.sentence_id,
+        reviewer_id=annotation.reviewer_id,
+        action=action,
+        version=annotation.version,
+        changed_by=by,
         **{name: getattr(annotation, name) for name in _REVISION_FIELDS},
     )
 
@@ -81,17 +84,27 @@ def _apply(annotation: Annotation, mark: MarkInput) -> None:
 
 def _same(annotation: Annotation, mark: MarkInput) -> bool:
     return (
-        annotation.label == mark.label and annotation.source_id == (mark.source.pk if mark.source else None)
-        and annotation.source_span == mark.source_span and annotation.cue_span == mark.cue_span
-        and annotation.note == mark.note and annotation.from_suggestion == mark.from_suggestion
+        annotation.label == mark.label
+        and annotation.source_id == (mark.source.pk if mark.source else None)
+        and annotation.source_span == mark.source_span
+        and annotation.cue_span == mark.cue_span
+        and annotation.note == mark.note
+        and annotation.from_suggestion == mark.from_suggestion
         and annotation.suggestion_version == mark.suggestion_version
     )
 
 
 @transaction.atomic
 def save_annotation(
-    *, reviewer, sentence: Sentence, mark: MarkInput, expected_version: int | None = None,
-    origin: str = Origin.WEB, external_id: str = "", external_updated=None, changed_by=None,
+    *,
+    reviewer,
+    sentence: Sentence,
+    mark: MarkInput,
+    expected_version: int | None = None,
+    origin: str = Origin.WEB,
+    external_id: str = "",
+    external_updated=None,
+    changed_by=None,
 ) -> tuple[Annotation, bool]:
     """Create or change `reviewer`'s mark of `sentence`, keeping every previous value.
 
@@ -101,14 +114,17 @@ def save_annotation(
     Returns (annotation, created).
     """
     validate_mark(sentence, mark)
-    annotation = (
-        Annotation.objects.select_for_update().filter(sentence=sentence, reviewer=reviewer).first()
-    )
+    annotation = Annotation.objects.select_for_update().filter(sentence=sentence, reviewer=reviewer).first()
     if annotation is None:
         if expected_version not in (None, 0):
             raise ValidationError({"version": "this annotation does not exist (it may have been deleted)"})
-        annotation = Annotation(sentence=sentence, reviewer=reviewer, origin=origin,
-                                external_id=external_id, external_updated=external_updated)
+        annotation = Annotation(
+            sentence=sentence,
+            reviewer=reviewer,
+            origin=origin,
+            external_id=external_id,
+            external_updated=external_updated,
+        )
         _apply(annotation, mark)
         _check_fields(annotation)
         annotation.save()

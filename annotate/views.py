@@ -29,8 +29,13 @@ ACTIVE_GAP_SECONDS = 10 * 60
 
 def _labels() -> list[dict]:
     return [
-        {"value": label.value, "name": label.label, "key": LABEL_KEYS[label],
-         "definition": LABEL_DEFINITIONS[label], "example": LABEL_EXAMPLES[label]}
+        {
+            "value": label.value,
+            "name": label.label,
+            "key": LABEL_KEYS[label],
+            "definition": LABEL_DEFINITIONS[label],
+            "example": LABEL_EXAMPLES[label],
+        }
         for label in Label
     ]
 
@@ -65,9 +70,14 @@ def _open_assignments(user):
 def queue(request):
     assignments = list(_open_assignments(request.user))
     unfinished = [a for a in assignments if a.submitted_at is None]
-    return render(request, "annotate/queue.html", {
-        "assignments": assignments, "unfinished": len(unfinished),
-    })
+    return render(
+        request,
+        "annotate/queue.html",
+        {
+            "assignments": assignments,
+            "unfinished": len(unfinished),
+        },
+    )
 
 
 @login_required
@@ -78,7 +88,9 @@ def continue_work(request):
             continue
         first = (
             Sentence.objects.filter(article_id=assignment.article_id, reviewable=True)
-            .exclude(annotations__reviewer=request.user).order_by("position").values_list("position", flat=True)
+            .exclude(annotations__reviewer=request.user)
+            .order_by("position")
+            .values_list("position", flat=True)
             .first()
         )
         url = reverse("annotate:article", args=[assignment.article_id])
@@ -102,8 +114,16 @@ def _suggestions(sentences: list[Sentence]) -> dict:
 
 
 def _plain_suggestion(value: dict) -> dict:
-    keys = ("label", "confidence", "source_span", "cue_span", "source_name", "source_kind", "source_id",
-            "model_version")
+    keys = (
+        "label",
+        "confidence",
+        "source_span",
+        "cue_span",
+        "source_name",
+        "source_kind",
+        "source_id",
+        "model_version",
+    )
     plain = {key: value.get(key) for key in keys}
     for key in ("source_span", "cue_span"):
         plain[key] = list(plain[key]) if plain[key] else None
@@ -113,20 +133,29 @@ def _plain_suggestion(value: dict) -> dict:
 def _mark(annotation: Annotation) -> dict:
     source = annotation.source
     return {
-        "id": annotation.pk, "sentence": annotation.sentence_id, "label": annotation.label,
+        "id": annotation.pk,
+        "sentence": annotation.sentence_id,
+        "label": annotation.label,
         "source": source.pk if source else None,
         "source_span": list(annotation.source_span) if annotation.source_span else None,
         "cue_span": list(annotation.cue_span) if annotation.cue_span else None,
-        "note": annotation.note, "from_suggestion": annotation.from_suggestion,
-        "suggestion_version": annotation.suggestion_version, "version": annotation.version,
+        "note": annotation.note,
+        "from_suggestion": annotation.from_suggestion,
+        "suggestion_version": annotation.suggestion_version,
+        "version": annotation.version,
     }
 
 
 def _source(source) -> dict | None:
     if source is None:
         return None
-    return {"id": source.pk, "name": source.name, "kind": source.kind, "side": source.side_id,
-            "side_name": source.side.name if source.side else None}
+    return {
+        "id": source.pk,
+        "name": source.name,
+        "kind": source.kind,
+        "side": source.side_id,
+        "side_name": source.side.name if source.side else None,
+    }
 
 
 def _paragraphs(article: Article, sentences: list[Sentence]) -> list[list[Sentence]]:
@@ -134,7 +163,7 @@ def _paragraphs(article: Article, sentences: list[Sentence]) -> list[list[Senten
     paragraphs: list[list[Sentence]] = []
     previous_end = None
     for sentence in sentences:
-        if previous_end is None or "\n" in article.text[previous_end:sentence.start]:
+        if previous_end is None or "\n" in article.text[previous_end : sentence.start]:
             paragraphs.append([])
         paragraphs[-1].append(sentence)
         previous_end = sentence.end
@@ -150,8 +179,7 @@ def article(request, pk):
         raise Http404("This article is not assigned to you.")
     sentences = list(article.sentences.order_by("position"))
     mine = list(
-        Annotation.objects.filter(sentence__article=article, reviewer=request.user)
-        .select_related("source__side")
+        Annotation.objects.filter(sentence__article=article, reviewer=request.user).select_related("source__side")
     )
     sources = {a.source_id: _source(a.source) for a in mine if a.source_id}
     # Blind by default: others' marks appear only once my own work is submitted (leads always see them).
@@ -159,19 +187,23 @@ def article(request, pk):
     others = []
     if reveal:
         others = [
-            {"sentence": a.sentence_id, "reviewer": a.reviewer.username, "label": a.label,
-             "source": a.source.name if a.source else None}
+            {
+                "sentence": a.sentence_id,
+                "reviewer": a.reviewer.username,
+                "label": a.label,
+                "source": a.source.name if a.source else None,
+            }
             for a in Annotation.objects.filter(sentence__article=article)
-            .exclude(reviewer=request.user).select_related("reviewer", "source").order_by("reviewer__username")
+            .exclude(reviewer=request.user)
+            .select_related("reviewer", "source")
+            .order_by("reviewer__username")
         ]
     sides = Side.objects.filter(topic=article.topic_id) if article.topic_id else Side.objects.all()
     state = {
         "article": {"id": article.pk, "title": article.title},
         "user": {"id": request.user.pk, "username": request.user.username},
         "csrf": get_token(request),
-        "assignment": (
-            {"id": assignment.pk, "submitted": assignment.submitted_at is not None} if assignment else None
-        ),
+        "assignment": ({"id": assignment.pk, "submitted": assignment.submitted_at is not None} if assignment else None),
         "sentences": [
             {"id": s.pk, "position": s.position, "text": s.text, "reviewable": s.reviewable} for s in sentences
         ],
@@ -194,11 +226,20 @@ def article(request, pk):
         sentence.my_label = labels_by_sentence.get(sentence.pk)
         sentence.my_label_name = Label(sentence.my_label).label if sentence.my_label else ""
     marked = sum(1 for s in sentences if s.reviewable and s.my_label)
-    return render(request, "annotate/article.html", {
-        "article": article, "paragraphs": _paragraphs(article, sentences), "state": state,
-        "assignment": assignment, "labels": _labels(), "kinds": list(SourceKind),
-        "marked": marked, "total": sum(1 for s in sentences if s.reviewable),
-    })
+    return render(
+        request,
+        "annotate/article.html",
+        {
+            "article": article,
+            "paragraphs": _paragraphs(article, sentences),
+            "state": state,
+            "assignment": assignment,
+            "labels": _labels(),
+            "kinds": list(SourceKind),
+            "marked": marked,
+            "total": sum(1 for s in sentences if s.reviewable),
+        },
+    )
 
 
 @login_required
@@ -208,8 +249,9 @@ def assign(request):
     if request.method == "POST" and form.is_valid():
         created = form.save(assigned_by=request.user)
         messages.success(
-            request, f"{len(created)} new assignment(s) for {form.article_count} article(s) "
-            f"(overlap {form.cleaned_data['overlap']})."
+            request,
+            f"{len(created)} new assignment(s) for {form.article_count} article(s) "
+            f"(overlap {form.cleaned_data['overlap']}).",
         )
         return redirect("annotate:assign")
     return render(request, "annotate/assign.html", {"form": form})
@@ -237,18 +279,29 @@ def progress(request):
     _require_lead(request)
     reviewable = (
         Sentence.objects.filter(article=OuterRef("article"), reviewable=True)
-        .order_by().values("article").annotate(n=Count("pk")).values("n")
+        .order_by()
+        .values("article")
+        .annotate(n=Count("pk"))
+        .values("n")
     )
     rows = {
-        row["reviewer"]: row for row in Assignment.objects.order_by().values("reviewer").annotate(
+        row["reviewer"]: row
+        for row in Assignment.objects.order_by()
+        .values("reviewer")
+        .annotate(
             articles=Count("pk"),
             submitted=Count("pk", filter=Q(submitted_at__isnull=False)),
             sentences=Coalesce(Sum(Subquery(reviewable)), 0),
         )
     }
     marks = {
-        row["reviewer"]: row for row in Annotation.objects.order_by().values("reviewer").annotate(
-            marks=Count("pk"), first=Min("created"), last=Max("created"),
+        row["reviewer"]: row
+        for row in Annotation.objects.order_by()
+        .values("reviewer")
+        .annotate(
+            marks=Count("pk"),
+            first=Min("created"),
+            last=Max("created"),
         )
     }
     times: dict[int, list[datetime]] = {}
@@ -259,10 +312,17 @@ def progress(request):
     for user in users:
         row, mark = rows.get(user.pk, {}), marks.get(user.pk, {})
         hours, per_hour = throughput(times.get(user.pk, []))
-        reviewers.append({
-            "username": user.username, "articles": row.get("articles", 0), "submitted": row.get("submitted", 0),
-            "sentences": row.get("sentences", 0), "marks": mark.get("marks", 0), "first": mark.get("first"),
-            "last": mark.get("last"), "active_hours": hours,
-            "per_hour": round(per_hour) if per_hour is not None else None,
-        })
+        reviewers.append(
+            {
+                "username": user.username,
+                "articles": row.get("articles", 0),
+                "submitted": row.get("submitted", 0),
+                "sentences": row.get("sentences", 0),
+                "marks": mark.get("marks", 0),
+                "first": mark.get("first"),
+                "last": mark.get("last"),
+                "active_hours": hours,
+                "per_hour": round(per_hour) if per_hour is not None else None,
+            }
+        )
     return render(request, "annotate/progress.html", {"reviewers": reviewers, "gap_minutes": ACTIVE_GAP_SECONDS // 60})

@@ -26,12 +26,19 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 DB_NAME = "bench_api"
 HOST = "/var/run/postgresql"
-os.environ.update({
-    "DATABASE_URL": f"postgres:///{DB_NAME}?host={HOST}", "DEBUG": "false", "SECURE_SSL_REDIRECT": "false",
-    "SECRET_KEY": "bench-only-" + "k" * 50, "ALLOWED_HOSTS": "127.0.0.1,testserver", "STATIC_MANIFEST": "false",
-    "DJANGO_SETTINGS_MODULE": "config.settings", "LOG_LEVEL": "WARNING",
-    "PYTHONWARNINGS": "ignore:No directory at",
-})
+os.environ.update(
+    {
+        "DATABASE_URL": f"postgres:///{DB_NAME}?host={HOST}",
+        "DEBUG": "false",
+        "SECURE_SSL_REDIRECT": "false",
+        "SECRET_KEY": "bench-only-" + "k" * 50,
+        "ALLOWED_HOSTS": "127.0.0.1,testserver",
+        "STATIC_MANIFEST": "false",
+        "DJANGO_SETTINGS_MODULE": "config.settings",
+        "LOG_LEVEL": "WARNING",
+        "PYTHONWARNINGS": "ignore:No directory at",
+    }
+)
 warnings.filterwarnings("ignore", "No directory at")
 
 
@@ -45,8 +52,9 @@ def build_article(sentences: int, reviewers, tag: str):
 
     parts = [f"Sentence {n} of {tag} says that something happened." for n in range(sentences)]
     outlet, _ = Outlet.objects.get_or_create(domain="bench.example")
-    article = Article.objects.create(outlet=outlet, title=tag, text=" ".join(parts),
-                                     content_hash=f"{tag}-{time.time()}")
+    article = Article.objects.create(
+        outlet=outlet, title=tag, text=" ".join(parts), content_hash=f"{tag}-{time.time()}"
+    )
     offset, rows = 0, []
     for n, part in enumerate(parts):
         rows.append(Sentence(article=article, position=n, start=offset, end=offset + len(part), text=part))
@@ -84,8 +92,20 @@ def start_server(workers: int) -> tuple[subprocess.Popen, str]:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     server = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "config.wsgi:application", "--bind", f"127.0.0.1:{port}",
-         "--workers", str(workers), "--log-level", "warning"], cwd=ROOT, env=os.environ.copy(),
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "config.wsgi:application",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            str(workers),
+            "--log-level",
+            "warning",
+        ],
+        cwd=ROOT,
+        env=os.environ.copy(),
     )
     base = f"http://127.0.0.1:{port}"
     for _ in range(150):
@@ -129,8 +149,10 @@ def report(title: str, latencies: dict[str, list[float]], seconds: float, baseli
     for kind, values in sorted(latencies.items()):
         p50 = statistics.median(values)
         ratio = f"{p50 / baseline:.1f}×" if baseline else ""
-        print(f"  {kind:<34}{len(values):>8}{len(values) / seconds:>9.1f}{p50 * 1000:>9.1f}"
-              f"{percentile(values, 0.95) * 1000:>9.1f}{percentile(values, 0.99) * 1000:>9.1f}{ratio:>12}")
+        print(
+            f"  {kind:<34}{len(values):>8}{len(values) / seconds:>9.1f}{p50 * 1000:>9.1f}"
+            f"{percentile(values, 0.95) * 1000:>9.1f}{percentile(values, 0.99) * 1000:>9.1f}{ratio:>12}"
+        )
 
 
 def query_counts(reviewer) -> None:
@@ -179,9 +201,12 @@ def main() -> None:
     article = build_article(args.sentences, users, "bench")
     sentence_ids = list(article.sentences.order_by("position").values_list("pk", flat=True))
     server, base = start_server(args.workers)
-    print(f"gunicorn {args.workers} workers on {base}, PostgreSQL, {args.clients} clients, "
-          f"{args.seconds:g} s per phase, article of {args.sentences} sentences")
+    print(
+        f"gunicorn {args.workers} workers on {base}, PostgreSQL, {args.clients} clients, "
+        f"{args.seconds:g} s per phase, article of {args.sentences} sentences"
+    )
     try:
+
         def health(index: int, session, record) -> None:
             started = time.perf_counter()
             record("GET /health/", started, session.get(f"{base}/health/"))
@@ -200,16 +225,20 @@ def main() -> None:
             turn[index] += 1
             started = time.perf_counter()
             if sentence not in ids[index]:
-                response = session.post(f"{base}/api/v1/annotations/", headers=headers,
-                                        json={"sentence": sentence, "label": "claim"})
+                response = session.post(
+                    f"{base}/api/v1/annotations/", headers=headers, json={"sentence": sentence, "label": "claim"}
+                )
                 record("POST /annotations/ (create)", started, response)
                 if response.status_code == 201:
                     ids[index][sentence] = response.json()["id"]
                     versions[index][sentence] = response.json()["version"]
                 return
             label = "analysis" if versions[index][sentence] % 2 else "claim"
-            response = session.patch(f"{base}/api/v1/annotations/{ids[index][sentence]}/", json={"label": label},
-                                      headers={**headers, "If-Match": f'"{versions[index][sentence]}"'})
+            response = session.patch(
+                f"{base}/api/v1/annotations/{ids[index][sentence]}/",
+                json={"label": label},
+                headers={**headers, "If-Match": f'"{versions[index][sentence]}"'},
+            )
             record("PATCH /annotations/<id>/ (change)", started, response)
             if response.status_code == 200:
                 versions[index][sentence] = response.json()["version"]
@@ -223,10 +252,14 @@ def main() -> None:
             headers = {"Authorization": f"Token {tokens[index]}"}
             started = time.perf_counter()
             sentences = session.get(f"{base}/api/v1/articles/{article.pk}/sentences/?page_size=5000", headers=headers)
-            annotations = session.get(f"{base}/api/v1/annotations/?article={article.pk}&page_size=5000",
-                                      headers=headers)
-            record(f"load article ({args.sentences} sentences + marks)", started,
-                   annotations if sentences.ok else sentences)
+            annotations = session.get(
+                f"{base}/api/v1/annotations/?article={article.pk}&page_size=5000", headers=headers
+            )
+            record(
+                f"load article ({args.sentences} sentences + marks)",
+                started,
+                annotations if sentences.ok else sentences,
+            )
 
         reads = run(args.clients, args.seconds, read)
         report("Loading an article (2 GETs: sentences, the caller's annotations)", reads, args.seconds, health_p50)
@@ -238,8 +271,10 @@ def main() -> None:
 
     kept = Annotation.objects.filter(sentence__article=article).count()
     created = sum(len(v) for v in ids)
-    print(f"\nIntegrity: {created} marks created by clients, {kept} stored, "
-          f"{AnnotationRevision.objects.filter(sentence__article=article).count()} revisions")
+    print(
+        f"\nIntegrity: {created} marks created by clients, {kept} stored, "
+        f"{AnnotationRevision.objects.filter(sentence__article=article).count()} revisions"
+    )
     query_counts(users[0])
 
 

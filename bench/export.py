@@ -65,8 +65,13 @@ def generate(database_url: str, count: int) -> None:
     start = time.perf_counter()
     with transaction.atomic():
         with connection.cursor() as cursor:  # a raw delete: the ORM's cascade is slow for 10^6 rows
-            for table in ("annotate_annotationrevision", "annotate_annotation", "annotate_adjudication",
-                          "annotate_sentence", "annotate_article"):
+            for table in (
+                "annotate_annotationrevision",
+                "annotate_annotation",
+                "annotate_adjudication",
+                "annotate_sentence",
+                "annotate_article",
+            ):
                 cursor.execute(f"DELETE FROM {table}")
         get_user_model().objects.filter(username__startswith="bench").delete()
         Source.objects.all().delete()
@@ -98,17 +103,31 @@ def generate(database_url: str, count: int) -> None:
             offset += len(text) + 1
             sentence_id += 1
         text = " ".join(parts)
-        articles.append((article_id, outlets[a % 20], f"Article {a}", "", datetime.date(2024, 1, 1) +
-                         datetime.timedelta(days=a % 365), text, hashlib.sha256(text.encode()).hexdigest(), now))
+        articles.append(
+            (
+                article_id,
+                outlets[a % 20],
+                f"Article {a}",
+                "",
+                datetime.date(2024, 1, 1) + datetime.timedelta(days=a % 365),
+                text,
+                hashlib.sha256(text.encode()).hexdigest(),
+                now,
+            )
+        )
     article_cols = "id, outlet_id, title, url, published, text, content_hash, created"
     sentence_cols = 'id, article_id, position, start, "end", text, reviewable'
-    mark_cols = ("sentence_id, reviewer_id, label, source_id, source_start, source_end, cue_start, cue_end, note, "
-                 "from_suggestion, suggestion_version, origin, external_id, version, created, updated")
+    mark_cols = (
+        "sentence_id, reviewer_id, label, source_id, source_start, source_end, cue_start, cue_end, note, "
+        "from_suggestion, suggestion_version, origin, external_id, version, created, updated"
+    )
     with transaction.atomic(), connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            for table, cols, rows in (("annotate_article", article_cols, articles),
-                                      ("annotate_sentence", sentence_cols, sentences),
-                                      ("annotate_annotation", mark_cols, marks)):
+            for table, cols, rows in (
+                ("annotate_article", article_cols, articles),
+                ("annotate_sentence", sentence_cols, sentences),
+                ("annotate_annotation", mark_cols, marks),
+            ):
                 with cursor.cursor.copy(f"COPY {table} ({cols}) FROM STDIN") as copy:
                     for row in rows:
                         copy.write_row(row)
@@ -116,13 +135,18 @@ def generate(database_url: str, count: int) -> None:
                 cursor.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT MAX(id) FROM {table}))")
             cursor.execute("ANALYZE")
         else:
-            for table, cols, rows in (("annotate_article", article_cols, articles),
-                                      ("annotate_sentence", sentence_cols, sentences),
-                                      ("annotate_annotation", mark_cols, marks)):
+            for table, cols, rows in (
+                ("annotate_article", article_cols, articles),
+                ("annotate_sentence", sentence_cols, sentences),
+                ("annotate_annotation", mark_cols, marks),
+            ):
                 placeholders = ", ".join(["%s"] * len(rows[0]))
                 cursor.executemany(f"INSERT INTO {table} ({cols}) VALUES ({placeholders})", rows)
-    print(f"  generated {len(sentences):,} sentences, {len(marks):,} marks, {len(articles):,} articles "
-          f"in {time.perf_counter() - start:.1f}s", flush=True)
+    print(
+        f"  generated {len(sentences):,} sentences, {len(marks):,} marks, {len(articles):,} articles "
+        f"in {time.perf_counter() - start:.1f}s",
+        flush=True,
+    )
 
 
 def export_once(database_url: str, fmt: str) -> None:
@@ -146,8 +170,11 @@ def export_once(database_url: str, fmt: str) -> None:
         target = work / "baseline.tsv"
         if connection.vendor == "postgresql":
             connection.ensure_connection()
-            with (connection.connection.cursor() as cursor, open(target, "wb") as out,
-                  cursor.copy(f"COPY ({BASELINE_SQL}) TO STDOUT") as copy):
+            with (
+                connection.connection.cursor() as cursor,
+                open(target, "wb") as out,
+                cursor.copy(f"COPY ({BASELINE_SQL}) TO STDOUT") as copy,
+            ):
                 for block in copy:
                     out.write(block)
         else:
@@ -161,8 +188,17 @@ def export_once(database_url: str, fmt: str) -> None:
                     baseline_rows += 1
             db.close()
         baseline = time.perf_counter() - start
-        print(json.dumps({"seconds": seconds, "rows": result.count, "peak_mb": peak_kb / 1024, "bytes": size,
-                          "baseline_seconds": baseline}))
+        print(
+            json.dumps(
+                {
+                    "seconds": seconds,
+                    "rows": result.count,
+                    "peak_mb": peak_kb / 1024,
+                    "bytes": size,
+                    "baseline_seconds": baseline,
+                }
+            )
+        )
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
@@ -174,17 +210,24 @@ def run(database_url: str, count: int, repeat: int) -> None:
     for fmt in ("jsonl", "csv"):
         runs = []
         for _ in range(repeat):
-            out = subprocess.run([sys.executable, __file__, "--export", database_url, "--format", fmt],
-                                 check=True, capture_output=True, text=True)
+            out = subprocess.run(
+                [sys.executable, __file__, "--export", database_url, "--format", fmt],
+                check=True,
+                capture_output=True,
+                text=True,
+            )
             runs.append(json.loads(out.stdout.strip().splitlines()[-1]))
         seconds = statistics.median(r["seconds"] for r in runs)
         baseline = statistics.median(r["baseline_seconds"] for r in runs)
         rows = runs[0]["rows"]
-        print(f"  {fmt:5}: {rows / seconds:10,.0f} sentences/s  "
-              f"({seconds:.1f}s, {runs[0]['bytes'] / 1e6:.0f} MB written), "
-              f"peak RSS {max(r['peak_mb'] for r in runs):.0f} MB; baseline {baseline:.1f}s "
-              f"({'COPY TO STDOUT' if label == 'postgresql' else 'sqlite3 + csv.writer'}); "
-              f"ratio export/baseline {seconds / baseline:.1f}x", flush=True)
+        print(
+            f"  {fmt:5}: {rows / seconds:10,.0f} sentences/s  "
+            f"({seconds:.1f}s, {runs[0]['bytes'] / 1e6:.0f} MB written), "
+            f"peak RSS {max(r['peak_mb'] for r in runs):.0f} MB; baseline {baseline:.1f}s "
+            f"({'COPY TO STDOUT' if label == 'postgresql' else 'sqlite3 + csv.writer'}); "
+            f"ratio export/baseline {seconds / baseline:.1f}x",
+            flush=True,
+        )
 
 
 def main() -> None:
@@ -204,8 +247,12 @@ def main() -> None:
         export_once(args.export, args.format)
         return
     if args.db in ("both", "postgres"):
-        pg = subprocess.run([str(ROOT / "scripts/postgres")], capture_output=True, text=True,
-                            env={**os.environ, "PGDATABASE_NAME": "bench_export"})
+        pg = subprocess.run(
+            [str(ROOT / "scripts/postgres")],
+            capture_output=True,
+            text=True,
+            env={**os.environ, "PGDATABASE_NAME": "bench_export"},
+        )
         if pg.returncode:
             sys.exit(f"PostgreSQL unavailable: {pg.stderr.strip()}")
         run(pg.stdout.strip(), 1_000_000 if args.full else args.sentences, args.repeat)

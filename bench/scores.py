@@ -62,10 +62,12 @@ def generate(outlets: int, articles: int, sentences_per_article: int, seed: int 
     outlet_ids = list(Outlet.objects.order_by("pk").values_list("pk", flat=True))
     topic = Topic.objects.create(name="Bench war")
     sides = [Side.objects.create(topic=topic, name=name).pk for name in ("government", "opposition", "international")]
-    Source.objects.bulk_create([
-        Source(name=f"Source {i}", kind=KINDS[i % len(KINDS)], side_id=sides[i % 4] if i % 4 < 3 else None)
-        for i in range(SOURCES)
-    ])
+    Source.objects.bulk_create(
+        [
+            Source(name=f"Source {i}", kind=KINDS[i % len(KINDS)], side_id=sides[i % 4] if i % 4 < 3 else None)
+            for i in range(SOURCES)
+        ]
+    )
     source_ids = list(Source.objects.order_by("pk").values_list("pk", flat=True))
     user_model = get_user_model()
     user_model.objects.bulk_create([user_model(username=f"bench{i}", password="!") for i in range(REVIEWERS)])
@@ -74,8 +76,16 @@ def generate(outlets: int, articles: int, sentences_per_article: int, seed: int 
 
     def article_rows():
         for i in range(articles):
-            yield (outlet_ids[i % outlets], topic.pk, f"Article {i}", "", start_day + timedelta(days=i % 365),
-                   f"Text of article {i}.", f"{i:064d}", now)
+            yield (
+                outlet_ids[i % outlets],
+                topic.pk,
+                f"Article {i}",
+                "",
+                start_day + timedelta(days=i % 365),
+                f"Text of article {i}.",
+                f"{i:064d}",
+                now,
+            )
 
     def sentence_rows(first_article: int):
         for a in range(articles):
@@ -91,8 +101,10 @@ def generate(outlets: int, articles: int, sentences_per_article: int, seed: int 
 
     article_cols = "outlet_id, topic_id, title, url, published, text, content_hash, created"
     sentence_cols = 'article_id, position, start, "end", text, reviewable'
-    mark_cols = ("sentence_id, reviewer_id, label, source_id, note, from_suggestion, suggestion_version, origin, "
-                 "external_id, version, created, updated")
+    mark_cols = (
+        "sentence_id, reviewer_id, label, source_id, note, from_suggestion, suggestion_version, origin, "
+        "external_id, version, created, updated"
+    )
     with connection.cursor() as cursor:
         load(cursor, "annotate_article", article_cols, article_rows())
         cursor.execute("SELECT MIN(id) FROM annotate_article")
@@ -170,14 +182,26 @@ def child(backend: str, outlets: int, articles: int, sentences: int, repeats: in
         run = recompute_outlet_scores()
         full_times.append(time.perf_counter() - t0)
     scored = run.snapshots.filter(insufficient_evidence=False).count()
-    print(json.dumps({
-        "backend": backend, "outlets": outlets, "articles": articles, "sentences": sentences, "marks": 2 * sentences,
-        "generate_s": round(generated, 1), "baseline_median_s": round(statistics.median(base_times), 3),
-        "recompute_median_s": round(statistics.median(full_times), 3),
-        "ratio": round(statistics.median(full_times) / statistics.median(base_times), 1),
-        "peak_rss_mb_before_recompute": round(rss_before, 1), "peak_rss_mb_after": round(peak_rss_mb(), 1),
-        "scored_outlets": scored, "runs": ScoreRun.objects.count(), "overall_alpha": round(run.overall_alpha, 3),
-    }))
+    print(
+        json.dumps(
+            {
+                "backend": backend,
+                "outlets": outlets,
+                "articles": articles,
+                "sentences": sentences,
+                "marks": 2 * sentences,
+                "generate_s": round(generated, 1),
+                "baseline_median_s": round(statistics.median(base_times), 3),
+                "recompute_median_s": round(statistics.median(full_times), 3),
+                "ratio": round(statistics.median(full_times) / statistics.median(base_times), 1),
+                "peak_rss_mb_before_recompute": round(rss_before, 1),
+                "peak_rss_mb_after": round(peak_rss_mb(), 1),
+                "scored_outlets": scored,
+                "runs": ScoreRun.objects.count(),
+                "overall_alpha": round(run.overall_alpha, 3),
+            }
+        )
+    )
 
 
 def reset_postgres() -> None:
@@ -202,18 +226,32 @@ def main() -> None:
     plans = [("postgresql", size), ("sqlite", tuple(max(1, n // 10) for n in size))]
     reset_postgres()
     for backend, (outlets, articles, sentences) in plans:
-        command = [sys.executable, __file__, "--backend", backend, "--size", str(outlets), str(articles),
-                   str(sentences), "--repeats", str(args.repeats)]
+        command = [
+            sys.executable,
+            __file__,
+            "--backend",
+            backend,
+            "--size",
+            str(outlets),
+            str(articles),
+            str(sentences),
+            "--repeats",
+            str(args.repeats),
+        ]
         output = subprocess.run(command, check=True, capture_output=True, text=True).stdout.strip().splitlines()[-1]
         figures = json.loads(output)
-        print(f"{backend:10} {figures['outlets']} outlets, {figures['articles']:,} articles, "
-              f"{figures['sentences']:,} sentences, {figures['marks']:,} marks "
-              f"(generated in {figures['generate_s']} s)")
-        print(f"           recompute median {figures['recompute_median_s']} s vs raw GROUP BY "
-              f"{figures['baseline_median_s']} s -> ratio {figures['ratio']}x; peak RSS "
-              f"{figures['peak_rss_mb_before_recompute']} MB before, "
-              f"{figures['peak_rss_mb_after']} MB after recompute; "
-              f"{figures['scored_outlets']} outlets scored, alpha {figures['overall_alpha']}")
+        print(
+            f"{backend:10} {figures['outlets']} outlets, {figures['articles']:,} articles, "
+            f"{figures['sentences']:,} sentences, {figures['marks']:,} marks "
+            f"(generated in {figures['generate_s']} s)"
+        )
+        print(
+            f"           recompute median {figures['recompute_median_s']} s vs raw GROUP BY "
+            f"{figures['baseline_median_s']} s -> ratio {figures['ratio']}x; peak RSS "
+            f"{figures['peak_rss_mb_before_recompute']} MB before, "
+            f"{figures['peak_rss_mb_after']} MB after recompute; "
+            f"{figures['scored_outlets']} outlets scored, alpha {figures['overall_alpha']}"
+        )
 
 
 if __name__ == "__main__":

@@ -21,8 +21,14 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 PASSWORD = "bench-password-1"
 
 MEASURE_JS = """
@@ -78,8 +84,13 @@ def make_article(n: int, name: str):
     from annotate.ingest import ingest_articles, parse_plain_text
 
     text = " ".join(f"Officials in the {name} region said on day {i} that the situation had changed." for i in range(n))
-    item = parse_plain_text(text.encode(), origin=f"{name}.txt", outlet="bench.example", title=f"Bench {name}",
-                            url=f"https://bench.example/{name}")
+    item = parse_plain_text(
+        text.encode(),
+        origin=f"{name}.txt",
+        outlet="bench.example",
+        title=f"Bench {name}",
+        url=f"https://bench.example/{name}",
+    )
     return ingest_articles([item])[0].article
 
 
@@ -119,7 +130,10 @@ def render_times(user, article, renders: int) -> list[float]:
 def start_server(args) -> subprocess.Popen:
     server = subprocess.Popen(
         [sys.executable, "manage.py", "runserver", f"127.0.0.1:{args.port}", "--noreload", "--nothreading"],
-        cwd=ROOT, env=os.environ.copy(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        cwd=ROOT,
+        env=os.environ.copy(),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     for _ in range(100):
         try:
@@ -161,8 +175,15 @@ def keypress_times(args, article) -> tuple[list[float], list[float]]:
         version = annotation.version
         raw = []
         for index in range(args.presses):
-            elapsed, version = page.evaluate(FETCH_JS, [f"{base}/api/v1/annotations/{annotation.pk}/", state["csrf"],
-                                                        version, "claim" if index % 2 else "analysis"])
+            elapsed, version = page.evaluate(
+                FETCH_JS,
+                [
+                    f"{base}/api/v1/annotations/{annotation.pk}/",
+                    state["csrf"],
+                    version,
+                    "claim" if index % 2 else "analysis",
+                ],
+            )
             raw.append(elapsed)
         browser.close()
     if errors:
@@ -185,8 +206,10 @@ def main() -> None:
     small_ms, large_ms = render_times(user, small, args.renders), render_times(user, large, args.renders)
     print(f"annotation page render (server side, median of {args.renders}):")
     print(f"  30 sentences:  {statistics.median(small_ms):7.1f} ms (baseline)")
-    print(f"  {args.sentences} sentences: {statistics.median(large_ms):7.1f} ms "
-          f"(x{statistics.median(large_ms) / statistics.median(small_ms):.2f})")
+    print(
+        f"  {args.sentences} sentences: {statistics.median(large_ms):7.1f} ms "
+        f"(x{statistics.median(large_ms) / statistics.median(small_ms):.2f})"
+    )
 
     server = start_server(args)
     try:

@@ -36,8 +36,15 @@ class TokenView(APIView):
     parser_classes = [JSONParser]
     serializer_class = TokenRequestSerializer
 
-    @extend_schema(request=TokenRequestSerializer, responses={200: TokenSerializer, 400: OpenApiResponse(
-        OpenApiTypes.OBJECT), 429: OpenApiResponse(OpenApiTypes.OBJECT)}, auth=[])
+    @extend_schema(
+        request=TokenRequestSerializer,
+        responses={
+            200: TokenSerializer,
+            400: OpenApiResponse(OpenApiTypes.OBJECT),
+            429: OpenApiResponse(OpenApiTypes.OBJECT),
+        },
+        auth=[],
+    )
     def post(self, request):
         serializer = TokenRequestSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)

@@ -215,13 +215,7 @@ LABEL_STUDIO_PROJECT_TITLE = os.environ.get("LABEL_STUDIO_PROJECT_TITLE", "Sourc
 
 # Background tasks: django-tasks with its database backend (no broker); run a worker with
 # `python manage.py db_worker`. Tests use the immediate backend.
-TASKS = {
-    "default": {
-        "BACKEND": os.environ.get(
-            "TASKS_BACKEND", "django_tasks_db.DatabaseBackend"
-        )
-    }
-}
+TASKS = {"default": {"BACKEND": os.environ.get("TASKS_BACKEND", "django_tasks_db.DatabaseBackend")}}
 
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 if os.environ.get("CACHE_URL", "").startswith("file://"):

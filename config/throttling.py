@@ -11,15 +11,25 @@ import time
 from django.conf import settings
 from django.core.cache import cache
 
-PERIODS = {"s": 1, "sec": 1, "second": 1, "m": 60, "min": 60, "minute": 60, "h": 3600, "hour": 3600,
-           "d": 86400, "day": 86400}
+PERIODS = {
+    "s": 1,
+    "sec": 1,
+    "second": 1,
+    "m": 60,
+    "min": 60,
+    "minute": 60,
+    "h": 3600,
+    "hour": 3600,
+    "d": 86400,
+    "day": 86400,
+}
 ADDRESS_FACTOR = 5
 
 _now = time.time  # the clock, replaceable in tests
 
 
 def parse_rate(rate: str) -> tuple[int, int]:
-    """"10/min" → (10, 60)."""
+    """ "10/min" → (10, 60)."""
     count, _, period = rate.partition("/")
     return int(count), PERIODS[period.strip().lower()]
 
@@ -43,8 +53,7 @@ class LoginThrottle:
 
     def retry_after(self) -> int | None:
         """Seconds until another attempt is allowed, or None when it is allowed now."""
-        if (cache.get(self.pair_key, 0) >= self.count
-                or cache.get(self.address_key, 0) >= self.count * ADDRESS_FACTOR):
+        if cache.get(self.pair_key, 0) >= self.count or cache.get(self.address_key, 0) >= self.count * ADDRESS_FACTOR:
             return max(1, int(self.period - _now() % self.period))
         return None
 

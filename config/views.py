@@ -19,8 +19,11 @@ def home(request):
     """The front page: what is in the corpus, the latest readable scores, and for signed-in
     users their next step (reviewers: their queue; leads: disputes, unassigned articles)."""
     run = ScoreRun.objects.readable_by(request.user).first()
-    top = list(run.snapshots.select_related("outlet").filter(insufficient_evidence=False)
-               .order_by(*SORTS["score"])[:5]) if run else []
+    top = (
+        list(run.snapshots.select_related("outlet").filter(insufficient_evidence=False).order_by(*SORTS["score"])[:5])
+        if run
+        else []
+    )
     context = {"counts": queries.corpus_counts(), "run": run, "top": top}
     if request.user.is_authenticated:
         context["open_assignments"] = request.user.assignments.filter(submitted_at__isnull=True).count()

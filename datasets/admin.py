@@ -15,8 +15,12 @@ def _queue(modeladmin, request, options: ExportOptions) -> None:
     job = queue_export(options, user=request.user)
     modeladmin.message_user(
         request,
-        format_html('Export {} queued ({}): download it from <a href="{}">the exports page</a> when it is done.',
-                    job.pk, job.status, reverse("exports:list")),
+        format_html(
+            'Export {} queued ({}): download it from <a href="{}">the exports page</a> when it is done.',
+            job.pk,
+            job.status,
+            reverse("exports:list"),
+        ),
         messages.SUCCESS,
     )
 
@@ -41,8 +45,20 @@ class ExportJobAdmin(admin.ModelAdmin):
     list_display = ["__str__", "format", "status", "progress", "total", "created_by", "created", "finished"]
     list_filter = ["status", "format"]
     list_select_related = ["created_by"]
-    readonly_fields = ["format", "options", "status", "progress", "total", "path", "card", "error", "created_by",
-                       "created", "started", "finished"]
+    readonly_fields = [
+        "format",
+        "options",
+        "status",
+        "progress",
+        "total",
+        "path",
+        "card",
+        "error",
+        "created_by",
+        "created",
+        "started",
+        "finished",
+    ]
 
     def has_add_permission(self, request):
         return False  # exports are made with the admin actions, the /exports/ page, the API or `export`

@@ -22,8 +22,21 @@ class ExportJobSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = ExportJob
-        fields = ["id", "format", "options", "status", "progress", "total", "card", "error", "created_by",
-                  "created", "started", "finished", "download_url"]
+        fields = [
+            "id",
+            "format",
+            "options",
+            "status",
+            "progress",
+            "total",
+            "card",
+            "error",
+            "created_by",
+            "created",
+            "started",
+            "finished",
+            "download_url",
+        ]
         read_only_fields = fields
 
     def get_download_url(self, job) -> str | None:
@@ -92,5 +105,6 @@ def open_download(job: ExportJob):
         handle = open(job.path, "rb")  # noqa: SIM115 (FileResponse closes it)
     except OSError:
         return Response({"detail": f"the file of export {job.pk} is gone; queue it again"}, status=status.HTTP_410_GONE)
-    return FileResponse(handle, as_attachment=True, filename=f"sourcemark-export-{job.pk}.zip",
-                        content_type="application/zip")
+    return FileResponse(
+        handle, as_attachment=True, filename=f"sourcemark-export-{job.pk}.zip", content_type="application/zip"
+    )

@@ -49,12 +49,15 @@ def render_readme(card: dict) -> str:
     for name in sorted(card["files"]):
         lines.append(f"- `{name}`: {FILE_NOTES.get(name, '')}".rstrip(": "))
     lines += ["- `dataset.json`: this card as data, with the SHA-256 of every other file", "", "## Counts", ""]
-    lines += ["| split | " + " | ".join(counts["by_label"]) + " | total |",
-              "| --- |" + " --- |" * (len(counts["by_label"]) + 1)]
+    lines += [
+        "| split | " + " | ".join(counts["by_label"]) + " | total |",
+        "| --- |" + " --- |" * (len(counts["by_label"]) + 1),
+    ]
     for split, total in counts["by_split"].items():
         per_label = counts["by_split_label"][split]
-        lines.append(f"| {split} | " + " | ".join(str(per_label.get(label, 0)) for label in counts["by_label"])
-                     + f" | {total} |")
+        lines.append(
+            f"| {split} | " + " | ".join(str(per_label.get(label, 0)) for label in counts["by_label"]) + f" | {total} |"
+        )
     lines += [
         "| all | " + " | ".join(str(n) for n in counts["by_label"].values()) + f" | {counts['sentences']} |",
         "",

@@ -24,8 +24,10 @@ class ExportForm(forms.Form):
     date_from = forms.DateField(required=False, label="Published from", widget=forms.DateInput(attrs={"type": "date"}))
     date_to = forms.DateField(required=False, label="Published to", widget=forms.DateInput(attrs={"type": "date"}))
     label_sources = forms.MultipleChoiceField(
-        choices=[(name, name) for name in LABEL_SOURCES], initial=list(LABEL_SOURCES),
-        widget=forms.CheckboxSelectMultiple, label="Gold label reached by",
+        choices=[(name, name) for name in LABEL_SOURCES],
+        initial=list(LABEL_SOURCES),
+        widget=forms.CheckboxSelectMultiple,
+        label="Gold label reached by",
     )
     min_agreement = forms.FloatField(required=False, min_value=0, max_value=1, label="Minimum sentence agreement")
     include_other = forms.BooleanField(required=False, initial=True, label="Include `other` sentences")
@@ -39,11 +41,17 @@ class ExportForm(forms.Form):
             return data
         try:
             data["options"] = ExportOptions(
-                format=data["format"], outlets=[o.domain for o in data["outlets"]],
-                topics=[t.name for t in data["topics"]], date_from=data["date_from"], date_to=data["date_to"],
-                label_sources=data["label_sources"], min_agreement=data["min_agreement"],
-                include_other=data["include_other"], include_unsettled=data["include_unsettled"],
-                seed=data["seed"], ratios=data["ratios"],
+                format=data["format"],
+                outlets=[o.domain for o in data["outlets"]],
+                topics=[t.name for t in data["topics"]],
+                date_from=data["date_from"],
+                date_to=data["date_to"],
+                label_sources=data["label_sources"],
+                min_agreement=data["min_agreement"],
+                include_other=data["include_other"],
+                include_unsettled=data["include_unsettled"],
+                seed=data["seed"],
+                ratios=data["ratios"],
             )
         except ExportOptionsError as exc:
             raise forms.ValidationError(str(exc))

@@ -36,8 +36,18 @@ from annotate.models import (
 )
 from annotate.services import MarkInput, validate_mark
 
-REQUIRED = ("sentence_id", "article_id", "outlet", "url", "published", "position", "text", "start", "end",
-            "annotations")
+REQUIRED = (
+    "sentence_id",
+    "article_id",
+    "outlet",
+    "url",
+    "published",
+    "position",
+    "text",
+    "start",
+    "end",
+    "annotations",
+)
 
 
 class DatasetImportError(ValueError):
@@ -169,9 +179,13 @@ def _article(record: dict, registry: _Registry, line: int) -> Article:
         )
     text = info["text"]
     article = Article(
-        pk=record["article_id"], outlet=registry.outlet(record["outlet"], info.get("outlet_name") or ""),
-        topic=registry.topic(info.get("topic")), title=info["title"], url=record["url"] or "",
-        published=_date(record["published"], line), text=text,
+        pk=record["article_id"],
+        outlet=registry.outlet(record["outlet"], info.get("outlet_name") or ""),
+        topic=registry.topic(info.get("topic")),
+        title=info["title"],
+        url=record["url"] or "",
+        published=_date(record["published"], line),
+        text=text,
         content_hash=hashlib.sha256(text.encode()).hexdigest(),
     )
     try:
@@ -188,8 +202,15 @@ def _sentence(record: dict, article: Article, line: int) -> Sentence:
         raise DatasetImportError(f"sentence {record['sentence_id']}: text is not article.text[{start}:{end}]", line)
     if Sentence.objects.filter(pk=record["sentence_id"]).exists():
         raise DatasetImportError(f"sentence id {record['sentence_id']} is already in the database", line)
-    return Sentence.objects.create(pk=record["sentence_id"], article=article, position=record["position"],
-                                   start=start, end=end, text=text, reviewable=True)
+    return Sentence.objects.create(
+        pk=record["sentence_id"],
+        article=article,
+        position=record["position"],
+        start=start,
+        end=end,
+        text=text,
+        reviewable=True,
+    )
 
 
 def _annotations(record: dict, sentence: Sentence, registry: _Registry, line: int) -> int:
@@ -199,37 +220,61 @@ def _annotations(record: dict, sentence: Sentence, registry: _Registry, line: in
         source_span = tuple(mark["source_span"]) if mark.get("source_span") else None
         cue_span = tuple(mark["cue_span"]) if mark.get("cue_span") else None
         try:
-            validate_mark(sentence, MarkInput(label=mark["label"], source=source, source_span=source_span,
-                                              cue_span=cue_span))
+            validate_mark(
+                sentence, MarkInput(label=mark["label"], source=source, source_span=source_span, cue_span=cue_span)
+            )
         except ValidationError as exc:
             raise DatasetImportError(f"mark by {mark['reviewer']}: {exc.message_dict}", line)
-        marks.append((Annotation(
-            sentence=sentence, reviewer=registry.user(mark["reviewer"]), label=mark["label"], source=source,
-            source_start=source_span[0] if source_span else None, source_end=source_span[1] if source_span else None,
-            cue_start=cue_span[0] if cue_span else None, cue_end=cue_span[1] if cue_span else None,
-            origin=Origin.IMPORT,
-        ), _datetime(mark["created"], line)))
+        marks.append(
+            (
+                Annotation(
+                    sentence=sentence,
+                    reviewer=registry.user(mark["reviewer"]),
+                    label=mark["label"],
+                    source=source,
+                    source_start=source_span[0] if source_span else None,
+                    source_end=source_span[1] if source_span else None,
+                    cue_start=cue_span[0] if cue_span else None,
+                    cue_end=cue_span[1] if cue_span else None,
+                    origin=Origin.IMPORT,
+                ),
+                _datetime(mark["created"], line),
+            )
+        )
     saved = Annotation.objects.bulk_create([annotation for annotation, _ in marks])
     for annotation, (_, created) in zip(saved, marks, strict=True):
         annotation.created = created  # auto_now_add ignores a given value on insert
     Annotation.objects.bulk_update(saved, ["created"])
-    AnnotationRevision.objects.bulk_create([
-        AnnotationRevision(
-            annotation=annotation, sentence=sentence, reviewer=annotation.reviewer,
-            action=AnnotationRevision.Action.CREATE, version=1, label=annotation.label, source=annotation.source,
-            source_start=annotation.source_start, source_end=annotation.source_end,
-            cue_start=annotation.cue_start, cue_end=annotation.cue_end, origin=Origin.IMPORT,
-            changed_by=annotation.reviewer,
-        )
-        for annotation in saved
-    ])
+    AnnotationRevision.objects.bulk_create(
+        [
+            AnnotationRevision(
+                annotation=annotation,
+                sentence=sentence,
+                reviewer=annotation.reviewer,
+                action=AnnotationRevision.Action.CREATE,
+                version=1,
+                label=annotation.label,
+                source=annotation.source,
+                source_start=annotation.source_start,
+                source_end=annotation.source_end,
+                cue_start=annotation.cue_start,
+                cue_end=annotation.cue_end,
+                origin=Origin.IMPORT,
+                changed_by=annotation.reviewer,
+            )
+            for annotation in saved
+        ]
+    )
     return len(saved)
 
 
 def _adjudication(value: dict, sentence: Sentence, registry: _Registry, line: int) -> None:
     adjudication = Adjudication(
-        sentence=sentence, label=value["label"], source=registry.source(value.get("source"), line),
-        lead=registry.user(value["lead"]), note=value.get("note") or "",
+        sentence=sentence,
+        label=value["label"],
+        source=registry.source(value.get("source"), line),
+        lead=registry.user(value["lead"]),
+        note=value.get("note") or "",
     )
     try:
         adjudication.full_clean(validate_unique=False)

@@ -85,7 +85,10 @@ class ExportOptions:
     def __post_init__(self) -> None:
         formats_for(self.format)
         self.outlets, self.topics, self.sides, self.reviewers = (
-            _names(self.outlets), _names(self.topics), _names(self.sides), _names(self.reviewers)
+            _names(self.outlets),
+            _names(self.topics),
+            _names(self.sides),
+            _names(self.reviewers),
         )
         try:
             self.article_ids = sorted({int(pk) for pk in (self.article_ids or [])})

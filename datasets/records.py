@@ -91,8 +91,9 @@ def _span(start, end) -> list[int] | None:
     return None if start is None else [start, end]
 
 
-def iter_rows(options: ExportOptions, *, chunk_size: int = CHUNK_SIZE,
-              on_chunk: Callable[[int], None] | None = None) -> Iterator[Row]:
+def iter_rows(
+    options: ExportOptions, *, chunk_size: int = CHUNK_SIZE, on_chunk: Callable[[int], None] | None = None
+) -> Iterator[Row]:
     """Yield the rows `options` keep, in (article id, position) order.
 
     `on_chunk(n)` is called after each chunk with the number of candidate sentences read so far.
@@ -109,13 +110,22 @@ def iter_rows(options: ExportOptions, *, chunk_size: int = CHUNK_SIZE,
         if options.reviewers:
             annotations = annotations.filter(reviewer__username__in=options.reviewers)
         for mark in annotations.values_list(
-            "sentence_id", "reviewer__username", "label", "source_id", "source_start", "source_end",
-            "cue_start", "cue_end", "created",
+            "sentence_id",
+            "reviewer__username",
+            "label",
+            "source_id",
+            "source_start",
+            "source_end",
+            "cue_start",
+            "cue_end",
+            "created",
         ):
             marks.setdefault(mark[0], []).append(mark)
         adjudications = {
-            row[0]: row for row in Adjudication.objects.filter(sentence_id__in=ids).values_list(
-                "sentence_id", "label", "source_id", "lead__username", "note")
+            row[0]: row
+            for row in Adjudication.objects.filter(sentence_id__in=ids).values_list(
+                "sentence_id", "label", "source_id", "lead__username", "note"
+            )
         }
         # Sorted by article, so only the previous chunk's last article can continue here.
         articles = {pk: info for pk, info in articles.items() if pk == chunk[0][1]}
@@ -123,15 +133,33 @@ def iter_rows(options: ExportOptions, *, chunk_size: int = CHUNK_SIZE,
         for pk, domain, outlet_name, url, published, title, topic, text in Article.objects.filter(
             pk__in=needed
         ).values_list("pk", "outlet__domain", "outlet__name", "url", "published", "title", "topic__name", "text"):
-            articles[pk] = {"outlet": domain, "outlet_name": outlet_name, "url": url, "published": _iso(published),
-                            "title": title, "topic": topic, "text": text}
+            articles[pk] = {
+                "outlet": domain,
+                "outlet_name": outlet_name,
+                "url": url,
+                "published": _iso(published),
+                "title": title,
+                "topic": topic,
+                "text": text,
+            }
         sources.load([m[3] for group in marks.values() for m in group] + [a[2] for a in adjudications.values()])
 
         for pk, article_id, position, start, end, text in chunk:
             article = articles[article_id]
-            row = _build(options, sources, pk, article_id, position, start, end, text, article,
-                         sorted(marks.get(pk, ()), key=lambda m: m[1]), adjudications.get(pk),
-                         first=article_id != last_article)
+            row = _build(
+                options,
+                sources,
+                pk,
+                article_id,
+                position,
+                start,
+                end,
+                text,
+                article,
+                sorted(marks.get(pk, ()), key=lambda m: m[1]),
+                adjudications.get(pk),
+                first=article_id != last_article,
+            )
             if row is not None:
                 last_article = article_id
                 yield row
@@ -158,22 +186,45 @@ def _build(options, sources, pk, article_id, position, start, end, text, article
     if options.min_agreement is not None and (agreement is None or agreement < options.min_agreement):
         return None
     record = {
-        "sentence_id": pk, "article_id": article_id, "outlet": article["outlet"], "url": article["url"],
-        "published": article["published"], "position": position, "text": text, "start": start, "end": end,
-        "label": gold.label, "label_source": gold.label_source, "source": gold_source,
+        "sentence_id": pk,
+        "article_id": article_id,
+        "outlet": article["outlet"],
+        "url": article["url"],
+        "published": article["published"],
+        "position": position,
+        "text": text,
+        "start": start,
+        "end": end,
+        "label": gold.label,
+        "label_source": gold.label_source,
+        "source": gold_source,
         "annotations": [
-            {"reviewer": m[1], "label": m[2], "source": sources.get(m[3]), "source_span": _span(m[4], m[5]),
-             "cue_span": _span(m[6], m[7]), "created": _iso(m[8])}
+            {
+                "reviewer": m[1],
+                "label": m[2],
+                "source": sources.get(m[3]),
+                "source_span": _span(m[4], m[5]),
+                "cue_span": _span(m[6], m[7]),
+                "created": _iso(m[8]),
+            }
             for m in marks
         ],
         "agreement": agreement,
         "split": split_for(article_id, seed=options.seed, ratios=options.ratios),
-        "adjudication": None if adjudication is None else {
-            "label": adjudication[1], "source": sources.get(adjudication[2]), "lead": adjudication[3],
+        "adjudication": None
+        if adjudication is None
+        else {
+            "label": adjudication[1],
+            "source": sources.get(adjudication[2]),
+            "lead": adjudication[3],
             "note": adjudication[4],
         },
-        "article": None if not first else {
-            "title": article["title"], "outlet_name": article["outlet_name"], "topic": article["topic"],
+        "article": None
+        if not first
+        else {
+            "title": article["title"],
+            "outlet_name": article["outlet_name"],
+            "topic": article["topic"],
             "text": article["text"],
         },
     }

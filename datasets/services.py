@@ -121,19 +121,24 @@ class _Tally:
     def counts(self) -> dict:
         labels = [*Label.values, "null"]
         return {
-            "sentences": self.sentences, "articles": self.articles, "annotations": self.annotations,
+            "sentences": self.sentences,
+            "articles": self.articles,
+            "annotations": self.annotations,
             "by_label": {label: self.by_label[label] for label in labels if self.by_label[label] or label != "null"},
             "by_split": {split: self.by_split[split] for split in SPLITS},
             "by_label_source": dict(sorted(self.by_label_source.items())),
-            "by_split_label": {
-                split: dict(sorted(counter.items())) for split, counter in self.by_split_label.items()
-            },
+            "by_split_label": {split: dict(sorted(counter.items())) for split, counter in self.by_split_label.items()},
         }
 
 
 def write_export(
-    options: ExportOptions, out: str | os.PathLike, *, force: bool = False, as_zip: bool = False,
-    on_total: Callable[[int], None] | None = None, on_progress: Callable[[int], None] | None = None,
+    options: ExportOptions,
+    out: str | os.PathLike,
+    *,
+    force: bool = False,
+    as_zip: bool = False,
+    on_total: Callable[[int], None] | None = None,
+    on_progress: Callable[[int], None] | None = None,
 ) -> ExportResult:
     """Export the sentences `options` select to `out` (a folder, or `out`.zip with as_zip).
 
@@ -171,8 +176,11 @@ def write_export(
         _write_text(work / "README.md", render_readme(card))
         for name in [*card["files"], "README.md"]:
             path = work / name
-            card["files"][name] = {"sha256": _sha256(path), "bytes": path.stat().st_size,
-                                   "rows": card["files"].get(name, {}).get("rows")}
+            card["files"][name] = {
+                "sha256": _sha256(path),
+                "bytes": path.stat().st_size,
+                "rows": card["files"].get(name, {}).get("rows"),
+            }
         _write_text(work / "dataset.json", dumps(card) + "\n")
         _fsync_dir(work)
         if as_zip:
@@ -202,7 +210,8 @@ def _card(options: ExportOptions, final: Path, tally: _Tally, files: dict[str, i
         "filters": options.to_dict(),
         "empty": empty,
         "message": (
-            "No sentence matched the filters: the export is valid but empty." if empty
+            "No sentence matched the filters: the export is valid but empty."
+            if empty
             else f"{tally.sentences} sentences from {tally.articles} articles."
         ),
         "counts": tally.counts(),

@@ -37,13 +37,21 @@ def run_export_job(job_id: int) -> str:
     job = jobs.get()
     try:
         result = write_export(
-            ExportOptions.from_dict(job.options), job_path(job), force=True, as_zip=True,
+            ExportOptions.from_dict(job.options),
+            job_path(job),
+            force=True,
+            as_zip=True,
             on_total=lambda total: jobs.update(total=total),
             on_progress=lambda read: jobs.update(progress=read),
         )
     except Exception as exc:  # any failure is the job's outcome, shown to the lead
         jobs.update(status=ExportJob.Status.FAILED, error=f"{type(exc).__name__}: {exc}", finished=timezone.now())
         return ExportJob.Status.FAILED
-    jobs.update(status=ExportJob.Status.DONE, path=str(result.path), card=result.card, progress=F("total"),
-                finished=timezone.now())
+    jobs.update(
+        status=ExportJob.Status.DONE,
+        path=str(result.path),
+        card=result.card,
+        progress=F("total"),
+        finished=timezone.now(),
+    )
     return ExportJob.Status.DONE

@@ -39,5 +39,6 @@ def download(request, pk):
         handle = open(job.path, "rb")  # noqa: SIM115 (FileResponse closes it)
     except OSError:
         raise Http404("The file of this export is gone; queue it again.")
-    return FileResponse(handle, as_attachment=True, filename=f"sourcemark-export-{job.pk}.zip",
-                        content_type="application/zip")
+    return FileResponse(
+        handle, as_attachment=True, filename=f"sourcemark-export-{job.pk}.zip", content_type="application/zip"
+    )

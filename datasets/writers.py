@@ -24,8 +24,23 @@ FILENAMES = {
     "conll": "spans.conll",
 }
 CSV_COLUMNS = [
-    "sentence_id", "article_id", "outlet", "url", "published", "position", "start", "end", "text",
-    "label", "label_source", "source_name", "source_kind", "source_side", "agreement", "split", "n_annotations",
+    "sentence_id",
+    "article_id",
+    "outlet",
+    "url",
+    "published",
+    "position",
+    "start",
+    "end",
+    "text",
+    "label",
+    "label_source",
+    "source_name",
+    "source_kind",
+    "source_side",
+    "agreement",
+    "split",
+    "n_annotations",
 ]
 TOKEN = re.compile(r"\w+(?:['’-]\w+)*|[^\w\s]")
 
@@ -84,7 +99,11 @@ class CsvWriter(Writer):
         record = row.record
         source = record["source"] or {}
         fixed = [record[name] for name in CSV_COLUMNS[:11]] + [
-            source.get("name"), source.get("kind"), source.get("side"), record["agreement"], record["split"],
+            source.get("name"),
+            source.get("kind"),
+            source.get("side"),
+            record["agreement"],
+            record["split"],
             len(record["annotations"]),
         ]
         marks = {m["reviewer"]: [m["label"], (m["source"] or {}).get("name")] for m in record["annotations"]}
@@ -168,8 +187,11 @@ class ConllWriter(Writer):
     def write(self, row: Row) -> None:
         record = row.record
         mark = span_marks(record) or {"source_span": None, "cue_span": None}
-        lines = [f"# sentence_id = {record['sentence_id']}", f"# label = {record['label']}",
-                 f"# split = {record['split']}"]
+        lines = [
+            f"# sentence_id = {record['sentence_id']}",
+            f"# label = {record['label']}",
+            f"# split = {record['split']}",
+        ]
         lines += [f"{token}\t{tag}" for token, tag in bio_tags(record["text"], mark["source_span"], mark["cue_span"])]
         self.file.write("\n".join(lines) + "\n\n")
         self.rows += 1

@@ -29,8 +29,10 @@ def error_line(exc: BaseException, url: str) -> str | None:
         if exc.status_code == 403:
             return f"Label Studio at {url} refused access: {body.get('detail', 'forbidden')}"
         if exc.status_code == 404:
-            return (f"Label Studio at {url}: not found ({body.get('detail', 'HTTP 404')}); "
-                    "is the URL the server root, and does the project exist?")
+            return (
+                f"Label Studio at {url}: not found ({body.get('detail', 'HTTP 404')}); "
+                "is the URL the server root, and does the project exist?"
+            )
         detail = body.get("validation_errors") or body.get("detail") or f"HTTP {exc.status_code}"
         return f"Label Studio at {url} refused the request: {detail}"
     if isinstance(exc, httpx.UnsupportedProtocol | httpx.InvalidURL):

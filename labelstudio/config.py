@@ -32,9 +32,22 @@ SPAN_HOTKEYS = {SOURCE_SPAN_LABEL: "s", CUE_SPAN_LABEL: "c"}
 REQUIRED_DATA_KEYS = (DATA_SENTENCE, DATA_CONTEXT, DATA_TITLE)
 
 __all__ = [
-    "CONTEXT_NAME", "CUE_SPAN_LABEL", "DATA_CONTEXT", "DATA_SENTENCE", "DATA_TITLE", "LABEL_FROM_NAME",
-    "NOTE_FROM_NAME", "REQUIRED_DATA_KEYS", "SOURCE_KIND_FROM_NAME", "SOURCE_SPAN_LABEL", "SPANS_FROM_NAME",
-    "SPAN_LABELS", "TO_NAME", "config_hash", "label_config", "missing_controls",
+    "CONTEXT_NAME",
+    "CUE_SPAN_LABEL",
+    "DATA_CONTEXT",
+    "DATA_SENTENCE",
+    "DATA_TITLE",
+    "LABEL_FROM_NAME",
+    "NOTE_FROM_NAME",
+    "REQUIRED_DATA_KEYS",
+    "SOURCE_KIND_FROM_NAME",
+    "SOURCE_SPAN_LABEL",
+    "SPANS_FROM_NAME",
+    "SPAN_LABELS",
+    "TO_NAME",
+    "config_hash",
+    "label_config",
+    "missing_controls",
 ]
 
 
@@ -53,9 +66,7 @@ def label_config() -> str:
         f"    <Label {_attrs(value=tag, hotkey=SPAN_HOTKEYS[tag], background=SPAN_COLOURS[tag])}/>"
         for tag in SPAN_LABELS
     )
-    kinds = "\n".join(
-        f"      <Choice {_attrs(value=kind.value, hint=KIND_DEFINITIONS[kind])}/>" for kind in SourceKind
-    )
+    kinds = "\n".join(f"      <Choice {_attrs(value=kind.value, hint=KIND_DEFINITIONS[kind])}/>" for kind in SourceKind)
     return f"""<View>
   <Header {_attrs(value="$" + DATA_TITLE)}/>
   <Text {_attrs(name=CONTEXT_NAME, value="$" + DATA_CONTEXT, granularity="word")}/>

@@ -101,9 +101,14 @@ def _listing(problems: list[str]) -> str:
     return shown + (f" | and {rest} more" if rest > 0 else "")
 
 
-def apply_rows(rows: Iterable[dict], *, annotator_for: Callable[[object], Annotator | str],
-               task_map: dict[int, int] | None = None, article_ids: Iterable[int] | None = None,
-               skip_invalid: bool = False) -> PullReport:
+def apply_rows(
+    rows: Iterable[dict],
+    *,
+    annotator_for: Callable[[object], Annotator | str],
+    task_map: dict[int, int] | None = None,
+    article_ids: Iterable[int] | None = None,
+    skip_invalid: bool = False,
+) -> PullReport:
     """Write the annotations of Label Studio task rows ({id, data, annotations}) as our marks.
 
     Each task is matched to a sentence through `task_map` (remote task id -> sentence id) or its
@@ -144,8 +149,9 @@ def apply_rows(rows: Iterable[dict], *, annotator_for: Callable[[object], Annota
         if wanted_articles is not None and sentence.article_id not in wanted_articles:
             continue
         if data.get(DATA_SENTENCE) != sentence.text:
-            report.invalid.append(f"{where}: its text differs from sentence {sentence.pk}'s, so its offsets "
-                                  "cannot be trusted")
+            report.invalid.append(
+                f"{where}: its text differs from sentence {sentence.pk}'s, so its offsets cannot be trusted"
+            )
             continue
         for entry in annotations:
             label = f"{where} annotation {entry.get('id', '?')}"
@@ -167,8 +173,10 @@ def apply_rows(rows: Iterable[dict], *, annotator_for: Callable[[object], Annota
                 source_ref = registry.match(mark.source_text)
                 if source_ref is None:
                     if not mark.source_kind:
-                        report.invalid.append(f"{label} by {who}: SOURCE {mark.source_text!r} is not in the "
-                                              "source registry and has no source kind to create it with")
+                        report.invalid.append(
+                            f"{label} by {who}: SOURCE {mark.source_text!r} is not in the "
+                            "source registry and has no source kind to create it with"
+                        )
                         continue
                     key = mark.source_text.strip().lower()
                     new_sources[key] = (mark.source_text.strip(), mark.source_kind)
@@ -187,12 +195,14 @@ def apply_rows(rows: Iterable[dict], *, annotator_for: Callable[[object], Annota
     with transaction.atomic():
         users = _users_for({item.annotator for item in chosen.values()}, report)
         sources = _create_sources(new_sources, {item.source_ref for item in chosen.values()}, report)
-        sources.update(Source.objects.in_bulk({item.source_ref for item in chosen.values()
-                                               if isinstance(item.source_ref, int)}))
+        sources.update(
+            Source.objects.in_bulk({item.source_ref for item in chosen.values() if isinstance(item.source_ref, int)})
+        )
         existing = {
             (a.sentence_id, a.reviewer_id): a
-            for a in Annotation.objects.filter(sentence_id__in={s for s, _ in chosen},
-                                               reviewer__in=list(users.values()))
+            for a in Annotation.objects.filter(
+                sentence_id__in={s for s, _ in chosen}, reviewer__in=list(users.values())
+            )
         }
         for item in chosen.values():
             _write(item, users[item.annotator.key], sources, existing, report)
@@ -201,8 +211,9 @@ def apply_rows(rows: Iterable[dict], *, annotator_for: Callable[[object], Annota
 
 def _write(item: _Item, user, sources: dict, existing: dict, report: PullReport) -> None:
     current = existing.get((item.sentence.pk, user.pk))
-    same_annotation = (current is not None and current.origin == Origin.LABEL_STUDIO
-                       and current.external_id == item.annotation_id)
+    same_annotation = (
+        current is not None and current.origin == Origin.LABEL_STUDIO and current.external_id == item.annotation_id
+    )
     if same_annotation and current.external_updated and item.updated and current.external_updated >= item.updated:
         report.unchanged += 1
         return
@@ -210,16 +221,28 @@ def _write(item: _Item, user, sources: dict, existing: dict, report: PullReport)
         report.conflicts.append(f"sentence {item.sentence.pk} by {item.annotator}")
         return
     source = sources.get(item.source_ref) if item.source_ref is not None else None
-    mark = MarkInput(label=item.mark.label, source=source, source_span=item.mark.source_span,
-                     cue_span=item.mark.cue_span, note=item.mark.note)
+    mark = MarkInput(
+        label=item.mark.label,
+        source=source,
+        source_span=item.mark.source_span,
+        cue_span=item.mark.cue_span,
+        note=item.mark.note,
+    )
     if current is not None and _same(current, mark):
         Annotation.objects.filter(pk=current.pk).update(
-            origin=Origin.LABEL_STUDIO, external_id=item.annotation_id, external_updated=item.updated)
+            origin=Origin.LABEL_STUDIO, external_id=item.annotation_id, external_updated=item.updated
+        )
         report.unchanged += 1
         return
     try:
-        _, created = save_annotation(reviewer=user, sentence=item.sentence, mark=mark, origin=Origin.LABEL_STUDIO,
-                                     external_id=item.annotation_id, external_updated=item.updated)
+        _, created = save_annotation(
+            reviewer=user,
+            sentence=item.sentence,
+            mark=mark,
+            origin=Origin.LABEL_STUDIO,
+            external_id=item.annotation_id,
+            external_updated=item.updated,
+        )
     except ValidationError as exc:  # checked before, so only a race gets here: refuse the whole batch
         raise LabelStudioError(f"task {item.task_id} annotation {item.annotation_id}: {exc.messages}") from None
     if created:
@@ -229,9 +252,13 @@ def _write(item: _Item, user, sources: dict, existing: dict, report: PullReport)
 
 
 def _same(annotation: Annotation, mark: MarkInput) -> bool:
-    return (annotation.label == mark.label and annotation.source_id == (mark.source.pk if mark.source else None)
-            and annotation.source_span == mark.source_span and annotation.cue_span == mark.cue_span
-            and annotation.note == mark.note)
+    return (
+        annotation.label == mark.label
+        and annotation.source_id == (mark.source.pk if mark.source else None)
+        and annotation.source_span == mark.source_span
+        and annotation.cue_span == mark.cue_span
+        and annotation.note == mark.note
+    )
 
 
 def _users_for(annotators: set[Annotator], report: PullReport) -> dict[str, object]:
@@ -240,8 +267,7 @@ def _users_for(annotators: set[Annotator], report: PullReport) -> dict[str, obje
     found: dict[str, object] = {}
     emails = {a.email.lower() for a in annotators if a.email}
     if emails:
-        for user in (User.objects.annotate(email_lower=Lower("email")).filter(email_lower__in=emails)
-                     .order_by("pk")):
+        for user in User.objects.annotate(email_lower=Lower("email")).filter(email_lower__in=emails).order_by("pk"):
             found.setdefault(user.email_lower, user)
     for annotator in sorted(annotators, key=lambda a: a.key):
         if annotator.key in found:
@@ -285,7 +311,8 @@ def _annotation_rows(client, url: str, remote_id: int) -> list[dict]:
         tasks = client.tasks.list(project=remote_id, fields="all", page_size=100)
         return [
             {"id": task.id, "data": task.data, "annotations": [_plain(a) for a in task.annotations]}
-            for task in tasks if task.annotations  # the free server ignores only_annotated
+            for task in tasks
+            if task.annotations  # the free server ignores only_annotated
         ]
 
 
@@ -294,8 +321,14 @@ def _plain(entry) -> dict:
     return entry if isinstance(entry, dict) else entry.model_dump(mode="json")
 
 
-def pull(client, url: str, *, project_id: int | None = None, article_ids: Iterable[int] | None = None,
-         skip_invalid: bool = False) -> tuple[LabelStudioProject | None, PullReport]:
+def pull(
+    client,
+    url: str,
+    *,
+    project_id: int | None = None,
+    article_ids: Iterable[int] | None = None,
+    skip_invalid: bool = False,
+) -> tuple[LabelStudioProject | None, PullReport]:
     """Fetch the project's annotations and write them as our marks (see apply_rows).
 
     Without `project_id`, the one project linked for this server is used. Label Studio users are
@@ -316,7 +349,8 @@ def pull(client, url: str, *, project_id: int | None = None, article_ids: Iterab
     problems = missing_controls(remote.label_config or "")
     if problems:
         raise LabelStudioError(
-            f"project #{project_id} at {url} does not have the Sourcemark labeling config: {'; '.join(problems)}")
+            f"project #{project_id} at {url} does not have the Sourcemark labeling config: {'; '.join(problems)}"
+        )
     rows = _annotation_rows(client, url, project_id)
     with translated_errors(url):
         emails = {user.id: user.email for user in client.users.list()}
@@ -328,8 +362,9 @@ def pull(client, url: str, *, project_id: int | None = None, article_ids: Iterab
         return Annotator(email=email) if email else f"Label Studio user {completed_by!r} has no e-mail"
 
     task_map = dict(link.tasks.values_list("remote_id", "sentence_id")) if link else {}
-    report = apply_rows(rows, annotator_for=annotator_for, task_map=task_map, article_ids=article_ids,
-                        skip_invalid=skip_invalid)
+    report = apply_rows(
+        rows, annotator_for=annotator_for, task_map=task_map, article_ids=article_ids, skip_invalid=skip_invalid
+    )
     if link is not None:
         link.last_pull = timezone.now()
         link.save(update_fields=["last_pull"])

@@ -36,8 +36,10 @@ class PushReport:
 
     def summary(self) -> str:
         what = "created" if self.project_created else "updated"
-        line = (f"project #{self.project_id} {self.title!r} {what}: created {self.created} tasks "
-                f"({self.predictions} with predictions), skipped {self.skipped} already there")
+        line = (
+            f"project #{self.project_id} {self.title!r} {what}: created {self.created} tasks "
+            f"({self.predictions} with predictions), skipped {self.skipped} already there"
+        )
         if self.config_updated:
             line += "; labeling config updated from the codebook"
         return "; ".join([line, *self.notes])
@@ -90,8 +92,9 @@ def _sync_config(client, url: str, link: LabelStudioProject, remote, xml: str, f
     except Exception:
         theirs = {}
     ours = config_values(xml)
-    dropped = sorted(f"{name}:{value}" for name, values in theirs.items() if name in ours
-                     for value in values - ours[name])
+    dropped = sorted(
+        f"{name}:{value}" for name, values in theirs.items() if name in ours for value in values - ours[name]
+    )
     if dropped:
         raise LabelStudioError(
             f"the codebook's config would drop {', '.join(dropped)} from project #{link.remote_id}; "
@@ -102,8 +105,9 @@ def _sync_config(client, url: str, link: LabelStudioProject, remote, xml: str, f
     return True
 
 
-def _project_for_push(client, url: str, *, title: str, project_id: int | None, force_config: bool,
-                      report_notes: list[str]) -> tuple[LabelStudioProject, bool, bool]:
+def _project_for_push(
+    client, url: str, *, title: str, project_id: int | None, force_config: bool, report_notes: list[str]
+) -> tuple[LabelStudioProject, bool, bool]:
     xml = label_config()
     try:
         validate_locally(xml)
@@ -113,8 +117,9 @@ def _project_for_push(client, url: str, *, title: str, project_id: int | None, f
         remote = remote_project(client, url, project_id)
         if remote is None:
             raise LabelStudioError(f"Label Studio at {url} has no project #{project_id}")
-        link, _ = LabelStudioProject.objects.get_or_create(url=url, remote_id=project_id,
-                                                           defaults={"title": remote.title or title})
+        link, _ = LabelStudioProject.objects.get_or_create(
+            url=url, remote_id=project_id, defaults={"title": remote.title or title}
+        )
         updated = _sync_config(client, url, link, remote, xml, force_config)
         return link, False, updated
     link = LabelStudioProject.objects.filter(url=url, title=title).order_by("-pk").first()
@@ -126,18 +131,29 @@ def _project_for_push(client, url: str, *, title: str, project_id: int | None, f
         link.delete()
     with translated_errors(url):
         remote = client.projects.create(
-            title=title, label_config=xml,
+            title=title,
+            label_config=xml,
             description="Sentences from Sourcemark: label each one and mark its SOURCE and CUE spans.",
         )
-    link = LabelStudioProject.objects.create(url=url, remote_id=remote.id, title=title,
-                                             label_config_hash=config_hash(xml))
+    link = LabelStudioProject.objects.create(
+        url=url, remote_id=remote.id, title=title, label_config_hash=config_hash(xml)
+    )
     return link, True, False
 
 
-def push(client, url: str, *, title: str = DEFAULT_PROJECT_TITLE, project_id: int | None = None,
-         outlet: str | None = None, article_ids: Iterable[int] | None = None, limit: int | None = None,
-         force_config: bool = False, batch_size: int = BATCH_SIZE,
-         progress: Callable[[int], None] | None = None) -> PushReport:
+def push(
+    client,
+    url: str,
+    *,
+    title: str = DEFAULT_PROJECT_TITLE,
+    project_id: int | None = None,
+    outlet: str | None = None,
+    article_ids: Iterable[int] | None = None,
+    limit: int | None = None,
+    force_config: bool = False,
+    batch_size: int = BATCH_SIZE,
+    progress: Callable[[int], None] | None = None,
+) -> PushReport:
     """Create or update the project and import the selected sentences that it does not have yet.
 
     Each batch is imported in one request (Label Studio stores it atomically) and its task ids are
@@ -148,9 +164,15 @@ def push(client, url: str, *, title: str = DEFAULT_PROJECT_TITLE, project_id: in
 
     notes: list[str] = []
     link, project_created, config_updated = _project_for_push(
-        client, url, title=title, project_id=project_id, force_config=force_config, report_notes=notes)
-    report = PushReport(project_id=link.remote_id, title=link.title, project_created=project_created,
-                        config_updated=config_updated, notes=notes)
+        client, url, title=title, project_id=project_id, force_config=force_config, report_notes=notes
+    )
+    report = PushReport(
+        project_id=link.remote_id,
+        title=link.title,
+        project_created=project_created,
+        config_updated=config_updated,
+        notes=notes,
+    )
     mapped = set(LabelStudioTask.objects.filter(project=link).values_list("sentence_id", flat=True))
     selected = list(reviewable_sentences(outlet=outlet, article_ids=article_ids))
     new = [sentence for sentence in selected if sentence.pk not in mapped]
@@ -166,7 +188,8 @@ def push(client, url: str, *, title: str = DEFAULT_PROJECT_TITLE, project_id: in
         task_ids = list(response.task_ids or [])
         if len(task_ids) != len(batch):
             raise LabelStudioError(
-                f"Label Studio at {url} returned {len(task_ids)} task ids for {len(batch)} imported tasks")
+                f"Label Studio at {url} returned {len(task_ids)} task ids for {len(batch)} imported tasks"
+            )
         try:
             with transaction.atomic():
                 LabelStudioTask.objects.bulk_create(

@@ -40,27 +40,40 @@ def context_window(article_text: str, start: int, end: int, width: int = CONTEXT
 def _region(region_id: str, text: str, span: list[int], tag: str) -> dict:
     start, end = span
     return {
-        "id": region_id, "from_name": SPANS_FROM_NAME, "to_name": TO_NAME, "type": "labels",
+        "id": region_id,
+        "from_name": SPANS_FROM_NAME,
+        "to_name": TO_NAME,
+        "type": "labels",
         "value": {"start": start, "end": end, "text": text[start:end], "labels": [tag]},
     }
 
 
 def annotation_result(record_annotation: dict, text: str, prefix: str) -> list[dict]:
     """The Label Studio `result` list of one reviewer's mark (see annotations in records.py)."""
-    result = [{
-        "id": f"{prefix}-label", "from_name": LABEL_FROM_NAME, "to_name": TO_NAME, "type": "choices",
-        "value": {"choices": [record_annotation["label"]]},
-    }]
+    result = [
+        {
+            "id": f"{prefix}-label",
+            "from_name": LABEL_FROM_NAME,
+            "to_name": TO_NAME,
+            "type": "choices",
+            "value": {"choices": [record_annotation["label"]]},
+        }
+    ]
     if record_annotation["source_span"]:
         region_id = f"{prefix}-source"
         result.append(_region(region_id, text, record_annotation["source_span"], SOURCE_SPAN_LABEL))
         source = record_annotation["source"]
         if source:
             start, end = record_annotation["source_span"]
-            result.append({
-                "id": region_id, "from_name": SOURCE_KIND_FROM_NAME, "to_name": TO_NAME, "type": "choices",
-                "value": {"start": start, "end": end, "text": text[start:end], "choices": [source["kind"]]},
-            })
+            result.append(
+                {
+                    "id": region_id,
+                    "from_name": SOURCE_KIND_FROM_NAME,
+                    "to_name": TO_NAME,
+                    "type": "choices",
+                    "value": {"start": start, "end": end, "text": text[start:end], "choices": [source["kind"]]},
+                }
+            )
     if record_annotation["cue_span"]:
         result.append(_region(f"{prefix}-cue", text, record_annotation["cue_span"], CUE_SPAN_LABEL))
     return result
@@ -73,14 +86,24 @@ def task_for(record: dict, article_title: str, article_text: str) -> dict:
         DATA_SENTENCE: text,
         DATA_CONTEXT: context_window(article_text, record["start"], record["end"]),
         DATA_TITLE: article_title,
-        "sentence_id": record["sentence_id"], "article_id": record["article_id"], "outlet": record["outlet"],
-        "url": record["url"], "published": record["published"], "position": record["position"],
-        "gold_label": record["label"], "label_source": record["label_source"], "split": record["split"],
+        "sentence_id": record["sentence_id"],
+        "article_id": record["article_id"],
+        "outlet": record["outlet"],
+        "url": record["url"],
+        "published": record["published"],
+        "position": record["position"],
+        "gold_label": record["label"],
+        "label_source": record["label_source"],
+        "split": record["split"],
         "annotators": [mark["reviewer"] for mark in record["annotations"]],
     }
     annotations = [
-        {"result": annotation_result(mark, text, f"s{record['sentence_id']}-{index}"),
-         "created_at": mark["created"], "ground_truth": False, "was_cancelled": False}
+        {
+            "result": annotation_result(mark, text, f"s{record['sentence_id']}-{index}"),
+            "created_at": mark["created"],
+            "ground_truth": False,
+            "was_cancelled": False,
+        }
         for index, mark in enumerate(record["annotations"])
     ]
     return {"data": data, "annotations": annotations}

@@ -37,8 +37,11 @@ def pull_articles(article_ids: list[int]) -> str:
 
     url, token = server_settings()
     client = connect(url, token)
-    projects = list(LabelStudioProject.objects.filter(url=url, tasks__sentence__article_id__in=article_ids)
-                    .distinct().values_list("remote_id", flat=True))
+    projects = list(
+        LabelStudioProject.objects.filter(url=url, tasks__sentence__article_id__in=article_ids)
+        .distinct()
+        .values_list("remote_id", flat=True)
+    )
     if not projects:
         raise LabelStudioError(f"none of these articles has been pushed to {url} yet")
     lines = []

@@ -89,13 +89,17 @@ class AdjudicationViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, view
         values = write.validated_data
         try:
             adjudication, created = adjudicate_sentence(
-                sentence=values["sentence"], label=values["label"], source=values.get("source"), lead=request.user,
+                sentence=values["sentence"],
+                label=values["label"],
+                source=values.get("source"),
+                lead=request.user,
                 note=values.get("note", ""),
             )
         except ValidationError as error:
             raise APIValidationError(error.message_dict if hasattr(error, "error_dict") else error.messages)
-        return Response(AdjudicationSerializer(adjudication).data,
-                        status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
+        return Response(
+            AdjudicationSerializer(adjudication).data, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK
+        )
 
     @staticmethod
     def _body(request) -> dict:

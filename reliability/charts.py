@@ -28,24 +28,42 @@ def scale(value: float, low: float, high: float, start: float, end: float) -> fl
     return round(start + (value - low) / (high - low) * (end - start), 2)
 
 
-def forest_plot(rows: list[tuple[str, str, float | None, float | None, float | None]], *, left: int = 180,
-                width: int = 640, row_height: int = 22) -> dict:
+def forest_plot(
+    rows: list[tuple[str, str, float | None, float | None, float | None]],
+    *,
+    left: int = 180,
+    width: int = 640,
+    row_height: int = 22,
+) -> dict:
     """rows: (label, url, score, low, high) on the 0-100 scale. Returns the SVG size, axis ticks
     and one positioned row per outlet (x_* None where there is no score)."""
     right = width - 20
     placed = []
     for i, (label, url, score, low, high) in enumerate(rows):
         y = 20 + i * row_height + row_height / 2
-        placed.append(ForestRow(
-            label=label, url=url, y=y, score=score,
-            x_score=None if score is None else scale(score, 0, 100, left, right),
-            x_low=None if low is None else scale(low, 0, 100, left, right),
-            x_high=None if high is None else scale(high, 0, 100, left, right),
-        ))
+        placed.append(
+            ForestRow(
+                label=label,
+                url=url,
+                y=y,
+                score=score,
+                x_score=None if score is None else scale(score, 0, 100, left, right),
+                x_low=None if low is None else scale(low, 0, 100, left, right),
+                x_high=None if high is None else scale(high, 0, 100, left, right),
+            )
+        )
     height = 20 + len(rows) * row_height + 24
     ticks = [{"value": v, "x": scale(v, 0, 100, left, right)} for v in range(0, 101, 20)]
-    return {"width": width, "height": height, "left": left, "right": right, "rows": placed, "ticks": ticks,
-            "axis_y": height - 20, "label_x": left - 8}
+    return {
+        "width": width,
+        "height": height,
+        "left": left,
+        "right": right,
+        "rows": placed,
+        "ticks": ticks,
+        "axis_y": height - 20,
+        "label_x": left - 8,
+    }
 
 
 def trend_line(points: list[tuple[str, float | None]], *, width: int = 640, height: int = 200) -> dict:
@@ -60,8 +78,16 @@ def trend_line(points: list[tuple[str, float | None]], *, width: int = 640, heig
         dots.append({"label": label, "value": value, "x": x, "y": y})
     line = " ".join(f"{d['x']},{d['y']}" for d in dots if d["y"] is not None)
     grid = [{"value": v, "y": scale(v, 0, 100, bottom, top)} for v in (0, 25, 50, 75, 100)]
-    return {"width": width, "height": height, "dots": dots, "line": line, "grid": grid, "left": left,
-            "right": right, "label_y": height - 10}
+    return {
+        "width": width,
+        "height": height,
+        "dots": dots,
+        "line": line,
+        "grid": grid,
+        "left": left,
+        "right": right,
+        "label_y": height - 10,
+    }
 
 
 def side_bar(counts: dict[str, int], *, width: int = 640, height: int = 28) -> dict:
@@ -70,7 +96,15 @@ def side_bar(counts: dict[str, int], *, width: int = 640, height: int = 28) -> d
     segments, x = [], 0.0
     for i, (side, count) in enumerate(sorted(counts.items(), key=lambda item: (-item[1], item[0]))):
         share = count / total if total else 0
-        segments.append({"side": side, "count": count, "share": share, "x": round(x, 2),
-                         "width": round(share * width, 2), "fill": PALETTE[i % len(PALETTE)]})
+        segments.append(
+            {
+                "side": side,
+                "count": count,
+                "share": share,
+                "x": round(x, 2),
+                "width": round(share * width, 2),
+                "fill": PALETTE[i % len(PALETTE)],
+            }
+        )
         x += share * width
     return {"width": width, "height": height, "segments": segments, "total": total}

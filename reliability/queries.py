@@ -190,8 +190,13 @@ def article_rollups(outlet_ids: Iterable[int] | None = None) -> list[ArticleRoll
     for row in gold_rows(outlet_ids).iterator(chunk_size=ALPHA_CHUNK):
         article = totals.setdefault(
             row["article_id"],
-            {"outlet": row["article__outlet_id"], "published": row["article__published"], "counts": Counter(),
-             "sides": Counter(), "sources": Counter()},
+            {
+                "outlet": row["article__outlet_id"],
+                "published": row["article__published"],
+                "counts": Counter(),
+                "sides": Counter(),
+                "sources": Counter(),
+            },
         )
         count, label = row["sentences"], row["gold_label"]
         counts = article["counts"]
@@ -351,8 +356,15 @@ def span_units(outlet_ids: Iterable[int] | None = None) -> Iterator[SpanUnit]:
         Annotation.objects.filter(sentence_id__in=candidates)
         .order_by("sentence_id", "reviewer_id")
         .values_list(
-            "sentence_id", "sentence__article_id", "sentence__article__outlet_id", "sentence__text", "reviewer_id",
-            "source_start", "source_end", "cue_start", "cue_end",
+            "sentence_id",
+            "sentence__article_id",
+            "sentence__article__outlet_id",
+            "sentence__text",
+            "reviewer_id",
+            "source_start",
+            "source_end",
+            "cue_start",
+            "cue_end",
         )
     )
     unit: SpanUnit | None = None
@@ -361,11 +373,13 @@ def span_units(outlet_ids: Iterable[int] | None = None) -> Iterator[SpanUnit]:
             if unit is not None:
                 yield unit
             unit = SpanUnit(sentence_id=sentence_id, article_id=article_id, outlet_id=outlet_id, text=text)
-        unit.marks.append(SpanMark(
-            reviewer=reviewer_id,
-            source=None if s0 is None else (s0, s1),
-            cue=None if c0 is None else (c0, c1),
-        ))
+        unit.marks.append(
+            SpanMark(
+                reviewer=reviewer_id,
+                source=None if s0 is None else (s0, s1),
+                cue=None if c0 is None else (c0, c1),
+            )
+        )
     if unit is not None:
         yield unit
 
@@ -377,7 +391,8 @@ _EVIDENCE: dict[str, tuple[Q, Q]] = {
     "sourcing_rate": (Q(gold_label__in=[Label.CLAIM, Label.ATTRIBUTION]), Q(gold_label=Label.ATTRIBUTION)),
     "named_share": (Q(gold_label=Label.ATTRIBUTION), Q(gold_label=Label.ATTRIBUTION, gold_kind__in=NAMED_KINDS)),
     "anonymous_share": (
-        Q(gold_label=Label.ATTRIBUTION), Q(gold_label=Label.ATTRIBUTION, gold_kind=SourceKind.ANONYMOUS)
+        Q(gold_label=Label.ATTRIBUTION),
+        Q(gold_label=Label.ATTRIBUTION, gold_kind=SourceKind.ANONYMOUS),
     ),
     "second_hand_share": (Q(gold_label=Label.ATTRIBUTION), Q(gold_label=Label.ATTRIBUTION, gold_kind=SourceKind.MEDIA)),
     "analysis_share": (Q(gold_label__in=COUNTED_LABELS), Q(gold_label=Label.ANALYSIS)),
@@ -406,8 +421,7 @@ def source_attributions(source_id: int) -> QuerySet:
     """Sentences that any reviewer (or the lead's adjudication) attributed to `source_id`, with
     their current gold label and gold source, newest article first."""
     sentences = Sentence.objects.filter(
-        Q(annotations__label=Label.ATTRIBUTION, annotations__source_id=source_id)
-        | Q(adjudication__source_id=source_id)
+        Q(annotations__label=Label.ATTRIBUTION, annotations__source_id=source_id) | Q(adjudication__source_id=source_id)
     ).distinct()
     return (
         sentences_with_gold(Sentence.objects.filter(pk__in=sentences.values("pk")))

@@ -666,9 +666,11 @@ class SpanAgreement:
         (sentence, pair) comparisons."""
         names = names or {}
         pairs = [
-            {"reviewers": [names.get(first, str(first)), names.get(second, str(second))],
-             "sentences": self.sentences[first, second],
-             **{measure: tally.to_dict() for measure, tally in self.pairs[first, second].items()}}
+            {
+                "reviewers": [names.get(first, str(first)), names.get(second, str(second))],
+                "sentences": self.sentences[first, second],
+                **{measure: tally.to_dict() for measure, tally in self.pairs[first, second].items()},
+            }
             for first, second in sorted(self.pairs, key=lambda pair: (str(pair[0]), str(pair[1])))
         ]
         overall = {measure: tally.to_dict() for measure, tally in self.overall().items()}

@@ -15,8 +15,21 @@ class ScoreSnapshotSerializer(serializers.ModelSerializer):
     class Meta:
         model = ScoreSnapshot
         fields = [
-            "id", "run", "outlet", "outlet_name", "method_version", "computed_at", "published", "score",
-            "score_low", "score_high", "insufficient_evidence", "article_count", "sentence_count", "alpha", "figures",
+            "id",
+            "run",
+            "outlet",
+            "outlet_name",
+            "method_version",
+            "computed_at",
+            "published",
+            "score",
+            "score_low",
+            "score_high",
+            "insufficient_evidence",
+            "article_count",
+            "sentence_count",
+            "alpha",
+            "figures",
         ]
         read_only_fields = fields
 

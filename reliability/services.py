@@ -49,13 +49,17 @@ def _monthly(rollups: list[queries.ArticleRollup], p0: dict[str, float | None], 
         for name, (x, n) in indicator_counts(pooled).items():
             prior = 0.0 if method.prior_strength == 0 else p0.get(name)
             values[name] = None if prior is None else smoothed_rate(x, n, prior, method.prior_strength)
-        trend.append({
-            "month": month,
-            "articles": len(months[month]),
-            "sentences": pooled.reporting + pooled.analysis,
-            # Same rule as the outlet: fewer articles than the minimum shows no score.
-            "score": reliability_score(values, method.weights) if len(months[month]) >= method.min_articles else None,
-        })
+        trend.append(
+            {
+                "month": month,
+                "articles": len(months[month]),
+                "sentences": pooled.reporting + pooled.analysis,
+                # Same rule as the outlet: fewer articles than the minimum shows no score.
+                "score": reliability_score(values, method.weights)
+                if len(months[month]) >= method.min_articles
+                else None,
+            }
+        )
     return trend
 
 
@@ -64,8 +68,14 @@ def _article_rows(rollups: list[queries.ArticleRollup], patterns: queries.Agreem
     for rollup in rollups:
         alpha = krippendorff_alpha_from_patterns(patterns.by_article.get(rollup.article_id, {}))
         row = {name: getattr(rollup.counts, name) for name in COUNT_FIELDS}
-        rows.append({"id": rollup.article_id, "published": rollup.published.isoformat() if rollup.published else None,
-                     "alpha": alpha, **row})
+        rows.append(
+            {
+                "id": rollup.article_id,
+                "published": rollup.published.isoformat() if rollup.published else None,
+                "alpha": alpha,
+                **row,
+            }
+        )
     return rows
 
 
@@ -73,8 +83,14 @@ def _pair_rows(pairs: dict[tuple[int, int], Counter], names: dict[int, str]) -> 
     rows = []
     for (reviewer_a, reviewer_b), pattern in sorted(pairs.items()):
         alpha = krippendorff_alpha_from_patterns(pattern)
-        rows.append({"reviewers": [names.get(reviewer_a, "?"), names.get(reviewer_b, "?")],
-                     "sentences": sum(pattern.values()), "alpha": alpha, "interpretation": interpret_alpha(alpha)})
+        rows.append(
+            {
+                "reviewers": [names.get(reviewer_a, "?"), names.get(reviewer_b, "?")],
+                "sentences": sum(pattern.values()),
+                "alpha": alpha,
+                "interpretation": interpret_alpha(alpha),
+            }
+        )
     return rows
 
 
@@ -130,21 +146,29 @@ def compute_scores(method: MethodSettings | None = None) -> dict[str, Any]:
         score = score_outlet(counts, p0, method, max(sides_defined.get(outlet_id, 0), present))
         alpha = krippendorff_alpha_from_patterns(patterns.by_outlet.get(outlet_id, {}))
         outlet_figures = score.to_dict()
-        outlet_figures.update({
-            "alpha": alpha,
-            "alpha_interpretation": interpret_alpha(alpha),
-            "agreement_sentences": sum(patterns.by_outlet.get(outlet_id, {}).values()),
-            "label_status": statuses.get(outlet_id, {}),
-            "monthly": _monthly(articles, p0, method),
-            "top_sources": [
-                {"id": source, "name": facts[source].name, "kind": facts[source].kind, "side": facts[source].side,
-                 "attributions": n}
-                for source, n in cited[outlet_id].most_common(TOP_SOURCES) if source in facts
-            ],
-            "articles": _article_rows(articles, patterns),
-            "reviewer_pairs": _pair_rows(outlet_pairs.get(outlet_id, {}), names),
-            "span_agreement": span_by_outlet.get(outlet_id, SpanAgreement()).to_dict(names),
-        })
+        outlet_figures.update(
+            {
+                "alpha": alpha,
+                "alpha_interpretation": interpret_alpha(alpha),
+                "agreement_sentences": sum(patterns.by_outlet.get(outlet_id, {}).values()),
+                "label_status": statuses.get(outlet_id, {}),
+                "monthly": _monthly(articles, p0, method),
+                "top_sources": [
+                    {
+                        "id": source,
+                        "name": facts[source].name,
+                        "kind": facts[source].kind,
+                        "side": facts[source].side,
+                        "attributions": n,
+                    }
+                    for source, n in cited[outlet_id].most_common(TOP_SOURCES)
+                    if source in facts
+                ],
+                "articles": _article_rows(articles, patterns),
+                "reviewer_pairs": _pair_rows(outlet_pairs.get(outlet_id, {}), names),
+                "span_agreement": span_by_outlet.get(outlet_id, SpanAgreement()).to_dict(names),
+            }
+        )
         outlets[outlet_id] = outlet_figures
     overall_alpha = krippendorff_alpha_from_patterns(patterns.overall)
     return {
@@ -175,12 +199,22 @@ def recompute_outlet_scores(*, triggered_by=None, method: MethodSettings | None 
     snapshots = []
     for outlet_id, figures in computed["outlets"].items():
         interval = figures["score_interval"] or [None, None]
-        snapshots.append(ScoreSnapshot(
-            run=run, outlet_id=outlet_id, method_version=figures["method_version"], computed_at=run.computed_at,
-            score=figures["score"], score_low=interval[0], score_high=interval[1],
-            insufficient_evidence=figures["insufficient_evidence"], article_count=figures["article_count"],
-            sentence_count=figures["sentence_count"], alpha=figures["alpha"], figures=figures,
-        ))
+        snapshots.append(
+            ScoreSnapshot(
+                run=run,
+                outlet_id=outlet_id,
+                method_version=figures["method_version"],
+                computed_at=run.computed_at,
+                score=figures["score"],
+                score_low=interval[0],
+                score_high=interval[1],
+                insufficient_evidence=figures["insufficient_evidence"],
+                article_count=figures["article_count"],
+                sentence_count=figures["sentence_count"],
+                alpha=figures["alpha"],
+                figures=figures,
+            )
+        )
     ScoreSnapshot.objects.bulk_create(snapshots, batch_size=500)
     run.duration_seconds = time.perf_counter() - started
     run.save(update_fields=["duration_seconds"])
@@ -227,8 +261,10 @@ def adjudicate_sentence(
     if errors:
         raise ValidationError(errors)
     existing = (
-        Adjudication.objects.select_for_update(of=("self",)).select_related("lead", "source")
-        .filter(sentence=sentence).first()
+        Adjudication.objects.select_for_update(of=("self",))
+        .select_related("lead", "source")
+        .filter(sentence=sentence)
+        .first()
     )
     if existing is None:
         adjudication = Adjudication(sentence=sentence, label=label, source=source, lead=lead, note=note)

@@ -27,8 +27,7 @@ INDICATOR_NAMES = {
     "second_hand_share": "Second-hand share",
     "analysis_share": "Analysis share",
 }
-DIRECTIONS = {"higher_is_better": "higher is better", "lower_is_better": "lower is better",
-              "not_scored": "not scored"}
+DIRECTIONS = {"higher_is_better": "higher is better", "lower_is_better": "lower is better", "not_scored": "not scored"}
 SORTS = {
     "score": [F("score").desc(nulls_last=True), "outlet__domain"],
     "-score": [F("score").asc(nulls_last=True), "outlet__domain"],
@@ -58,15 +57,32 @@ def outlet_list(request):
     run = runs.first()
     sort = request.GET.get("sort", "score") if request.GET.get("sort") in SORTS else "score"
     snapshots = list(run.snapshots.select_related("outlet").order_by(*SORTS[sort])) if run else []
-    plot = charts.forest_plot([
-        (s.outlet.domain, s.outlet.get_absolute_url(), None if s.insufficient_evidence else s.score,
-         s.score_low, s.score_high) for s in snapshots
-    ])
+    plot = charts.forest_plot(
+        [
+            (
+                s.outlet.domain,
+                s.outlet.get_absolute_url(),
+                None if s.insufficient_evidence else s.score,
+                s.score_low,
+                s.score_high,
+            )
+            for s in snapshots
+        ]
+    )
     unscored = Outlet.objects.exclude(score_snapshots__run=run).order_by("domain") if run else Outlet.objects.all()
-    return render(request, "reliability/outlet_list.html", {
-        "run": run, "snapshots": snapshots, "plot": plot, "sort": sort, "sorts": list(SORTS),
-        "unscored": unscored, "latest_published": runs.filter(published=True).first() if run else None,
-    })
+    return render(
+        request,
+        "reliability/outlet_list.html",
+        {
+            "run": run,
+            "snapshots": snapshots,
+            "plot": plot,
+            "sort": sort,
+            "sorts": list(SORTS),
+            "unscored": unscored,
+            "latest_published": runs.filter(published=True).first() if run else None,
+        },
+    )
 
 
 @require_POST
@@ -92,8 +108,11 @@ def _snapshot_for(request, outlet):
         return None, None, True
     run = runs.first()
     snapshot = ScoreSnapshot.objects.filter(run=run, outlet=outlet).first() if run else None
-    history = list(ScoreSnapshot.objects.filter(outlet=outlet, run__in=runs).order_by("computed_at")
-                   .values("computed_at", "score", "score_low", "score_high", "insufficient_evidence")[:200])
+    history = list(
+        ScoreSnapshot.objects.filter(outlet=outlet, run__in=runs)
+        .order_by("computed_at")
+        .values("computed_at", "score", "score_low", "score_high", "insufficient_evidence")[:200]
+    )
     return snapshot, history, False
 
 
@@ -104,24 +123,37 @@ def outlet_detail(request, domain):
         return redirect_to_login(request.get_full_path())
     figures = snapshot.figures if snapshot else {}
     indicators = [
-        {"key": key, "name": INDICATOR_NAMES[key], "direction_text": DIRECTIONS[INDICATORS[key][2]],
-         **figures.get("indicators", {}).get(key, {})}
+        {
+            "key": key,
+            "name": INDICATOR_NAMES[key],
+            "direction_text": DIRECTIONS[INDICATORS[key][2]],
+            **figures.get("indicators", {}).get(key, {}),
+        }
         for key in INDICATORS
     ]
     monthly = figures.get("monthly", [])
-    titles = dict(Article.objects.filter(pk__in=[a["id"] for a in figures.get("articles", [])])
-                  .values_list("pk", "title"))
-    articles = [{**a, "title": titles.get(a["id"], f"article {a['id']} (deleted)")}
-                for a in figures.get("articles", [])]
-    return render(request, "reliability/outlet_detail.html", {
-        "articles": articles,
-        "outlet": outlet, "snapshot": snapshot, "figures": figures, "indicators": indicators,
-        "sides": charts.side_bar(figures.get("counts", {}).get("sides", {})),
-        "trend": charts.trend_line([(m["month"], m["score"]) for m in monthly]),
-        "monthly": monthly,
-        "history": charts.trend_line([(h["computed_at"].strftime("%Y-%m-%d"), h["score"]) for h in history]),
-        "history_rows": history,
-    })
+    titles = dict(
+        Article.objects.filter(pk__in=[a["id"] for a in figures.get("articles", [])]).values_list("pk", "title")
+    )
+    articles = [
+        {**a, "title": titles.get(a["id"], f"article {a['id']} (deleted)")} for a in figures.get("articles", [])
+    ]
+    return render(
+        request,
+        "reliability/outlet_detail.html",
+        {
+            "articles": articles,
+            "outlet": outlet,
+            "snapshot": snapshot,
+            "figures": figures,
+            "indicators": indicators,
+            "sides": charts.side_bar(figures.get("counts", {}).get("sides", {})),
+            "trend": charts.trend_line([(m["month"], m["score"]) for m in monthly]),
+            "monthly": monthly,
+            "history": charts.trend_line([(h["computed_at"].strftime("%Y-%m-%d"), h["score"]) for h in history]),
+            "history_rows": history,
+        },
+    )
 
 
 def outlet_evidence(request, domain):
@@ -132,10 +164,18 @@ def outlet_evidence(request, domain):
     if indicator not in queries.EVIDENCE_INDICATORS or part not in ("x", "n"):
         raise Http404("Unknown indicator or part.")
     page = Paginator(queries.evidence_sentences(outlet.pk, indicator, part), 100).get_page(request.GET.get("page"))
-    return render(request, "reliability/outlet_evidence.html", {
-        "outlet": outlet, "indicator": indicator, "indicator_name": INDICATOR_NAMES[indicator], "part": part,
-        "page": page, "indicators": INDICATOR_NAMES,
-    })
+    return render(
+        request,
+        "reliability/outlet_evidence.html",
+        {
+            "outlet": outlet,
+            "indicator": indicator,
+            "indicator_name": INDICATOR_NAMES[indicator],
+            "part": part,
+            "page": page,
+            "indicators": INDICATOR_NAMES,
+        },
+    )
 
 
 def source_detail(request, pk):
@@ -143,9 +183,15 @@ def source_detail(request, pk):
         return redirect_to_login(request.get_full_path())
     source = get_object_or_404(Source.objects.select_related("side__topic"), pk=pk)
     page = Paginator(queries.source_attributions(source.pk), 100).get_page(request.GET.get("page"))
-    return render(request, "reliability/source_detail.html", {
-        "source": source, "page": page, "outlets": queries.source_outlet_counts(source.pk),
-    })
+    return render(
+        request,
+        "reliability/source_detail.html",
+        {
+            "source": source,
+            "page": page,
+            "outlets": queries.source_outlet_counts(source.pk),
+        },
+    )
 
 
 def method(request):
@@ -154,8 +200,14 @@ def method(request):
 
 def adjudication_queue(request):
     _require_lead(request)
-    disputed = queries.disputed_sentences().select_related("article__outlet").prefetch_related(
-        Prefetch("annotations", queryset=Annotation.objects.select_related("reviewer", "source").order_by("reviewer"))
+    disputed = (
+        queries.disputed_sentences()
+        .select_related("article__outlet")
+        .prefetch_related(
+            Prefetch(
+                "annotations", queryset=Annotation.objects.select_related("reviewer", "source").order_by("reviewer")
+            )
+        )
     )
     page = Paginator(disputed, 25).get_page(request.GET.get("page"))
     for sentence in page:
@@ -180,8 +232,9 @@ def adjudicate(request, sentence_id):
     if label != Label.ATTRIBUTION:
         source = None
     try:
-        adjudicate_sentence(sentence=sentence, label=label, source=source, lead=request.user,
-                            note=request.POST.get("note", ""))
+        adjudicate_sentence(
+            sentence=sentence, label=label, source=source, lead=request.user, note=request.POST.get("note", "")
+        )
     except ValidationError as error:
         messages.error(request, f"Sentence {sentence.pk}: " + "; ".join(error.messages))
     else:

@@ -39,8 +39,17 @@ def test_running_again_adds_nothing(articles, team):
 
 
 def test_reviewers_overlap_outlet_and_article_filters(articles, team):
-    call_command("assign", "--overlap", "1", "--reviewers", "ann,bob", "--outlet", "example.org",
-                 "--article", str(articles[1].pk))
+    call_command(
+        "assign",
+        "--overlap",
+        "1",
+        "--reviewers",
+        "ann,bob",
+        "--outlet",
+        "example.org",
+        "--article",
+        str(articles[1].pk),
+    )
     assert assigned() == {(articles[1].pk, "ann")}
 
 

@@ -38,7 +38,10 @@ def test_demo_is_idempotent_and_prints_logins():
     assert "reviewer2 / demo-pw-123" in text
     assert Article.objects.count() == 20
     assert {outlet.domain: outlet.articles.count() for outlet in Outlet.objects.all()} == {
-        "news.sky.com": 5, "reuters.com": 5, "aljazeera.com": 5, "bbc.co.uk": 5,
+        "news.sky.com": 5,
+        "reuters.com": 5,
+        "aljazeera.com": 5,
+        "bbc.co.uk": 5,
     }
     assert Assignment.objects.count() == 40
     assert not Annotation.objects.exists()
@@ -102,8 +105,20 @@ def test_demo_with_marks_simulates_two_annotators_with_some_disputes():
 @pytest.mark.django_db
 @pytest.mark.parametrize(
     "model",
-    [Outlet, Article, Sentence, Source, Annotation, Assignment, ExportJob, LabelStudioProject, LabelStudioTask,
-     SuggestionModel, ScoreRun, ScoreSnapshot],
+    [
+        Outlet,
+        Article,
+        Sentence,
+        Source,
+        Annotation,
+        Assignment,
+        ExportJob,
+        LabelStudioProject,
+        LabelStudioTask,
+        SuggestionModel,
+        ScoreRun,
+        ScoreSnapshot,
+    ],
 )
 def test_admin_pages_render_for_a_lead(client, lead, model):
     call_command("demo", "--password", "demo-pw-123", stdout=io.StringIO())

@@ -9,7 +9,7 @@ def _assert_invariants(text, spans):
     previous_end = 0
     for position, span in enumerate(spans):
         assert span.position == position
-        assert text[span.start:span.end] == span.text
+        assert text[span.start : span.end] == span.text
         assert span.text == span.text.strip()
         assert span.text
         assert span.start >= previous_end, "sentences overlap or are out of order"
@@ -19,8 +19,10 @@ def _assert_invariants(text, spans):
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        ("Dr. Smith met Gen. Jones at 9 a.m. in the U.S. on Monday. She left.",
-         ["Dr. Smith met Gen. Jones at 9 a.m. in the U.S. on Monday.", "She left."]),
+        (
+            "Dr. Smith met Gen. Jones at 9 a.m. in the U.S. on Monday. She left.",
+            ["Dr. Smith met Gen. Jones at 9 a.m. in the U.S. on Monday.", "She left."],
+        ),
         ("Inflation rose 3.5 per cent. Prices fell.", ["Inflation rose 3.5 per cent.", "Prices fell."]),
         ('"We will win," he said. They lost.', ['"We will win," he said.', "They lost."]),
         ("First paragraph without a stop\nSecond one.", ["First paragraph without a stop", "Second one."]),
@@ -59,8 +61,32 @@ def test_offsets_hold_for_any_text(text):
     _assert_invariants(text, split_sentences(text))
 
 
-words = st.sampled_from(["U.S.", "Dr.", "Gen.", "a.m.", "3.5", "said", "“quoted”", "Assad’s", "the", "war", "😀",
-                         "e.g.", "No.", "1.", "?", "!", "...", "\n", "\n\n", "  ", "Mr.", "St."])
+words = st.sampled_from(
+    [
+        "U.S.",
+        "Dr.",
+        "Gen.",
+        "a.m.",
+        "3.5",
+        "said",
+        "“quoted”",
+        "Assad’s",
+        "the",
+        "war",
+        "😀",
+        "e.g.",
+        "No.",
+        "1.",
+        "?",
+        "!",
+        "...",
+        "\n",
+        "\n\n",
+        "  ",
+        "Mr.",
+        "St.",
+    ]
+)
 
 
 @settings(max_examples=300, deadline=None)

@@ -27,7 +27,9 @@ def test_changes_keep_history(sample_article, reviewer, source):
     assert created
     assert annotation.version == 1
     annotation, created = save_annotation(
-        reviewer=reviewer, sentence=sentence, expected_version=1,
+        reviewer=reviewer,
+        sentence=sentence,
+        expected_version=1,
         mark=MarkInput(label=Label.ATTRIBUTION, source=source, source_span=(0, 17), cue_span=(49, 57)),
     )
     assert not created
@@ -140,7 +142,9 @@ def test_accepting_a_suggestion_for_an_equal_mark_is_recorded(sample_article, re
     sentence = sample_article.sentences.first()
     save_annotation(reviewer=reviewer, sentence=sentence, mark=MarkInput(label=Label.CLAIM))
     annotation, _ = save_annotation(
-        reviewer=reviewer, sentence=sentence, expected_version=1,
+        reviewer=reviewer,
+        sentence=sentence,
+        expected_version=1,
         mark=MarkInput(label=Label.CLAIM, from_suggestion=True, suggestion_version="rules-1"),
     )
     assert annotation.version == 2

@@ -20,8 +20,9 @@ from annotate.views import throughput
 def page_state(response) -> dict:
     html = response.content.decode()
     start = html.index('<script id="annotate-state" type="application/json">') + len(
-        '<script id="annotate-state" type="application/json">')
-    return json.loads(html[start:html.index("</script>", start)])
+        '<script id="annotate-state" type="application/json">'
+    )
+    return json.loads(html[start : html.index("</script>", start)])
 
 
 def mark(reviewer, article, position: int, label: str = Label.CLAIM, **extra):
@@ -36,8 +37,13 @@ def mark_all(reviewer, article, label: str = Label.ANALYSIS) -> None:
 
 def make_article(n_sentences: int, name: str = "long") -> Article:
     text = " ".join(f"Sentence number {i} of the {name} article says something new." for i in range(n_sentences))
-    item = parse_plain_text(text.encode(), origin=f"{name}.txt", outlet="example.org",
-                            url=f"https://example.org/{name}", title=f"The {name} article")
+    item = parse_plain_text(
+        text.encode(),
+        origin=f"{name}.txt",
+        outlet="example.org",
+        url=f"https://example.org/{name}",
+        title=f"The {name} article",
+    )
     return ingest_articles([item])[0].article
 
 
@@ -80,7 +86,9 @@ def test_continue_goes_to_the_first_unmarked_sentence_of_the_next_unfinished_art
 
 @pytest.mark.django_db
 def test_continue_on_a_fully_marked_article_points_at_submit_and_then_back_to_the_queue(
-    client, reviewer, sample_article,
+    client,
+    reviewer,
+    sample_article,
 ):
     assignment = Assignment.objects.create(article=sample_article, reviewer=reviewer)
     mark_all(reviewer, sample_article)
@@ -96,8 +104,16 @@ def test_continue_on_a_fully_marked_article_points_at_submit_and_then_back_to_th
 def test_article_page_embeds_sentences_my_marks_sides_and_suggestions(client, reviewer, sample_article):
     assignment = Assignment.objects.create(article=sample_article, reviewer=reviewer)
     source = Source.objects.create(name="The White Helmets", kind=SourceKind.ORGANISATION)
-    annotation = mark(reviewer, sample_article, 7, Label.ATTRIBUTION, source=source, source_span=(0, 17),
-                      cue_span=(50, 58), note="checked")
+    annotation = mark(
+        reviewer,
+        sample_article,
+        7,
+        Label.ATTRIBUTION,
+        source=source,
+        source_span=(0, 17),
+        cue_span=(50, 58),
+        note="checked",
+    )
     client.force_login(reviewer)
     response = client.get(reverse("annotate:article", args=[sample_article.pk]))
     assert response.status_code == 200
@@ -107,9 +123,16 @@ def test_article_page_embeds_sentences_my_marks_sides_and_suggestions(client, re
     assert state["assignment"] == {"id": assignment.pk, "submitted": False}
     saved = state["annotations"][str(annotation.sentence_id)]
     assert saved == {
-        "id": annotation.pk, "sentence": annotation.sentence_id, "label": "attribution", "source": source.pk,
-        "source_span": [0, 17], "cue_span": [50, 58], "note": "checked", "from_suggestion": False,
-        "suggestion_version": "", "version": 1,
+        "id": annotation.pk,
+        "sentence": annotation.sentence_id,
+        "label": "attribution",
+        "source": source.pk,
+        "source_span": [0, 17],
+        "cue_span": [50, 58],
+        "note": "checked",
+        "from_suggestion": False,
+        "suggestion_version": "",
+        "version": 1,
     }
     assert state["sources"][str(source.pk)]["name"] == "The White Helmets"
     assert state["others"] is None
@@ -193,8 +216,9 @@ def test_lead_assigns_with_overlap_from_the_page(client, lead, reviewer, reviewe
     make_user("reviewer3")
     client.force_login(lead)
     assert client.get(reverse("annotate:assign")).status_code == 200
-    response = client.post(reverse("annotate:assign"), {"overlap": 2, "reviewers": ["reviewer1", "reviewer3"]},
-                           follow=True)
+    response = client.post(
+        reverse("annotate:assign"), {"overlap": 2, "reviewers": ["reviewer1", "reviewer3"]}, follow=True
+    )
     assert "2 new assignment(s) for 1 article(s)" in response.content.decode()
     assert set(Assignment.objects.values_list("reviewer__username", flat=True)) == {"reviewer1", "reviewer3"}
     assert Assignment.objects.get(reviewer=reviewer).assigned_by == lead
@@ -222,7 +246,12 @@ def test_progress_page_shows_counts_and_throughput(client, lead, reviewer, sampl
     assert response.status_code == 200
     row = response.context["reviewers"][0]
     assert (row["username"], row["articles"], row["submitted"], row["sentences"], row["marks"]) == (
-        "reviewer1", 1, 1, 19, 19)
+        "reviewer1",
+        1,
+        1,
+        19,
+        19,
+    )
     assert row["per_hour"] == 180  # one mark every 20 seconds
 
 

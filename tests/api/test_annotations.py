@@ -25,13 +25,36 @@ def create(client, sentence_id: int, **fields):
 
 def test_create_returns_the_mark_with_its_version_as_etag(reviewer_client, assigned_article, source):
     s = sentence(assigned_article)
-    response = create(reviewer_client, s.pk, label="attribution", source=source.pk, source_span=[0, 17],
-                      cue_span=[49, 57], note="n", from_suggestion=True, suggestion_version="rules-1")
+    response = create(
+        reviewer_client,
+        s.pk,
+        label="attribution",
+        source=source.pk,
+        source_span=[0, 17],
+        cue_span=[49, 57],
+        note="n",
+        from_suggestion=True,
+        suggestion_version="rules-1",
+    )
     assert response.status_code == 201, response.json()
     body = response.json()
     assert response["ETag"] == '"1"'
-    assert set(body) == {"id", "sentence", "reviewer", "label", "source", "source_span", "cue_span", "note",
-                         "from_suggestion", "suggestion_version", "origin", "version", "created", "updated"}
+    assert set(body) == {
+        "id",
+        "sentence",
+        "reviewer",
+        "label",
+        "source",
+        "source_span",
+        "cue_span",
+        "note",
+        "from_suggestion",
+        "suggestion_version",
+        "origin",
+        "version",
+        "created",
+        "updated",
+    }
     assert body["reviewer"] == "reviewer1"
     assert body["source_span"] == [0, 17]
     assert body["cue_span"] == [49, 57]
@@ -77,8 +100,9 @@ def test_change_with_if_match_and_with_version_field(reviewer_client, assigned_a
     assert response.status_code == 200
     assert response.json()["label"] == "analysis"
     assert response.json()["note"] == "why"
-    response = reviewer_client.put(detail(pk), {"sentence": response.json()["sentence"], "label": "other",
-                                                "version": 3}, format="json")
+    response = reviewer_client.put(
+        detail(pk), {"sentence": response.json()["sentence"], "label": "other", "version": 3}, format="json"
+    )
     assert response.status_code == 200
     assert response.json()["note"] == ""
     assert response.json()["version"] == 4
@@ -228,7 +252,8 @@ def test_stale_patch_with_bad_if_match_is_412(reviewer_client, assigned_article)
 
 def test_mark_cannot_move_to_another_sentence(reviewer_client, assigned_article):
     pk = create(reviewer_client, sentence(assigned_article).pk).json()["id"]
-    response = reviewer_client.patch(detail(pk), {"sentence": sentence(assigned_article, 2).pk, "version": 1},
-                                     format="json")
+    response = reviewer_client.patch(
+        detail(pk), {"sentence": sentence(assigned_article, 2).pk, "version": 1}, format="json"
+    )
     assert response.status_code == 400
     assert "sentence" in response.json()

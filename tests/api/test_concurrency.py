@@ -40,9 +40,17 @@ def run_threads(work) -> list:
 
 def test_concurrent_creates_of_one_mark_make_exactly_one(assigned_article, reviewer):
     sentence = assigned_article.sentences.get(position=3)
-    statuses = run_threads(lambda i: client_for(reviewer).post(
-        "/api/v1/annotations/", {"sentence": sentence.pk, "label": "claim", "note": f"writer {i}"},
-        format="json").status_code)
+    statuses = run_threads(
+        lambda i: (
+            client_for(reviewer)
+            .post(
+                "/api/v1/annotations/",
+                {"sentence": sentence.pk, "label": "claim", "note": f"writer {i}"},
+                format="json",
+            )
+            .status_code
+        )
+    )
     assert sorted(statuses) == [201] + [409] * (THREADS - 1)
     assert Annotation.objects.filter(sentence=sentence, reviewer=reviewer).count() == 1
     assert AnnotationRevision.objects.filter(sentence=sentence).count() == 1
@@ -50,11 +58,15 @@ def test_concurrent_creates_of_one_mark_make_exactly_one(assigned_article, revie
 
 def test_concurrent_changes_of_one_version_let_exactly_one_win(assigned_article, reviewer):
     sentence = assigned_article.sentences.get(position=3)
-    created = client_for(reviewer).post("/api/v1/annotations/", {"sentence": sentence.pk, "label": "claim"},
-                                        format="json").json()
+    created = (
+        client_for(reviewer)
+        .post("/api/v1/annotations/", {"sentence": sentence.pk, "label": "claim"}, format="json")
+        .json()
+    )
     url = reverse("api:annotation-detail", args=[created["id"]])
-    responses = run_threads(lambda i: client_for(reviewer).patch(
-        url, {"note": f"writer {i}"}, format="json", HTTP_IF_MATCH='"1"'))
+    responses = run_threads(
+        lambda i: client_for(reviewer).patch(url, {"note": f"writer {i}"}, format="json", HTTP_IF_MATCH='"1"')
+    )
     assert sorted(r.status_code for r in responses) == [200] + [412] * (THREADS - 1)
     winner = next(r.json()["note"] for r in responses if r.status_code == 200)
     annotation = Annotation.objects.get()
@@ -69,12 +81,16 @@ def test_concurrent_writers_on_different_sentences_lose_nothing(assigned_article
 
     def work(index: int) -> int:
         client = client_for(users[index % 2])
-        response = client.post("/api/v1/annotations/", {"sentence": sentences[index].pk, "label": "claim"},
-                               format="json")
+        response = client.post(
+            "/api/v1/annotations/", {"sentence": sentences[index].pk, "label": "claim"}, format="json"
+        )
         pk = response.json()["id"]
         for version in range(1, 4):
-            client.patch(reverse("api:annotation-detail", args=[pk]),
-                         {"label": "analysis" if version % 2 else "claim", "version": version}, format="json")
+            client.patch(
+                reverse("api:annotation-detail", args=[pk]),
+                {"label": "analysis" if version % 2 else "claim", "version": version},
+                format="json",
+            )
         return response.status_code
 
     assert run_threads(work) == [201] * THREADS

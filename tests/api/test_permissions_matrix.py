@@ -39,8 +39,12 @@ EXPECTED = [
     ("get", "/api/v1/annotations/", None, (D, 200, 200, 200)),
     ("post", "/api/v1/annotations/", {"sentence": "{sentence}", "label": "claim"}, (D, 201, 201, 201)),
     ("get", "/api/v1/annotations/{annotation}/", None, (D, 200, 404, 200)),
-    ("put", "/api/v1/annotations/{annotation}/", {"sentence": "{marked}", "label": "analysis", "version": 1},
-     (D, 200, 404, 200)),
+    (
+        "put",
+        "/api/v1/annotations/{annotation}/",
+        {"sentence": "{marked}", "label": "analysis", "version": 1},
+        (D, 200, 404, 200),
+    ),
     ("patch", "/api/v1/annotations/{annotation}/", {"label": "analysis", "version": 1}, (D, 200, 404, 200)),
     ("delete", "/api/v1/annotations/{annotation}/", None, (D, 204, 404, 204)),
     ("get", "/api/v1/annotations/{annotation}/history/", None, (D, 200, 404, 200)),
@@ -53,20 +57,37 @@ EXPECTED = [
     ("get", "/api/v1/schema/", None, (200, 200, 200, 200)),
     ("get", "/api/v1/docs/", None, (200, 200, 200, 200)),
 ]
-OURS = ("/api/v1/outlets", "/api/v1/articles", "/api/v1/sources", "/api/v1/annotations", "/api/v1/assignments",
-        "/api/v1/auth", "/api/v1/schema", "/api/v1/docs")
+OURS = (
+    "/api/v1/outlets",
+    "/api/v1/articles",
+    "/api/v1/sources",
+    "/api/v1/annotations",
+    "/api/v1/assignments",
+    "/api/v1/auth",
+    "/api/v1/schema",
+    "/api/v1/docs",
+)
 
 
 def schema_operations() -> list[tuple[str, str]]:
     schema = SchemaGenerator().get_schema(request=None, public=True)
-    return sorted((method, path) for path, item in schema["paths"].items() for method in item
-                  if method in {"get", "post", "put", "patch", "delete"})
+    return sorted(
+        (method, path)
+        for path, item in schema["paths"].items()
+        for method in item
+        if method in {"get", "post", "put", "patch", "delete"}
+    )
 
 
 def _template(path: str) -> str:
     """Our template for a schema path: `{id}` named after the resource."""
-    for resource, name in (("outlets", "outlet"), ("articles", "article"), ("sources", "source"),
-                           ("annotations", "annotation"), ("assignments", "assignment")):
+    for resource, name in (
+        ("outlets", "outlet"),
+        ("articles", "article"),
+        ("sources", "source"),
+        ("annotations", "annotation"),
+        ("assignments", "assignment"),
+    ):
         if path.startswith(f"/api/v1/{resource}/{{id}}"):
             return path.replace("{id}", "{" + name + "}")
     return path
@@ -114,8 +135,11 @@ def test_permission_matrix(world, role, method, path, body, statuses):
     client = client_for(world["users"][role])
     url = path.format(**world["ids"])
     kwargs = {"format": "json"} if body is not None else {}
-    response = getattr(client, method)(url, _fill(body, world["ids"]), **kwargs) if body is not None else \
-        getattr(client, method)(url)
+    response = (
+        getattr(client, method)(url, _fill(body, world["ids"]), **kwargs)
+        if body is not None
+        else getattr(client, method)(url)
+    )
     assert response.status_code == expected, getattr(response, "data", response.content[:300])
 
 
@@ -125,8 +149,11 @@ def _foreign_operations() -> list[tuple[str, str]]:
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("role", ROLES)
-@pytest.mark.parametrize(("method", "path"), _foreign_operations() or [pytest.param("get", "", marks=pytest.mark.skip(
-    reason="no other routes under /api/v1/ yet"))])
+@pytest.mark.parametrize(
+    ("method", "path"),
+    _foreign_operations()
+    or [pytest.param("get", "", marks=pytest.mark.skip(reason="no other routes under /api/v1/ yet"))],
+)
 def test_other_routes_never_fail_and_refuse_anonymous_writes(world, role, method, path):
     client = client_for(world["users"][role])
     url = path.replace("{id}", "1")

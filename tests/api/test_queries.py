@@ -35,8 +35,9 @@ def count_queries(user, url: str) -> int:
     return len(queries)
 
 
-@pytest.mark.parametrize("path", ["/api/v1/articles/{id}/sentences/?page_size=5000",
-                                  "/api/v1/annotations/?article={id}&page_size=5000"])
+@pytest.mark.parametrize(
+    "path", ["/api/v1/articles/{id}/sentences/?page_size=5000", "/api/v1/annotations/?article={id}&page_size=5000"]
+)
 def test_query_count_does_not_grow_with_sentences(reviewer, path):
     counts = {n: count_queries(reviewer, path.format(id=article_with(n, reviewer).pk)) for n in (5, 60)}
     assert counts[5] == counts[60]

@@ -19,8 +19,10 @@ def test_lead_ingests_an_article_and_gets_its_sentences(lead_client):
     assert body["created"] is True
     assert body["outlet"] == "example.com"
     assert [s["text"] for s in body["sentences"]][:2] == [
-        "Officials said the bridge reopened on Monday.", "Traffic is expected to rise."]
-    assert all(body["text"][s["start"]:s["end"]] == s["text"] for s in body["sentences"])
+        "Officials said the bridge reopened on Monday.",
+        "Traffic is expected to rise.",
+    ]
+    assert all(body["text"][s["start"] : s["end"]] == s["text"] for s in body["sentences"])
     again = lead_client.post("/api/v1/articles/", {"text": TEXT}, format="json")
     assert again.status_code == 200
     assert again.json()["created"] is False
@@ -72,12 +74,16 @@ def test_source_search_by_name_or_alias_prefix(reviewer_client, source):
     assert names("syria") == ["The White Helmets"]
     assert names("reu") == ["Reuters"]
     assert reviewer_client.get("/api/v1/sources/?search=syria").json()["results"][0]["aliases"] == [
-        "Syria Civil Defence"]
+        "Syria Civil Defence"
+    ]
 
 
 def test_any_reviewer_adds_a_source_but_only_leads_change_it(reviewer_client, lead_client, reviewer):
-    response = reviewer_client.post("/api/v1/sources/", {"name": "UN OCHA", "kind": "organisation", "side": None,
-                                                         "aliases": ["OCHA", "ocha", " "]}, format="json")
+    response = reviewer_client.post(
+        "/api/v1/sources/",
+        {"name": "UN OCHA", "kind": "organisation", "side": None, "aliases": ["OCHA", "ocha", " "]},
+        format="json",
+    )
     assert response.status_code == 201, response.json()
     body = response.json()
     assert body["aliases"] == ["OCHA"]

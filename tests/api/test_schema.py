@@ -69,15 +69,18 @@ def lead_token(_keep_test_connection, sample_article, lead, reviewer):
 
 OURS = r"^/api/v1/(outlets|articles|sources|annotations|assignments|auth)/"
 # Bounded and repeatable in CI; SCHEMATHESIS_EXAMPLES=200 SCHEMATHESIS_RANDOM=1 explores deeper.
-SETTINGS = settings(max_examples=int(os.environ.get("SCHEMATHESIS_EXAMPLES", "8")), deadline=None,
-                    derandomize=os.environ.get("SCHEMATHESIS_RANDOM") != "1",
-                    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow,
-                                           HealthCheck.filter_too_much])
+SETTINGS = settings(
+    max_examples=int(os.environ.get("SCHEMATHESIS_EXAMPLES", "8")),
+    deadline=None,
+    derandomize=os.environ.get("SCHEMATHESIS_RANDOM") != "1",
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow, HealthCheck.filter_too_much],
+)
 
 
 def _check(case, token: str) -> None:
-    case.call_and_validate(headers={"Authorization": f"Token {token}"},
-                           checks=[not_a_server_error, response_schema_conformance])
+    case.call_and_validate(
+        headers={"Authorization": f"Token {token}"}, checks=[not_a_server_error, response_schema_conformance]
+    )
 
 
 @pytest.mark.slow

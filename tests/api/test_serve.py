@@ -24,14 +24,26 @@ def free_port() -> int:
 def test_health_answers_under_gunicorn(tmp_path):
     port = free_port()
     env = {k: v for k, v in os.environ.items() if k != "DJANGO_ALLOW_ASYNC_UNSAFE"}  # set by browser tests
-    env = {**env, "DEBUG": "false", "SECRET_KEY": "serve-test-" + "x" * 50, "ALLOWED_HOSTS": "127.0.0.1",
-           "SECURE_SSL_REDIRECT": "false", "STATIC_ROOT": str(tmp_path / "static"), "PORT": str(port),
-           "BIND": "127.0.0.1", "WEB_CONCURRENCY": "2", "PYTHON": sys.executable, "SKIP_BOOTSTRAP": "1",
-           "SOURCEMARK_ENV_FILE": "/nonexistent/.env", "SOURCEMARK_VAR_DIR": str(tmp_path / "var"),
-           "STATIC_MANIFEST": "true"}
+    env = {
+        **env,
+        "DEBUG": "false",
+        "SECRET_KEY": "serve-test-" + "x" * 50,
+        "ALLOWED_HOSTS": "127.0.0.1",
+        "SECURE_SSL_REDIRECT": "false",
+        "STATIC_ROOT": str(tmp_path / "static"),
+        "PORT": str(port),
+        "BIND": "127.0.0.1",
+        "WEB_CONCURRENCY": "2",
+        "PYTHON": sys.executable,
+        "SKIP_BOOTSTRAP": "1",
+        "SOURCEMARK_ENV_FILE": "/nonexistent/.env",
+        "SOURCEMARK_VAR_DIR": str(tmp_path / "var"),
+        "STATIC_MANIFEST": "true",
+    }
     env.pop("DATABASE_URL", None)
-    server = subprocess.Popen([str(ROOT / "scripts" / "serve")], env=env, stdout=subprocess.PIPE,
-                              stderr=subprocess.STDOUT, text=True)
+    server = subprocess.Popen(
+        [str(ROOT / "scripts" / "serve")], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
     try:
         body, deadline = None, time.monotonic() + 90
         while body is None and time.monotonic() < deadline and server.poll() is None:

@@ -33,8 +33,9 @@ def test_failed_token_requests_are_throttled_per_address_and_username(reviewer, 
     assert blocked.status_code == 429
     assert int(blocked["Retry-After"]) > 0
     # another address is not affected
-    other = client.post(TOKEN, {"username": "reviewer1", "password": "pw-for-tests-1"}, format="json",
-                        REMOTE_ADDR="10.0.0.9")
+    other = client.post(
+        TOKEN, {"username": "reviewer1", "password": "pw-for-tests-1"}, format="json", REMOTE_ADDR="10.0.0.9"
+    )
     assert other.status_code == 200
 
 

@@ -27,8 +27,14 @@ def test_id_filters_with_absurd_numbers_never_500(value, django_user_model):
     lead = django_user_model.objects.create_superuser("filter-lead", "f@example.org", "pw-for-tests-1")
     client = APIClient()
     client.force_authenticate(lead)
-    for route, name in (("annotations", "outlet"), ("articles", "outlet"), ("assignments", "article"),
-                        ("sources", "side"), ("scores", "run"), ("adjudications", "sentence"),
-                        ("adjudications", "lead")):
+    for route, name in (
+        ("annotations", "outlet"),
+        ("articles", "outlet"),
+        ("assignments", "article"),
+        ("sources", "side"),
+        ("scores", "run"),
+        ("adjudications", "sentence"),
+        ("adjudications", "lead"),
+    ):
         response = client.get(f"/api/v1/{route}/", {name: value})
         assert response.status_code == 400, (route, name, value, response.status_code)

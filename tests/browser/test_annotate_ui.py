@@ -13,8 +13,25 @@ from .conftest import log_in
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 # Keys for positions 0–18 of the sample article (19 is the trailer nobody reviews).
-PLAN = {0: "1", 1: "1", 2: "3", 3: "1", 5: "3", 6: "1", 8: "3", 9: "3", 10: "3", 11: "1",
-        12: "3", 13: "1", 14: "3", 15: "3", 16: "3", 17: "3", 18: "3"}
+PLAN = {
+    0: "1",
+    1: "1",
+    2: "3",
+    3: "1",
+    5: "3",
+    6: "1",
+    8: "3",
+    9: "3",
+    10: "3",
+    11: "1",
+    12: "3",
+    13: "1",
+    14: "3",
+    15: "3",
+    16: "3",
+    17: "3",
+    18: "3",
+}
 LABEL_OF_KEY = {"1": Label.CLAIM, "2": Label.ATTRIBUTION, "3": Label.ANALYSIS, "4": Label.OTHER}
 
 
@@ -43,8 +60,14 @@ def current_position(page) -> int:
 def mark_span(page, kind_key: str, first_word: int, words: int = 1, *, shot=None) -> None:
     """Mark a span by keyboard: span mode starts on the suggested span (if any), so first go to the
     sentence start and shrink to one word, then move and widen."""
-    press(page, kind_key, "Home", *["Shift+ArrowLeft"] * 8, *["ArrowRight"] * first_word,
-          *["Shift+ArrowRight"] * (words - 1))
+    press(
+        page,
+        kind_key,
+        "Home",
+        *["Shift+ArrowLeft"] * 8,
+        *["ArrowRight"] * first_word,
+        *["Shift+ArrowRight"] * (words - 1),
+    )
     if shot:
         shot()
     press(page, "Enter")
@@ -90,7 +113,13 @@ def annotate_sample(page, screenshot) -> None:
 
 
 def test_reviewer_annotates_by_keyboard_reloads_submits_and_second_reviewer_sees_disagreements(
-    live_server, open_page, screenshot, sample_article, registry, reviewer, reviewer2,
+    live_server,
+    open_page,
+    screenshot,
+    sample_article,
+    registry,
+    reviewer,
+    reviewer2,
 ):
     Assignment.objects.create(article=sample_article, reviewer=reviewer)
     assignment2 = Assignment.objects.create(article=sample_article, reviewer=reviewer2)
@@ -118,12 +147,12 @@ def test_reviewer_annotates_by_keyboard_reloads_submits_and_second_reviewer_sees
     assert helmets.source.kind == "organisation"
     assert helmets.source.side.name == "opposition"
     assert list(helmets.source.aliases.values_list("name", flat=True)) == ["White Helmets"]
-    assert text[helmets.source_start:helmets.source_end] == "The White Helmets"
-    assert text[helmets.cue_start:helmets.cue_end] == "affirmed"
+    assert text[helmets.source_start : helmets.source_end] == "The White Helmets"
+    assert text[helmets.cue_start : helmets.cue_end] == "affirmed"
     reports = marks[4]
     assert reports.source == registry
-    assert reports.sentence.text[reports.source_start:reports.source_end] == "Reports"
-    assert reports.sentence.text[reports.cue_start:reports.cue_end] == "indicate"
+    assert reports.sentence.text[reports.source_start : reports.source_end] == "Reports"
+    assert reports.sentence.text[reports.cue_start : reports.cue_end] == "indicate"
     assert marks[10].note == "grave: assessment, not an event"
     assert not any(m.from_suggestion for m in marks.values())
 
@@ -179,7 +208,10 @@ def test_reviewer_annotates_by_keyboard_reloads_submits_and_second_reviewer_sees
 
 
 def test_failed_saves_are_kept_and_retried_until_the_server_answers(
-    live_server, open_page, sample_article, reviewer,
+    live_server,
+    open_page,
+    sample_article,
+    reviewer,
 ):
     Assignment.objects.create(article=sample_article, reviewer=reviewer)
     page, errors = open_page()
@@ -202,7 +234,12 @@ def test_failed_saves_are_kept_and_retried_until_the_server_answers(
 
 
 def test_pending_attribution_waits_for_a_source_and_cancelling_restores_the_mark(
-    live_server, open_page, screenshot, sample_article, reviewer, registry,
+    live_server,
+    open_page,
+    screenshot,
+    sample_article,
+    reviewer,
+    registry,
 ):
     Assignment.objects.create(article=sample_article, reviewer=reviewer)
     page, errors = open_page()
@@ -220,7 +257,7 @@ def test_pending_attribution_waits_for_a_source_and_cancelling_restores_the_mark
     expect(page.locator(".sent.current [data-badge]")).to_have_text("Claim")
     assert Annotation.objects.get().label == "claim"
     press(page, "2")
-    page.wait_for_selector('#source-results [role=option] >> nth=0')
+    page.wait_for_selector("#source-results [role=option] >> nth=0")
     page.keyboard.type("Repo")
     page.wait_for_selector('#source-results [aria-selected="true"]:has-text("Reports")')
     press(page, "Enter")
@@ -231,7 +268,11 @@ def test_pending_attribution_waits_for_a_source_and_cancelling_restores_the_mark
 
 
 def test_narrow_window_and_guidelines_render_without_errors(
-    live_server, open_page, screenshot, sample_article, reviewer,
+    live_server,
+    open_page,
+    screenshot,
+    sample_article,
+    reviewer,
 ):
     Assignment.objects.create(article=sample_article, reviewer=reviewer)
     page, errors = open_page(width=414, height=800)

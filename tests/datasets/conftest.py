@@ -31,8 +31,12 @@ def annotated(sample_article, reviewer, reviewer2, lead):
     reports = Source.objects.create(name="reports", kind="anonymous")
     sentences = list(sample_article.sentences.filter(reviewable=True).order_by("position"))
     for sentence in sentences[:-1]:
-        first, second = {0: ("claim", "claim"), 1: ("attribution", "attribution"), 2: ("analysis", "analysis"),
-                         3: ("claim", "analysis")}[sentence.position % 4]
+        first, second = {
+            0: ("claim", "claim"),
+            1: ("attribution", "attribution"),
+            2: ("analysis", "analysis"),
+            3: ("claim", "analysis"),
+        }[sentence.position % 4]
         source = helmets if first == "attribution" else None
         save_annotation(reviewer=reviewer, sentence=sentence, mark=_mark(sentence, first, source))
         save_annotation(reviewer=reviewer2, sentence=sentence, mark=_mark(sentence, second, source))
@@ -40,14 +44,21 @@ def annotated(sample_article, reviewer, reviewer2, lead):
         save_annotation(reviewer=user, sentence=sentences[-1], mark=MarkInput(label="other"))
     Adjudication.objects.create(sentence=sentences[3], label="claim", lead=lead, note="own voice")
 
-    line = json.dumps({
-        "title": "Airport closed", "outlet": "reuters.com", "url": "https://www.reuters.com/world/airport",
-        "published": "2024-12-05",
-        "text": "Aleppo airport closed on Saturday. Officials said flights would resume soon.",
-    })
+    line = json.dumps(
+        {
+            "title": "Airport closed",
+            "outlet": "reuters.com",
+            "url": "https://www.reuters.com/world/airport",
+            "published": "2024-12-05",
+            "text": "Aleppo airport closed on Saturday. Officials said flights would resume soon.",
+        }
+    )
     other = ingest_articles(parse_jsonl(line.encode(), origin="test"))[0].article
     first, second = other.sentences.order_by("position")
     save_annotation(reviewer=reviewer, sentence=first, mark=MarkInput(label="claim"))
-    save_annotation(reviewer=reviewer, sentence=second, mark=MarkInput(
-        label="attribution", source=reports, source_span=(0, 9), cue_span=(10, 14)))
+    save_annotation(
+        reviewer=reviewer,
+        sentence=second,
+        mark=MarkInput(label="attribution", source=reports, source_span=(0, 9), cue_span=(10, 14)),
+    )
     return {"sky": sample_article, "reuters": other, "sentences": sentences, "helmets": helmets}

@@ -36,19 +36,38 @@ def test_jsonl_records_carry_gold_labels_marks_and_article_text(annotated, tmp_p
     attribution = by_position[1]
     assert attribution["label"] == "attribution"
     assert attribution["label_source"] == "unanimous"
-    assert attribution["source"] == {"name": "White Helmets", "kind": "organisation", "side": "opposition",
-                                     "side_topic": "Syria war"}
+    assert attribution["source"] == {
+        "name": "White Helmets",
+        "kind": "organisation",
+        "side": "opposition",
+        "side_topic": "Syria war",
+    }
     assert [m["reviewer"] for m in attribution["annotations"]] == ["reviewer1", "reviewer2"]
     assert attribution["annotations"][0]["source_span"] == [0, 5]
     assert attribution["agreement"] == 1.0
     first = by_position[0]
     assert first["article"]["text"] == sky.text
-    assert sky.text[first["start"]:first["end"]] == first["text"]
+    assert sky.text[first["start"] : first["end"]] == first["text"]
     assert all(r["article"] is None for r in records[1:] if r["article_id"] == sky.pk)
     assert [r["label_source"] for r in records if r["article_id"] == annotated["reuters"].pk] == ["unanimous"] * 2
     assert list(records[0]) == [
-        "sentence_id", "article_id", "outlet", "url", "published", "position", "text", "start", "end", "label",
-        "label_source", "source", "annotations", "agreement", "split", "adjudication", "article",
+        "sentence_id",
+        "article_id",
+        "outlet",
+        "url",
+        "published",
+        "position",
+        "text",
+        "start",
+        "end",
+        "label",
+        "label_source",
+        "source",
+        "annotations",
+        "agreement",
+        "split",
+        "adjudication",
+        "article",
     ]
 
 
@@ -157,8 +176,13 @@ def test_labelstudio_tasks_use_the_shared_names(annotated, tmp_path):
     assert task["data"][ls.DATA_SENTENCE] in task["data"][ls.DATA_CONTEXT]
     assert task["data"][ls.DATA_TITLE] == annotated["sky"].title
     result = task["annotations"][0]["result"]
-    assert result[0] == {"id": result[0]["id"], "from_name": "label", "to_name": "sentence", "type": "choices",
-                         "value": {"choices": ["attribution"]}}
+    assert result[0] == {
+        "id": result[0]["id"],
+        "from_name": "label",
+        "to_name": "sentence",
+        "type": "choices",
+        "value": {"choices": ["attribution"]},
+    }
     source_region = next(r for r in result if r["type"] == "labels" and r["value"]["labels"] == ["SOURCE"])
     kind = next(r for r in result if r["from_name"] == "source_kind")
     assert kind["id"] == source_region["id"]
@@ -169,8 +193,13 @@ def test_labelstudio_tasks_use_the_shared_names(annotated, tmp_path):
 def test_bio_tags_mark_source_and_cue_tokens():
     text = "The White Helmets affirmed the rising casualties."
     tags = bio_tags(text, [0, 17], [18, 26])
-    assert tags[:5] == [("The", "B-SOURCE"), ("White", "I-SOURCE"), ("Helmets", "I-SOURCE"),
-                        ("affirmed", "B-CUE"), ("the", "O")]
+    assert tags[:5] == [
+        ("The", "B-SOURCE"),
+        ("White", "I-SOURCE"),
+        ("Helmets", "I-SOURCE"),
+        ("affirmed", "B-CUE"),
+        ("the", "O"),
+    ]
     assert tags[-1] == (".", "O")
 
 
@@ -245,8 +274,14 @@ def test_zip_holds_data_files_and_card(annotated, tmp_path):
     result = write_export(ExportOptions(format="all"), tmp_path / "dataset", as_zip=True)
     assert result.path.name == "dataset.zip"
     with zipfile.ZipFile(result.path) as archive:
-        assert sorted(archive.namelist()) == ["README.md", "dataset.json", "labelstudio.json", "sentences.csv",
-                                              "sentences.jsonl", "spans.conll"]
+        assert sorted(archive.namelist()) == [
+            "README.md",
+            "dataset.json",
+            "labelstudio.json",
+            "sentences.csv",
+            "sentences.jsonl",
+            "spans.conll",
+        ]
 
 
 def test_queries_grow_with_chunks_not_sentences(annotated, django_assert_max_num_queries):
@@ -272,15 +307,27 @@ def test_export_command_writes_and_reports(annotated, tmp_path, capsys):
 ORACLE = object()
 
 
-@pytest.mark.parametrize(("units", "expected"), [
-    ([("claim", "claim"), ("analysis", "analysis"), ("attribution", "claim"), ("attribution", "attribution")],
-     ORACLE),
-    ([("claim", "claim", "analysis"), ("other", "claim"), ("claim", "claim"), ("analysis", "other", "other", "claim")],
-     ORACLE),
-    ([("claim", "claim"), ("claim", "claim")], 1.0),
-    ([("claim", "claim")], None),
-    ([], None),
-])
+@pytest.mark.parametrize(
+    ("units", "expected"),
+    [
+        (
+            [("claim", "claim"), ("analysis", "analysis"), ("attribution", "claim"), ("attribution", "attribution")],
+            ORACLE,
+        ),
+        (
+            [
+                ("claim", "claim", "analysis"),
+                ("other", "claim"),
+                ("claim", "claim"),
+                ("analysis", "other", "other", "claim"),
+            ],
+            ORACLE,
+        ),
+        ([("claim", "claim"), ("claim", "claim")], 1.0),
+        ([("claim", "claim")], None),
+        ([], None),
+    ],
+)
 def test_alpha_from_label_patterns_matches_the_krippendorff_package(units, expected):
     """The card's alpha (streamed as label patterns) is the scoring implementation, checked against
     the `krippendorff` package where alpha is defined, and our edge cases elsewhere."""

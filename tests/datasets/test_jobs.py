@@ -92,10 +92,18 @@ def test_leads_page_queues_and_lists_jobs(annotated, client, lead):
     page = client.get(reverse("exports:list"))
     assert page.status_code == 200
     assert b"No exports yet" in page.content
-    response = client.post(reverse("exports:list"), {
-        "format": "csv", "outlets": ["news.sky.com"], "label_sources": ["unanimous", "majority", "adjudicated"],
-        "include_other": "on", "seed": "s", "ratios": "0.8,0.1,0.1",
-    }, follow=True)
+    response = client.post(
+        reverse("exports:list"),
+        {
+            "format": "csv",
+            "outlets": ["news.sky.com"],
+            "label_sources": ["unanimous", "majority", "adjudicated"],
+            "include_other": "on",
+            "seed": "s",
+            "ratios": "0.8,0.1,0.1",
+        },
+        follow=True,
+    )
     job = ExportJob.objects.get()
     assert job.status == "done"
     assert job.options["outlets"] == ["news.sky.com"]
@@ -107,8 +115,9 @@ def test_leads_page_queues_and_lists_jobs(annotated, client, lead):
 
 def test_leads_page_shows_form_errors_and_refuses_reviewers(annotated, client, lead, reviewer):
     client.force_login(lead)
-    response = client.post(reverse("exports:list"), {"format": "csv", "label_sources": ["majority"],
-                                                      "seed": "s", "ratios": "1,1,1"})
+    response = client.post(
+        reverse("exports:list"), {"format": "csv", "label_sources": ["majority"], "seed": "s", "ratios": "1,1,1"}
+    )
     assert response.status_code == 200
     assert b"summing to 1" in response.content
     assert not ExportJob.objects.exists()
@@ -121,14 +130,19 @@ def test_admin_actions_queue_exports_of_the_selection(annotated, client, lead):
     lead.save()
     client.force_login(lead)
     reuters = annotated["reuters"]
-    response = client.post(reverse("admin:annotate_article_changelist"),
-                           {"action": "export_articles", "_selected_action": [reuters.pk]}, follow=True)
+    response = client.post(
+        reverse("admin:annotate_article_changelist"),
+        {"action": "export_articles", "_selected_action": [reuters.pk]},
+        follow=True,
+    )
     job = ExportJob.objects.get()
     assert job.options["article_ids"] == [reuters.pk]
     assert job.card["counts"]["sentences"] == 2
     assert reverse("exports:list").encode() in response.content
-    client.post(reverse("admin:annotate_outlet_changelist"),
-                {"action": "export_outlets", "_selected_action": [annotated["sky"].outlet_id]})
+    client.post(
+        reverse("admin:annotate_outlet_changelist"),
+        {"action": "export_outlets", "_selected_action": [annotated["sky"].outlet_id]},
+    )
     assert ExportJob.objects.latest("pk").options["outlets"] == ["news.sky.com"]
 
 

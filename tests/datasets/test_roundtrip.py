@@ -43,7 +43,7 @@ def test_export_import_export_is_byte_identical(annotated, tmp_path, include_uns
     assert Reviewer.objects.filter(is_external=True, origin="import").count() == 3  # two reviewers and the lead
     assert Adjudication.objects.get().note == "own voice"
     article = Article.objects.get(outlet__domain="news.sky.com")
-    assert all(article.text[s.start:s.end] == s.text for s in article.sentences.all())
+    assert all(article.text[s.start : s.end] == s.text for s in article.sentences.all())
     second = write_export(options, tmp_path / "second")
     for name in DATA_FILES:
         assert (second.path / name).read_bytes() == (first.path / name).read_bytes(), name

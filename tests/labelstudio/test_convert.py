@@ -34,8 +34,13 @@ TEXT = "🐱 Reports indicate that 12 died, said the ministry."
 
 
 def _choice(*labels: str, name: str = "label") -> dict:
-    return {"id": "doc", "from_name": name, "to_name": "sentence", "type": "choices",
-            "value": {"choices": list(labels)}}
+    return {
+        "id": "doc",
+        "from_name": name,
+        "to_name": "sentence",
+        "type": "choices",
+        "value": {"choices": list(labels)},
+    }
 
 
 def _span(region_id: str, part: str, tag: str, text: str = TEXT, **override) -> dict:
@@ -46,8 +51,13 @@ def _span(region_id: str, part: str, tag: str, text: str = TEXT, **override) -> 
 
 def _kind(region_id: str, part: str, *kinds: str, text: str = TEXT) -> dict:
     start = text.index(part)
-    return {"id": region_id, "from_name": "source_kind", "to_name": "sentence", "type": "choices",
-            "value": {"start": start, "end": start + len(part), "text": part, "choices": list(kinds)}}
+    return {
+        "id": region_id,
+        "from_name": "source_kind",
+        "to_name": "sentence",
+        "type": "choices",
+        "value": {"start": start, "end": start + len(part), "text": part, "choices": list(kinds)},
+    }
 
 
 # --- Config -------------------------------------------------------------------------------------
@@ -76,7 +86,10 @@ def test_broken_or_foreign_configs_are_named():
     with pytest.raises(ValueError, match="invalid labeling config"):
         validate_locally(label_config().replace('toName="sentence" perRegion', 'toName="nope" perRegion'))
     assert missing_controls('<View><Text name="t" value="$t"/></View>') == [
-        "no control named 'label'", "no control named 'spans'", "no control named 'source_kind'"]
+        "no control named 'label'",
+        "no control named 'spans'",
+        "no control named 'source_kind'",
+    ]
     fewer = label_config().replace('<Choice value="other"', '<Choice value="misc"')
     assert missing_controls(fewer) == ["'label' lacks other"]
     assert missing_controls("<View")[0].startswith("unreadable config")
@@ -85,17 +98,29 @@ def test_broken_or_foreign_configs_are_named():
 def test_the_dataset_exports_annotation_result_is_valid_for_the_config():
     result = fmt.annotation_result(
         {"label": "attribution", "source_span": [2, 18], "source": {"kind": "anonymous"}, "cue_span": [33, 37]},
-        TEXT, "s1-0")
+        TEXT,
+        "s1-0",
+    )
     assert LabelInterface(label_config()).validate_annotation({"result": result})
     mark = parse_result(result, TEXT)
-    assert (mark.label, mark.source_span, mark.source_kind, mark.cue_span) == ("attribution", (2, 18), "anonymous",
-                                                                               (33, 37))
+    assert (mark.label, mark.source_span, mark.source_kind, mark.cue_span) == (
+        "attribution",
+        (2, 18),
+        "anonymous",
+        (33, 37),
+    )
 
 
 # --- Suggestions as predictions ------------------------------------------------------------------
 def test_suggestion_becomes_a_prediction_with_its_model_version():
-    suggestion = {"label": "attribution", "confidence": 0.7, "source_span": [2, 18], "cue_span": [33, 37],
-                  "source_kind": "anonymous", "model_version": "rules-1"}
+    suggestion = {
+        "label": "attribution",
+        "confidence": 0.7,
+        "source_span": [2, 18],
+        "cue_span": [33, 37],
+        "source_kind": "anonymous",
+        "model_version": "rules-1",
+    }
     prediction = prediction_for(suggestion, TEXT, "s7")
     assert (prediction["model_version"], prediction["score"]) == ("rules-1", 0.7)
     assert LabelInterface(label_config()).validate_annotation({"result": prediction["result"]})
@@ -118,10 +143,13 @@ def test_task_data_has_ids_context_and_config_keys(sample_article):
 
 # --- Results -> marks ----------------------------------------------------------------------------
 def test_attribution_with_emoji_before_the_span_keeps_code_point_offsets():
-    result = [_choice("attribution"), _span("r1", "Reports indicate", "SOURCE"),
-              _kind("r1", "Reports indicate", "anonymous"),
-              _span("r2", "said", "CUE"),
-              {"id": "n", "from_name": "note", "to_name": "sentence", "type": "textarea", "value": {"text": ["hm"]}}]
+    result = [
+        _choice("attribution"),
+        _span("r1", "Reports indicate", "SOURCE"),
+        _kind("r1", "Reports indicate", "anonymous"),
+        _span("r2", "said", "CUE"),
+        {"id": "n", "from_name": "note", "to_name": "sentence", "type": "textarea", "value": {"text": ["hm"]}},
+    ]
     mark = parse_result(result, TEXT)
     assert mark.source_span == (2, 18)  # 3 in UTF-16: the emoji is one code point
     assert mark.source_text == "Reports indicate"
@@ -134,30 +162,41 @@ def test_source_kind_links_by_offsets_when_ids_differ():
 
 
 def test_foreign_controls_are_ignored():
-    result = [_choice("analysis"), {"from_name": "sentiment", "to_name": "sentence", "type": "choices",
-                                    "value": {"choices": ["happy"]}},
-              {"from_name": "label", "to_name": "context", "type": "choices", "value": {"choices": ["nope"]}}]
+    result = [
+        _choice("analysis"),
+        {"from_name": "sentiment", "to_name": "sentence", "type": "choices", "value": {"choices": ["happy"]}},
+        {"from_name": "label", "to_name": "context", "type": "choices", "value": {"choices": ["nope"]}},
+    ]
     assert parse_result(result, TEXT).label == "analysis"
 
 
-@pytest.mark.parametrize(("result", "problem"), [
-    ([], "no label chosen"),
-    ([_choice("opinion")], "label 'opinion' is not in the codebook (claim, attribution, analysis, other)"),
-    ([_choice("claim", "analysis")], "several labels"),
-    ([_choice("attribution"), _span("r2", "said", "CUE")], "an attribution needs a SOURCE span"),
-    ([_choice("claim"), _span("r1", "said", "CUE", text="said")], "reads"),
-    ([_choice("claim"), _span("r1", "said", "CUE", start=33, end=36)],
-     "reads 'sai' in the sentence but Label Studio says 'said'"),
-    ([_choice("claim"), _span("r1", "said", "CUE", end=999)], "outside the sentence"),
-    ([_choice("claim"), _span("r1", "said", "CUE", start="33")], "no integer start/end"),
-    ([_choice("claim"), _span("r1", "said", "QUOTE")], "each span needs exactly one of SOURCE, CUE"),
-    ([_choice("claim"), _span("r1", "Reports", "SOURCE"), _span("r2", "the ministry", "SOURCE")],
-     "2 SOURCE spans: a mark has at most one"),
-    ([_choice("claim"), _span("r2", "said", "CUE"), _kind("r2", "said", "person")], "is not on a SOURCE span"),
-    ([_choice("claim"), _span("r1", "Reports", "SOURCE"), _kind("r1", "Reports", "rumour")],
-     "is not one of the codebook's"),
-    ("not a list", "result is not a list"),
-])
+@pytest.mark.parametrize(
+    ("result", "problem"),
+    [
+        ([], "no label chosen"),
+        ([_choice("opinion")], "label 'opinion' is not in the codebook (claim, attribution, analysis, other)"),
+        ([_choice("claim", "analysis")], "several labels"),
+        ([_choice("attribution"), _span("r2", "said", "CUE")], "an attribution needs a SOURCE span"),
+        ([_choice("claim"), _span("r1", "said", "CUE", text="said")], "reads"),
+        (
+            [_choice("claim"), _span("r1", "said", "CUE", start=33, end=36)],
+            "reads 'sai' in the sentence but Label Studio says 'said'",
+        ),
+        ([_choice("claim"), _span("r1", "said", "CUE", end=999)], "outside the sentence"),
+        ([_choice("claim"), _span("r1", "said", "CUE", start="33")], "no integer start/end"),
+        ([_choice("claim"), _span("r1", "said", "QUOTE")], "each span needs exactly one of SOURCE, CUE"),
+        (
+            [_choice("claim"), _span("r1", "Reports", "SOURCE"), _span("r2", "the ministry", "SOURCE")],
+            "2 SOURCE spans: a mark has at most one",
+        ),
+        ([_choice("claim"), _span("r2", "said", "CUE"), _kind("r2", "said", "person")], "is not on a SOURCE span"),
+        (
+            [_choice("claim"), _span("r1", "Reports", "SOURCE"), _kind("r1", "Reports", "rumour")],
+            "is not one of the codebook's",
+        ),
+        ("not a list", "result is not a list"),
+    ],
+)
 def test_invalid_results_name_the_problem(result, problem):
     with pytest.raises(ConversionError) as info:
         parse_result(result, TEXT)
@@ -196,12 +235,15 @@ def test_file_annotators():
 def test_sdk_and_network_errors_become_one_line():
     url = "http://ls.example"
     assert error_line(ApiError(status_code=401, body={"detail": "Invalid token."}), url) == (
-        "Label Studio at http://ls.example rejected the API token: Invalid token.")
+        "Label Studio at http://ls.example rejected the API token: Invalid token."
+    )
     assert "not found" in error_line(ApiError(status_code=404, body="<html>…</html>"), url)
     assert error_line(ApiError(status_code=400, body={"validation_errors": {"label_config": ["bad"]}}), url) == (
-        "Label Studio at http://ls.example refused the request: {'label_config': ['bad']}")
+        "Label Studio at http://ls.example refused the request: {'label_config': ['bad']}"
+    )
     assert error_line(httpx.ConnectError("[Errno 111] Connection refused"), url) == (
-        "cannot reach Label Studio at http://ls.example: [Errno 111] Connection refused")
+        "cannot reach Label Studio at http://ls.example: [Errno 111] Connection refused"
+    )
     assert error_line(httpx.ReadTimeout("slow"), url) == "Label Studio at http://ls.example did not answer in time"
     assert error_line(ValueError("x"), url) is None
 
@@ -236,20 +278,33 @@ def test_closed_port_is_a_one_line_error(db):
 
 # --- import-file (no server) ---------------------------------------------------------------------
 def _row(sentence, *annotations, task_id=1) -> dict:
-    return {"id": task_id, "data": {"sentence": sentence.text, "sentence_id": sentence.pk},
-            "annotations": list(annotations)}
+    return {
+        "id": task_id,
+        "data": {"sentence": sentence.text, "sentence_id": sentence.pk},
+        "annotations": list(annotations),
+    }
 
 
 def _annotation(result, completed_by, annotation_id=10, updated="2025-03-01T10:00:00.000000Z", **extra) -> dict:
-    return {"id": annotation_id, "completed_by": completed_by, "result": result, "updated_at": updated,
-            "created_at": updated, "was_cancelled": False, **extra}
+    return {
+        "id": annotation_id,
+        "completed_by": completed_by,
+        "result": result,
+        "updated_at": updated,
+        "created_at": updated,
+        "was_cancelled": False,
+        **extra,
+    }
 
 
 def _import(tmp_path, rows, *args) -> str:
     path = tmp_path / "export.json"
     path.write_text(json.dumps(rows))
-    out = type("Out", (), {"text": "", "write": lambda self, s: setattr(self, "text", self.text + s),
-                           "flush": lambda self: None})()
+    out = type(
+        "Out",
+        (),
+        {"text": "", "write": lambda self, s: setattr(self, "text", self.text + s), "flush": lambda self: None},
+    )()
     call_command("labelstudio", "import-file", str(path), *args, stdout=out)
     return out.text
 
@@ -263,12 +318,24 @@ def test_import_file_with_emails_creates_external_reviewers_and_sources(tmp_path
     text = helmets.text
     claim = sample_article.sentences.get(position=0)
     rows = [
-        _row(helmets, _annotation([_choice("attribution"), _span("s", "The White Helmets", "SOURCE", text=text),
-                                   _kind("s", "The White Helmets", "organisation", text=text),
-                                   _span("c", "affirmed", "CUE", text=text)],
-                                  {"id": 4, "email": "Ana@Newsroom.test"})),
-        _row(claim, _annotation([_choice("claim")], {"id": 4, "email": "ana@newsroom.test"}, annotation_id=11),
-             _annotation([], 5, annotation_id=12, was_cancelled=True), task_id=2),
+        _row(
+            helmets,
+            _annotation(
+                [
+                    _choice("attribution"),
+                    _span("s", "The White Helmets", "SOURCE", text=text),
+                    _kind("s", "The White Helmets", "organisation", text=text),
+                    _span("c", "affirmed", "CUE", text=text),
+                ],
+                {"id": 4, "email": "Ana@Newsroom.test"},
+            ),
+        ),
+        _row(
+            claim,
+            _annotation([_choice("claim")], {"id": 4, "email": "ana@newsroom.test"}, annotation_id=11),
+            _annotation([], 5, annotation_id=12, was_cancelled=True),
+            task_id=2,
+        ),
     ]
     output = _import(tmp_path, rows)
     assert "2 marks created, 0 updated, 0 unchanged" in output
@@ -297,8 +364,15 @@ def test_import_file_matches_existing_users_by_email_and_registry_by_alias(tmp_p
     source = Source.objects.create(name="Syria Civil Defence", kind="organisation")
     source.aliases.create(name="White Helmets")
     text = helmets.text
-    rows = [_row(helmets, _annotation([_choice("attribution"), _span("s", "The White Helmets", "SOURCE", text=text)],
-                                      {"email": reviewer.email.upper()}))]
+    rows = [
+        _row(
+            helmets,
+            _annotation(
+                [_choice("attribution"), _span("s", "The White Helmets", "SOURCE", text=text)],
+                {"email": reviewer.email.upper()},
+            ),
+        )
+    ]
     assert "1 marks created" in _import(tmp_path, rows)
     mark = Annotation.objects.get()
     assert (mark.reviewer, mark.source) == (reviewer, source)
@@ -323,8 +397,13 @@ def test_newer_local_mark_is_kept_and_reported(tmp_path, helmets, reviewer):
 
 
 def test_newest_duplicate_of_one_person_wins(tmp_path, helmets):
-    rows = [_row(helmets, _annotation([_choice("claim")], 7, annotation_id=1, updated="2025-01-02T00:00:00Z"),
-                 _annotation([_choice("analysis")], 7, annotation_id=2, updated="2025-01-01T00:00:00Z"))]
+    rows = [
+        _row(
+            helmets,
+            _annotation([_choice("claim")], 7, annotation_id=1, updated="2025-01-02T00:00:00Z"),
+            _annotation([_choice("analysis")], 7, annotation_id=2, updated="2025-01-01T00:00:00Z"),
+        )
+    ]
     output = _import(tmp_path, rows)
     assert "1 older duplicate annotations ignored" in output
     assert Annotation.objects.get().label == "claim"
@@ -336,10 +415,16 @@ def test_import_file_refuses_a_bad_batch_and_writes_nothing(tmp_path, helmets, s
     rows = [
         _row(helmets, _annotation(unknown_source, 7)),
         _row(other, _annotation([_choice("claim")], 7), task_id=2),
-        {"id": 3, "data": {"sentence": "changed text", "sentence_id": other.pk},
-         "annotations": [_annotation([_choice("claim")], 7)]},
-        {"id": 4, "data": {"sentence": "x", "sentence_id": 999999},
-         "annotations": [_annotation([_choice("claim")], 7)]},
+        {
+            "id": 3,
+            "data": {"sentence": "changed text", "sentence_id": other.pk},
+            "annotations": [_annotation([_choice("claim")], 7)],
+        },
+        {
+            "id": 4,
+            "data": {"sentence": "x", "sentence_id": 999999},
+            "annotations": [_annotation([_choice("claim")], 7)],
+        },
     ]
     with pytest.raises(CommandError) as info:
         _import(tmp_path, rows)
@@ -355,10 +440,13 @@ def test_import_file_refuses_a_bad_batch_and_writes_nothing(tmp_path, helmets, s
     assert "3 invalid, not written" in output
 
 
-@pytest.mark.parametrize(("content", "problem"), [
-    ("{not json", "is not a JSON export"),
-    ('{"a": 1}', "a Label Studio JSON export is a list of tasks"),
-])
+@pytest.mark.parametrize(
+    ("content", "problem"),
+    [
+        ("{not json", "is not a JSON export"),
+        ('{"a": 1}', "a Label Studio JSON export is a list of tasks"),
+    ],
+)
 def test_import_file_rejects_what_is_not_an_export(db, tmp_path, content, problem):
     path = tmp_path / "export.json"
     path.write_text(content)

@@ -62,15 +62,26 @@ def corpus(db, sample_article):
 
 def _push(server, title: str, *extra: str, token: str | None = None) -> str:
     out = _Out()
-    call_command("labelstudio", "push", "--url", server.url, "--token", token or server.legacy_token,
-                 "--project-title", title, *extra, stdout=out)
+    call_command(
+        "labelstudio",
+        "push",
+        "--url",
+        server.url,
+        "--token",
+        token or server.legacy_token,
+        "--project-title",
+        title,
+        *extra,
+        stdout=out,
+    )
     return out.text
 
 
 def _pull(server, *extra: str, token: str | None = None) -> str:
     out = _Out()
-    call_command("labelstudio", "pull", "--url", server.url, "--token", token or server.legacy_token, *extra,
-                 stdout=out)
+    call_command(
+        "labelstudio", "pull", "--url", server.url, "--token", token or server.legacy_token, *extra, stdout=out
+    )
     return out.text
 
 
@@ -90,25 +101,48 @@ def _task_id(project: LabelStudioProject, sentence: Sentence) -> int:
 
 
 def _choice(label: str) -> dict:
-    return {"id": "doc", "from_name": "label", "to_name": "sentence", "type": "choices",
-            "value": {"choices": [label]}}
+    return {"id": "doc", "from_name": "label", "to_name": "sentence", "type": "choices", "value": {"choices": [label]}}
 
 
 def _region(region_id: str, text: str, part: str, tag: str, kind: str | None = None) -> list[dict]:
     start = text.index(part)
     value = {"start": start, "end": start + len(part), "text": part}
-    items = [{"id": region_id, "from_name": "spans", "to_name": "sentence", "type": "labels",
-              "value": {**value, "labels": [tag]}, "origin": "manual"}]
+    items = [
+        {
+            "id": region_id,
+            "from_name": "spans",
+            "to_name": "sentence",
+            "type": "labels",
+            "value": {**value, "labels": [tag]},
+            "origin": "manual",
+        }
+    ]
     if kind:
-        items.append({"id": region_id, "from_name": "source_kind", "to_name": "sentence", "type": "choices",
-                      "value": {**value, "choices": [kind]}, "origin": "manual"})
+        items.append(
+            {
+                "id": region_id,
+                "from_name": "source_kind",
+                "to_name": "sentence",
+                "type": "choices",
+                "value": {**value, "choices": [kind]},
+                "origin": "manual",
+            }
+        )
     return items
 
 
 def _marks() -> list[tuple]:
     return sorted(
-        (a.sentence_id, a.reviewer.email, a.label, a.source.name if a.source else None, a.source_span, a.cue_span,
-         a.note, a.origin)
+        (
+            a.sentence_id,
+            a.reviewer.email,
+            a.label,
+            a.source.name if a.source else None,
+            a.source_span,
+            a.cue_span,
+            a.note,
+            a.origin,
+        )
         for a in Annotation.objects.select_related("reviewer", "source")
     )
 
@@ -149,16 +183,27 @@ def test_push_annotate_pull_round_trip(labelstudio_server, ls_reviewer, corpus, 
     helmets = _sentence_with(sample, "The White Helmets")
     claim = _sentence_with(sample, "Militias backed by Iran")
     skipped = _sentence_with(sample, "This resurgence of conflict")
-    emoji_result = [_choice("attribution"),
-                    *_region("src", EMOJI_TEXT, "the ministry of health", "SOURCE", "government"),
-                    *_region("cue", EMOJI_TEXT, "said", "CUE"),
-                    {"id": "n", "from_name": "note", "to_name": "sentence", "type": "textarea",
-                     "value": {"text": ["vague opener"]}}]
+    emoji_result = [
+        _choice("attribution"),
+        *_region("src", EMOJI_TEXT, "the ministry of health", "SOURCE", "government"),
+        *_region("cue", EMOJI_TEXT, "said", "CUE"),
+        {
+            "id": "n",
+            "from_name": "note",
+            "to_name": "sentence",
+            "type": "textarea",
+            "value": {"text": ["vague opener"]},
+        },
+    ]
     emoji_annotation = reviewer_sdk.annotations.create(id=_task_id(project, emoji_sentence), result=emoji_result)
     reviewer_sdk.annotations.create(
         id=_task_id(project, helmets),
-        result=[_choice("attribution"), *_region("s", helmets.text, "The White Helmets", "SOURCE", "organisation"),
-                *_region("c", helmets.text, "affirmed", "CUE")])
+        result=[
+            _choice("attribution"),
+            *_region("s", helmets.text, "The White Helmets", "SOURCE", "organisation"),
+            *_region("c", helmets.text, "affirmed", "CUE"),
+        ],
+    )
     reviewer_sdk.annotations.create(id=_task_id(project, claim), result=[_choice("claim")])
     reviewer_sdk.annotations.create(id=_task_id(project, skipped), result=[], was_cancelled=True)
 
@@ -193,12 +238,14 @@ def test_push_annotate_pull_round_trip(labelstudio_server, ls_reviewer, corpus, 
     assert f"created 0 tasks (0 with predictions), skipped {reviewable} already there" in output
     assert len(list(admin.tasks.list(project=project.remote_id))) == reviewable
     assert "0 marks created, 0 updated, 3 unchanged" in _pull(server)
-    assert (_marks(), AnnotationRevision.objects.count(),
-            list(Annotation.objects.values_list("version", flat=True))) == before
+    assert (
+        _marks(),
+        AnnotationRevision.objects.count(),
+        list(Annotation.objects.values_list("version", flat=True)),
+    ) == before
 
     # A new article: only its sentences are pushed.
-    ingest_text(b"Title: Later\n\nA later sentence appeared. And one more.\n", name="later.txt",
-                outlet="example.org")
+    ingest_text(b"Title: Later\n\nA later sentence appeared. And one more.\n", name="later.txt", outlet="example.org")
     assert "created 2 tasks" in _push(server, "Round trip")
 
     # An edit in Label Studio (newer updated_at) updates our mark, keeping the old value in history.
@@ -210,14 +257,17 @@ def test_push_annotate_pull_round_trip(labelstudio_server, ls_reviewer, corpus, 
     mark.refresh_from_db()
     assert (mark.label, mark.version, mark.external_updated) == ("claim", 2, edited.updated_at)
     history = list(AnnotationRevision.objects.filter(annotation=mark).order_by("version"))
-    assert [(r.version, r.label, r.origin) for r in history] == [(1, "attribution", "label_studio"),
-                                                                  (2, "claim", "label_studio")]
+    assert [(r.version, r.label, r.origin) for r in history] == [
+        (1, "attribution", "label_studio"),
+        (2, "claim", "label_studio"),
+    ]
     assert "0 marks created, 0 updated, 3 unchanged" in _pull(server)
 
     # File round trip: the project's JSON export, imported into a fresh state, gives the same marks.
     expected = _marks()
-    raw = b"".join(admin.projects.exports.download_sync(id=project.remote_id, export_type="JSON",
-                                                        download_all_tasks=True))
+    raw = b"".join(
+        admin.projects.exports.download_sync(id=project.remote_id, export_type="JSON", download_all_tasks=True)
+    )
     export = tmp_path / "export.json"
     export.write_bytes(raw)
     assert all(isinstance(a["completed_by"], int) for row in json.loads(raw) for a in row["annotations"])
@@ -251,8 +301,7 @@ def test_personal_access_token_and_settings_work(labelstudio_server, corpus, set
     settings.LABEL_STUDIO_URL = server.url + "/"
     settings.LABEL_STUDIO_API_KEY = server.personal_access_token
     out = _Out()
-    call_command("labelstudio", "push", "--project-title", "PAT push", "--article", str(corpus["emoji"].pk),
-                 stdout=out)
+    call_command("labelstudio", "push", "--project-title", "PAT push", "--article", str(corpus["emoji"].pk), stdout=out)
     assert "created 2 tasks" in out.text  # the emoji article's two sentences; the first two were sample ones
     assert project.tasks.count() == 4
     out = _Out()
@@ -266,8 +315,9 @@ def _closed_port_url() -> tuple[socket.socket, str]:
     return sock, f"http://127.0.0.1:{sock.getsockname()[1]}"
 
 
-@pytest.mark.parametrize("case", ["bad legacy token", "forged PAT", "closed port", "wrong path", "no scheme",
-                                  "unknown project"])
+@pytest.mark.parametrize(
+    "case", ["bad legacy token", "forged PAT", "closed port", "wrong path", "no scheme", "unknown project"]
+)
 def test_errors_are_one_line_and_write_nothing(labelstudio_server, corpus, case):
     server = labelstudio_server
     url, token, extra = server.url, server.legacy_token, []
@@ -292,12 +342,14 @@ def test_errors_are_one_line_and_write_nothing(labelstudio_server, corpus, case)
             sock.close()
     message = str(info.value)
     assert "\n" not in message
-    expected = {"bad legacy token": "rejected the API token: Invalid token.",
-                "forged PAT": "rejected the API token: Token is invalid",
-                "closed port": "cannot reach Label Studio",
-                "wrong path": "not found",
-                "no scheme": "must start with http:// or https://",
-                "unknown project": "has no project #999999"}[case]
+    expected = {
+        "bad legacy token": "rejected the API token: Invalid token.",
+        "forged PAT": "rejected the API token: Token is invalid",
+        "closed port": "cannot reach Label Studio",
+        "wrong path": "not found",
+        "no scheme": "must start with http:// or https://",
+        "unknown project": "has no project #999999",
+    }[case]
     assert expected in message
     assert not LabelStudioProject.objects.exists()
     assert not LabelStudioTask.objects.exists()
@@ -331,8 +383,16 @@ def test_invalid_value_in_labelstudio_is_reported_and_nothing_written(labelstudi
     assert get_user_model().objects.count() == users_before  # not even the reviewer's account
 
     # A span whose offsets do not read its text (a hand-made result) is refused too.
-    bad_span = [_choice("claim"), {"id": "x", "from_name": "spans", "to_name": "sentence", "type": "labels",
-                                   "value": {"start": 0, "end": 3, "text": text[1:4], "labels": ["CUE"]}}]
+    bad_span = [
+        _choice("claim"),
+        {
+            "id": "x",
+            "from_name": "spans",
+            "to_name": "sentence",
+            "type": "labels",
+            "value": {"start": 0, "end": 3, "text": text[1:4], "labels": ["CUE"]},
+        },
+    ]
     _sdk(server, server.legacy_token).annotations.create(id=second.remote_id, result=bad_span)
     with pytest.raises(CommandError, match="3 invalid annotation"):
         _pull(server, "--project", str(project.remote_id))
@@ -355,8 +415,11 @@ def test_config_mismatch_and_foreign_project(labelstudio_server, corpus):
     assert "labeling config updated" in _push(server, "Config check", "--force-config")
     assert admin.projects.get(id=project.remote_id).label_config == label_config()
 
-    foreign = admin.projects.create(title="Not ours", label_config='<View><Text name="t" value="$t"/>'
-                                    '<Choices name="c" toName="t"><Choice value="a"/></Choices></View>')
+    foreign = admin.projects.create(
+        title="Not ours",
+        label_config='<View><Text name="t" value="$t"/>'
+        '<Choices name="c" toName="t"><Choice value="a"/></Choices></View>',
+    )
     try:
         with pytest.raises(CommandError, match="not have the Sourcemark labeling config: no control named 'label'"):
             _pull(server, "--project", str(foreign.id))
@@ -371,9 +434,16 @@ def test_dataset_export_imports_into_our_project_and_pulls_back(labelstudio_serv
     server = labelstudio_server
     sentence = _sentence_with(corpus["sample"], "The White Helmets")
     start = sentence.text.index("The White Helmets")
-    save_annotation(reviewer=reviewer, sentence=sentence, mark=MarkInput(
-        label="attribution", source=corpus["white_helmets"], source_span=(start, start + 17),
-        cue_span=(sentence.text.index("affirmed"), sentence.text.index("affirmed") + 8)))
+    save_annotation(
+        reviewer=reviewer,
+        sentence=sentence,
+        mark=MarkInput(
+            label="attribution",
+            source=corpus["white_helmets"],
+            source_span=(start, start + 17),
+            cue_span=(sentence.text.index("affirmed"), sentence.text.index("affirmed") + 8),
+        ),
+    )
     result = write_export(ExportOptions(format="labelstudio"), tmp_path / "dataset", force=True)
     rows = json.loads((result.path / "labelstudio.json").read_text())
     assert rows
@@ -389,7 +459,12 @@ def test_dataset_export_imports_into_our_project_and_pulls_back(labelstudio_serv
         pulled = Annotation.objects.get(reviewer=admin_user)
         ours = Annotation.objects.get(reviewer=reviewer)
         assert (pulled.sentence_id, pulled.label, pulled.source, pulled.source_span, pulled.cue_span) == (
-            ours.sentence_id, ours.label, ours.source, ours.source_span, ours.cue_span)
+            ours.sentence_id,
+            ours.label,
+            ours.source,
+            ours.source_span,
+            ours.cue_span,
+        )
     finally:
         admin.projects.delete(id=remote.id)
 
@@ -404,7 +479,8 @@ def test_admin_actions_push_and_pull(labelstudio_server, ls_reviewer, corpus, cl
     settings.LABEL_STUDIO_URL = ""
     response = client.post(url, {"action": "push_to_labelstudio", "_selected_action": [article.pk]}, follow=True)
     assert [str(m) for m in get_messages(response.wsgi_request)] == [
-        "Cannot push to Label Studio: no Label Studio URL: set LABEL_STUDIO_URL."]
+        "Cannot push to Label Studio: no Label Studio URL: set LABEL_STUDIO_URL."
+    ]
 
     settings.LABEL_STUDIO_URL = server.url
     settings.LABEL_STUDIO_API_KEY = server.legacy_token

@@ -30,7 +30,11 @@ class Builder:
         parts = [f"Sentence {i} of article {next(_counter)}." for i in range(sentences)]
         text = " ".join(parts)
         article = Article.objects.create(
-            outlet=outlet, topic=self.topic, title=parts[0], text=text, published=published,
+            outlet=outlet,
+            topic=self.topic,
+            title=parts[0],
+            text=text,
+            published=published,
             content_hash=hashlib.sha256(text.encode()).hexdigest(),
         )
         offset, rows = 0, []
@@ -50,10 +54,12 @@ class Builder:
 
     def marks(self, sentence: Sentence, labels: list[str], sources: list[Source | None] | None = None) -> None:
         sources = sources or [None] * len(labels)
-        Annotation.objects.bulk_create([
-            Annotation(sentence=sentence, reviewer=user, label=label, source=source)
-            for user, label, source in zip(self.reviewers(len(labels)), labels, sources, strict=True)
-        ])
+        Annotation.objects.bulk_create(
+            [
+                Annotation(sentence=sentence, reviewer=user, label=label, source=source)
+                for user, label, source in zip(self.reviewers(len(labels)), labels, sources, strict=True)
+            ]
+        )
 
     def adjudicate(self, sentence: Sentence, label: str, lead, source: Source | None = None) -> Adjudication:
         return Adjudication.objects.create(sentence=sentence, label=label, source=source, lead=lead)
@@ -71,8 +77,12 @@ def example_one(build: Builder, outlet: Outlet) -> Article:
     anonymous = build.source(f"Analysts {next(_counter)}", SourceKind.ANONYMOUS)
     media = build.source(f"Reports {next(_counter)}", SourceKind.MEDIA)
     plan = (
-        [(Label.CLAIM, None)] * 4 + [(Label.ATTRIBUTION, named)] * 3 + [(Label.ATTRIBUTION, anonymous)] * 2
-        + [(Label.ATTRIBUTION, media)] + [(Label.ANALYSIS, None)] * 5 + [(Label.OTHER, None)]
+        [(Label.CLAIM, None)] * 4
+        + [(Label.ATTRIBUTION, named)] * 3
+        + [(Label.ATTRIBUTION, anonymous)] * 2
+        + [(Label.ATTRIBUTION, media)]
+        + [(Label.ANALYSIS, None)] * 5
+        + [(Label.OTHER, None)]
     )
     article = build.article(outlet, len(plan))
     for sentence, (label, source) in zip(article.sentences.order_by("position"), plan, strict=True):

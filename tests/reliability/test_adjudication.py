@@ -86,8 +86,9 @@ def test_queue_page_is_for_leads_and_resolves_by_post(client, disputes, lead, re
     assert "Rebels" in html
     assert 'data-key="2"' in html
     assert "adjudicate.js" in html
-    response = client.post(reverse("reliability:adjudicate-sentence", args=[s[1].pk]),
-                           {"label": "attribution", "source": b.pk})
+    response = client.post(
+        reverse("reliability:adjudicate-sentence", args=[s[1].pk]), {"label": "attribution", "source": b.pk}
+    )
     assert response.status_code == 302
     assert gold(s[1]) == (Label.ATTRIBUTION, "adjudicated", b.pk)
     assert Adjudication.objects.get(sentence=s[1]).lead == lead

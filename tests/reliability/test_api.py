@@ -13,7 +13,6 @@ def api():
     return APIClient()
 
 
-
 def test_anonymous_reads_published_snapshots_only(api, published_and_draft):
     published, _ = published_and_draft
     response = api.get("/api/v1/scores/")
@@ -86,8 +85,9 @@ def test_adjudication_api_create_then_redecide_keeps_history(api, lead, build):
     assert bad.status_code == 400
     assert "source" in bad.json()
     assert Adjudication.objects.get().label == Label.CLAIM
-    again = api.patch(f"/api/v1/adjudications/{created.json()['id']}/",
-                      {"label": "attribution", "source": source.pk}, format="json")
+    again = api.patch(
+        f"/api/v1/adjudications/{created.json()['id']}/", {"label": "attribution", "source": source.pk}, format="json"
+    )
     assert again.status_code == 200
     assert again.json()["label"] == "attribution"
     assert "previous: claim by lead" in Adjudication.objects.get().note

@@ -42,9 +42,9 @@ def python_rollup() -> dict[int, ArticleCounts]:
         )
         if source.source_id is None:
             continue
-        chosen = next(
-            (m.source for m in sentence_marks if m.source_id == source.source_id), None
-        ) or adjudication.source
+        chosen = (
+            next((m.source for m in sentence_marks if m.source_id == source.source_id), None) or adjudication.source
+        )
         if chosen.kind in NAMED_KINDS:
             counts["a_named"] += 1
         elif chosen.kind == SourceKind.ANONYMOUS:
@@ -78,8 +78,9 @@ def random_dataset(build: Builder, lead, seed: int = 3) -> None:
                 labels = [rng.choice(LABELS) for _ in range(k)]
                 if rng.random() < 0.6 and k:
                     labels = [labels[0]] * k
-                build.marks(sentence, labels, [rng.choice(sources) if lab == Label.ATTRIBUTION else None
-                                               for lab in labels])
+                build.marks(
+                    sentence, labels, [rng.choice(sources) if lab == Label.ATTRIBUTION else None for lab in labels]
+                )
                 if rng.random() < 0.1:
                     label = rng.choice(LABELS)
                     build.adjudicate(sentence, label, lead, rng.choice(sources) if label == Label.ATTRIBUTION else None)

@@ -606,7 +606,6 @@ def test_figures_dict_is_json_serialisable_and_records_the_method() -> None:
     assert json.loads(json.dumps(insufficient))["score"] is None
 
 
-
 def test_side_balance_of_a_single_side_is_plain_zero():
     balance = side_balance({"left": 18}, 3)
     assert balance.normalized_entropy == 0.0

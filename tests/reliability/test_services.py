@@ -58,8 +58,17 @@ def test_scores_command_json_shape_and_history(build):
     second = json.loads(run_scores("--recompute", "--format", "json"))
     assert set(first) >= {"run", "method_version", "computed_at", "published", "overall_alpha", "outlets"}
     (outlet,) = first["outlets"]
-    assert set(outlet) >= {"outlet", "score", "score_interval", "insufficient_evidence", "article_count",
-                           "sentence_count", "alpha", "indicators", "method_version"}
+    assert set(outlet) >= {
+        "outlet",
+        "score",
+        "score_interval",
+        "insufficient_evidence",
+        "article_count",
+        "sentence_count",
+        "alpha",
+        "indicators",
+        "method_version",
+    }
     assert outlet["outlet"] == "scored.example"
     assert outlet["article_count"] == 5
     assert second["run"] != first["run"]

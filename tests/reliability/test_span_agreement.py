@@ -26,9 +26,14 @@ def mark(sentence: Sentence, reviewer, source_span=None, cue_span=None, source=N
     """A mark with spans: an attribution (with a source) when it has a source span, else a claim."""
     label = Label.ATTRIBUTION if source is not None else Label.CLAIM
     return Annotation.objects.create(
-        sentence=sentence, reviewer=reviewer, label=label, source=source,
-        source_start=source_span[0] if source_span else None, source_end=source_span[1] if source_span else None,
-        cue_start=cue_span[0] if cue_span else None, cue_end=cue_span[1] if cue_span else None,
+        sentence=sentence,
+        reviewer=reviewer,
+        label=label,
+        source=source,
+        source_start=source_span[0] if source_span else None,
+        source_end=source_span[1] if source_span else None,
+        cue_start=cue_span[0] if cue_span else None,
+        cue_end=cue_span[1] if cue_span else None,
     )
 
 
@@ -71,7 +76,8 @@ def test_span_units_streams_sentences_with_two_marks_and_a_span(spans, django_as
     assert unit.outlet_id == spans["mixed"].pk
     assert unit.text == s[1].text
     assert [(m.reviewer, m.source, m.cue) for m in unit.marks] == [
-        (spans["first"].pk, (0, 8), None), (spans["second"].pk, None, None),
+        (spans["first"].pk, (0, 8), None),
+        (spans["second"].pk, None, None),
     ]
     assert [u.sentence_id for u in queries.span_units([spans["agreed"].pk])] == [spans["t0"].pk]
 

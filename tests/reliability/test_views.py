@@ -132,7 +132,7 @@ def test_evidence_lists_the_sentences_in_x_and_n(client, published_and_draft):
     n = client.get(url, {"indicator": "anonymous_share", "part": "n"})
     assert x.context["page"].paginator.count == 10
     assert n.context["page"].paginator.count == 30
-    assert re.search(r'/annotate/articles/\d+/#s-\d+', x.content.decode())
+    assert re.search(r"/annotate/articles/\d+/#s-\d+", x.content.decode())
     assert client.get(url, {"indicator": "nope"}).status_code == 404
 
 

@@ -8,6 +8,7 @@ from annotate.forms import AssignForm
 def _split(value: str | None) -> list[str]:
     return [part.strip() for part in (value or "").split(",") if part.strip()]
 
+
 OPTIONS = {"overlap": "--overlap: ", "reviewers": "--reviewers: ", "outlet": "--outlet: ", "articles": "--article: "}
 
 
@@ -25,14 +26,17 @@ class Command(BaseCommand):
         parser.add_argument("--unassigned", action="store_true", help="only articles nobody is assigned to")
 
     def handle(self, *args, overlap, reviewers, outlet, article, unassigned, **options):
-        form = AssignForm(data={
-            "overlap": overlap, "reviewers": _split(reviewers), "outlet": outlet or "",
-            "articles": _split(article), "unassigned": unassigned,
-        })
+        form = AssignForm(
+            data={
+                "overlap": overlap,
+                "reviewers": _split(reviewers),
+                "outlet": outlet or "",
+                "articles": _split(article),
+                "unassigned": unassigned,
+            }
+        )
         if not form.is_valid():
-            problems = "; ".join(
-                f"{OPTIONS.get(field, '')}{' '.join(errors)}" for field, errors in form.errors.items()
-            )
+            problems = "; ".join(f"{OPTIONS.get(field, '')}{' '.join(errors)}" for field, errors in form.errors.items())
             raise CommandError(problems)
         created = form.save()
         self.stdout.write(

@@ -36,22 +36,37 @@ class Command(BaseCommand):
         parser.add_argument("--from", dest="date_from", help="published on or after YYYY-MM-DD")
         parser.add_argument("--to", dest="date_to", help="published on or before YYYY-MM-DD")
         parser.add_argument("--min-agreement", type=float, help="minimum sentence agreement, 0-1")
-        parser.add_argument("--label-source", action="append", default=[], choices=LABEL_SOURCES,
-                            help="keep only these gold-label origins (repeatable), e.g. --label-source adjudicated")
+        parser.add_argument(
+            "--label-source",
+            action="append",
+            default=[],
+            choices=LABEL_SOURCES,
+            help="keep only these gold-label origins (repeatable), e.g. --label-source adjudicated",
+        )
         parser.add_argument("--exclude-other", action="store_true", help="leave out gold label `other`")
-        parser.add_argument("--include-unsettled", action="store_true",
-                            help="keep disputed/unmarked sentences with label null")
+        parser.add_argument(
+            "--include-unsettled", action="store_true", help="keep disputed/unmarked sentences with label null"
+        )
         parser.add_argument("--seed", default=DEFAULT_SEED, help="split seed")
         parser.add_argument("--ratios", default=",".join(map(str, DEFAULT_RATIOS)), help="train,dev,test ratios")
 
     def handle(self, *args, **o):
         try:
             options = ExportOptions(
-                format=o["format"], outlets=o["outlet"], article_ids=o["article"], topics=o["topic"],
-                sides=o["side"], reviewers=o["reviewer"], date_from=o["date_from"], date_to=o["date_to"],
-                min_agreement=o["min_agreement"], label_sources=o["label_source"],
-                include_other=not o["exclude_other"], include_unsettled=o["include_unsettled"],
-                seed=o["seed"], ratios=o["ratios"],
+                format=o["format"],
+                outlets=o["outlet"],
+                article_ids=o["article"],
+                topics=o["topic"],
+                sides=o["side"],
+                reviewers=o["reviewer"],
+                date_from=o["date_from"],
+                date_to=o["date_to"],
+                min_agreement=o["min_agreement"],
+                label_sources=o["label_source"],
+                include_other=not o["exclude_other"],
+                include_unsettled=o["include_unsettled"],
+                seed=o["seed"],
+                ratios=o["ratios"],
             )
         except ExportOptionsError as exc:
             raise CommandError(str(exc)) from None
@@ -68,8 +83,9 @@ class Command(BaseCommand):
             bar.refresh()
 
         try:
-            result = write_export(options, o["out"], force=o["force"], as_zip=o["zip"],
-                                  on_total=total, on_progress=progress)
+            result = write_export(
+                options, o["out"], force=o["force"], as_zip=o["zip"], on_total=total, on_progress=progress
+            )
         except ExportError as exc:
             raise CommandError(str(exc)) from None
         finally:
@@ -79,7 +95,9 @@ class Command(BaseCommand):
             self.stdout.write(self.style.WARNING(f"{card['message']} Written to {result.path}"))
         else:
             alpha = card["agreement"]["krippendorff_alpha"]
-            self.stdout.write(self.style.SUCCESS(
-                f"Exported {card['counts']['sentences']} sentences from {card['counts']['articles']} articles "
-                f"({', '.join(card['formats'])}; alpha {alpha}) to {result.path}"
-            ))
+            self.stdout.write(
+                self.style.SUCCESS(
+                    f"Exported {card['counts']['sentences']} sentences from {card['counts']['articles']} articles "
+                    f"({', '.join(card['formats'])}; alpha {alpha}) to {result.path}"
+                )
+            )

@@ -37,8 +37,10 @@ class Command(BaseCommand):
         finally:
             if handle is not sys.stdin:
                 handle.close()
-        self.stdout.write(self.style.SUCCESS(
-            f"Imported {result.articles} articles, {result.sentences} sentences, {result.annotations} marks, "
-            f"{result.adjudications} adjudications; created {len(result.users_created)} users and "
-            f"{result.sources_created} sources."
-        ))
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Imported {result.articles} articles, {result.sentences} sentences, {result.annotations} marks, "
+                f"{result.adjudications} adjudications; created {len(result.users_created)} users and "
+                f"{result.sources_created} sources."
+            )
+        )

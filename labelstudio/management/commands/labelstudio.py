@@ -22,32 +22,44 @@ class Command(BaseCommand):
 
         def server(sub):
             sub.add_argument("--url", help="Label Studio server root (default: env LABEL_STUDIO_URL)")
-            sub.add_argument("--token", help="legacy API token or personal access token "
-                                             "(default: env LABEL_STUDIO_API_KEY)")
+            sub.add_argument(
+                "--token", help="legacy API token or personal access token (default: env LABEL_STUDIO_API_KEY)"
+            )
 
         sub = actions.add_parser("push", help="create or update a project and import new sentences as tasks")
         server(sub)
-        sub.add_argument("--project-title", default=DEFAULT_PROJECT_TITLE,
-                         help=f"project to create or reuse (default {DEFAULT_PROJECT_TITLE!r})")
+        sub.add_argument(
+            "--project-title",
+            default=DEFAULT_PROJECT_TITLE,
+            help=f"project to create or reuse (default {DEFAULT_PROJECT_TITLE!r})",
+        )
         sub.add_argument("--project", type=int, help="push into this existing project id instead")
         sub.add_argument("--outlet", help="only articles of this outlet domain")
         sub.add_argument("--article", type=int, nargs="+", dest="articles", help="only these article ids")
         sub.add_argument("--limit", type=int, help="create at most N new tasks")
-        sub.add_argument("--force-config", action="store_true",
-                         help="replace a labeling config that was changed in Label Studio")
+        sub.add_argument(
+            "--force-config", action="store_true", help="replace a labeling config that was changed in Label Studio"
+        )
 
         sub = actions.add_parser("pull", help="fetch annotations and save them as marks")
         server(sub)
         sub.add_argument("--project", type=int, help="project id (default: the one linked project)")
-        sub.add_argument("--skip-invalid", action="store_true",
-                         help="write the valid annotations and report the invalid ones (default: write none)")
+        sub.add_argument(
+            "--skip-invalid",
+            action="store_true",
+            help="write the valid annotations and report the invalid ones (default: write none)",
+        )
 
         sub = actions.add_parser("import-file", help="import a Label Studio JSON export (no server)")
         sub.add_argument("path", help="the export file (JSON list of tasks); - reads stdin")
-        sub.add_argument("--user-map", help="JSON file {\"<Label Studio user id>\": \"e-mail\"} for exports "
-                                            "whose completed_by is an id")
-        sub.add_argument("--skip-invalid", action="store_true",
-                         help="write the valid annotations and report the invalid ones (default: write none)")
+        sub.add_argument(
+            "--user-map", help='JSON file {"<Label Studio user id>": "e-mail"} for exports whose completed_by is an id'
+        )
+        sub.add_argument(
+            "--skip-invalid",
+            action="store_true",
+            help="write the valid annotations and report the invalid ones (default: write none)",
+        )
 
     def handle(self, *args, **options):
         try:
@@ -62,15 +74,24 @@ class Command(BaseCommand):
             raise CommandError("--limit must be 0 or more")
         client = connect(url, token)
         with tqdm(desc="pushing", unit="task", file=sys.stderr, disable=None) as bar:
-            report = push(client, url, title=options["project_title"], project_id=options["project"],
-                          outlet=options["outlet"], article_ids=options["articles"], limit=options["limit"],
-                          force_config=options["force_config"], progress=bar.update)
+            report = push(
+                client,
+                url,
+                title=options["project_title"],
+                project_id=options["project"],
+                outlet=options["outlet"],
+                article_ids=options["articles"],
+                limit=options["limit"],
+                force_config=options["force_config"],
+                progress=bar.update,
+            )
         return report.summary()
 
     def _pull(self, options) -> str:
         url, token = server_settings(options["url"], options["token"])
-        link, report = pull(connect(url, token), url, project_id=options["project"],
-                            skip_invalid=options["skip_invalid"])
+        link, report = pull(
+            connect(url, token), url, project_id=options["project"], skip_invalid=options["skip_invalid"]
+        )
         where = f"project #{link.remote_id}" if link else f"project #{options['project']}"
         return f"pulled {where}: {report.summary()}"
 

@@ -9,8 +9,13 @@ from reliability.models import ScoreRun
 from reliability.scoring import INDICATORS
 from reliability.services import recompute_outlet_scores
 
-SHORT = {"sourcing_rate": "src", "named_share": "named", "anonymous_share": "anon", "second_hand_share": "2nd",
-         "analysis_share": "anal"}
+SHORT = {
+    "sourcing_rate": "src",
+    "named_share": "named",
+    "anonymous_share": "anon",
+    "second_hand_share": "2nd",
+    "analysis_share": "anal",
+}
 
 
 def _pct(value):
@@ -51,18 +56,28 @@ class Command(BaseCommand):
 
     def _as_json(self, run, snapshots):
         return {
-            "run": run.pk, "method_version": run.method_version, "computed_at": run.computed_at.isoformat(),
-            "published": run.published, "overall_alpha": run.overall_alpha,
+            "run": run.pk,
+            "method_version": run.method_version,
+            "computed_at": run.computed_at.isoformat(),
+            "published": run.published,
+            "overall_alpha": run.overall_alpha,
             "global_rates": run.figures.get("global_rates", {}),
             "span_agreement": run.figures.get("span_agreement"),
             "outlets": [
-                {"outlet": s.outlet.domain, "score": s.score, "score_interval": s.figures.get("score_interval"),
-                 "insufficient_evidence": s.insufficient_evidence, "article_count": s.article_count,
-                 "sentence_count": s.sentence_count, "alpha": s.alpha,
-                 "alpha_interpretation": s.figures.get("alpha_interpretation"),
-                 "indicators": s.figures.get("indicators", {}), "side_balance": s.figures.get("side_balance"),
-                 "span_agreement": s.figures.get("span_agreement"),
-                 "method_version": s.method_version}
+                {
+                    "outlet": s.outlet.domain,
+                    "score": s.score,
+                    "score_interval": s.figures.get("score_interval"),
+                    "insufficient_evidence": s.insufficient_evidence,
+                    "article_count": s.article_count,
+                    "sentence_count": s.sentence_count,
+                    "alpha": s.alpha,
+                    "alpha_interpretation": s.figures.get("alpha_interpretation"),
+                    "indicators": s.figures.get("indicators", {}),
+                    "side_balance": s.figures.get("side_balance"),
+                    "span_agreement": s.figures.get("span_agreement"),
+                    "method_version": s.method_version,
+                }
                 for s in snapshots
             ],
         }
@@ -70,18 +85,25 @@ class Command(BaseCommand):
     def _print_table(self, run, snapshots):
         state = "published" if run.published else "not published"
         alpha = "undefined" if run.overall_alpha is None else f"{run.overall_alpha:.3f}"
-        self.stdout.write(f"Run {run.pk} · method v{run.method_version} · {run.computed_at:%Y-%m-%d %H:%M} UTC · "
-                          f"{state} · overall alpha {alpha}")
+        self.stdout.write(
+            f"Run {run.pk} · method v{run.method_version} · {run.computed_at:%Y-%m-%d %H:%M} UTC · "
+            f"{state} · overall alpha {alpha}"
+        )
         spans = run.figures.get("span_agreement")
         if spans and spans.get("sentences"):
-            self.stdout.write(f"Span agreement F1 (exact / token overlap, {spans['sentences']} sentence comparisons): "
-                              f"source {_f1(spans, 'source_exact')} / {_f1(spans, 'source_token')}, "
-                              f"cue {_f1(spans, 'cue_exact')} / {_f1(spans, 'cue_token')}")
+            self.stdout.write(
+                f"Span agreement F1 (exact / token overlap, {spans['sentences']} sentence comparisons): "
+                f"source {_f1(spans, 'source_exact')} / {_f1(spans, 'source_token')}, "
+                f"cue {_f1(spans, 'cue_exact')} / {_f1(spans, 'cue_token')}"
+            )
         if not snapshots:
             self.stdout.write("No outlets yet: ingest articles first.")
             return
-        header = f"{'outlet':30} {'score':>6} {'90% interval':>14} " + " ".join(
-            f"{SHORT[n]:>6}" for n in INDICATORS) + f" {'arts':>5} {'sents':>6} {'alpha':>6} {'srcF1':>5}"
+        header = (
+            f"{'outlet':30} {'score':>6} {'90% interval':>14} "
+            + " ".join(f"{SHORT[n]:>6}" for n in INDICATORS)
+            + f" {'arts':>5} {'sents':>6} {'alpha':>6} {'srcF1':>5}"
+        )
         self.stdout.write(header)
         for s in snapshots:
             if s.insufficient_evidence:
@@ -94,12 +116,16 @@ class Command(BaseCommand):
             values = " ".join(f"{_pct(indicators.get(n, {}).get(shown)):>6}" for n in INDICATORS)
             alpha = "—" if s.alpha is None else f"{s.alpha:.2f}"
             source_f1 = _f1(s.figures.get("span_agreement"), "source_token")
-            self.stdout.write(f"{s.outlet.domain[:30]:30} {score:>6} {interval:>14} {values} "
-                              f"{s.article_count:>5} {s.sentence_count:>6} {alpha:>6} {source_f1:>5}")
+            self.stdout.write(
+                f"{s.outlet.domain[:30]:30} {score:>6} {interval:>14} {values} "
+                f"{s.article_count:>5} {s.sentence_count:>6} {alpha:>6} {source_f1:>5}"
+            )
         if all(s.insufficient_evidence for s in snapshots):
-            self.stdout.write("Every outlet has insufficient evidence (fewer than "
-                              f"{run.method_settings.get('min_articles', 5)} articles with settled gold labels). "
-                              "Annotate articles with overlap and settle disputes at /adjudicate/.")
+            self.stdout.write(
+                "Every outlet has insufficient evidence (fewer than "
+                f"{run.method_settings.get('min_articles', 5)} articles with settled gold labels). "
+                "Annotate articles with overlap and settle disputes at /adjudicate/."
+            )
         else:
             self.stdout.write("Indicators are smoothed values (raw for outlets with insufficient evidence).")
         self.stdout.write("srcF1: source-span token-overlap F1 between reviewer pairs (— without spans to compare).")
