@@ -9,5 +9,4 @@ from .models import SuggestionModel
 class SuggestionModelAdmin(admin.ModelAdmin):
     list_display = ["version", "kind", "training_size", "is_active", "created"]
     list_filter = ["kind", "is_active"]
-    readonly_fields = ["version", "kind", "training_size", "metrics", "created"]
-    exclude = ["payload"]
+    readonly_fields = ["version", "kind", "training_size", "metrics", "parameters", "created"]

@@ -27,24 +27,36 @@ class SpanField(serializers.ListField):
 class SuggestionSerializer(serializers.Serializer):
     sentence = serializers.IntegerField(help_text="the sentence id")
     label = serializers.ChoiceField(choices=Label.choices)
-    confidence = serializers.FloatField(help_text="in (0, 1]")
+    confidence = serializers.FloatField(help_text="in (0, 1]; calibrated on held-out articles for a model")
+    prefill = serializers.BooleanField(
+        help_text="true when the confidence reaches the model's pre-fill threshold (95 % right on held-out data)"
+    )
     source_span = SpanField(allow_null=True, help_text="[start, end] offsets into the sentence text")
     cue_span = SpanField(allow_null=True, help_text="[start, end] offsets into the sentence text")
     source_name = serializers.CharField(allow_null=True)
     source_kind = serializers.ChoiceField(choices=SourceKind.choices, allow_null=True)
     source_id = serializers.IntegerField(allow_null=True, help_text="the matching source registry entry")
-    model_version = serializers.CharField(help_text="rules-N, or lr-<trained at>-<training size>")
+    model_version = serializers.CharField(
+        help_text="the shipped default (e.g. wikinews-1), a retrained lr-<trained at>-<training size>, or rules-N"
+    )
 
 
 class SentenceSuggestionView(APIView):
-    """The suggested label, source and spans of one sentence; 404 for unknown or non-reviewable ones."""
+    """The suggested label, source and spans of one sentence, made in the context of its article (as
+    the annotation page makes it); 404 for unknown or non-reviewable ones."""
 
     permission_classes = [IsAuthenticated]
 
     @extend_schema(responses=SuggestionSerializer)
     def get(self, request, pk: int):
-        sentence = get_object_or_404(Sentence.objects.only("pk", "text", "reviewable"), pk=pk)
-        suggestion = suggestions_for_sentences([sentence]).get(sentence.pk)
+        sentence = get_object_or_404(Sentence.objects.select_related("article"), pk=pk)
+        if not sentence.reviewable:
+            raise NotFound("This sentence is not reviewable (e.g. a trailer): it gets no suggestion.")
+        article = sentence.article
+        context = list(
+            article.sentences.filter(reviewable=True).only("pk", "article", "position", "text", "reviewable")
+        )
+        suggestion = suggestions_for_sentences(context).get(sentence.pk)
         if suggestion is None:
             raise NotFound("This sentence is not reviewable (e.g. a trailer): it gets no suggestion.")
         return Response(SuggestionSerializer({"sentence": sentence.pk, **suggestion}).data)

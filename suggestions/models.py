@@ -5,13 +5,16 @@ from django.db.models import Q
 
 
 class SuggestionModel(models.Model):
-    """A version of the suggestion model: rules only, or a trained classifier stored as bytes."""
+    """A version of the suggestion model trained on a team's gold labels: its parameters as plain
+    JSON (suggestions.model.LabelModel.to_dict), never pickled bytes."""
 
     version = models.CharField(max_length=50, unique=True)
     kind = models.CharField(max_length=20, default="learned")
     training_size = models.PositiveIntegerField(default=0)
     metrics = models.JSONField(default=dict, blank=True)
-    payload = models.BinaryField(null=True, blank=True, help_text="the serialized scikit-learn pipeline")
+    parameters = models.JSONField(
+        null=True, blank=True, help_text="classes, feature names, coefficients, temperature, pre-fill threshold"
+    )
     is_active = models.BooleanField(default=False)
     created = models.DateTimeField(auto_now_add=True)
 

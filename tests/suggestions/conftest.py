@@ -87,7 +87,7 @@ def make_gold_corpus(reviewers, *, articles: int, sentences: int, seed: int = 1)
 @pytest.fixture(autouse=True)
 def _fresh_model_cache():
     model._loaded.clear()
-    predict._memo.clear()
+    predict.clear_memo()
     yield
     model._loaded.clear()
-    predict._memo.clear()
+    predict.clear_memo()

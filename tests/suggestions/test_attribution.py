@@ -10,7 +10,6 @@ from suggestions.attribution import (
     Attribution,
     find_attribution,
     guess_source_kind,
-    rule_features,
     suggest_label,
 )
 from suggestions.registry import match_source
@@ -103,8 +102,11 @@ def test_sample_sentences_are_verbatim_from_the_sample_article() -> None:
         pytest.param(
             MILITARY_ANALYSTS, (0, 17), (18, 25), "Military analysts", "suggest", "anonymous", id="analysts-suggest"
         ),
-        pytest.param(REBEL_OFFENSIVE, None, (86, 96), None, "reportedly", "anonymous", id="reportedly-over-claiming"),
-        pytest.param(MILITARY_OPERATIONS, None, (24, 34), None, "reportedly", "anonymous", id="reportedly"),
+        # dev-set convention: "reportedly" with no named source is both the source and the cue
+        pytest.param(
+            REBEL_OFFENSIVE, (86, 96), (86, 96), "reportedly", "reportedly", "anonymous", id="reportedly-over-claiming"
+        ),
+        pytest.param(MILITARY_OPERATIONS, (24, 34), (24, 34), "reportedly", "reportedly", "anonymous", id="reportedly"),
         pytest.param(ANALYSTS_ATTRIBUTE, (0, 8), (9, 18), "Analysts", "attribute", "anonymous", id="attribute"),
     ],
 )
@@ -133,7 +135,7 @@ def test_sample_attributions_have_exact_spans(
         pytest.param("“We will win,” said Gen. Jones.", "Gen. Jones", "said", "person", id="quote-first-inverted"),
         pytest.param("‘We will win,’ said Gen. Jones.", "Gen. Jones", "said", "person", id="single-curly-quotes"),
         pytest.param('"We will win," Jones said.', "Jones", "said", "person", id="quote-first-straight"),
-        pytest.param("“It is over,” she told reporters.", "she", "told", "person", id="pronoun"),
+        pytest.param("“It is over,” she told reporters.", "she", "told reporters", "person", id="pronoun"),
         pytest.param("According to the UN, 500 people have fled.", "the UN", "According to", "organisation"),
         pytest.param(
             "At least 500 people have fled, according to a report by Human Rights Watch.",
@@ -167,7 +169,9 @@ def test_sample_attributions_have_exact_spans(
             "denied",
             "government",
         ),
-        pytest.param("U.S. officials told Reuters that talks had stalled.", "U.S. officials", "told", "government"),
+        pytest.param(
+            "U.S. officials told Reuters that talks had stalled.", "U.S. officials", "told Reuters", "government"
+        ),
         pytest.param("Media reports said 20 people died.", "Media reports", "said", "media", id="media-reports"),
         pytest.param(
             "Syrian state media reported that rebels had withdrawn.", "Syrian state media", "reported", "media"
@@ -221,7 +225,6 @@ def test_offsets_are_python_string_indices_after_an_emoji() -> None:
     [
         ("It is believed that the commander was killed.", "is believed"),
         ("The commander is said to have fled to Turkey.", "is said"),
-        ("The convoy was allegedly attacked near Hama.", "allegedly"),
     ],
 )
 def test_sourceless_cues_are_anonymous(text: str, cue: str) -> None:
@@ -369,30 +372,6 @@ def test_match_source_accepts_a_generator_and_prefers_the_longest_contained_name
     assert match_source("researchers at Human Rights Watch", registry) == 2
 
 
-def test_rule_features_are_numeric() -> None:
-    features = rule_features(WHITE_HELMETS)
-
-    assert all(isinstance(value, float) for value in features.values())
-    assert features["has_cue"] == 1.0
-    assert features["has_source"] == 1.0
-    assert features["source_kind_organisation"] == 1.0
-    assert features["has_according_to"] == 0.0
-    assert features["length_bucket_2"] == 1.0
-    assert 0 < features["cue_position"] < 1
-
-
-def test_rule_features_mark_boilerplate_quotes_and_digits() -> None:
-    trailer = rule_features(TRAILER)
-    quoted = rule_features("“We will win in 2025,” said Gen. Jones.")
-    analysis = rule_features(FUTURE_UNCERTAIN)
-
-    assert trailer["starts_with_boilerplate"] == 1.0
-    assert trailer["has_cue"] == 0.0
-    assert quoted["has_quote"] == 1.0
-    assert quoted["has_digit"] == 1.0
-    assert analysis["n_analysis_words"] >= 3
-
-
 # Text built from the lexicon, so that random sentences actually reach the span-finding code.
 _VOCABULARY = [
     "said", "says", "told", "affirmed", "according to", "According to", "reportedly", "Reports", "indicate",
@@ -433,3 +412,209 @@ def test_spans_are_inside_the_text_and_trimmed_for_cue_rich_text(text: str) -> N
     label, confidence, _ = suggest_label(text)
     assert label in {"claim", "attribution", "analysis", "other"}
     assert 0 < confidence <= 1
+
+
+# --- Rule fixes found on real articles (the Wikinews dev set): each pattern on generic sentences ---
+@pytest.mark.parametrize(
+    ("text", "source", "cue"),
+    [
+        pytest.param(
+            "“It's a good sign,” said Ryan Cloutier of the Harvard–Smithsonian Center.",
+            "Ryan Cloutier",
+            "said",
+            id="quote-then-speaker-with-organisation",
+        ),
+        pytest.param(
+            '"We are devastated", the family said.', "the family", "said", id="quote-then-speaker-straight-quotes"
+        ),
+        pytest.param("“Overall,” he continued, “the results are promising.”", "he", "continued", id="split-quote"),
+        pytest.param(
+            "“We will rebuild”, wrote President Mnangagwa.", "President Mnangagwa", "wrote", id="quote-then-written"
+        ),
+        pytest.param(
+            "Three soldiers were killed, according to the army.",
+            "the army",
+            "according to",
+            id="according-to-at-the-end",
+        ),
+        pytest.param(
+            "The deal was off, according to a tweet on Monday by US Secretary of State Mike Pompeo.",
+            "US Secretary of State Mike Pompeo",
+            "according to",
+            id="according-to-a-tweet-by",
+        ),
+        pytest.param(
+            "Reuters, citing anonymous sources, reported that exports had stopped.",
+            "Reuters",
+            "reported",
+            id="nested-citing",
+        ),
+        pytest.param(
+            "Reuters reported on Monday a government source, whom they did not name, said the ban was temporary.",
+            "Reuters",
+            "reported",
+            id="nested-source-inside",
+        ),
+        pytest.param(
+            "A source within the Interior Ministry reportedly said the figures were hidden.",
+            "A source within the Interior Ministry",
+            "reportedly said",
+            id="reportedly-said",
+        ),
+        pytest.param(
+            "Germany banned the airline, with officials saying this was for security reasons.",
+            "officials",
+            "saying",
+            id="with-np-participle",
+        ),
+        pytest.param(
+            "The agency did not mention casualties, but said exports were continuing.",
+            "The agency",
+            "said",
+            id="but-said",
+        ),
+        pytest.param(
+            "Pompeo posted a message on Twitter blaming Iran, saying there was no evidence.",
+            "Pompeo",
+            "saying",
+            id="participle-main-subject",
+        ),
+        pytest.param(
+            "This included the home of Prime Minister Tuilaepa, who told the press his nephew needed a dose.",
+            "Prime Minister Tuilaepa",
+            "told the press",
+            id="relative-who",
+        ),
+        pytest.param(
+            "The fires, which state media said were under control, burned for hours.",
+            "state media",
+            "said",
+            id="relative-which",
+        ),
+        pytest.param(
+            "German Chancellor Angela Merkel's spokesperson, Steffen Seibert, said the ban was justified.",
+            "Steffen Seibert",
+            "said",
+            id="role-then-name",
+        ),
+        pytest.param(
+            "Abdurrahman Mangal, spokesperson for the provincial governor, said twelve were killed.",
+            "Abdurrahman Mangal",
+            "said",
+            id="name-then-role",
+        ),
+        pytest.param(
+            "A spokesperson for the provincial governor said twelve were killed.",
+            "A spokesperson for the provincial governor",
+            "said",
+            id="role-with-organisation",
+        ),
+        pytest.param(
+            "US Secretary of State Mike Pompeo said the attack came from Iran.",
+            "US Secretary of State Mike Pompeo",
+            "said",
+            id="title-and-organisation",
+        ),
+        pytest.param(
+            "Arnel dela Vega of the army's Western Command said the group was responsible.",
+            "Arnel dela Vega",
+            "said",
+            id="name-without-its-organisation",
+        ),
+        pytest.param(
+            "Deutsche Welle (DW) reported that 62 outlets had closed.",
+            "Deutsche Welle (DW)",
+            "reported",
+            id="abbreviation-in-brackets",
+        ),
+        pytest.param(
+            "The seaman was identified as John Doe by a Coast Guard spokesperson.",
+            "a Coast Guard spokesperson",
+            "was identified",
+            id="passive-with-agent",
+        ),
+        pytest.param(
+            "The decision was criticised by human rights groups.",
+            "human rights groups",
+            "was criticised",
+            id="passive-stance",
+        ),
+        pytest.param(
+            'Trump\'s statement read: "Hamza was killed in an operation."',
+            "Trump's statement",
+            "read",
+            id="colon-quote",
+        ),
+        pytest.param(
+            'Labour leader Jeremy Corbyn called the move a "smash and grab".',
+            "Labour leader Jeremy Corbyn",
+            "called",
+            id="called-x-y",
+        ),
+        pytest.param("They called on Turkey to halt drilling.", "They", "called on", id="called-on"),
+        pytest.param(
+            "Greek prime minister Kyriakos Mitsotakis speaking to a think tank called the deal void.",
+            "Greek prime minister Kyriakos Mitsotakis",
+            "called",
+            id="participle-inside-subject",
+        ),
+        pytest.param(
+            "This Thursday the Commission on Religious Freedom criticized the move.",
+            "the Commission on Religious Freedom",
+            "criticized",
+            id="leading-time-phrase",
+        ),
+        pytest.param("CCTV captured their arrival at the building.", "CCTV", "captured", id="recording-as-source"),
+        pytest.param("Both officers indicated they would appeal.", "Both officers", "indicated", id="indicated-clause"),
+        pytest.param(
+            "Brudziński said the mayor was in a serious condition; TVN24 reported he received surgery.",
+            "Brudziński",
+            "said",
+            id="first-clause-wins",
+        ),
+        pytest.param(
+            "One news site, Znak.com, claims the explosion was terrorism.", "Znak.com", "claims", id="website-name"
+        ),
+        pytest.param(
+            "Rudaw reports the director has ties to the Guard.", "Rudaw", "reports", id="single-word-outlet-reports"
+        ),
+        pytest.param(
+            "The city was evacuated, police revealed on Saturday.", "police", "revealed", id="clause-final-act-verb"
+        ),
+    ],
+)
+def test_rule_fixes_find_the_source_and_cue(text: str, source: str, cue: str) -> None:
+    attribution = find_attribution(text)
+
+    assert attribution is not None
+    assert span_text(text, attribution.source_span) == source
+    assert span_text(text, attribution.cue_span) == cue
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        pytest.param("The Taliban have claimed responsibility.", id="claimed-responsibility"),
+        pytest.param("Rebels claimed control of the airport.", id="claimed-control"),
+        pytest.param("The government of Oman announced three days of mourning.", id="announced-an-act"),
+        pytest.param(
+            "Yesterday, the Queen announced she will comply with the request.", id="announced-her-own-decision"
+        ),
+        pytest.param("The government declared a state of emergency on November 15.", id="declared-an-act"),
+        pytest.param("Residents were told to stay off the roads.", id="told-to-instruction"),
+        pytest.param("The European Union sanctioned Iran over alleged assassination plots.", id="alleged-as-adjective"),
+        pytest.param("Police found the body on Tuesday.", id="found-an-object"),
+        pytest.param("Rebels captured 12 villages north of Hama.", id="captured-by-people"),
+        pytest.param("K2-18b was first identified in 2015 by the Kepler telescope.", id="passive-without-a-reporter"),
+        pytest.param(
+            "The team then analysed the data and confirmed their conclusion.", id="coordinated-confirmed-object"
+        ),
+        pytest.param("Protesters' demands include an inquiry into police violence.", id="possessive-noun"),
+        pytest.param("Over 1,000 rescuers responded.", id="number-comma-is-no-clause"),
+        pytest.param('"We have the right to strike back in retaliation."', id="quote-without-a-cue"),
+    ],
+)
+def test_acts_and_non_reports_have_no_attribution(text: str) -> None:
+    attribution = find_attribution(text)
+
+    assert attribution is None or attribution.confidence < 0.5

