@@ -117,6 +117,7 @@ def _plain_suggestion(value: dict) -> dict:
     keys = (
         "label",
         "confidence",
+        "prefill",
         "source_span",
         "cue_span",
         "source_name",

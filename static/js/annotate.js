@@ -196,8 +196,9 @@ function renderSentence(sid) {
     badge.textContent = savable(mark) ? labelName[mark.label] : `${labelName[mark.label]}: needs a source`;
     if (queue.pending.has(sid)) badge.classList.add("unsaved");
   } else if (suggestion && !locked) {
-    badge.classList.add("ghost", `ghost-${suggestion.label}`);
-    badge.textContent = `suggested: ${labelName[suggestion.label]}`;
+    // Pre-filled only when the model is sure enough (right >= 95 % on held-out articles); else a hint.
+    badge.classList.add("ghost", `ghost-${suggestion.label}`, ...(suggestion.prefill ? [] : ["hint"]));
+    badge.textContent = suggestion.prefill ? `suggested: ${labelName[suggestion.label]}` : `hint: ${labelName[suggestion.label]}?`;
   } else {
     badge.textContent = "";
   }
@@ -230,6 +231,12 @@ function renderCurrentText(sentence, mark) {
   }
   if (mark && mark.source_span && !(editing && spanMode.kind === "source")) marks.push({ span: mark.source_span, cls: "span-source", name: "source" });
   if (mark && mark.cue_span && !(editing && spanMode.kind === "cue")) marks.push({ span: mark.cue_span, cls: "span-cue", name: "cue" });
+  const suggestion = state.suggestions[sentence.id];
+  if (!editing && !locked && !(mark && mark.label) && suggestion && suggestion.prefill) {
+    // a pre-filled suggestion shows its spans, ready for Enter
+    if (suggestion.source_span) marks.push({ span: suggestion.source_span, cls: "span-source span-suggested", name: "suggested source" });
+    if (suggestion.cue_span) marks.push({ span: suggestion.cue_span, cls: "span-cue span-suggested", name: "suggested cue" });
+  }
   marks.sort((a, b) => a.span[0] - b.span[0]);
   let at = 0;
   for (const item of marks) {
@@ -273,8 +280,10 @@ function renderPanel() {
     if (suggestion.confidence !== null && suggestion.confidence !== undefined) parts.push(`${Math.round(suggestion.confidence * 100)}% sure`);
     if (suggestion.source_name) parts.push(`source ${suggestion.source_name}${suggestion.source_id ? "" : " (not in the registry yet)"}`);
     if (suggestion.cue_span) parts.push(`cue ${spanText(sentence, suggestion.cue_span)}`);
-    box.className = `suggestion ghost-${suggestion.label}`;
-    box.textContent = `${parts.join(" · ")} — press Enter to accept`;
+    box.className = `suggestion ghost-${suggestion.label}${suggestion.prefill ? "" : " hint"}`;
+    box.textContent = suggestion.prefill
+      ? `${parts.join(" · ")} — press Enter to accept`
+      : `Hint, not pre-filled (too unsure): ${parts.join(" · ").replace("Suggested: ", "")} — choose a label with 1–4`;
   } else {
     box.hidden = true;
   }
@@ -435,7 +444,7 @@ function acceptSuggestion() {
   const sid = reviewable[current].id;
   const suggestion = state.suggestions[sid];
   const mark = local.get(sid);
-  if (!suggestion || (mark && mark.label)) return false;
+  if (!suggestion || !suggestion.prefill || (mark && mark.label)) return false; // hints are never accepted by Enter
   if (suggestion.source_id && suggestion.source_name && !sources.has(suggestion.source_id)) {
     sources.set(suggestion.source_id, { id: suggestion.source_id, name: suggestion.source_name, kind: suggestion.source_kind || "?" });
   }

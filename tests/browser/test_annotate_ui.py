@@ -289,23 +289,37 @@ def test_narrow_window_and_guidelines_render_without_errors(
     assert errors == []
 
 
-def test_enter_accepts_the_suggestion_and_records_its_version(live_server, open_page, sample_article, reviewer):
+def test_enter_accepts_a_prefilled_suggestion_and_ignores_a_hint(live_server, open_page, sample_article, reviewer):
     from suggestions.predict import suggestions_for_sentences
 
+    reports = Source.objects.create(name="Reports", kind=SourceKind.ANONYMOUS)
     Assignment.objects.create(article=sample_article, reviewer=reviewer)
-    first = sample_article.sentences.get(position=0)
-    suggestion = suggestions_for_sentences([first])[first.pk]
+    sentences = list(sample_article.sentences.filter(reviewable=True))
+    suggestions = suggestions_for_sentences(sentences)  # as the page makes them: the whole article
+    hint = suggestions[sentences[0].pk]
+    prefilled = suggestions[sentences[4].pk]  # "Reports indicate that …"
+    assert hint["prefill"] is False
+    assert prefilled["prefill"] is True
+    assert prefilled["label"] == Label.ATTRIBUTION
+    assert prefilled["source_id"] == reports.pk
     page, errors = open_page()
     log_in(page, live_server.url, "reviewer1")
     page.goto(f"{live_server.url}/annotate/articles/{sample_article.pk}/")
     page.wait_for_selector("body[data-ready=true]")
-    assert page.inner_text(".sent.current [data-badge]") == f"suggested: {Label(suggestion['label']).label}"
-    assert page.is_visible("#suggestion")
-    assert suggestion["label"] == Label.CLAIM  # the rules' suggestion: accepted without a source
+    assert page.inner_text(".sent.current [data-badge]") == f"hint: {Label(hint['label']).label}?"
+    assert "Hint, not pre-filled" in page.inner_text("#suggestion")
+    press(page, "Enter")  # a hint is not accepted by Enter
+    press(page, *["j"] * 4)
+    assert current_position(page) == 4
+    assert page.inner_text(".sent.current [data-badge]") == "suggested: Attribution"
+    assert page.locator("#cur-text mark.span-suggested").count() >= 1  # its spans are shown pre-filled
     press(page, "Enter")
     wait_saved(page)
     annotation = Annotation.objects.get()
-    assert annotation.label == suggestion["label"]
+    assert annotation.sentence_id == sentences[4].pk
+    assert annotation.label == Label.ATTRIBUTION
+    assert annotation.source_id == reports.pk
+    assert (annotation.source_start, annotation.source_end) == tuple(prefilled["source_span"])
     assert annotation.from_suggestion is True
-    assert annotation.suggestion_version == suggestion["model_version"]
+    assert annotation.suggestion_version == prefilled["model_version"]
     assert errors == []
