@@ -1,13 +1,13 @@
 """Benchmark of suggested marks (suggestions/) on one core.
 
-1. Suggestions for N generated news sentences (default 10,000): rules, and the learned model with
-   its feature extraction (TF-IDF + rule features + logistic regression, plus the rule spans),
+1. Suggestions for N generated news sentences (default 10,000, in articles of 30): rules only, and the
+   shipped default label model (rule spans + article features + JSON logistic regression in numpy),
    against a baseline of `str.split` over the same sentences, medians of several runs.
-2. suggestions_for_sentences for one stored 300-sentence article (queries included), rules and
-   learned model active, on a throwaway SQLite database under /tmp.
+2. suggestions_for_sentences for one stored 300-sentence article made of real Wikinews sentences
+   (queries included): the default model, and a trained model stored in the database, on a
+   throwaway SQLite database under /tmp.
 
 Run from the project root: `.venv/bin/python bench/suggest.py [--sentences 10000] [--runs 5]`.
-The learned model is trained on the rules' labels of generated sentences: it measures speed, not accuracy.
 """
 
 from __future__ import annotations
@@ -29,17 +29,18 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 
 def median_seconds(function: Callable[[], object], runs: int) -> float:
-    """Median wall time; find_attribution's cache is emptied before each run (no help from repeats)."""
+    """Median CPU time of this process (time.process_time: on a shared, loaded machine wall time
+    mostly measures the other processes); find_attribution's cache is emptied before each run."""
     from suggestions import predict
     from suggestions.attribution import find_attribution
 
     timings = []
     for _ in range(runs):
         find_attribution.cache_clear()
-        predict._memo.clear()
-        started = time.perf_counter()
+        predict.clear_memo()
+        started = time.process_time()
         function()
-        timings.append(time.perf_counter() - started)
+        timings.append(time.process_time() - started)
     return statistics.median(timings)
 
 
@@ -81,11 +82,19 @@ def store_article(sentences: list[str], n_sources: int) -> list:
     return list(article.sentences.all())
 
 
+def wikinews_sentences(count: int) -> list[str]:
+    """`count` real sentences: the shipped Wikinews articles' sentences, in order, repeated as needed."""
+    from suggestions.gold import read_gold_dirs
+    from suggestions.train import DEFAULT_DATA_DIRS
+
+    texts = [g.text for g in read_gold_dirs(DEFAULT_DATA_DIRS)]
+    return [texts[i % len(texts)] for i in range(count)]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--sentences", type=int, default=10_000)
     parser.add_argument("--runs", type=int, default=5)
-    parser.add_argument("--train", type=int, default=2_000, help="sentences to train the learned model on")
     parser.add_argument("--sources", type=int, default=500, help="registry entries (each with one alias)")
     args = parser.parse_args()
 
@@ -95,68 +104,73 @@ def main() -> None:
         from django.test.utils import CaptureQueriesContext
         from suggest_rules import generate_sentences
 
-        from suggestions import model as suggest_model
+        from suggestions import model as suggestion_model
         from suggestions import predict
-        from suggestions.attribution import suggest_label
         from suggestions.models import SuggestionModel
         from suggestions.registry import SourceIndex
 
         sentences = generate_sentences(args.sentences)
+        articles = [sentences[i : i + 30] for i in range(0, len(sentences), 30)]
         mean_length = statistics.fmean(len(s) for s in sentences)
-        training = generate_sentences(args.train, seed=7)
-        pipeline = suggest_model.build_pipeline().fit(training, [suggest_label(s)[0] for s in training])
-        learned = suggest_model.Suggester("bench", pipeline)
+        default = suggestion_model.fallback_suggester()
         index = SourceIndex()
 
+        def suggest_all(suggester) -> None:
+            for article in articles:
+                predict.suggest_article(article, suggester=suggester, index=index)
+
         baseline = median_seconds(lambda: [s.split() for s in sentences], args.runs)
-        rules = median_seconds(lambda: predict.suggest_texts(sentences, index=index), args.runs)
-        model = median_seconds(lambda: predict.suggest_texts(sentences, suggester=learned, index=index), args.runs)
+        rules = median_seconds(lambda: suggest_all(suggestion_model.RULES), args.runs)
+        model = median_seconds(lambda: suggest_all(default), args.runs)
         n = len(sentences)
-        print(f"{n:,} generated sentences (mean {mean_length:.0f} characters), median of {args.runs} runs, one core")
+        print(
+            f"{n:,} generated sentences in articles of 30 (mean {mean_length:.0f} characters), "
+            f"median of {args.runs} runs, CPU time of one core (load average {os.getloadavg()[0]:.1f})"
+        )
         print(f"  str.split (baseline)   {baseline * 1000:9.1f} ms {n / baseline:12,.0f} sentences/s")
         print(
-            f"  rules                  {rules * 1000:9.1f} ms {n / rules:12,.0f} sentences/s"
+            f"  rules only             {rules * 1000:9.1f} ms {n / rules:12,.0f} sentences/s"
             f"  ({rules / baseline:.0f}x the baseline)"
         )
         print(
-            f"  learned (+ features)   {model * 1000:9.1f} ms {n / model:12,.0f} sentences/s"
+            f"  {default.version} model       {model * 1000:9.1f} ms {n / model:12,.0f} sentences/s"
             f"  ({model / baseline:.0f}x the baseline, {model / rules:.1f}x the rules)"
         )
 
-        stored = store_article(generate_sentences(300, seed=11), args.sources)
+        stored = store_article(wikinews_sentences(300), args.sources)
         call = lambda: predict.suggestions_for_sentences(stored)  # noqa: E731
         with CaptureQueriesContext(connection) as queries:
             call()
-        rules_article = median_seconds(call, args.runs * 4)
+        default_article = median_seconds(call, args.runs * 4)
         SuggestionModel.objects.create(
             version="lr-bench",
             kind="learned",
-            payload=suggest_model.dump_payload(pipeline),
+            parameters=suggestion_model.default_model().to_dict(),
             is_active=True,
-            training_size=len(training),
+            training_size=474,
         )
-        suggest_model._loaded.clear()
-        started = time.perf_counter()
+        suggestion_model._loaded.clear()
+        started = time.process_time()
         call()
-        cold = time.perf_counter() - started
-        learned_article = median_seconds(call, args.runs * 4)
-        with CaptureQueriesContext(connection) as learned_queries:
+        cold = time.process_time() - started
+        trained_article = median_seconds(call, args.runs * 4)
+        with CaptureQueriesContext(connection) as trained_queries:
             call()
-        started = time.perf_counter()
+        started = time.process_time()
         call()
-        repeat = time.perf_counter() - started
+        repeat = time.process_time() - started
         split_article = median_seconds(lambda: [s.text.split() for s in stored], args.runs * 4)
         print(
-            f"suggestions_for_sentences, one stored 300-sentence article, registry of {args.sources + 1} "
-            f"sources with aliases (SQLite)"
+            f"suggestions_for_sentences, one stored article of 300 real Wikinews sentences, registry of "
+            f"{args.sources + 1} sources with aliases (SQLite)"
         )
         print(f"  str.split (baseline)   {split_article * 1000:9.2f} ms")
-        print(f"  rules active           {rules_article * 1000:9.2f} ms  ({len(queries)} queries)")
+        print(f"  default model          {default_article * 1000:9.2f} ms  ({len(queries)} queries)")
         print(
-            f"  learned model active   {learned_article * 1000:9.2f} ms  ({len(learned_queries)} queries; "
-            f"first call after a new version, payload load included: {cold * 1000:.0f} ms)"
+            f"  trained model active   {trained_article * 1000:9.2f} ms  ({len(trained_queries)} queries; "
+            f"first call after a new version, parameters read: {cold * 1000:.0f} ms)"
         )
-        print(f"  same article again     {repeat * 1000:9.2f} ms  (labels remembered per model version and text)")
+        print(f"  same article again     {repeat * 1000:9.2f} ms  (labels remembered per model version and article)")
 
 
 if __name__ == "__main__":

@@ -22,83 +22,75 @@ from suggestions.attribution import (
     find_attribution,
 )
 
-
-def _rx(pattern: str, flags: int = re.IGNORECASE) -> re.Pattern[str]:
-    return re.compile(pattern, flags)
-
-
 _YEAR_RE = re.compile(r"(?<![\d,.$€£])\b(1[6-9]\d\d|20\d\d)(s?)\b(?![,.]?\d)")
-_WEEKDAY_RE = _rx(
-    r"\b(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday|yesterday|today|tonight|last night"
-    r"|this (?:morning|afternoon|evening|week)|earlier (?:today|this week)|overnight)\b"
-)
-_MONTHS = "january|february|march|april|may|june|july|august|september|october|november|december"
-_MONTH_DAY_RE = _rx(rf"\b(?:(?:{_MONTHS})\.?\s+\d{{1,2}}(?:st|nd|rd|th)?\b|\d{{1,2}}\s+(?:{_MONTHS})\b)")
-_MONTH_RE = _rx(rf"\b(?:in|since|until|by|from|of|late|early|mid-?)\s+(?:{_MONTHS})\b")
-_PAST_RELATIVE_RE = _rx(
-    r"\b(?:last|past|previous|preceding) (?:year|decade|century|years|decades)\b|\bin recent (?:years|decades)\b"
-    r"|\bpreviously\b|\bformerly\b|\bago\b|\bhistor(?:y|ic|ical|ically)\b|\bfounded\b|\bborn\b|\bonce\b"
-    r"|\bfor (?:\w+ )?(?:years|decades|centuries)\b|\bsince (?:then|the)\b|\bin the (?:past|\d{4}s)\b|\bdecades?\b"
-    r"|\bcenturies\b|\bestablished\b|\boriginally\b|\blong-?(?:time|standing|serving)\b"
-)
 # Past years named without a number: "last year", "two years ago", "in the 1990s".
-_YEARS_AGO_RE = _rx(r"\blast year\b|\byears? ago\b|\bdecades? ago\b|\bin the (?:19|20)\d0s\b|\b(?:19|20)\d0s\b")
-_SINCE_YEAR_RE = _rx(r"\bsince\s+(?:\w+\s+)?(?:1[6-9]\d\d|20\d\d)\b")
-_RECENT_RE = _rx(r"\b(?:this week|last week|this month|recently|subsequently|later|earlier|then|after|following)\b")
-_FIRST_RE = _rx(r"\b(?:first|largest|biggest|longest|oldest|only|most|least|best|worst|highest|lowest)\b")
-_GENERIC_RE = _rx(
-    r"\b(?:is|are) (?:a|an|the|one|among|known|based|located|considered|part|home|responsible|used|usually|often|"
-    r"generally|typically|commonly|currently|still)\b|\bknown (?:as|for)\b|\brefers? to\b|\bconsists? of\b"
-    r"|\b(?:usually|often|generally|typically|commonly|normally|traditionally|officially|currently|rather)\b"
+_YEARS_AGO_RE = re.compile(r"\blast year\b|\byears? ago\b|\bdecades? ago\b|\b(?:19|20)\d0s\b", re.IGNORECASE)
+_SINCE_YEAR_RE = re.compile(r"\bsince\s+(?:\w+\s+)?(?:1[6-9]\d\d|20\d\d)\b", re.IGNORECASE)
+_PERCENT_MONEY_RE = re.compile(r"%|\bper ?cent\b|[$€£¥]|\b(?:dollars|euros|pounds|złotys|rubles|yuan)\b", re.IGNORECASE)
+_TOKEN_RE = re.compile(r"[^\W\d_][\w’'-]*|\d[\d,.]*")
+_QUOTED_RE = re.compile(r"“[^”]*”|\"[^\"]*\"")
+
+
+def _set(words: str) -> frozenset[str]:
+    return frozenset(words.split())
+
+
+# Word lists, looked up in the lowercase tokens of a sentence (one tokenisation, set lookups).
+_WEEKDAY = _set("monday tuesday wednesday thursday friday saturday sunday yesterday today tonight overnight")
+_WEEKDAY_PAIRS = {("last", "night"), ("this", "morning"), ("this", "afternoon"), ("this", "evening"), ("this", "week")}
+_MONTHS = _set("january february march april may june july august september october november december")
+_MONTH_OPENERS = _set("in since until by from of late early mid")
+_PAST_WORDS = _set(
+    "previously formerly ago history historic historical historically founded born once decades decade centuries "
+    "established originally longtime long-time long-standing longstanding long-serving"
 )
-_PRESENT_RE = _rx(r"\b(?:is|are|remains|remain|has|have|does|do|includes|include|belongs|affects|involves|allows)\b")
-_PAST_RE = _rx(r"\b(?:was|were|did)\b")
-_PERFECT_RE = _rx(r"\b(?:has|have) (?:\w+ )?(?:been|[a-z]+ed|seen|had|become|taken|made|grown|fallen|risen)\b")
-_PLUPERFECT_RE = _rx(r"\bhad (?:\w+ )?(?:been|[a-z]+ed|seen|had|become|taken|made)\b")
-_PROGRESSIVE_RE = _rx(r"\b(?:is|are|has been|have been) (?:\w+ )?[a-z]+ing\b")
-_FUTURE_RE = _rx(r"\b(?:will|shall|is to|are to|is expected|are expected|is scheduled|plans? to|would)\b")
-_MODAL_RE = _rx(r"\b(?:could|may|might|should|must|can|cannot|can't|would)\b")
-_HEDGE_RE = _rx(
-    r"\b(?:likely|unlikely|possibly|perhaps|probably|potentially|apparently|seemingly|appears?|seems?|suggests?"
-    r"|partly|largely|mainly|mostly|nearly|almost|roughly|about|around|approximately|estimated)\b"
+_PERIODS = _set("year decade century years decades centuries")
+_RECENT = _set("recently subsequently later earlier then after following")
+_SUPERLATIVE = _set("first largest biggest longest oldest only most least best worst highest lowest")
+_GENERIC_AFTER_BE = _set(
+    "a an the one among known based located considered part home responsible used usually often generally "
+    "typically commonly currently still"
 )
-_CONTRAST_RE = _rx(r"\b(?:however|nevertheless|nonetheless|although|though|despite|while|whereas|yet|but|rather)\b")
-_CAUSAL_RE = _rx(
-    r"\b(?:because|due to|as a result|so that|therefore|thus|hence|since|in order to|which means|meaning)\b"
+_GENERIC_WORDS = _set("usually often generally typically commonly normally traditionally officially currently rather")
+_PRESENT = _set("is are remains remain has have does do includes include belongs affects involves allows")
+_PAST = _set("was were did")
+_PARTICIPLE_IRREGULAR = _set("been seen had become taken made grown fallen risen")
+_FUTURE = _set("will shall would")
+_MODAL = _set("could may might should must can cannot can't would")
+_HEDGE = _set(
+    "likely unlikely possibly perhaps probably potentially apparently seemingly appears appear seems seem suggests "
+    "suggest partly largely mainly mostly nearly almost roughly about around approximately estimated"
 )
-_EVALUATIVE_RE = _rx(
-    r"\b(?:significant|major|important|key|critical|crucial|serious|severe|dramatic|notable|notably|widely|widespread"
-    r"|controversial|unusual|unprecedented|dangerous|deadly|deadliest|prosperous|poor|poorly|strong|weak|rich|popular"
-    r"|unpopular|powerful|influential|prominent|famous|infamous|iconic|leading|successful|failed|fragile|stable"
-    r"|unstable|effective|ineffective|growing|increasingly|deeply|highly|relatively|especially|particularly|marked)\b"
+_CONTRAST = _set("however nevertheless nonetheless although though despite while whereas yet but rather")
+_CAUSAL = _set("because therefore thus hence since meaning")
+_CAUSAL_PAIRS = {("due", "to"), ("so", "that"), ("which", "means"), ("in", "order"), ("a", "result")}
+_EVALUATIVE = _set(
+    "significant major important key critical crucial serious severe dramatic notable notably widely widespread "
+    "controversial unusual unprecedented dangerous deadly deadliest prosperous poor poorly strong weak rich popular "
+    "unpopular powerful influential prominent famous infamous iconic leading successful failed fragile stable "
+    "unstable effective ineffective growing increasingly deeply highly relatively especially particularly marked"
 )
-_EVENT_VERB_RE = _rx(
-    r"\b(?:killed|died|dies|wounded|injured|hit|struck|attacked|arrested|sentenced|convicted|found guilty|announced"
-    r"|declared|banned|voted|elected|signed|launched|met|gathered|collapsed|exploded|crashed|rescued|evacuated"
-    r"|began|started|ended|closed|opened|approved|rejected|resigned|fired|won|lost|landed|struck|erupted|sold"
-    r"|bought|acquired|agreed|suspended|lifted|ordered|released|charged|jailed|shot|stabbed|burned|destroyed)\b"
+_EVENT = _set(
+    "killed died dies wounded injured hit struck attacked arrested sentenced convicted announced declared banned "
+    "voted elected signed launched met gathered collapsed exploded crashed rescued evacuated began started ended "
+    "closed opened approved rejected resigned fired won lost landed erupted sold bought acquired agreed suspended "
+    "lifted ordered released charged jailed shot stabbed burned destroyed"
 )
-_NUMBER_RE = re.compile(r"\b\d[\d,.]*\b")
-_NUMBER_WORD_RE = _rx(
-    r"\b(?:two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty|fifty|hundreds?"
-    r"|thousands?|millions?|billions?|dozens?)\b"
+_NUMBER_WORDS = _set(
+    "two three four five six seven eight nine ten eleven twelve twenty thirty forty fifty hundred hundreds thousand "
+    "thousands million millions billion billions dozen dozens"
 )
-_PERCENT_MONEY_RE = _rx(r"%|\bper ?cent\b|[$€£¥]|\b(?:dollars|euros|pounds|złotys|rubles|yuan)\b")
-_CASUALTY_RE = _rx(r"\b(?:at least|killed|dead|deaths?|died|injured|wounded|casualties|toll|missing)\b")
-_CAPITAL_RE = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][\w’'-]+")
-_WORD_RE = re.compile(r"[A-Za-z][\w’'-]*")
-_FIRST_PERSON_RE = re.compile(r"\b(?:I|we|We|our|Our|us|my|My)\b")
-_STOP = frozenset(
-    str.split(
-        "the a an of in on at to for and or but with by from as is are was were be been has have had it its this that "
-        "these those their his her they he she not no said says will would could after before over into about than "
-        "which who what when where while also more most some any all other new"
-    )
+_CASUALTY = _set("killed dead death deaths died injured wounded casualties toll missing")
+_FIRST_PERSON = _set("I we We our Our us my My")
+_STOP = _set(
+    "the a an of in on at to for and or but with by from as is are was were be been has have had it its this that "
+    "these those their his her they he she not no said says will would could after before over into about than "
+    "which who what when where while also more most some any all other new"
 )
 
 
 def _content_words(text: str) -> set[str]:
-    return {w.lower() for w in _WORD_RE.findall(text) if w.lower() not in _STOP and len(w) > 2}
+    return {w.lower() for w in _TOKEN_RE.findall(text) if w.lower() not in _STOP and len(w) > 2}
 
 
 def _article_year(texts: Sequence[str], published: date | None) -> int | None:
@@ -108,12 +100,15 @@ def _article_year(texts: Sequence[str], published: date | None) -> int | None:
     return max(years) if years else None
 
 
+_QUOTE_MARK_RE = re.compile(r"[“”\"]")
+
+
 def _quote_share(text: str) -> float:
     """The share of characters inside double quotation marks."""
     inside = 0
     depth = False
     last = 0
-    for match in re.finditer(r"[“”\"]", text):
+    for match in _QUOTE_MARK_RE.finditer(text):
         mark = match.group()
         opening = mark == "“" or (mark == '"' and not depth)
         if opening and not depth:
@@ -126,14 +121,41 @@ def _quote_share(text: str) -> float:
     return inside / max(len(text), 1)
 
 
+def _pairs(tokens: list[str]) -> set[tuple[str, str]]:
+    return set(zip(tokens, tokens[1:], strict=False))
+
+
+def _verb_groups(tokens: list[str]) -> tuple[bool, bool, bool]:
+    """(perfect, pluperfect, progressive): has/have/had + (one word) + a participle; is/are + -ing."""
+    perfect = pluperfect = progressive = False
+    for i, token in enumerate(tokens):
+        if token in ("has", "have", "had", "is", "are"):
+            for following in tokens[i + 1 : i + 3]:
+                participle = following in _PARTICIPLE_IRREGULAR or following.endswith("ed")
+                if token in ("has", "have") and participle:
+                    perfect = True
+                elif token == "had" and participle:
+                    pluperfect = True
+                elif token in ("is", "are") and following.endswith("ing") and len(following) > 4:
+                    progressive = True
+                if participle or following.endswith("ing"):
+                    break
+    return perfect, pluperfect, progressive
+
+
 def sentence_features(text: str, attribution: Attribution | None, year: int | None) -> dict[str, float]:
     """Features of one sentence on its own (no neighbours)."""
+    original = _TOKEN_RE.findall(text)
+    tokens = [token.lower() for token in original]
+    words = set(tokens)
+    pairs = _pairs(tokens)
+    unquoted = [token.lower() for token in _TOKEN_RE.findall(_QUOTED_RE.sub(" ", text))]
+    unquoted_words = set(unquoted)
     n_words = max(len(text.split()), 1)
-    features: dict[str, float] = {"bias_len_short": float(n_words < 10), "len_long": float(n_words > 30)}
+    features: dict[str, float] = {"short": float(n_words < 10), "long": float(n_words > 30)}
     years = [(int(m.group(1)), bool(m.group(2))) for m in _YEAR_RE.finditer(text)]
     if years and year is not None:
-        oldest = min(y for y, _ in years)
-        gap = year - oldest
+        gap = year - min(y for y, _ in years)
         features["year_past"] = float(gap >= 1 or any(decade for _, decade in years))
         features["year_past_far"] = float(gap >= 5)
         features["year_current"] = float(any(y == year and not decade for y, decade in years))
@@ -142,36 +164,69 @@ def sentence_features(text: str, attribution: Attribution | None, year: int | No
     if _YEARS_AGO_RE.search(text):
         features["year_past"] = 1.0
     features["since_year"] = float(bool(_SINCE_YEAR_RE.search(text)))
-    features["weekday"] = float(bool(_WEEKDAY_RE.search(text)))
-    features["month_day"] = float(bool(_MONTH_DAY_RE.search(text)))
-    features["month"] = float(bool(_MONTH_RE.search(text)))
-    features["past_relative"] = min(len(_PAST_RELATIVE_RE.findall(text)), 2) / 2
-    features["recent_relative"] = float(bool(_RECENT_RE.search(text)))
-    features["superlative_first"] = float(bool(_FIRST_RE.search(text)))
-    features["generic"] = min(len(_GENERIC_RE.findall(text)), 2) / 2
-    unquoted = _QUOTED_RE.sub(" ", text)
-    features["present"] = float(bool(_PRESENT_RE.search(unquoted)))
-    features["past"] = float(bool(_PAST_RE.search(unquoted)))
-    features["perfect"] = float(bool(_PERFECT_RE.search(unquoted)))
-    features["pluperfect"] = float(bool(_PLUPERFECT_RE.search(unquoted)))
-    features["progressive"] = float(bool(_PROGRESSIVE_RE.search(unquoted)))
-    features["future"] = float(bool(_FUTURE_RE.search(unquoted)))
-    features["modal"] = float(bool(_MODAL_RE.search(unquoted)))
-    features["hedge"] = float(bool(_HEDGE_RE.search(unquoted)))
-    features["contrast"] = float(bool(_CONTRAST_RE.search(unquoted)))
-    features["causal"] = float(bool(_CAUSAL_RE.search(unquoted)))
-    features["evaluative"] = min(len(_EVALUATIVE_RE.findall(unquoted)), 2) / 2
-    features["analysis_words"] = (
-        min(sum(1.0 if m.group("strong") else 0.5 for m in ANALYSIS_RE.finditer(unquoted)), 2) / 2
+    features["weekday"] = float(bool(words & _WEEKDAY or pairs & _WEEKDAY_PAIRS))
+    features["month_day"] = float(
+        any(
+            (a in _MONTHS and b.isdigit() and len(b) <= 2) or (a.isdigit() and len(a) <= 2 and b in _MONTHS)
+            for a, b in pairs
+        )
     )
-    features["event_verb"] = float(bool(_EVENT_VERB_RE.search(unquoted)))
+    features["month"] = float(
+        any(a in _MONTH_OPENERS and b in _MONTHS for a, b in pairs)
+        or any(t.startswith("mid-") and t[4:] in _MONTHS for t in words)
+    )
+    past = len(words & _PAST_WORDS)
+    past += sum(
+        1
+        for a, b in pairs
+        if (a in ("last", "past", "previous", "preceding", "recent") and b in _PERIODS)
+        or (a == "for" and b in _PERIODS)
+        or (a == "since" and b in ("then", "the"))
+    )
+    features["past_relative"] = min(past, 2) / 2
+    features["recent_relative"] = float(bool(words & _RECENT) or ("last", "week") in pairs)
+    features["superlative_first"] = float(bool(words & _SUPERLATIVE))
+    generic = len(words & _GENERIC_WORDS) + sum(
+        1
+        for a, b in pairs
+        if (a in ("is", "are") and b in _GENERIC_AFTER_BE)
+        or (a == "known" and b in ("as", "for"))
+        or (a in ("refers", "refer") and b == "to")
+        or (a in ("consists", "consist") and b == "of")
+    )
+    features["generic"] = min(generic, 2) / 2
+    perfect, pluperfect, progressive = _verb_groups(unquoted)
+    unquoted_pairs = _pairs(unquoted)
+    features["present"] = float(bool(unquoted_words & _PRESENT))
+    features["past"] = float(bool(unquoted_words & _PAST))
+    features["perfect"] = float(perfect)
+    features["pluperfect"] = float(pluperfect)
+    features["progressive"] = float(progressive)
+    features["future"] = float(
+        bool(unquoted_words & _FUTURE)
+        or any(
+            (a in ("is", "are") and b in ("to", "expected", "scheduled")) or (a in ("plan", "plans") and b == "to")
+            for a, b in unquoted_pairs
+        )
+    )
+    features["modal"] = float(bool(unquoted_words & _MODAL))
+    features["hedge"] = float(bool(unquoted_words & _HEDGE))
+    features["contrast"] = float(bool(unquoted_words & _CONTRAST))
+    features["causal"] = float(bool(unquoted_words & _CAUSAL or unquoted_pairs & _CAUSAL_PAIRS))
+    features["evaluative"] = min(sum(1 for token in unquoted if token in _EVALUATIVE), 2) / 2
+    unquoted_text = _QUOTED_RE.sub(" ", text)
+    features["analysis_words"] = (
+        min(sum(1.0 if m.group("strong") else 0.5 for m in ANALYSIS_RE.finditer(unquoted_text)), 2) / 2
+    )
+    features["event_verb"] = float(bool(unquoted_words & _EVENT) or ("found", "guilty") in unquoted_pairs)
     features["demonstrative_start"] = float(bool(STARTS_DEMONSTRATIVE_RE.match(text)))
-    numbers = len(_NUMBER_RE.findall(text)) - len(years) + len(_NUMBER_WORD_RE.findall(text))
+    numbers = sum(1 for token in tokens if token[0].isdigit()) - len(years) + len(words & _NUMBER_WORDS)
     features["numbers"] = min(max(numbers, 0), 3) / 3
     features["percent_money"] = float(bool(_PERCENT_MONEY_RE.search(text)))
-    features["casualty"] = float(bool(_CASUALTY_RE.search(text)))
-    features["names"] = min(len(_CAPITAL_RE.findall(text)) / n_words, 0.5) * 2
-    features["first_person"] = float(bool(_FIRST_PERSON_RE.search(text)))
+    features["casualty"] = float(bool(words & _CASUALTY) or ("at", "least") in pairs)
+    capitals = sum(1 for token in original[1:] if token[0].isupper())
+    features["names"] = min(capitals / n_words, 0.5) * 2
+    features["first_person"] = float(any(token in _FIRST_PERSON for token in original))
     share = _quote_share(text)
     features["quote_share"] = share
     features["quote_mostly"] = float(share > 0.6)
@@ -188,8 +243,6 @@ def sentence_features(text: str, attribution: Attribution | None, year: int | No
         features["quote_without_cue"] = 1.0
     return features
 
-
-_QUOTED_RE = re.compile(r"“[^”]*”|\"[^\"]*\"")
 
 # Features copied from the neighbours (prefix prev_/next_): what the context says about the time
 # and the voice of this sentence.
