@@ -85,34 +85,41 @@ _SAY = _words(
     "estimated contend maintain stated stressed stresses observed remarked underlined recalled recounted "
     "vowed vows pledged pledges promised promises predicted speculated lamented complained complains boasted "
     "quipped joked assured retorted answered disputed quoted allege insist deny acknowledge admit confirm "
-    "accuse urge maintains contend estimate estimates predict documented"
+    "accuse urge maintains contend estimate estimates predict documented cited cites cite clarified"
 )
 # Stances taken towards something ("denounced the conclusions", "called the move a smash and grab"):
 # reporting cues with a noun phrase object too, but less surely than a verb of saying.
 _STANCE = _words(
     "denounced denounces criticised criticized criticises criticizes condemned condemns blamed blames justified "
     "defended defends praised praises hailed hails decried decries lauded questioned described describes called "
-    "calls labelled labeled termed dubbed branded demanded demands"
+    "calls labelled labeled termed dubbed branded demanded demands characterised characterized characterises "
+    "characterizes expressed referred seconded seconds thanked thanks"
 )
 # Acts that make the news themselves ("announced three days of mourning", "declared a state of
 # emergency") and verbs with common non-reporting senses ("added 500 jobs", "revealed a plaque"):
 # reporting cues only before a reported clause ("that", a colon, a quotation, "he …", "the ship was …").
 _ACT = _words(
     "announced announces declared declares revealed reveals disclosed discloses wrote writes informed "
-    "feared fears fear hoped hopes signalled signaled hinted hints concluded concludes responded heard"
+    "feared fears fear hoped hopes signalled signaled hinted hints concluded concludes responded heard read reads"
 )
 # "announced she will comply" is the news itself; "announced that …" reports.
 _ANNOUNCE = _words("announced announces declared declares")
+# Announcing is making the news (dev-set convention): a report only before a quotation or a colon.
+_ANNOUNCE_QUOTED_ONLY = _words("announced announces")
 _STRICT_COMPLEMENT = _words("added adds noted notes states admitted posted maintained maintains")
 _COMPLEMENT = _STRICT_COMPLEMENT | _words("reports claims estimates predicts")
 # Evidence verbs ("data show", "analysts suggest"): only with a subject the lexicon recognises, or
 # before "that".
 _WEAK = _words(
     "suggest suggests suggested indicate indicates indicated show shows showed found find finds believe "
-    "believes predict attribute attributes attributed captured recorded cite cites cited list lists listed"
+    "believes predict attribute attributes attributed captured recorded list lists listed mentions mention "
+    "mentioned instructs instruct stipulates stipulate specifies specify"
 )
 # Evidence verbs whose subject must be a recording or document ("CCTV captured their arrival").
-_RECORDING = _words("captured recorded cite cites cited list lists listed")
+_RECORDING = _words(
+    "captured recorded list lists listed mentions mention mentioned instructs instruct stipulates stipulate "
+    "specifies specify"
+)
 # Requests: reporting cues when an infinitive follows ("invited the countries to open dialogue").
 _REQUEST = _words("asked asks invited invites advised advises")
 # Only next to a quotation ("“Overall,” he continued, “…").
@@ -120,13 +127,14 @@ _QUOTE_ONLY = _words("continued continues")
 # Participles continue a clause whose subject came earlier ("…, saying …"; "with officials saying").
 _PARTICIPLE = _words(
     "noting saying adding claiming stating warning insisting arguing alleging asserting declaring explaining "
-    "calling describing writing blaming accusing urging"
+    "calling describing writing blaming accusing urging reporting telling announcing confirming denying stressing "
+    "suggesting predicting"
 )
 # Cues that allow subject inversion after a quote or a comma ("…,” said Gen. Jones.").
 _INVERTIBLE = _words(
     "said says added noted wrote explained stated warned insisted declared argued told replied continued "
     "asked remarked observed commented recalled stressed confirmed claimed tweeted insisted cautioned responded "
-    "countered recalled"
+    "countered recalled tweeted read reads"
 )
 # "X was reported …", "it is believed …": sourceless unless followed by "by <source>".
 _PASSIVE_OK = _words(
@@ -154,6 +162,10 @@ _TOLD_OBJECT_RE = re.compile(
     r"|[A-Z][\w.-]*(?:\s+[A-Z][\w.-]*){0,3})(?=[\s,.:;\"“])"
 )
 
+# "abuse is reported to the Watch Tower Society": reported to an authority, not by a source
+_REPORTED_TO_RE = re.compile(r"\s+to\s+(?:the|a|an|his|her|their|its|[A-Z])")
+# "no deaths were reported": the absence of a report is the outlet's own statement
+_NEGATED_SUBJECT_RE = re.compile(r"(?:^|[,;:]\s*|\b(?:and|but)\s+)(?:no|nothing|none)\b[^,;:]*$", re.IGNORECASE)
 # Passives that report only with their agent: "was identified as X by a Coast Guard spokesperson".
 _AGENT_NEEDED = _words("identified described told quoted")
 # Only as passives: "it is understood", "X is believed to".
@@ -179,8 +191,10 @@ _CUE_WORDS = (
     | set(_ADVERB_CONFIDENCE)
 )
 _CUE_RE = re.compile(
-    r"\b(?:(?P<according>[Aa]ccording\s+to)|(?P<asby>as\s+reported\s+by)|(?P<citing>citing)"
+    r"\b(?:(?P<according>[Aa]ccording\s+to|(?:(?<=^)|(?<=[,;]\s))[Pp]er(?=\s+(?:the|a|an|[A-Z])))|(?P<asby>as\s+reported\s+by)|(?P<citing>citing)"
     r"|(?P<quoted>quoted\s+as\s+saying)|(?P<pointed>pointed\s+out|went\s+on\s+to\s+say|spoke\s+out\s+against)"
+    r"|(?P<statement>(?:released|issued|published|posted|put\s+out)\s+(?:(?:a|an|its|their|his|her)\s+)?(?:\w+\s+)?"
+    r"(?:statements?|announcements?|messages?|posts?|tweets?)(?:\s+(?:which|that)\s+(?:read|reads|said|says|stated))?)"
     r"|(?P<nounby>(?:estimates?|figures|statement|reports?|findings|account))(?=\s+by\s)"
     r"|(?P<word>" + _trie_pattern(_CUE_WORDS) + r"))\b"
     r"|(?P<colon>:\s*(?=[“\"]))"
@@ -211,7 +225,8 @@ _PRONOUN_KINDS = {
 _ADJECTIVES_ED_ING = _words(
     "armed united based backed led allied related unnamed named detained retired exiled elected trained "
     "concerned informed unidentified appointed sanctioned designated leading ruling governing opposing "
-    "fighting neighbouring neighboring visiting outgoing incoming acting striking"
+    "fighting neighbouring neighboring visiting outgoing incoming acting striking surviving remaining existing "
+    "missing injured wounded married disabled displaced organised organized"
 )
 _PREPOSITIONS = _words("of for from by at in on with close to within inside")
 _POST_STOP = _CLAUSE_WORDS | _words(
@@ -255,7 +270,7 @@ _COORDINATE_END_RE = re.compile(r"(?:,\s*|\s)(?:but|and|yet)(?:\s+(?:also|then|l
 _ACT_FOLLOW_RE = re.compile(
     r"(?:\s+(?:on\s+\w+day|yesterday|today|last\s+(?:week|month|night)|earlier|later|in\s+a\s+statement"
     r"|(?:in|on|to|at|during)\s+[^,;:“”\"]{1,40}?))?"
-    r"\s*(?:that\b|[:“\"‘])"
+    r"\s*(?:that\b|,?\s*[:“\"‘])"
 )
 # Right after a quotation: "“…”, wrote President Mnangagwa." / "“…,” he wrote."
 _AFTER_QUOTE_RE = re.compile(
@@ -272,26 +287,49 @@ _LEADING_TIME_RE = re.compile(
     r"|March|April|May|June|July|August|September|October|November|December|\d{4})"
     r"(?:\s+(?:morning|afternoon|evening|night|\d{1,2}(?:,\s+\d{4})?))?\s+)+"
 )
+# What a released statement is followed by when it is quoted or reported: ", in part, “…", ": …", "saying …".
+_STATEMENT_CONTENT_RE = re.compile(
+    r"[\s,]*(?:in\s+part[\s,]*)?(?:[:“\"‘]|that\b|saying\b|stating\b|speaking\s+of\b|calling\b|claiming\b)"
+)
+_QUOTE_FOLLOW_RE = re.compile(r"\s*,?\s*[:“\"‘]")
+_DENIED_ACT_RE = re.compile(
+    r"\s+(?:\w+\s+)?(?:funding|funds|access|entry|bail|permission|requests?|visas?|applications?|appeals?|approval"
+    r"|licen[cs]es?|a\s+(?:request|visa|permit|licen[cs]e))\b"
+)
 _THAT_FOLLOW_RE = re.compile(r"\s+(?:that|he|she|they|it|we|I)\b|\s*[:“\"]")
 # A reported clause after the cue: "revealed the company had lost", "added he would stay".
+_NOT_A_VERB = r"(?!(?:of|and|in|on|for|to|at|by|from|with|as)\b)"
 _CLAUSE_AHEAD_RE = re.compile(
-    r"\s+(?:(?:the|a|an|this|that|its|his|her|their)\s+[\w’'-]+(?:\s+[\w’'-]+){0,2}?\s+"
-    r"(?!(?:of|and|in|on|for|to|at|by|from|with|as)\b)(?:[a-z]+ed\b|[a-z]+(?:es|ies|s)\b(?!\s+(?:of|to|for|in|and)\b))|[A-Z][\w’'.-]*(?:\s+[A-Z][\w’'.-]*){0,3}(?:\s+(?:first|also|then|later|only|still|never))?\s+"
-    r"(?!(?:of|and|in|on|for|to|at|by|from|with)\b)[a-z]+(?:ed|es|ies|s)\b|he|she|they|it|we|I|there|[\w’'.%-]+(?:\s+[\w’'.%-]+){0,6}?\s+(?:is|are|was|were|had|has|have|would|will"
+    # "the purchase appeared …": a determiner, one or two words (no preposition), a verb in -ed/-s
+    r"\s+(?:(?:the|a|an|this|that|its|his|her|their)(?:\s+"
+    + _NOT_A_VERB
+    + r"[\w’'-]+){1,2}?\s+"
+    + _NOT_A_VERB
+    + r"(?:[a-z]+ed\b|[a-z]+(?:es|ies|s)\b(?!\s+(?:of|to|for|in|and)\b))"
+    # "claimed Spanton first complained …": a name, an adverb perhaps, a verb in -ed/-s
+    + r"|[A-Z][\w’'.-]*(?:\s+[A-Z][\w’'.-]*){0,3}(?:\s+(?:first|also|then|later|only|still|never))?\s+"
+    + _NOT_A_VERB
+    + r"[a-z]+(?:ed|es|ies|s)\b"
+    # "added he would stay", "claimed 190 were dead": an auxiliary within a few words
+    + r"|he|she|they|it|we|I|there|[\w’'.%-]+(?:\s+[\w’'.%-]+){0,6}?\s+(?:is|are|was|were|had|has|have|would|will"
     r"|could|can|did|does|should|must|might|may|remains?|remained|planned|plans|intends|wants|wanted|needed|needs))\b"
 )
 _TO_RE = re.compile(r"\s+(?:not\s+)?to\b")
 _ADJECTIVE_BEFORE_RE = re.compile(
-    r"\b(?:the|a|an|of|over|for|about|on|in|by|with|against|his|her|its|their|our|this|these|those)\s+$", re.IGNORECASE
+    r"\b(?:the|a|an|of|over|for|about|on|in|by|with|against|his|her|its|their|our|this|these|those|among|amongst"
+    r"|amid|despite|after|following|before)\s+$",
+    re.IGNORECASE,
 )
 _ALLEGED_NOUN_RE = re.compile(r"\s+(?!that\b)[a-z]+\s+(?:to|of|in|with|between|by)\b")
 _COORDINATE_OK = _words("said says told added stated noted claimed warned insisted argued wrote tweeted")
 _NAME_RUN_RE = re.compile(r"(?:\b[A-Z][\w’'.-]*\s+){0,5}[A-Z][\w’'.-]*\s*$")
-_QUOTE_BEFORE_RE = re.compile(r"[,.!?]?[”\"]\s*(?:he|she|they|it|[A-Z][\w’'.-]*(?:\s+[A-Z][\w’'.-]*){0,3})\s*$")
+_QUOTE_BEFORE_RE = re.compile(
+    r"(?:[,.!?]?[”\"]|[”\"][,.!?])\s*(?:he|she|they|it|[A-Z][\w’'.-]*(?:\s+[A-Z][\w’'.-]*){0,3})\s*$"
+)
 _QUOTE_AFTER_RE = re.compile(r"\s*[,:]\s*[“\"]")
 # What carries a statement, whose author is the source: "a tweet on Monday by X".
 _VEHICLE_HEADS = _words("tweet post statement message letter interview release report video speech remarks")
-_BY_AHEAD_RE = re.compile(r"(?:\s+[^\s,;:“”\"]+){0,6}?\s+by\s+")
+_BY_AHEAD_RE = re.compile(r"(?:\s+[^\s,;:]+){0,6}?\s+by\s+")
 _WITH_NP_RE = re.compile(r"\bwith\s+(?P<np>[^,;:“”\"]{1,60}?)\s*$")
 _OPENING_ADVERBS = _words(
     "however meanwhile yesterday today earlier later separately additionally also instead nevertheless currently "
@@ -307,7 +345,7 @@ _MAIN_VERB_STOP = _words(
     "won lost ran fell rose hit struck sought thought kept paid found"
 )
 _BE_AUX_RE = re.compile(
-    r"\b(?:is|are|was|were|be|been|being)(?:\s+(?:widely|also|now|previously|initially|not|later|since|first"
+    r"\b(?:is|are|was|were|be|been|being)(?:\s+(?:[a-z]+ly|also|now|not|later|since|first|then|still|soon"
     r"|on\s+\w+day|yesterday|today|earlier))*\s*$"
 )
 _BE_OR_HAS_RE = re.compile(r"\s+(?:is|are|was|were|has\s+been|have\s+been|had\s+been)\s*$")
@@ -334,7 +372,9 @@ _ANON_HEADS = _words(
     "analysts analyst sources source observers experts expert critics witnesses witness residents resident "
     "activists activist diplomats diplomat people insiders commentators locals rebels militants fighters "
     "insurgents protesters campaigners someone others rescuers medics doctors paramedics survivors "
-    "villagers refugees gunmen men women man woman person rumours rumors accounts families family relatives parents"
+    "villagers refugees gunmen men women man woman person rumours rumors accounts families family relatives parents "
+    "scientists researchers lawyers organisers organizers staff workers employees members leaders teachers "
+    "students victims eyewitnesses eyewitness"
 )
 # Heads whose kind is that of the body they speak for ("a spokesperson for the UN").
 _SPEAKER_HEADS = _words(
@@ -349,11 +389,13 @@ _DOC_HEADS = _words(
     "study studies report survey surveys poll polls data figures statistics records documents document census "
     "research findings analysis assessment review audit investigation filing filings memo letter transcript "
     "indictment ruling lawsuit estimates tally footage images imagery video videos photos cctv camera cameras "
-    "guidelines guideline law laws rules constitution treaty resolution charter manual"
+    "guidelines guideline law laws rules constitution treaty resolution charter manual photographs photograph "
+    "pictures picture recording recordings audio database databases register registry website summary "
+    "investigations inquiry inquiries probe probes tests analyses reviews decree decrees directive"
 )
 _MEDIA_WORDS = _words(
     "reuters afp bbc cnn bloomberg sana tass xinhua irna axios politico npr nbc cbs dpa anadolu haaretz "
-    "guardian telegraph media newspaper newspapers broadcaster television tv radio outlet outlets channel "
+    "guardian telegraph press media newspaper newspapers broadcaster television tv radio outlet outlets channel "
     "magazine tabloid"
 )
 _MEDIA_PHRASES = _phrases(
@@ -373,7 +415,8 @@ _ORG_PHRASES = _phrases(
     "hayat tahrir al-sham, doctors without borders, white helmets"
 )
 _GOV_WORDS = _words(
-    "government governments ministry ministries minister ministers army forces military navy police president "
+    "investigators investigator detectives inspectors officers agents government governments ministry ministries "
+    "minister ministers army forces military navy police president "
     "presidency premier cabinet kremlin pentagon department embassy authorities authority administration "
     "regime parliament congress senate governor mayor defence defense interior troops soldiers junta "
     "court courts prosecutor prosecutors commission state"
@@ -412,7 +455,7 @@ _PLURAL_HEADS = (
 
 # --- Labels -------------------------------------------------------------------------------------
 BOILERPLATE_RE = re.compile(
-    r"^\s*(?:original\s+source\s*:|source\s*:|(?:additional\s+)?reporting\s+by\b|writing\s+by\b|editing\s+by\b"
+    r"^\s*(?:[–—]\s*\S|original\s+source\s*:|source\s*:|(?:additional\s+)?reporting\s+by\b|writing\s+by\b|editing\s+by\b"
     r"|compiled\s+by\b|photo\s*(?:credit)?\s*:|image\s*(?:source|caption)?\s*:|picture\s*:|video\s*:|caption\s*:"
     r"|credit\s*:|copyright\b|©|\(c\)\s|all\s+rights\s+reserved|read\s+more\b|read\s+also\b|related\s*:"
     r"|follow\s+us\b|sign\s+up\b|subscribe\b|share\s+this\b|click\s+here\b|advertisement\b|(?:last\s+)?updated\s*:?\s*(?:\d|on\b|at\b)"
@@ -501,15 +544,26 @@ def suggest_label(text: str) -> tuple[str, float, Attribution | None]:
 # --- Candidates ---------------------------------------------------------------------------------
 def _candidate(text: str, match: re.Match[str]) -> Attribution | None:
     start, end = match.span()
-    quote_factor = 0.6 if _inside_quote(text, start) else 1.0
+    if _inside_quote(text, start):
+        return None  # the quoted speaker's own words ("“They have conceded nothing,” …"), not our report
+    quote_factor = 1.0
     if match.group("according") or match.group("asby") or match.group("citing"):
         base = 0.9 if match.group("according") else 0.75 if match.group("asby") else 0.5
-        return _with_source(text, _nested_source(text, _noun_phrase_after(text, end)), (start, end), base)
+        source = _nested_source(text, _noun_phrase_after(text, end))
+        if match.group().lower() == "per" and (source is None or _classify(text[source[0] : source[1]])[1] < 0.9):
+            return None  # "Per the request, …" is no source; "Per the decree, …" is
+        return _with_source(text, source, (start, end), base)
     if match.group("nounby"):
         agent = _noun_phrase_after(text, end + len(" by"))
         return _with_source(text, agent, (start, end), 0.75 * quote_factor) if agent else None
     if match.group("colon") is not None:
         return _colon_candidate(text, start, quote_factor)
+    if match.group("statement"):
+        # "Facebook released a statement which read, …": its author is the source
+        if not _STATEMENT_CONTENT_RE.match(text, end):
+            return None
+        subject = _subject_before(text, len(_TRAILING_AUX_RE.sub("", text[:start]).rstrip()))
+        return _with_source(text, subject, (start, end), 0.8 * quote_factor) if subject else None
     if match.group("quoted"):
         left = _BE_OR_HAS_RE.sub("", text[:start])
         return _with_source(text, _subject_before(text, len(left)), (start, end), 0.8 * quote_factor)
@@ -522,10 +576,10 @@ def _candidate(text: str, match: re.Match[str]) -> Attribution | None:
             (start, end), (start, end), text[start:end], ANONYMOUS, round(_ADVERB_CONFIDENCE[word] * quote_factor, 3)
         )
     if word in _PARTICIPLE:
+        # "…, saying …", "with officials saying …": the speaker is named before, else a gerund
+        # ("mandate reporting abuse")
         source = _participle_subject(text, start)
-        if source is None:
-            return _sourceless(start, end, 0.35 * quote_factor)
-        return _with_source(text, source, (start, end), 0.65 * quote_factor)
+        return _with_source(text, source, (start, end), 0.65 * quote_factor) if source is not None else None
     if word in _NOUN_FORMS:
         following = _NEXT_WORD_RE.match(text, end)
         if following and (following.group(1) in _CUE_WORDS or following.group(1) in _NOUN_FOLLOWERS):
@@ -552,6 +606,10 @@ def _candidate(text: str, match: re.Match[str]) -> Attribution | None:
     )
     if word in _ACT and not reported_clause and (word in _ANNOUNCE or not _CLAUSE_AHEAD_RE.match(text, end)):
         return None
+    if word in _ANNOUNCE_QUOTED_ONLY and not (_QUOTE_FOLLOW_RE.match(text, end) or after_quote or clause_final):
+        return None  # "announced that her government will withdraw the bill": the announcement is the news
+    if word in ("denied", "denies", "deny") and _DENIED_ACT_RE.match(text, end):
+        return None  # "Congress has repeatedly denied funding": a refusal, not a statement
     if word in _REQUEST and not _INFINITIVE_AHEAD_RE.match(text, end):
         return None
     if word in ("called", "calls"):
@@ -563,10 +621,19 @@ def _candidate(text: str, match: re.Match[str]) -> Attribution | None:
             request = True
     if word in _QUOTE_ONLY and not _next_to_quote(text, start, end):
         return None
+    if word == "referred":
+        if not text.startswith(" to ", end):
+            return None
+        end += len(" to")
     left = text[:start]
     passive = _BE_AUX_RE.search(left)
     if word in _PASSIVE_ONLY and not passive:
         return None
+    if not passive and word.endswith("ed") and text.startswith(" by ", end) and not word.startswith("claim"):
+        # "A cargo plane, reported by local press as belonging to …": a reduced passive with its agent
+        agent = _by_agent(text, end)
+        if agent is not None and (word in _PASSIVE_OK or word in _SAY or word in _STANCE):
+            return _with_source(text, agent, (start, end), 0.7 * quote_factor)
     if not passive and word in _PASSIVE_OK and _REDUCED_PASSIVE_RE.match(text, end):
         return _sourceless(start, end, 0.45 * quote_factor)
     if passive:
@@ -579,8 +646,13 @@ def _candidate(text: str, match: re.Match[str]) -> Attribution | None:
         agent = _by_agent(text, end)
         if agent:
             return _with_source(text, agent, (passive.start(), end), 0.75 * quote_factor)
-        if word in _AGENT_NEEDED:
-            return None  # "K2-18b was first identified in 2015": no report without its reporter
+        if (
+            word in _AGENT_NEEDED
+            or _NEGATED_SUBJECT_RE.search(left)
+            or _REPORTED_TO_RE.match(text, end)
+            or text.startswith(" missing", end)  # "was reported missing": a missing-person report
+        ):
+            return None  # "K2-18b was first identified in 2015", "no deaths were reported": no report
         return _sourceless(passive.start(), end, 0.5 * quote_factor)
     if word == "told":
         told_object = _TOLD_OBJECT_RE.match(text, end)
@@ -594,7 +666,8 @@ def _candidate(text: str, match: re.Match[str]) -> Attribution | None:
     span: tuple[int, int] | None = None
     inverted = False
     # After a comma or a closing quote: an appositive ("X, a group, said") or an inversion ("…,” said X).
-    if trimmed.endswith(",") or (trimmed.endswith(("”", '"', "’", "'")) and trimmed[-2:-1] in ",.!?"):
+    closing_quote = trimmed.endswith(("”", '"', "’", "'")) and (trimmed[-2:-1] in ",.!?" or word in _INVERTIBLE)
+    if trimmed.endswith(",") or closing_quote:
         if trimmed.endswith(","):
             span = _subject_before_appositive(text, len(trimmed) - 1)
         if span is None and word in _INVERTIBLE and not trimmed.endswith(","):
@@ -666,8 +739,24 @@ def _sourceless(start: int, end: int, confidence: float) -> Attribution:
 
 
 def _inside_quote(text: str, position: int) -> bool:
-    left = text[:position]
-    return left.count("“") > left.count("”") or left.count('"') % 2 == 1
+    """Inside a quotation opened in this sentence. A closing mark met outside one means the
+    sentence began inside a quotation (continued from the sentence before): it closes that one."""
+    inside = False
+    for mark in _QUOTE_MARK_RE.finditer(text, 0, position):
+        character, at = mark.group(), mark.start()
+        if character == "“":
+            inside = True
+        elif character == "”":
+            inside = False
+        else:  # a straight quote opens after a space or a bracket and before a word
+            before = text[at - 1] if at else " "
+            after = text[at + 1] if at + 1 < len(text) else " "
+            opening = (before.isspace() or before in "([{—–-:") and not after.isspace()
+            inside = opening if not inside else False
+    return inside
+
+
+_QUOTE_MARK_RE = re.compile(r"[“”\"]")
 
 
 def _next_to_quote(text: str, start: int, end: int) -> bool:
@@ -717,7 +806,7 @@ def _colon_candidate(text: str, colon: int, quote_factor: float) -> Attribution 
             return None
         verb = first.span()
     kind, certainty = _classify(text[span[0] : span[1]])
-    return Attribution(span, verb, text[span[0] : span[1]], kind, round(0.75 * certainty * quote_factor, 3))
+    return Attribution(span, verb, text[span[0] : span[1]], kind, round(0.6 * certainty * quote_factor, 3))
 
 
 def _participle_subject(text: str, participle: int) -> tuple[int, int] | None:
@@ -743,12 +832,9 @@ def _main_subject(text: str, before: int, start: int = 0) -> tuple[int, int] | N
             break
         opener = text[position:comma].strip()
         first = opener.split(None, 1)[0].lower() if opener else ""
-        if (
-            first in _OPENING_PREPOSITIONS
-            or first.endswith("ing")
-            or first in _OPENING_ADVERBS
-            or _TIME_ONLY_RE.match(opener)
-        ):
+        # a participle phrase has no finite verb of its own: "Speaking on TV," (but not "Boeing did …,")
+        participle = first.endswith("ing") and not any(w.lower() in _CLAUSE_WORDS for w in opener.split()[1:])
+        if first in _OPENING_PREPOSITIONS or participle or first in _OPENING_ADVERBS or _TIME_ONLY_RE.match(opener):
             position = comma + 1
             continue
         break
@@ -771,7 +857,9 @@ def _main_subject(text: str, before: int, start: int = 0) -> tuple[int, int] | N
         if (
             word[0].islower()
             and lower.endswith("s")
+            and not lower.endswith(("'s", "’s"))
             and tokens[index - 1].group()[0].isupper()
+            and tokens[index - 1].group().lower() not in _DETERMINERS
             and lower not in _PLURAL_HEADS
         ):
             end = token.start()  # "Tesco continues"
@@ -857,6 +945,10 @@ def _subject_from(text: str, start: int, end: int) -> tuple[int, int] | None:
             head = _trim(text, determiners[-1].start(), span[1])
             if head is not None and _is_subject(text[head[0] : head[1]]):
                 return head
+        # "For several days Iran denied …": the name that ends the phrase
+        name = _trailing_name(text, span[1])
+        if name is not None and name[0] > span[0] and _is_subject(text[name[0] : name[1]]):
+            return name
     return None
 
 
@@ -925,9 +1017,19 @@ def _inverted_subject(text: str, cue_end: int) -> tuple[int, int] | None:
     rest = text[span[1] :]
     clause_end = re.match(r"\s*(?:(?:of|from|at|for|with)\s+[^,;.!?]{1,80})?", rest)
     rest = rest[clause_end.end() :].lstrip() if clause_end else rest.lstrip()
-    if rest and rest[0] not in ",.;!?" and not rest.startswith(("in ", "on ", "adding", "noting", "citing")):
+    if rest and rest[0] not in ',.;!?“"' and not rest.startswith(("in ", "on ", "adding", "noting", "citing")):
         return None
+    # "… said his father, Abdullah Kurdi, following …": a role followed by the person's name
+    words = text[span[0] : span[1]].split()
+    apposition = _APPOSITIVE_NAME_RE.match(text, span[1])
+    if apposition and any(_bare(word) in _ROLE_WORDS or _bare(word) in _SPEAKER_HEADS for word in words):
+        name = apposition.span("name")
+        if _is_name_shape(text[name[0] : name[1]].split()):
+            return name
     return span
+
+
+_APPOSITIVE_NAME_RE = re.compile(r",\s*(?P<name>[A-Z][\w’'.-]*(?:\s+[A-Z][\w’'.-]*){1,3})\s*(?=[,.;]|$)")
 
 
 def _noun_phrase_after(text: str, position: int, max_tokens: int = 9) -> tuple[int, int] | None:

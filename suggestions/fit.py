@@ -8,6 +8,7 @@ confidence at which those held-out suggestions were right 95 % of the time.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
@@ -25,6 +26,8 @@ PREFILL_PRECISION = 0.95
 MIN_PREFILL_COUNT = 20
 TEMPERATURES = tuple(round(0.25 + 0.05 * i, 2) for i in range(76))  # 0.25 … 4.0
 MISSING_CLASS_LOGIT = -30.0
+# A label with fewer gold sentences is left to the rules (e.g. `other`: boilerplate): too few to learn.
+MIN_CLASS_SIZE = 5
 
 Article = Sequence[GoldSentence]
 
@@ -34,10 +37,14 @@ def article_rows(article: Article) -> list[dict[str, float]]:
 
 
 def fit_linear(rows: Sequence[dict[str, float]], labels: Sequence[str], *, version: str, c: float = C) -> LabelModel:
-    """An uncalibrated model (temperature 1, no pre-fill threshold) fitted on feature rows."""
+    """An uncalibrated model (temperature 1, no pre-fill threshold) fitted on feature rows; labels with
+    fewer than MIN_CLASS_SIZE examples are left out (the rules alone suggest them)."""
     from sklearn.feature_extraction import DictVectorizer
     from sklearn.linear_model import LogisticRegression
 
+    counts = Counter(labels)
+    kept = [i for i, label in enumerate(labels) if counts[label] >= MIN_CLASS_SIZE]
+    rows, labels = [rows[i] for i in kept], [labels[i] for i in kept]
     if len(set(labels)) < 2:
         raise ValueError("training data with a single label")
     vectorizer = DictVectorizer(sort=True)
@@ -95,7 +102,7 @@ def held_out(
         train = [i for i, article in enumerate(articles) if assignment[article[0].article_id] != fold]
         train_rows = [row for i in train for row in rows[i]] + extra_rows
         train_labels = [g.label for i in train for g in articles[i]] + extra_labels
-        if len(set(train_labels)) < 2:
+        if sum(n >= MIN_CLASS_SIZE for n in Counter(train_labels).values()) < 2:
             return None
         model = fit_linear(train_rows, train_labels, version=f"fold-{fold}", c=c)
         fold_models.append(model)

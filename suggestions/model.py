@@ -110,6 +110,8 @@ class LabelModel:
             raise ModelFormatError(f"not a {MODEL_FORMAT} model")
         try:
             classes = tuple(_strings(data["classes"], "classes"))
+            if len(classes) < 2 or len(set(classes)) != len(classes):
+                raise ModelFormatError("a model needs two or more distinct classes")
             weights = data["weights"]
             if not isinstance(weights, Mapping):
                 raise ModelFormatError("weights must map feature names to lists of numbers")
@@ -122,6 +124,8 @@ class LabelModel:
             temperature = float(data.get("temperature", 1.0))
             threshold = data.get("prefill_threshold")
             version = str(data["version"])
+        except ModelFormatError:
+            raise
         except (KeyError, TypeError, ValueError) as exc:
             raise ModelFormatError(f"malformed model: {exc}") from None
         if len(classes) < 2 or len(set(classes)) != len(classes):

@@ -19,6 +19,9 @@ from suggestions.model import Suggester, active_suggester, fallback_suggester
 from suggestions.registry import SourceIndex, load_source_index
 
 OTHER_CONFIDENCE = 0.95
+# A reporting cue this sure makes the sentence an attribution whatever the model says; the model's
+# probability of that label stays the confidence (a surprising override is a hint, not pre-filled).
+RULE_OVERRIDE = 0.7
 Labelled = tuple[str, float, Attribution | None]
 
 
@@ -40,6 +43,9 @@ def label_article(texts: Sequence[str], *, published: date | None, suggester: Su
             labelled.append((Label.OTHER.value, OTHER_CONFIDENCE, None))
             continue
         best = int(row.argmax())
+        sure_cue = RULE_OVERRIDE is not None and attribution is not None and attribution.confidence >= RULE_OVERRIDE
+        if sure_cue and Label.ATTRIBUTION.value in classes:
+            best = classes.index(Label.ATTRIBUTION.value)
         labelled.append((classes[best], round(float(row[best]), 3), attribution))
     return labelled
 

@@ -17,7 +17,11 @@ from suggestions.model import DEFAULT_MODEL_PATH, LEARNED_KIND, LabelModel, defa
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 # The default model's training data, shipped with the app (Wikinews, CC BY 2.5; see data/README.md).
-DEFAULT_DATA_DIRS = (DATA_DIR / "wikinews-dev" / "gold", DATA_DIR / "wikinews-heldout" / "gold")
+DEFAULT_DATA_DIRS = (
+    DATA_DIR / "wikinews-dev" / "gold",
+    DATA_DIR / "wikinews-heldout" / "gold",
+    DATA_DIR / "wikinews-heldout2" / "gold",
+)
 DEFAULT_VERSION = "wikinews-1"
 
 

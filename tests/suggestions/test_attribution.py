@@ -158,10 +158,11 @@ def test_sample_attributions_have_exact_spans(
             id="titled-person",
         ),
         pytest.param(
-            "The Ministry of Defence announced that troops had withdrawn.",
+            "The Ministry of Defence announced: “Troops have withdrawn.”",
             "The Ministry of Defence",
             "announced",
             "government",
+            id="announced-a-quotation",
         ),
         pytest.param(
             "Syrian and Russian military forces denied targeting civilians.",
@@ -581,6 +582,60 @@ def test_spans_are_inside_the_text_and_trimmed_for_cue_rich_text(text: str) -> N
         pytest.param(
             "The city was evacuated, police revealed on Saturday.", "police", "revealed", id="clause-final-act-verb"
         ),
+        pytest.param(
+            "“We stand ready” tweeted Johnson “to help.”", "Johnson", "tweeted", id="quote-then-speaker-no-comma"
+        ),
+        pytest.param(
+            "The call was quickly seconded by Angela Merkel.",
+            "Angela Merkel",
+            "was quickly seconded",
+            id="passive-seconded",
+        ),
+        pytest.param(
+            "Facebook released a statement which read, in part, “This raises questions.”",
+            "Facebook",
+            "released a statement which read",
+            id="released-a-statement",
+        ),
+        pytest.param(
+            "Per the decree signed by the Pope, priests must report abuse.",
+            "the decree signed by the Pope",
+            "Per",
+            id="per-a-document",
+        ),
+        pytest.param(
+            "The decree signed by the Pope read “The crimes offend Our Lord.”",
+            "The decree signed by the Pope",
+            "read",
+            id="document-read-quote",
+        ),
+        pytest.param(
+            "Boeing did not release details, telling Wikinews the company “extends its condolences.”",
+            "Boeing",
+            "telling",
+            id="participle-after-a-name-in-ing",
+        ),
+        pytest.param(
+            "A cargo plane, reported by local press as military, crashed into houses.",
+            "local press",
+            "reported",
+            id="reduced-passive-with-agent",
+        ),
+        pytest.param(
+            "“It was hard,” said his father, Abdullah Kurdi, following the ceremony.",
+            "Abdullah Kurdi",
+            "said",
+            id="inverted-role-then-name",
+        ),
+        pytest.param(
+            "For several days Iran denied the accusation.", "Iran", "denied", id="opening-phrase-without-comma"
+        ),
+        pytest.param(
+            "The court's summary concluded with the statement: “The order is void.”",
+            "The court's summary",
+            "concluded with the statement",
+            id="possessive-subject-colon",
+        ),
     ],
 )
 def test_rule_fixes_find_the_source_and_cue(text: str, source: str, cue: str) -> None:
@@ -600,6 +655,13 @@ def test_rule_fixes_find_the_source_and_cue(text: str, source: str, cue: str) ->
         pytest.param(
             "Yesterday, the Queen announced she will comply with the request.", id="announced-her-own-decision"
         ),
+        pytest.param("Carrie Lam announced that her government will withdraw the bill.", id="announced-that-is-news"),
+        pytest.param("Congress has repeatedly denied funding for such a wall.", id="denied-an-act"),
+        pytest.param("Sexual abuse is reported to the Watch Tower Society.", id="reported-to-an-authority"),
+        pytest.param("No deaths were reported on the ground.", id="negated-report"),
+        pytest.param("The decree mandates reporting sexual abuses to the authorities.", id="gerund-is-no-participle"),
+        pytest.param("Per the request, Parliament would meet briefly.", id="per-without-a-source"),
+        pytest.param("“They have conceded nothing in fact,” and more words follow", id="cue-inside-a-quotation"),
         pytest.param("The government declared a state of emergency on November 15.", id="declared-an-act"),
         pytest.param("Residents were told to stay off the roads.", id="told-to-instruction"),
         pytest.param("The European Union sanctioned Iran over alleged assassination plots.", id="alleged-as-adjective"),

@@ -107,3 +107,17 @@ def test_boilerplate_is_other_whatever_the_model_says():
     suggestions = suggest_article(["Officials said ten people died.", "Reporting by Jane Doe; editing by John Smith"])
     assert suggestions[1]["label"] == Label.OTHER
     assert suggestions[1]["source_span"] is None
+
+
+def test_a_sure_reporting_cue_makes_an_attribution_whatever_the_model_says():
+    model = default_model()
+    claim = model.classes.index(Label.CLAIM)
+    biased = replace(
+        model, intercepts=tuple(10.0 if i == claim else v for i, v in enumerate(model.intercepts))
+    )  # a model that calls everything a claim
+    text = ["The ministry said 20 people died.", "The storm hit the coast on Monday."]
+    first, second = suggest_article(text, suggester=Suggester("biased", biased))
+    assert first["label"] == Label.ATTRIBUTION  # the rule finder is sure of "The ministry said"
+    assert first["confidence"] < 0.5  # but the model's probability stays the confidence: a hint
+    assert first["prefill"] is False
+    assert second["label"] == Label.CLAIM
