@@ -183,11 +183,30 @@ def expected_calibration_error(confidences: Sequence[float], right: Sequence[boo
     return round(error, 4)
 
 
+def wilson_lower_bound(hits: int, count: int, z: float) -> float:
+    """The lower end of the Wilson score interval for hits/count (z = 0: the share itself); 0 for none."""
+    if count == 0:
+        return 0.0
+    share = hits / count
+    if z == 0:
+        return share
+    centre = share + z * z / (2 * count)
+    margin = z * math.sqrt(share * (1 - share) / count + z * z / (4 * count * count))
+    return (centre - margin) / (1 + z * z / count)
+
+
 def threshold_for_precision(
-    confidences: Sequence[float], right: Sequence[bool], *, precision: float = 0.95, min_count: int = 20
+    confidences: Sequence[float],
+    right: Sequence[bool],
+    *,
+    precision: float = 0.95,
+    min_count: int = 20,
+    z: float = 0.0,
 ) -> float | None:
     """The lowest confidence t such that the suggestions with confidence >= t number at least
-    `min_count` and are right at least `precision` of the time; None when no t qualifies.
+    `min_count` and are right at least `precision` of the time; None when no t qualifies. With z > 0
+    the Wilson lower bound of their share right must reach `precision` instead (z = 1.28: 90 % sure
+    the precision is at least that, rather than measuring it once).
 
     Scanning from the most confident down, the precision of every prefix that ends at a new
     confidence value is checked; the last (lowest) qualifying value wins.
@@ -199,7 +218,7 @@ def threshold_for_precision(
         hits += bool(ok)
         count = i + 1
         last_of_value = count == len(pairs) or pairs[count][0] < confidence
-        if last_of_value and count >= min_count and hits / count >= precision:
+        if last_of_value and count >= min_count and wilson_lower_bound(hits, count, z) >= precision:
             best = confidence
     return best
 

@@ -16,6 +16,7 @@ from suggestions.metrics import (
     label_scores,
     span_scores,
     threshold_for_precision,
+    wilson_lower_bound,
 )
 from suggestions.model import MODEL_FORMAT, LabelModel, ModelFormatError, default_model, softmax
 
@@ -142,6 +143,14 @@ def test_threshold_for_precision_is_the_lowest_confidence_that_keeps_it():
     assert threshold_for_precision(confidences, right, precision=0.8, min_count=2) == 0.8
     assert threshold_for_precision(confidences, right, precision=1.0, min_count=4) is None
     assert threshold_for_precision([], [], precision=0.5, min_count=1) is None
+    # with a margin (Wilson lower bound) the same precision needs more evidence: a higher threshold
+    many = [0.99] * 60 + [0.9] * 40
+    hits = [True] * 59 + [False] + [True] * 36 + [False] * 4  # 59/60 above 0.99, 95/100 overall
+    assert threshold_for_precision(many, hits, precision=0.95, min_count=20) == 0.9
+    assert threshold_for_precision(many, hits, precision=0.95, min_count=20, z=0.5) == 0.99
+    assert wilson_lower_bound(95, 100, 0) == 0.95
+    assert wilson_lower_bound(95, 100, 1.96) == pytest.approx(0.8882, abs=1e-4)
+    assert wilson_lower_bound(0, 0, 1.0) == 0.0
     assert coverage_at(confidences, right, 0.9) == {
         "threshold": 0.9,
         "coverage": round(5 / 7, 4),
