@@ -115,3 +115,13 @@ def test_api_404_for_unknown_and_non_reviewable_sentences(api, sample_article):
 def test_api_needs_a_signed_in_user(sample_article):
     sentence = sample_article.sentences.first()
     assert APIClient().get(f"/api/v1/sentences/{sentence.pk}/suggestion/").status_code in (401, 403)
+
+
+def test_api_suggests_in_the_article_context_in_constant_queries(api, sample_article, django_assert_num_queries):
+    from suggestions.predict import suggestions_for_sentences
+
+    sentence = sample_article.sentences.get(position=7)
+    with django_assert_num_queries(4):  # the sentence and its article, the article's sentences, model, registry
+        body = api.get(f"/api/v1/sentences/{sentence.pk}/suggestion/").json()
+    page = suggestions_for_sentences(list(sample_article.sentences.all()))[sentence.pk]
+    assert {key: body[key] for key in page} == page  # the same suggestion as the annotation page shows
