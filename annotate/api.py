@@ -1,5 +1,7 @@
 """The annotate API under /api/v1/: outlets, articles (POST ingests), sentences, the source
-registry, annotations (versioned, with ETags) and assignments, plus API-token sign-in."""
+registry, annotations (versioned, with ETags) and assignments (submit, reopen)."""
+
+import dataclasses
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
@@ -30,7 +32,7 @@ from .models import (
     SourceAlias,
     is_lead,
 )
-from .permissions import IsLeadOrCreateOrReadOnly, IsLeadOrReadOnly, IsOwnerOrLead
+from .permissions import IsLead, IsLeadOrCreateOrReadOnly, IsLeadOrReadOnly
 from .serializers import (
     AnnotationRevisionSerializer,
     AnnotationSerializer,
@@ -38,20 +40,40 @@ from .serializers import (
     ArticleDetailSerializer,
     ArticleIngestSerializer,
     ArticleSerializer,
+    AssignmentEventSerializer,
     AssignmentSerializer,
     ConflictSerializer,
     IngestResultSerializer,
     OutletSerializer,
+    ReopenSerializer,
     SentenceSerializer,
     SourceSerializer,
 )
-from .services import MarkInput, StaleVersion, delete_annotation, save_annotation, submit_assignment
+from .services import (
+    ArticleRetired,
+    AssignmentLocked,
+    MarkInput,
+    NotAllowed,
+    StaleVersion,
+    change_annotation,
+    delete_annotation,
+    reopen_assignment,
+    save_annotation,
+    set_retired,
+    submit_assignment,
+)
 
 
 class PreconditionRequired(APIException):
     status_code = status.HTTP_428_PRECONDITION_REQUIRED
     default_detail = "Send the version you are changing: an If-Match header or a `version` field."
     default_code = "precondition_required"
+
+
+class Conflict(APIException):
+    status_code = status.HTTP_409_CONFLICT
+    default_detail = "Conflicts with stored data."
+    default_code = "conflict"
 
 
 class Pagination(PageNumberPagination):
@@ -102,6 +124,37 @@ class OutletViewSet(
     filterset_class = filters.OutletFilter
     ordering_fields = ["domain", "name", "created"]
 
+    def destroy(self, request, *args, **kwargs):
+        outlet = self.get_object()
+        count = outlet.articles.count()
+        if count:
+            raise Conflict(
+                f"This outlet has {count} article(s), which are never deleted: retire it instead "
+                f"(POST {request.path}retire/)."
+            )
+        outlet.delete()
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(request=None, responses=OutletSerializer)
+    @action(detail=True, methods=["post"])
+    def retire(self, request, pk=None):
+        """Take the outlet and its articles out of queues, assignment and new score runs; every
+        article, mark and revision is kept (leads)."""
+        return _set_retired(self, OutletSerializer, retired=True)
+
+    @extend_schema(request=None, responses=OutletSerializer)
+    @action(detail=True, methods=["post"])
+    def restore(self, request, pk=None):
+        """Bring a retired outlet back into service (leads)."""
+        return _set_retired(self, OutletSerializer, retired=False)
+
+
+def _set_retired(view, serializer_class, *, retired: bool) -> Response:
+    item = view.get_object()
+    set_retired(type(item).objects.filter(pk=item.pk), retired=retired)
+    item.refresh_from_db()
+    return Response(serializer_class(item).data)
+
 
 @extend_schema_view(
     create=extend_schema(
@@ -139,6 +192,32 @@ class ArticleViewSet(
     def get_serializer_class(self):
         serializers = {"retrieve": ArticleDetailSerializer, "create": ArticleIngestSerializer}
         return serializers.get(self.action, ArticleSerializer)
+
+    @extend_schema(responses={204: None, 409: OpenApiResponse(OpenApiTypes.OBJECT, description="it has marks")})
+    def destroy(self, request, *args, **kwargs):
+        """Delete an article nobody has marked. An article with marks (or their history, or an
+        adjudication) is never deleted: 409 telling to retire it instead."""
+        article = self.get_object()
+        if Article.objects.filter(pk=article.pk).with_marks().exists():
+            raise Conflict(
+                "This article has marks, which are never deleted: retire it instead "
+                f"(POST {request.path}retire/); it then leaves queues and new score runs and keeps its marks."
+            )
+        article.delete()
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(request=None, responses=ArticleSerializer)
+    @action(detail=True, methods=["post"])
+    def retire(self, request, pk=None):
+        """Take the article out of queues, assignment, Label Studio pushes and new score runs; its
+        marks, their history and adjudications are kept and no longer change (leads)."""
+        return _set_retired(self, ArticleSerializer, retired=True)
+
+    @extend_schema(request=None, responses=ArticleSerializer)
+    @action(detail=True, methods=["post"])
+    def restore(self, request, pk=None):
+        """Bring a retired article back into service (leads)."""
+        return _set_retired(self, ArticleSerializer, retired=False)
 
     def create(self, request, *args, **kwargs):
         serializer = ArticleIngestSerializer(data=request.data)
@@ -288,10 +367,12 @@ CONFLICT = OpenApiResponse(ConflictSerializer, description="stale version or dup
     destroy=extend_schema(parameters=[IF_MATCH], responses={204: None, 412: CONFLICT}),
 )
 class AnnotationViewSet(ApiViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixin):
-    """Reviewers' marks. Each change needs the version it is based on; every change is kept."""
+    """Reviewers' marks. Each change needs the version it is based on; every change is kept.
+    Writes go straight to annotate.services (which checks who may write, the assignment lock and
+    the version in the same locked read): at most 5 SQL queries each."""
 
     serializer_class = AnnotationSerializer
-    permission_classes = [IsOwnerOrLead]
+    permission_classes = [permissions.IsAuthenticated]
     filterset_class = filters.AnnotationFilter
     ordering_fields = ["created", "updated", "sentence", "id"]
 
@@ -307,11 +388,6 @@ class AnnotationViewSet(ApiViewSet, mixins.ListModelMixin, mixins.RetrieveModelM
             return AnnotationRevisionSerializer
         return AnnotationSerializer
 
-    def _check_assigned(self, article_id: int) -> None:
-        user = self.request.user
-        if not is_lead(user) and not Assignment.objects.filter(article_id=article_id, reviewer=user).exists():
-            raise PermissionDenied("You can mark only the articles assigned to you.")
-
     def retrieve(self, request, *args, **kwargs):
         annotation = self.get_object()
         return _with_etag(Response(AnnotationSerializer(annotation).data), annotation)
@@ -320,48 +396,43 @@ class AnnotationViewSet(ApiViewSet, mixins.ListModelMixin, mixins.RetrieveModelM
         serializer = AnnotationWriteSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         fields = serializer.validated_data
-        sentence = fields["sentence"]
-        self._check_assigned(sentence.article_id)
         try:
             annotation, _ = save_annotation(
                 reviewer=request.user,
-                sentence=sentence,
+                sentence=fields["sentence"],
                 mark=_mark(fields),
                 expected_version=0,
                 origin=_origin(request),
+                changed_by=request.user,
             )
-        except (StaleVersion, IntegrityError, DjangoValidationError) as exc:
-            # A concurrent create may win the race after our check: the unique constraint then
-            # fails in full_clean (ValidationError) or at the INSERT (IntegrityError).
+        except IntegrityError:  # the reviewer's mark exists already (or a concurrent create won)
             current = (
-                Annotation.objects.select_related("reviewer").filter(sentence=sentence, reviewer=request.user).first()
+                Annotation.objects.select_related("reviewer")
+                .filter(sentence_id=fields["sentence"], reviewer=request.user)
+                .first()
             )
-            field_error = isinstance(exc, DjangoValidationError) and "__all__" not in getattr(exc, "message_dict", {})
-            if current is None or field_error:
-                raise exc
+            if current is None:
+                raise
             return _conflict(
                 "You already marked this sentence; change that mark instead.", current, status.HTTP_409_CONFLICT
             )
+        except (AssignmentLocked, ArticleRetired) as exc:
+            return _conflict(str(exc), exc.current, status.HTTP_409_CONFLICT)
         return _with_etag(Response(AnnotationSerializer(annotation).data, status=status.HTTP_201_CREATED), annotation)
 
     def update(self, request, *args, **kwargs):
         partial = kwargs.pop("partial", False)
-        annotation = self.get_object()
-        self._check_assigned(annotation.sentence.article_id)
         serializer = AnnotationWriteSerializer(data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
         fields = serializer.validated_data
         if not partial and "label" not in fields:
             raise ValidationError({"label": "This field is required."})
-        if "sentence" in fields and fields["sentence"].pk != annotation.sentence_id:
-            raise ValidationError({"sentence": "a mark cannot move to another sentence; delete it and add a new one"})
         expected, from_header = _expected_version(request, required=True)
-        mark = _mark(fields, base=annotation if partial else None)
         try:
-            annotation, _ = save_annotation(
-                reviewer=annotation.reviewer,
-                sentence=annotation.sentence,
-                mark=mark,
+            annotation = change_annotation(
+                annotation_id=self._pk(),
+                sentence_id=fields.get("sentence"),
+                changes=_changes(fields, partial=partial),
                 expected_version=expected,
                 origin=_origin(request),
                 changed_by=request.user,
@@ -372,9 +443,10 @@ class AnnotationViewSet(ApiViewSet, mixins.ListModelMixin, mixins.RetrieveModelM
                 exc.current,
                 status.HTTP_412_PRECONDITION_FAILED if from_header else status.HTTP_409_CONFLICT,
             )
-        except IntegrityError:
-            return _conflict("This mark was deleted meanwhile.", None, status.HTTP_409_CONFLICT)
-        annotation = Annotation.objects.select_related("reviewer").get(pk=annotation.pk)
+        except (AssignmentLocked, ArticleRetired) as exc:
+            return _conflict(str(exc), exc.current, status.HTTP_409_CONFLICT)
+        except (Annotation.DoesNotExist, NotAllowed) as exc:
+            self._refuse(exc)
         return _with_etag(Response(AnnotationSerializer(annotation).data), annotation)
 
     def partial_update(self, request, *args, **kwargs):
@@ -382,20 +454,33 @@ class AnnotationViewSet(ApiViewSet, mixins.ListModelMixin, mixins.RetrieveModelM
         return self.update(request, *args, **kwargs)
 
     def destroy(self, request, *args, **kwargs):
-        annotation = self.get_object()
-        self._check_assigned(annotation.sentence.article_id)
         expected, from_header = _expected_version(request, required=False)
         try:
-            delete_annotation(annotation=annotation, expected_version=expected, changed_by=request.user)
+            delete_annotation(annotation=self._pk(), expected_version=expected, changed_by=request.user)
         except StaleVersion as exc:
             return _conflict(
                 f"This mark changed since you loaded it (now version {exc.current.version}).",
                 exc.current,
                 status.HTTP_412_PRECONDITION_FAILED if from_header else status.HTTP_409_CONFLICT,
             )
-        except Annotation.DoesNotExist:
-            raise Http404 from None
+        except (AssignmentLocked, ArticleRetired) as exc:
+            return _conflict(str(exc), exc.current, status.HTTP_409_CONFLICT)
+        except (Annotation.DoesNotExist, NotAllowed) as exc:
+            self._refuse(exc)
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+    def _pk(self) -> int:
+        value = self.kwargs["pk"]
+        if not value.isdigit() or not 0 < int(value) < 2**63:
+            raise Http404
+        return int(value)
+
+    def _refuse(self, exc: Exception):
+        """404 for a mark the user may not even see (or that does not exist); 403 for one they
+        see but may not change (a colleague's, after submitting their own work)."""
+        if isinstance(exc, NotAllowed) and self.get_queryset().filter(pk=self._pk()).exists():
+            raise PermissionDenied(str(exc))
+        raise Http404
 
     @extend_schema(responses=AnnotationRevisionSerializer(many=True), filters=False)
     @action(detail=True, methods=["get"])
@@ -409,27 +494,32 @@ class AnnotationViewSet(ApiViewSet, mixins.ListModelMixin, mixins.RetrieveModelM
         return self.get_paginated_response(AnnotationRevisionSerializer(page, many=True).data)
 
 
-def _mark(fields: dict, base: Annotation | None = None) -> MarkInput:
-    """The mark from the request's fields; with `base` (PATCH) missing fields keep their value."""
+def _source(value: int | None) -> Source | None:
+    return Source(pk=value) if value is not None else None  # its existence is checked by the write
 
-    def pick(name: str, current, default):
-        if name in fields:
-            return fields[name]
-        return current if base is not None else default
 
-    def span(name: str):
-        value = pick(name, getattr(base, name, None), None)
-        return tuple(value) if value is not None else None
+def _span(value) -> tuple[int, int] | None:
+    return tuple(value) if value is not None else None
 
+
+def _mark(fields: dict) -> MarkInput:
+    """A new mark from the request's fields."""
     return MarkInput(
-        label=pick("label", getattr(base, "label", None), None),
-        source=pick("source", getattr(base, "source", None), None),
-        source_span=span("source_span"),
-        cue_span=span("cue_span"),
-        note=pick("note", getattr(base, "note", ""), ""),
-        from_suggestion=pick("from_suggestion", getattr(base, "from_suggestion", False), False),
-        suggestion_version=pick("suggestion_version", getattr(base, "suggestion_version", ""), ""),
+        label=fields.get("label"),
+        source=_source(fields.get("source")),
+        source_span=_span(fields.get("source_span")),
+        cue_span=_span(fields.get("cue_span")),
+        note=fields.get("note", ""),
+        from_suggestion=fields.get("from_suggestion", False),
+        suggestion_version=fields.get("suggestion_version", ""),
     )
+
+
+def _changes(fields: dict, *, partial: bool) -> dict:
+    """The MarkInput fields a change sets: PATCH only those sent, PUT all (missing ones cleared)."""
+    mark = _mark(fields)
+    names = [field.name for field in dataclasses.fields(MarkInput)]
+    return {name: getattr(mark, name) for name in names if not partial or name in fields}
 
 
 @extend_schema_view(
@@ -453,7 +543,12 @@ class AssignmentViewSet(
     def get_permissions(self):
         if self.action == "submit":
             return [permissions.IsAuthenticated()]
+        if self.action in ("reopen", "history"):
+            return [IsLead()]
         return [IsLeadOrReadOnly()]
+
+    def get_serializer_class(self):
+        return {"reopen": ReopenSerializer, "history": AssignmentEventSerializer}.get(self.action, AssignmentSerializer)
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
@@ -470,13 +565,40 @@ class AssignmentViewSet(
         except IntegrityError:
             raise ValidationError({"reviewer": "is already assigned to this article"}) from None
 
+    def perform_destroy(self, instance):
+        if instance.events.exists():
+            raise Conflict(
+                "This assignment has been submitted: it and its history are kept. "
+                "Reopen it (POST …/reopen/) if its reviewer must change their marks."
+            )
+        instance.delete()
+
     @action(detail=True, methods=["post"])
     def submit(self, request, pk=None):
         """Mark the reviewer's work on the article as done; every reviewable sentence must be marked.
-        A submitted assignment's marks can still be changed."""
+        From then on its marks are read-only for the reviewer (409) until a lead reopens it."""
         assignment = self.get_object()
         try:
-            assignment = submit_assignment(assignment=assignment)
+            assignment = submit_assignment(assignment=assignment, by=request.user)
         except DjangoValidationError as exc:
             raise ValidationError({key: " ".join(messages) for key, messages in exc.message_dict.items()}) from None
         return Response(AssignmentSerializer(assignment).data)
+
+    @action(detail=True, methods=["post"])
+    def reopen(self, request, pk=None):
+        """Give a submitted assignment back to its reviewer so they may change its marks (leads);
+        recorded with who, when and the note (see history/)."""
+        serializer = ReopenSerializer(data=request.data if isinstance(request.data, dict) else {})
+        serializer.is_valid(raise_exception=True)
+        assignment = reopen_assignment(
+            assignment=self.get_object(), by=request.user, note=serializer.validated_data.get("note", "")
+        )
+        return Response(AssignmentSerializer(assignment).data)
+
+    @extend_schema(responses=AssignmentEventSerializer(many=True), filters=False)
+    @action(detail=True, methods=["get"])
+    def history(self, request, pk=None):
+        """Every submit and reopen of this assignment, oldest first: who, when, why (leads)."""
+        events = self.get_object().events.select_related("by").order_by("at", "id")
+        page = self.paginate_queryset(events)
+        return self.get_paginated_response(AssignmentEventSerializer(page, many=True).data)

@@ -59,10 +59,11 @@ class ArticleFilter(filters.FilterSet):
     published_before = filters.DateFilter(field_name="published", lookup_expr="lte")
     created_after = UTCIsoDateTimeFilter(field_name="created", lookup_expr="gte")
     created_before = UTCIsoDateTimeFilter(field_name="created", lookup_expr="lt")
+    retired = filters.BooleanFilter(help_text="true: retired articles only; false: articles in service")
 
     class Meta:
         model = Article
-        fields = ["outlet", "outlet_domain", "reviewer", "topic"]
+        fields = ["outlet", "outlet_domain", "reviewer", "topic", "retired"]
 
 
 class SentenceFilter(filters.FilterSet):

@@ -3,13 +3,15 @@ reviewers' marks with their history, assignments and adjudications."""
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Count, Q
-from django.db.models.functions import Lower
+from django.db.models import Count, Exists, OuterRef, Q
+from django.db.models.functions import Lower, Substr
 from django.urls import reverse
 
 from .codebook import Label, SourceKind
 
 LEADS_GROUP = "leads"
+# The longest note a mark may carry (page, API, Label Studio pull and imports alike).
+NOTE_MAX_LENGTH = 10_000
 
 
 def is_lead(user) -> bool:
@@ -27,6 +29,9 @@ def is_lead(user) -> bool:
 class Outlet(models.Model):
     domain = models.CharField(max_length=253, unique=True, help_text="Normalized host, e.g. news.sky.com")
     name = models.CharField(max_length=200, blank=True)
+    retired = models.BooleanField(
+        default=False, help_text="Kept with its articles and marks, but out of queues and new score runs"
+    )
     created = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -71,6 +76,19 @@ class ArticleQuerySet(models.QuerySet):
     def assigned_to(self, user):
         return self.filter(assignments__reviewer=user)
 
+    def in_service(self):
+        """Articles that are neither retired nor of a retired outlet: the ones queues, new
+        assignments, Label Studio pushes and new score runs use."""
+        return self.filter(retired=False, outlet__retired=False)
+
+    def with_marks(self):
+        """Articles any mark, past mark (revision) or adjudication refers to: never deleted, only retired."""
+        return self.filter(
+            Exists(Annotation.objects.filter(sentence__article=OuterRef("pk")))
+            | Exists(AnnotationRevision.objects.filter(sentence__article=OuterRef("pk")))
+            | Exists(Adjudication.objects.filter(sentence__article=OuterRef("pk")))
+        )
+
     def with_sentence_counts(self):
         return self.annotate(sentence_count=Count("sentences", filter=Q(sentences__reviewable=True), distinct=True))
 
@@ -83,6 +101,9 @@ class Article(models.Model):
     published = models.DateField(null=True, blank=True, db_index=True)
     text = models.TextField()
     content_hash = models.CharField(max_length=64, unique=True, help_text="SHA-256 of the text")
+    retired = models.BooleanField(
+        default=False, help_text="Kept with its marks, but out of queues, assignment and new score runs"
+    )
     created = models.DateTimeField(auto_now_add=True, db_index=True)
 
     objects = ArticleQuerySet.as_manager()
@@ -102,6 +123,13 @@ class Article(models.Model):
         return reverse("annotate:article", args=[self.pk])
 
 
+class SentenceQuerySet(models.QuerySet):
+    def offset_mismatches(self):
+        """Sentences whose text is not `article.text[start:end]` (compared in the database)."""
+        piece = Substr("article__text", models.F("start") + 1, models.F("end") - models.F("start"))
+        return self.alias(piece=piece).exclude(text=models.F("piece"))
+
+
 class Sentence(models.Model):
     """A sentence of an article: `article.text[start:end] == text`, in document order."""
 
@@ -111,6 +139,8 @@ class Sentence(models.Model):
     end = models.PositiveIntegerField()
     text = models.TextField()
     reviewable = models.BooleanField(default=True, help_text="False for trailers and boilerplate")
+
+    objects = SentenceQuerySet.as_manager()
 
     class Meta:
         ordering = ["article", "position"]
@@ -205,11 +235,35 @@ class Assignment(models.Model):
         return self.submitted_at is not None
 
 
+class AssignmentEvent(models.Model):
+    """A submit or a reopen of an assignment: who, when and why. Kept for good (append-only)."""
+
+    class Action(models.TextChoices):
+        SUBMIT = "submit", "Submitted"
+        REOPEN = "reopen", "Reopened"
+
+    assignment = models.ForeignKey(Assignment, on_delete=models.PROTECT, related_name="events")
+    action = models.CharField(max_length=10, choices=Action.choices)
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    at = models.DateTimeField(auto_now_add=True)
+    note = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["assignment", "at", "id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(action__in=["submit", "reopen"]), name="assignment_event_action_valid"),
+        ]
+
+    def __str__(self):
+        return f"{self.get_action_display()} {self.at:%Y-%m-%d %H:%M} by {self.by}"
+
+
 class Origin(models.TextChoices):
     WEB = "web", "Web"
     API = "api", "API"
     LABEL_STUDIO = "label_studio", "Label Studio"
     IMPORT = "import", "Dataset import"
+    ADMIN = "admin", "Admin"
 
 
 def _span_constraints(prefix: str) -> list[models.CheckConstraint]:
@@ -238,8 +292,9 @@ class AnnotationQuerySet(models.QuerySet):
 class Annotation(models.Model):
     """One reviewer's mark of one sentence. Spans are character offsets into the sentence text."""
 
-    sentence = models.ForeignKey(Sentence, on_delete=models.CASCADE, related_name="annotations")
-    reviewer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="annotations")
+    # PROTECT: a mark is never lost to a cascade; its user is deactivated and its article retired instead.
+    sentence = models.ForeignKey(Sentence, on_delete=models.PROTECT, related_name="annotations")
+    reviewer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="annotations")
     label = models.CharField(max_length=20, choices=Label.choices, db_index=True)
     source = models.ForeignKey(Source, on_delete=models.PROTECT, null=True, blank=True, related_name="annotations")
     source_start = models.PositiveIntegerField(null=True, blank=True)
@@ -252,6 +307,9 @@ class Annotation(models.Model):
     origin = models.CharField(max_length=20, choices=Origin.choices, default=Origin.WEB)
     external_id = models.CharField(max_length=100, blank=True, help_text="e.g. the Label Studio annotation id")
     external_updated = models.DateTimeField(null=True, blank=True)
+    external_version = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Our version when the last Label Studio pull wrote or matched this mark"
+    )
     version = models.PositiveIntegerField(default=1)
     created = models.DateTimeField(auto_now_add=True, db_index=True)
     updated = models.DateTimeField(auto_now=True)
@@ -285,22 +343,31 @@ class Annotation(models.Model):
 
 
 class AnnotationRevision(models.Model):
-    """A past or present value of an annotation; one row per change, kept after deletion."""
+    """A past or present value of an annotation; one row per change, kept after deletion.
+    Append-only: written by annotate.services only, never changed or deleted (every foreign key
+    that would cascade into it is PROTECT)."""
 
     class Action(models.TextChoices):
         CREATE = "create"
         UPDATE = "update"
         DELETE = "delete"
 
+    # The mark's id, kept after the mark is deleted (no constraint, nothing cascades): deleting a
+    # mark changes none of its revisions.
     annotation = models.ForeignKey(
-        Annotation, on_delete=models.SET_NULL, null=True, blank=True, related_name="revisions"
+        Annotation,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        null=True,
+        blank=True,
+        related_name="revisions",
     )
-    sentence = models.ForeignKey(Sentence, on_delete=models.CASCADE, related_name="+")
-    reviewer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    sentence = models.ForeignKey(Sentence, on_delete=models.PROTECT, related_name="+")
+    reviewer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     action = models.CharField(max_length=10, choices=Action.choices)
     version = models.PositiveIntegerField()
     label = models.CharField(max_length=20, choices=Label.choices)
-    source = models.ForeignKey(Source, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    source = models.ForeignKey(Source, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
     source_start = models.PositiveIntegerField(null=True, blank=True)
     source_end = models.PositiveIntegerField(null=True, blank=True)
     cue_start = models.PositiveIntegerField(null=True, blank=True)
@@ -308,7 +375,7 @@ class AnnotationRevision(models.Model):
     note = models.TextField(blank=True)
     origin = models.CharField(max_length=20, choices=Origin.choices)
     changed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     changed_at = models.DateTimeField(auto_now_add=True)
 
@@ -322,7 +389,7 @@ class AnnotationRevision(models.Model):
 class Adjudication(models.Model):
     """A lead's final mark of a disputed sentence; it overrides the reviewers' marks in gold labels."""
 
-    sentence = models.OneToOneField(Sentence, on_delete=models.CASCADE, related_name="adjudication")
+    sentence = models.OneToOneField(Sentence, on_delete=models.PROTECT, related_name="adjudication")
     label = models.CharField(max_length=20, choices=Label.choices)
     source = models.ForeignKey(Source, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
     note = models.TextField(blank=True)

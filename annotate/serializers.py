@@ -5,7 +5,18 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from .codebook import Label, SourceKind
-from .models import Annotation, AnnotationRevision, Article, Assignment, Outlet, Sentence, Side, Source
+from .models import (
+    NOTE_MAX_LENGTH,
+    Annotation,
+    AnnotationRevision,
+    Article,
+    Assignment,
+    AssignmentEvent,
+    Outlet,
+    Sentence,
+    Side,
+    Source,
+)
 
 
 class StrictFieldsMixin:
@@ -43,8 +54,8 @@ class AliasesField(serializers.ListField):
 class OutletSerializer(StrictFieldsMixin, serializers.ModelSerializer):
     class Meta:
         model = Outlet
-        fields = ["id", "domain", "name", "created"]
-        read_only_fields = ["created"]
+        fields = ["id", "domain", "name", "retired", "created"]
+        read_only_fields = ["retired", "created"]
 
 
 class ArticleSerializer(serializers.ModelSerializer):
@@ -55,7 +66,18 @@ class ArticleSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Article
-        fields = ["id", "outlet", "outlet_id", "topic", "title", "url", "published", "content_hash", "created"]
+        fields = [
+            "id",
+            "outlet",
+            "outlet_id",
+            "topic",
+            "title",
+            "url",
+            "published",
+            "content_hash",
+            "retired",
+            "created",
+        ]
         read_only_fields = fields
 
 
@@ -177,12 +199,16 @@ class AnnotationWriteSerializer(StrictFieldsMixin, serializers.Serializer):
     """A mark as a client sends it. On a change, `version` (or an If-Match header) is the
     version the client last saw."""
 
-    sentence = serializers.PrimaryKeyRelatedField(queryset=Sentence.objects.all())
+    # Ids, not looked up here: the write (annotate.services) reads the sentence and checks the
+    # source in the same query that locks the mark, and answers 400 naming the field.
+    sentence = serializers.IntegerField(min_value=1, max_value=2**63 - 1, help_text="the sentence id")
     label = serializers.ChoiceField(choices=Label.choices)
-    source = serializers.PrimaryKeyRelatedField(queryset=Source.objects.all(), allow_null=True, required=False)
+    source = serializers.IntegerField(
+        min_value=1, max_value=2**63 - 1, allow_null=True, required=False, help_text="a source id of the registry"
+    )
     source_span = SpanField()
     cue_span = SpanField()
-    note = serializers.CharField(required=False, allow_blank=True, max_length=10_000)
+    note = serializers.CharField(required=False, allow_blank=True, max_length=NOTE_MAX_LENGTH, trim_whitespace=False)
     from_suggestion = serializers.BooleanField(required=False)
     suggestion_version = serializers.CharField(required=False, allow_blank=True, max_length=50)
     version = serializers.IntegerField(
@@ -218,6 +244,19 @@ class ConflictSerializer(serializers.Serializer):
 
     detail = serializers.CharField()
     current = AnnotationSerializer(allow_null=True)
+
+
+class ReopenSerializer(StrictFieldsMixin, serializers.Serializer):
+    note = serializers.CharField(required=False, allow_blank=True, max_length=500, help_text="why it is reopened")
+
+
+class AssignmentEventSerializer(serializers.ModelSerializer):
+    by = serializers.CharField(source="by.username", read_only=True)
+
+    class Meta:
+        model = AssignmentEvent
+        fields = ["id", "action", "by", "at", "note"]
+        read_only_fields = fields
 
 
 class AssignmentSerializer(StrictFieldsMixin, serializers.ModelSerializer):

@@ -1,17 +1,55 @@
-"""Writes that span models or need a transaction: saving marks with history, assigning
-articles, submitting an assignment."""
+"""Writes that span models or need a transaction: marks with their history, assignments (assign,
+submit, reopen), retiring articles and outlets, deactivating users, external reviewers.
 
+The one write path for marks. Every change to a mark (the annotation page and the API, the admin,
+the Label Studio pull, the dataset import, the demo) goes through `save_annotation`,
+`change_annotation`, `delete_annotation` or, for a batch of new marks, `import_marks`. Each one
+checks the mark against the codebook, bumps the version, writes an `AnnotationRevision` and obeys
+the rules below, so no path can skip one:
+
+- a stale `expected_version` is refused (StaleVersion), never silently overwritten;
+- a submitted assignment's marks are read-only for its reviewer (AssignmentLocked) until a lead
+  reopens it (`reopen_assignment`, recorded as an AssignmentEvent); other leads may still correct;
+- a reviewer marks only articles assigned to them, and changes only their own marks (NotAllowed);
+- marks of a retired article (or of a retired outlet's article) do not change (ArticleRetired).
+
+A write costs at most 5 SQL queries (tests/api/test_queries.py): the mark row locked FOR UPDATE
+(with its sentence, article and outlet), the reviewer's assignment locked FOR UPDATE (which
+serialises marks against submit and reopen), the INSERT or UPDATE, the revision INSERT, and the
+leads-group lookup only when someone changes another reviewer's mark.
+"""
+
+import copy
+import dataclasses
 import itertools
+from collections.abc import Iterable
 from dataclasses import dataclass
 
-from django.core.exceptions import ValidationError
+from django.contrib.auth import get_user_model
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import Exists, F, Q, Value
 from django.utils import timezone
 
 from .codebook import Label
-from .models import Annotation, AnnotationRevision, Assignment, Origin, Sentence, Source
+from .models import (
+    LEADS_GROUP,
+    NOTE_MAX_LENGTH,
+    Annotation,
+    AnnotationRevision,
+    Article,
+    Assignment,
+    AssignmentEvent,
+    Origin,
+    Outlet,
+    Reviewer,
+    Sentence,
+    Source,
+    is_lead,
+)
+from .signals import marks_changed
 
-_REVISION_FIELDS = ("label", "source", "source_start", "source_end", "cue_start", "cue_end", "note", "origin")
+_REVISION_FIELDS = ("label", "source_id", "source_start", "source_end", "cue_start", "cue_end", "note", "origin")
 
 
 class StaleVersion(Exception):
@@ -22,9 +60,34 @@ class StaleVersion(Exception):
         super().__init__(f"annotation {current.pk} is at version {current.version}")
 
 
+class AssignmentLocked(Exception):
+    """The mark belongs to a submitted assignment: read-only for its reviewer until a lead reopens it."""
+
+    def __init__(self, current: Annotation | None = None):
+        self.current = current
+        super().__init__(
+            "Your assignment on this article is submitted, so its marks are locked. "
+            "Ask a lead to reopen it if a mark must change."
+        )
+
+
+class ArticleRetired(Exception):
+    """The article (or its outlet) is retired: its marks are kept as they are."""
+
+    def __init__(self, current: Annotation | None = None):
+        self.current = current
+        super().__init__("This article is retired: its marks are kept as they are and cannot change.")
+
+
+class NotAllowed(PermissionDenied):
+    """Someone who is neither the mark's reviewer nor a lead tried to change it, or a reviewer
+    tried to mark an article that is not assigned to them."""
+
+
 @dataclass(frozen=True)
 class MarkInput:
-    """A reviewer's mark as the caller sends it; spans are offsets into the sentence text."""
+    """A reviewer's mark as the caller sends it; spans are offsets into the sentence text.
+    `source` is a Source, or one standing for an id the write checks (`Source(pk=id)`)."""
 
     label: str
     source: Source | None = None
@@ -33,6 +96,19 @@ class MarkInput:
     note: str = ""
     from_suggestion: bool = False
     suggestion_version: str = ""
+
+    @classmethod
+    def of(cls, annotation: Annotation) -> "MarkInput":
+        """The stored mark's value (the base of a partial change)."""
+        return cls(
+            label=annotation.label,
+            source=Source(pk=annotation.source_id) if annotation.source_id else None,
+            source_span=annotation.source_span,
+            cue_span=annotation.cue_span,
+            note=annotation.note,
+            from_suggestion=annotation.from_suggestion,
+            suggestion_version=annotation.suggestion_version,
+        )
 
 
 def validate_mark(sentence: Sentence, mark: MarkInput) -> None:
@@ -49,32 +125,34 @@ def validate_mark(sentence: Sentence, mark: MarkInput) -> None:
         start, end = span
         if not (0 <= start < end <= length):
             errors[name] = f"[{start}, {end}] must satisfy 0 <= start < end <= {length} (the sentence length)"
+    if not isinstance(mark.note, str) or len(mark.note) > NOTE_MAX_LENGTH:
+        errors["note"] = f"a note is at most {NOTE_MAX_LENGTH:,} characters (this one has {len(mark.note):,})"
+    if len(mark.suggestion_version) > 50:
+        errors["suggestion_version"] = "at most 50 characters"
     if errors:
         raise ValidationError(errors)
 
 
-def _record(annotation: Annotation, action: str, by) -> None:
-    AnnotationRevision.objects.create(
-        annotation=annotation if action != AnnotationRevision.Action.DELETE else None,
+def _revision(annotation: Annotation, action: str, by_id: int | None) -> AnnotationRevision:
+    return AnnotationRevision(
+        annotation_id=annotation.pk,  # kept after the mark is deleted: the revisions never change
         sentence_id=annotation.sentence_id,
         reviewer_id=annotation.reviewer_id,
         action=action,
         version=annotation.version,
-        changed_by=by,
+        changed_by_id=by_id,
         **{name: getattr(annotation, name) for name in _REVISION_FIELDS},
     )
 
 
-def _check_fields(annotation: Annotation) -> None:
-    # validate_mark has checked the codebook rules; field checks need no query. The foreign
-    # keys, the one-mark-per-reviewer rule and the check constraints are the database's to
-    # enforce (full_clean would ask it with ~14 extra queries on every keystroke's save).
-    annotation.clean_fields(exclude=["sentence", "reviewer", "source"])
+def _record(annotation: Annotation, action: str, changed_by) -> None:
+    by = changed_by.pk if changed_by is not None else annotation.reviewer_id
+    _revision(annotation, action, by).save(force_insert=True)
 
 
 def _apply(annotation: Annotation, mark: MarkInput) -> None:
     annotation.label = mark.label
-    annotation.source = mark.source
+    annotation.source_id = mark.source.pk if mark.source else None
     annotation.source_start, annotation.source_end = mark.source_span or (None, None)
     annotation.cue_start, annotation.cue_end = mark.cue_span or (None, None)
     annotation.note = mark.note
@@ -82,91 +160,361 @@ def _apply(annotation: Annotation, mark: MarkInput) -> None:
     annotation.suggestion_version = mark.suggestion_version
 
 
-def _same(annotation: Annotation, mark: MarkInput) -> bool:
+def same_mark(annotation: Annotation, mark: MarkInput, *, with_suggestion: bool = True) -> bool:
+    """Whether the stored mark already has this value (nothing to write)."""
     return (
         annotation.label == mark.label
         and annotation.source_id == (mark.source.pk if mark.source else None)
         and annotation.source_span == mark.source_span
         and annotation.cue_span == mark.cue_span
         and annotation.note == mark.note
-        and annotation.from_suggestion == mark.from_suggestion
-        and annotation.suggestion_version == mark.suggestion_version
+        and (
+            not with_suggestion
+            or (
+                annotation.from_suggestion == mark.from_suggestion
+                and annotation.suggestion_version == mark.suggestion_version
+            )
+        )
     )
+
+
+def _source_exists(source: Source | None):
+    return Exists(Source.objects.filter(pk=source.pk)) if source is not None else Value(True)
+
+
+def _check_source(row, mark: MarkInput) -> None:
+    if not row.source_exists:
+        raise ValidationError({"source": f"there is no source {mark.source.pk} in the registry"})
+
+
+def _actor_is_lead(changed_by):
+    """is_lead(changed_by) as an expression, so that the locking read answers it too."""
+    if changed_by is None or changed_by.is_superuser or hasattr(changed_by, "_is_lead"):
+        return Value(changed_by is not None and is_lead(changed_by))
+    return Exists(get_user_model().groups.through.objects.filter(user_id=changed_by.pk, group__name=LEADS_GROUP))
+
+
+def _remember_role(changed_by, row) -> None:
+    if changed_by is not None and not changed_by.is_superuser:
+        changed_by._is_lead = row.actor_is_lead  # is_lead() reads this cache
+
+
+def _submitted(article_id: int, reviewer_id: int):
+    return Assignment.objects.filter(article_id=article_id, reviewer_id=reviewer_id, submitted_at__isnull=False)
+
+
+def _write_condition(annotation: Annotation, changed_by) -> Q:
+    """What must still hold when the UPDATE or DELETE runs (the database checks it in the same
+    statement, so a submit committed meanwhile is seen): the reviewer's own assignment is not
+    submitted, and a reviewer who is not a lead has an assignment on the article at all. A lead
+    correcting someone else's mark is not bound by the lock."""
+    article_id, reviewer_id = annotation.sentence.article_id, annotation.reviewer_id
+    if changed_by is not None and changed_by.pk != reviewer_id:
+        return Q()
+    condition = ~Exists(_submitted(article_id, reviewer_id))
+    if changed_by is not None and not is_lead(changed_by):
+        condition &= Exists(Assignment.objects.filter(article_id=article_id, reviewer_id=reviewer_id))
+    return condition
+
+
+def _refusal(annotation: Annotation, changed_by) -> Exception:
+    """Why a conditional write changed no row (see _write_condition); `annotation` is the stored mark."""
+    if _submitted(annotation.sentence.article_id, annotation.reviewer_id).exists():
+        return AssignmentLocked(annotation)
+    return NotAllowed("You can mark only the articles assigned to you.")
+
+
+def _check_writer(annotation: Annotation, changed_by) -> None:
+    """Who may write and what: only the mark's reviewer or a lead; never a retired article's marks."""
+    article = annotation.sentence.article
+    if changed_by is not None and changed_by.pk != annotation.reviewer_id and not is_lead(changed_by):
+        raise NotAllowed("You may change only your own annotations.")
+    if article.retired or article.outlet.retired:
+        raise ArticleRetired(annotation if annotation.pk else None)
+
+
+def _lock_mark(changed_by, source: Source | None = None, **lookup) -> Annotation | None:
+    """The mark locked FOR UPDATE (None: there is none), with its sentence, article, outlet and
+    reviewer, whether `source` exists and whether the writer is a lead: one query."""
+    row = (
+        Annotation.objects.select_for_update(of=("self",))
+        .select_related("sentence__article__outlet", "reviewer")
+        .annotate(source_exists=_source_exists(source), actor_is_lead=_actor_is_lead(changed_by))
+        .filter(**lookup)
+        .first()
+    )
+    if row is not None:
+        _remember_role(changed_by, row)
+    return row
+
+
+def _lock_for_new_mark(*, sentence: Sentence | int, reviewer, mark: MarkInput, changed_by) -> tuple[Sentence, bool]:
+    """(the sentence with its article and outlet, whether the reviewer is assigned) for a new mark.
+
+    The reviewer's assignment row is locked FOR UPDATE in the same query, so that a submit or a
+    reopen of it waits for this write (and this write sees theirs). One query when the reviewer is
+    assigned; two otherwise."""
+    sentence_id = sentence.pk if isinstance(sentence, Sentence) else sentence
+    checks = {"source_exists": _source_exists(mark.source), "actor_is_lead": _actor_is_lead(changed_by)}
+    assignment = (
+        Assignment.objects.select_for_update(of=("self",))
+        .filter(reviewer_id=reviewer.pk, article__sentences=sentence_id)
+        .select_related("article__outlet")
+        .annotate(
+            sentence_position=F("article__sentences__position"),
+            sentence_start=F("article__sentences__start"),
+            sentence_end=F("article__sentences__end"),
+            sentence_text=F("article__sentences__text"),
+            sentence_reviewable=F("article__sentences__reviewable"),
+            **checks,
+        )
+        .first()
+    )
+    if assignment is not None:
+        row = Sentence(
+            pk=sentence_id,
+            article=assignment.article,
+            position=assignment.sentence_position,
+            start=assignment.sentence_start,
+            end=assignment.sentence_end,
+            text=assignment.sentence_text,
+            reviewable=assignment.sentence_reviewable,
+        )
+        row.source_exists, row.actor_is_lead = assignment.source_exists, assignment.actor_is_lead
+        if assignment.submitted_at is not None and (changed_by is None or changed_by.pk == reviewer.pk):
+            raise AssignmentLocked()
+    else:
+        row = Sentence.objects.select_related("article__outlet").annotate(**checks).filter(pk=sentence_id).first()
+        if row is None:
+            raise ValidationError({"sentence": f"there is no sentence {sentence_id}"})
+    _remember_role(changed_by, row)
+    _check_source(row, mark)
+    if changed_by is not None and changed_by.pk == reviewer.pk and assignment is None and not is_lead(changed_by):
+        raise NotAllowed("You can mark only the articles assigned to you.")
+    return row, assignment is not None
+
+
+_UPDATED_FIELDS = (
+    "label",
+    "source_id",
+    "source_start",
+    "source_end",
+    "cue_start",
+    "cue_end",
+    "note",
+    "from_suggestion",
+    "suggestion_version",
+    "origin",
+    "external_id",
+    "external_updated",
+    "external_version",
+    "version",
+    "updated",
+)
 
 
 @transaction.atomic
 def save_annotation(
     *,
     reviewer,
-    sentence: Sentence,
+    sentence: Sentence | int,
     mark: MarkInput,
     expected_version: int | None = None,
     origin: str = Origin.WEB,
     external_id: str = "",
     external_updated=None,
+    external_version: bool = False,
     changed_by=None,
 ) -> tuple[Annotation, bool]:
     """Create or change `reviewer`'s mark of `sentence`, keeping every previous value.
 
     `expected_version` is the version the caller last saw: when the stored one differs the
-    write is refused with StaleVersion (no silent overwrite). None skips the check (first
-    write, or imports that carry their own provenance). An unchanged mark writes nothing.
-    Returns (annotation, created).
+    write is refused with StaleVersion (no silent overwrite). 0 means "create only": an existing
+    mark raises IntegrityError (the caller answers with the current mark). None skips the check
+    (commands that carry their own provenance). An unchanged mark writes nothing.
+    `changed_by` is the person writing (None: a command run by an operator, bound by the lock
+    like the reviewer); see the module docstring for the rules. `external_version` records the
+    new version as the one the last Label Studio pull left. Returns (annotation, created).
     """
-    validate_mark(sentence, mark)
-    annotation = Annotation.objects.select_for_update().filter(sentence=sentence, reviewer=reviewer).first()
-    if annotation is None:
-        if expected_version not in (None, 0):
+    if expected_version != 0:
+        sentence_id = sentence.pk if isinstance(sentence, Sentence) else sentence
+        current = _lock_mark(changed_by, mark.source, sentence_id=sentence_id, reviewer_id=reviewer.pk)
+        if current is not None:
+            if expected_version is not None and expected_version != current.version:
+                raise StaleVersion(current)
+            _check_source(current, mark)
+            return _change(
+                current,
+                mark,
+                origin=origin,
+                changed_by=changed_by,
+                external_id=external_id,
+                external_updated=external_updated,
+                external_version=external_version,
+            ), False
+        if expected_version is not None:
             raise ValidationError({"version": "this annotation does not exist (it may have been deleted)"})
-        annotation = Annotation(
-            sentence=sentence,
-            reviewer=reviewer,
-            origin=origin,
-            external_id=external_id,
-            external_updated=external_updated,
-        )
-        _apply(annotation, mark)
-        _check_fields(annotation)
-        annotation.save()
-        _record(annotation, AnnotationRevision.Action.CREATE, changed_by or reviewer)
-        return annotation, True
-    if expected_version is not None and expected_version != annotation.version:
-        raise StaleVersion(annotation)
-    if _same(annotation, mark) and annotation.external_updated == (external_updated or annotation.external_updated):
-        return annotation, False
+    sentence, _ = _lock_for_new_mark(sentence=sentence, reviewer=reviewer, mark=mark, changed_by=changed_by)
+    annotation = Annotation(
+        sentence=sentence,
+        reviewer=reviewer,
+        origin=origin,
+        external_id=external_id,
+        external_updated=external_updated,
+        external_version=1 if external_version else None,
+    )
+    _check_writer(annotation, changed_by)
+    validate_mark(sentence, mark)
+    _apply(annotation, mark)
+    annotation.clean_fields(exclude=["sentence", "reviewer", "source"])
+    annotation.save(force_insert=True)
+    _record(annotation, AnnotationRevision.Action.CREATE, changed_by)
+    marks_changed.send(sender=Annotation, sentence_ids=[annotation.sentence_id])
+    return annotation, True
+
+
+def _change(
+    annotation: Annotation,
+    mark: MarkInput,
+    *,
+    origin,
+    changed_by,
+    external_id="",
+    external_updated=None,
+    external_version=False,
+) -> Annotation:
+    """Write a new value of a locked mark: one conditional UPDATE and its revision."""
+    _check_writer(annotation, changed_by)
+    validate_mark(annotation.sentence, mark)
+    if same_mark(annotation, mark) and annotation.external_updated == (external_updated or annotation.external_updated):
+        if not Annotation.objects.filter(_write_condition(annotation, changed_by), pk=annotation.pk).exists():
+            raise _refusal(annotation, changed_by)
+        return annotation
+    stored = copy.copy(annotation)
     _apply(annotation, mark)
     annotation.origin = origin
     annotation.external_id = external_id or annotation.external_id
     annotation.external_updated = external_updated or annotation.external_updated
     annotation.version += 1
-    _check_fields(annotation)
-    annotation.save()
-    _record(annotation, AnnotationRevision.Action.UPDATE, changed_by or reviewer)
-    return annotation, False
+    if external_version:
+        annotation.external_version = annotation.version
+    annotation.updated = timezone.now()
+    annotation.clean_fields(exclude=["sentence", "reviewer", "source"])
+    changed = Annotation.objects.filter(_write_condition(annotation, changed_by), pk=annotation.pk).update(
+        **{name: getattr(annotation, name) for name in _UPDATED_FIELDS}
+    )
+    if not changed:
+        raise _refusal(stored, changed_by)
+    _record(annotation, AnnotationRevision.Action.UPDATE, changed_by)
+    marks_changed.send(sender=Annotation, sentence_ids=[annotation.sentence_id])
+    return annotation
 
 
 @transaction.atomic
-def delete_annotation(*, annotation: Annotation, expected_version: int | None = None, changed_by=None) -> None:
+def change_annotation(
+    *,
+    annotation_id: int,
+    changes: dict,
+    expected_version: int | None,
+    changed_by,
+    origin: str = Origin.WEB,
+    sentence_id: int | None = None,
+) -> Annotation:
+    """Change some fields of a stored mark (`changes`: MarkInput field -> value; the others keep
+    their stored value). `sentence_id`, when given, must be the mark's own (a mark never moves).
+    Raises Annotation.DoesNotExist, StaleVersion, NotAllowed, AssignmentLocked, ArticleRetired or
+    ValidationError; writes nothing then."""
+    current = _lock_mark(changed_by, changes.get("source"), pk=annotation_id)
+    if current is None:
+        raise Annotation.DoesNotExist(f"no annotation {annotation_id}")
+    if changed_by is not None and changed_by.pk != current.reviewer_id and not is_lead(changed_by):
+        raise NotAllowed("You may change only your own annotations.")
+    if sentence_id is not None and sentence_id != current.sentence_id:
+        raise ValidationError({"sentence": "a mark cannot move to another sentence; delete it and add a new one"})
+    if expected_version is not None and expected_version != current.version:
+        raise StaleVersion(current)
+    mark = dataclasses.replace(MarkInput.of(current), **changes)
+    _check_source(current, mark)
+    return _change(current, mark, origin=origin, changed_by=changed_by)
+
+
+@transaction.atomic
+def delete_annotation(*, annotation: Annotation | int, expected_version: int | None = None, changed_by=None) -> None:
     """Delete a mark; its history (with a final `delete` revision) stays."""
-    annotation = Annotation.objects.select_for_update().get(pk=annotation.pk)
-    if expected_version is not None and expected_version != annotation.version:
-        raise StaleVersion(annotation)
-    annotation.version += 1
-    _record(annotation, AnnotationRevision.Action.DELETE, changed_by or annotation.reviewer)
-    annotation.delete()
+    annotation_id = annotation.pk if isinstance(annotation, Annotation) else annotation
+    current = _lock_mark(changed_by, pk=annotation_id)
+    if current is None:
+        raise Annotation.DoesNotExist(f"no annotation {annotation_id}")
+    _check_writer(current, changed_by)
+    if expected_version is not None and expected_version != current.version:
+        raise StaleVersion(current)
+    deleted, _ = Annotation.objects.filter(_write_condition(current, changed_by), pk=current.pk).delete()
+    if not deleted:
+        raise _refusal(current, changed_by)
+    current.version += 1
+    _record(current, AnnotationRevision.Action.DELETE, changed_by)
+    marks_changed.send(sender=Annotation, sentence_ids=[current.sentence_id])
+
+
+@transaction.atomic
+def import_marks(marks: Iterable[tuple[Annotation, object]], *, changed_by=None) -> list[Annotation]:
+    """Store a batch of new marks (dataset import): unsaved Annotation rows with their original
+    creation times, each checked against the codebook, at version 1 with one `create` revision.
+    The target sentences' articles must be in service; no mark may exist yet (IntegrityError)."""
+    rows, created_at = [], []
+    for annotation, created in marks:
+        validate_mark(
+            annotation.sentence,
+            MarkInput(
+                label=annotation.label,
+                source=annotation.source,
+                source_span=annotation.source_span,
+                cue_span=annotation.cue_span,
+                note=annotation.note,
+            ),
+        )
+        annotation.version = 1
+        rows.append(annotation)
+        created_at.append(created)
+    saved = Annotation.objects.bulk_create(rows)
+    for annotation, created in zip(saved, created_at, strict=True):
+        annotation.created = created  # auto_now_add ignores a given value on insert
+    Annotation.objects.bulk_update(saved, ["created"])
+    marks_changed.send(sender=Annotation, sentence_ids=[annotation.sentence_id for annotation in saved])
+    AnnotationRevision.objects.bulk_create(
+        [
+            _revision(
+                annotation,
+                AnnotationRevision.Action.CREATE,
+                changed_by.pk if changed_by is not None else annotation.reviewer_id,
+            )
+            for annotation in saved
+        ]
+    )
+    return saved
+
+
+def link_external(*, annotation: Annotation, external_id: str, external_updated) -> None:
+    """Record that a Label Studio annotation holds the same value as our mark (no change to the
+    mark itself, so no new version): the next pull compares against this version."""
+    Annotation.objects.filter(pk=annotation.pk).update(
+        external_id=external_id, external_updated=external_updated, external_version=annotation.version
+    )
 
 
 @transaction.atomic
 def assign_articles(*, articles, reviewers, overlap: int = 2, assigned_by=None) -> list[Assignment]:
     """Give each article to `overlap` reviewers, balancing the load round-robin.
 
-    Existing assignments count toward the overlap and are kept; returns the new ones.
+    Existing assignments count toward the overlap and are kept; retired articles are skipped;
+    returns the new ones.
     """
     reviewers = list(reviewers)
     if overlap < 1:
         raise ValidationError({"overlap": "must be at least 1"})
     if len(reviewers) < overlap:
         raise ValidationError({"overlap": f"needs at least {overlap} reviewers, got {len(reviewers)}"})
+    articles = [article for article in articles if not article.retired]
     existing = {}
     for article_id, reviewer_id in Assignment.objects.filter(article__in=articles).values_list("article", "reviewer"):
         existing.setdefault(article_id, set()).add(reviewer_id)
@@ -188,12 +536,74 @@ def unmarked_sentences(assignment: Assignment):
 
 
 @transaction.atomic
-def submit_assignment(*, assignment: Assignment) -> Assignment:
-    """Mark a reviewer's work on an article as done; every reviewable sentence must be marked."""
+def submit_assignment(*, assignment: Assignment, by=None) -> Assignment:
+    """Mark a reviewer's work on an article as done; every reviewable sentence must be marked.
+    From then on its marks are read-only for the reviewer (until a lead reopens it). `by`: who
+    submits (default the reviewer); recorded as an AssignmentEvent."""
+    assignment = Assignment.objects.select_for_update(of=("self",)).select_related("article").get(pk=assignment.pk)
+    if assignment.submitted_at is not None:
+        return assignment
+    # Lock the reviewer's marks on the article too: a change of one of them that is under way
+    # finishes first, and one that starts now sees the submit (services' conditional writes).
+    list(
+        Annotation.objects.select_for_update(of=("self",))
+        .filter(reviewer_id=assignment.reviewer_id, sentence__article_id=assignment.article_id)
+        .values_list("pk", flat=True)
+    )
     missing = unmarked_sentences(assignment).count()
     if missing:
         raise ValidationError({"article": f"{missing} sentence(s) are not marked yet"})
-    if assignment.submitted_at is None:
-        assignment.submitted_at = timezone.now()
-        assignment.save(update_fields=["submitted_at"])
+    assignment.submitted_at = timezone.now()
+    assignment.save(update_fields=["submitted_at"])
+    AssignmentEvent.objects.create(
+        assignment=assignment, action=AssignmentEvent.Action.SUBMIT, by_id=by.pk if by else assignment.reviewer_id
+    )
     return assignment
+
+
+@transaction.atomic
+def reopen_assignment(*, assignment: Assignment, by, note: str = "") -> Assignment:
+    """A lead gives a submitted assignment back to its reviewer, who may change its marks again
+    (until they submit again). Recorded as an AssignmentEvent: who, when and why."""
+    if not is_lead(by):
+        raise NotAllowed("Only leads may reopen a submitted assignment.")
+    if len(note) > 500:
+        raise ValidationError({"note": "at most 500 characters"})
+    assignment = Assignment.objects.select_for_update().get(pk=assignment.pk)
+    if assignment.submitted_at is None:
+        raise ValidationError({"assignment": "is not submitted, so there is nothing to reopen"})
+    assignment.submitted_at = None
+    assignment.save(update_fields=["submitted_at"])
+    AssignmentEvent.objects.create(assignment=assignment, action=AssignmentEvent.Action.REOPEN, by=by, note=note)
+    return assignment
+
+
+def set_retired(queryset, *, retired: bool = True) -> int:
+    """Retire (or bring back) articles or outlets: they keep every mark, revision and adjudication,
+    but leave queues, new assignments, Label Studio pushes and new score runs, and their marks no
+    longer change. Returns how many changed."""
+    if queryset.model not in (Article, Outlet):
+        raise TypeError("only articles and outlets are retired")
+    return queryset.exclude(retired=retired).update(retired=retired)
+
+
+def deactivate_users(queryset) -> int:
+    """Users with marks are never deleted: they are deactivated (no sign-in, no API token), and
+    everything they did stays. Saved one by one so that their API tokens are revoked (config.tokens).
+    Returns how many were active."""
+    users = list(queryset.filter(is_active=True))
+    for user in users:
+        user.is_active = False
+        user.save(update_fields=["is_active"])
+    return len(users)
+
+
+def create_external_reviewer(*, username: str, email: str = "", origin: str):
+    """A reviewer whose marks came from elsewhere (Label Studio, a dataset import, the demo's
+    simulated annotators): an account without a usable password, marked external with its origin."""
+    user = get_user_model()(username=username, email=email)
+    user.set_unusable_password()
+    user.full_clean(exclude=["password"])
+    user.save()
+    Reviewer.objects.create(user=user, is_external=True, origin=origin)
+    return user

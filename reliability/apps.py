@@ -10,10 +10,12 @@ class ReliabilityConfig(AppConfig):
         # recompute (reliability/tasks.py). annotate never imports reliability.
         from django.db.models.signals import post_delete, post_save
 
-        from annotate.models import Adjudication, Annotation
+        from annotate.models import Adjudication
+        from annotate.signals import marks_changed
 
         from .tasks import mark_scores_stale
 
-        for model in (Annotation, Adjudication):
-            post_save.connect(mark_scores_stale, sender=model, dispatch_uid=f"scores-stale-save-{model.__name__}")
-            post_delete.connect(mark_scores_stale, sender=model, dispatch_uid=f"scores-stale-delete-{model.__name__}")
+        # Marks change only through annotate.services, which sends marks_changed for every write.
+        marks_changed.connect(mark_scores_stale, dispatch_uid="scores-stale-marks")
+        post_save.connect(mark_scores_stale, sender=Adjudication, dispatch_uid="scores-stale-save-Adjudication")
+        post_delete.connect(mark_scores_stale, sender=Adjudication, dispatch_uid="scores-stale-delete-Adjudication")

@@ -97,3 +97,34 @@ def test_concurrent_writers_on_different_sentences_lose_nothing(assigned_article
     assert Annotation.objects.count() == THREADS
     assert set(Annotation.objects.values_list("version", flat=True)) == {4}
     assert AnnotationRevision.objects.count() == THREADS * 4
+
+
+def test_changes_racing_a_submit_land_before_it_or_are_refused(assigned_article, reviewer, settings):
+    """Issue 11 finding 2 under concurrency: no mark of a submitted assignment changes after the submit."""
+    from annotate.models import Assignment
+    from annotate.services import MarkInput, save_annotation
+
+    settings.SCORES_AUTO_RECOMPUTE = False
+    sentences = list(assigned_article.sentences.filter(reviewable=True).order_by("position"))
+    marks = [save_annotation(reviewer=reviewer, sentence=s, mark=MarkInput(label="claim"))[0] for s in sentences]
+    assignment = Assignment.objects.get(article=assigned_article, reviewer=reviewer)
+
+    def work(index: int) -> int:
+        client = client_for(reviewer)
+        if index == 0:
+            return client.post(reverse("api:assignment-submit", args=[assignment.pk])).status_code
+        statuses = []
+        for mark in marks[index - 1 :: THREADS - 1]:
+            url = reverse("api:annotation-detail", args=[mark.pk])
+            statuses.append(client.patch(url, {"label": "analysis", "version": 1}, format="json").status_code)
+            statuses.append(client.patch(url, {"note": "second thoughts", "version": 2}, format="json").status_code)
+        return statuses
+
+    results = run_threads(work)
+    assert results[0] == 200
+    statuses = {status for statuses in results[1:] for status in statuses}
+    assert statuses <= {200, 409}
+    assignment.refresh_from_db()
+    late = AnnotationRevision.objects.filter(action="update", changed_at__gt=assignment.submitted_at)
+    assert not late.exists()
+    assert Annotation.objects.filter(reviewer=reviewer).count() == len(sentences)
