@@ -24,17 +24,15 @@ from django.db import connection, transaction
 from annotate.models import (
     Adjudication,
     Annotation,
-    AnnotationRevision,
     Article,
     Origin,
     Outlet,
-    Reviewer,
     Sentence,
     Side,
     Source,
     Topic,
 )
-from annotate.services import MarkInput, validate_mark
+from annotate.services import create_external_reviewer, import_marks
 
 REQUIRED = (
     "sentence_id",
@@ -75,15 +73,14 @@ class _Registry:
         self.outlets: dict[str, Outlet] = {}
         self.topics: dict[str, Topic] = {}
 
-    def user(self, username: str):
+    def user(self, username: str, line: int):
         if username not in self.users:
-            model = get_user_model()
-            user = model.objects.filter(username=username).first()
+            user = get_user_model().objects.filter(username=username).first()
             if user is None:
-                user = model(username=username)
-                user.set_unusable_password()
-                user.save()
-                Reviewer.objects.create(user=user, is_external=True, origin="import")
+                try:
+                    user = create_external_reviewer(username=username, origin=Origin.IMPORT)
+                except ValidationError as exc:
+                    raise DatasetImportError(f"reviewer {username!r}: {' '.join(exc.messages)}", line) from None
                 self.result.users_created.append(username)
             self.users[username] = user
         return self.users[username]
@@ -216,56 +213,25 @@ def _sentence(record: dict, article: Article, line: int) -> Sentence:
 def _annotations(record: dict, sentence: Sentence, registry: _Registry, line: int) -> int:
     marks = []
     for mark in record["annotations"]:
-        source = registry.source(mark.get("source"), line)
         source_span = tuple(mark["source_span"]) if mark.get("source_span") else None
         cue_span = tuple(mark["cue_span"]) if mark.get("cue_span") else None
-        try:
-            validate_mark(
-                sentence, MarkInput(label=mark["label"], source=source, source_span=source_span, cue_span=cue_span)
-            )
-        except ValidationError as exc:
-            raise DatasetImportError(f"mark by {mark['reviewer']}: {exc.message_dict}", line)
-        marks.append(
-            (
-                Annotation(
-                    sentence=sentence,
-                    reviewer=registry.user(mark["reviewer"]),
-                    label=mark["label"],
-                    source=source,
-                    source_start=source_span[0] if source_span else None,
-                    source_end=source_span[1] if source_span else None,
-                    cue_start=cue_span[0] if cue_span else None,
-                    cue_end=cue_span[1] if cue_span else None,
-                    origin=Origin.IMPORT,
-                ),
-                _datetime(mark["created"], line),
-            )
+        annotation = Annotation(
+            sentence=sentence,
+            reviewer=registry.user(mark["reviewer"], line),
+            label=mark["label"],
+            source=registry.source(mark.get("source"), line),
+            source_start=source_span[0] if source_span else None,
+            source_end=source_span[1] if source_span else None,
+            cue_start=cue_span[0] if cue_span else None,
+            cue_end=cue_span[1] if cue_span else None,
+            origin=Origin.IMPORT,
         )
-    saved = Annotation.objects.bulk_create([annotation for annotation, _ in marks])
-    for annotation, (_, created) in zip(saved, marks, strict=True):
-        annotation.created = created  # auto_now_add ignores a given value on insert
-    Annotation.objects.bulk_update(saved, ["created"])
-    AnnotationRevision.objects.bulk_create(
-        [
-            AnnotationRevision(
-                annotation=annotation,
-                sentence=sentence,
-                reviewer=annotation.reviewer,
-                action=AnnotationRevision.Action.CREATE,
-                version=1,
-                label=annotation.label,
-                source=annotation.source,
-                source_start=annotation.source_start,
-                source_end=annotation.source_end,
-                cue_start=annotation.cue_start,
-                cue_end=annotation.cue_end,
-                origin=Origin.IMPORT,
-                changed_by=annotation.reviewer,
-            )
-            for annotation in saved
-        ]
-    )
-    return len(saved)
+        marks.append((annotation, _datetime(mark["created"], line)))
+    try:
+        # The one write path for marks: checked against the codebook, version 1, a `create` revision each.
+        return len(import_marks(marks))
+    except ValidationError as exc:
+        raise DatasetImportError(f"mark: {exc.message_dict}", line) from None
 
 
 def _adjudication(value: dict, sentence: Sentence, registry: _Registry, line: int) -> None:
@@ -273,7 +239,7 @@ def _adjudication(value: dict, sentence: Sentence, registry: _Registry, line: in
         sentence=sentence,
         label=value["label"],
         source=registry.source(value.get("source"), line),
-        lead=registry.user(value["lead"]),
+        lead=registry.user(value["lead"], line),
         note=value.get("note") or "",
     )
     try:

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 from django.utils.dateparse import parse_datetime
 
 from annotate.codebook import Label, SourceKind
+from annotate.models import NOTE_MAX_LENGTH, Source
 from labelstudio.schema import annotation_result
 
 from .config import (
@@ -26,6 +27,8 @@ from .config import (
     SPANS_FROM_NAME,
     TO_NAME,
 )
+
+SOURCE_NAME_MAX_LENGTH = Source._meta.get_field("name").max_length
 
 
 class ConversionError(ValueError):
@@ -82,6 +85,54 @@ def _span(value: dict, text: str, tag: str, problems: list[str]) -> tuple[int, i
     return start, end
 
 
+def _whole(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def check_task(row) -> str | None:
+    """What is wrong with the shape of a task row ({id, data, annotations}), or None."""
+    if not isinstance(row, dict):
+        return f"a task is an object, not {type(row).__name__}"
+    if row.get("id") is not None and not (_whole(row["id"]) and row["id"] >= 0):
+        return f"task id {_short(row['id'])} is not a whole number"
+    if row.get("data") is not None and not isinstance(row["data"], dict):
+        return f"task {row.get('id')}: data is {type(row['data']).__name__}, not an object"
+    if row.get("annotations") is not None and not isinstance(row["annotations"], list):
+        return f"task {row.get('id')}: annotations is {type(row['annotations']).__name__}, not a list"
+    return None
+
+
+def check_annotation(entry) -> str | None:
+    """What is wrong with the shape of one annotation of a task, or None (its `result` is
+    checked by parse_result, its timestamps by parse_timestamp)."""
+    if not isinstance(entry, dict):
+        return f"an annotation is an object, not {type(entry).__name__}"
+    if entry.get("id") is not None and not (_whole(entry["id"]) or isinstance(entry["id"], str)):
+        return f"annotation id {_short(entry['id'])} is not a number or a string"
+    if isinstance(entry.get("id"), str) and len(entry["id"]) > 100:
+        return "annotation id is longer than 100 characters"
+    if entry.get("result") is not None and not isinstance(entry["result"], list):
+        return f"result is {type(entry['result']).__name__}, not a list"
+    if entry.get("was_cancelled") is not None and not isinstance(entry["was_cancelled"], bool):
+        return f"was_cancelled {_short(entry['was_cancelled'])} is not true or false"
+    return None
+
+
+def _short(value, limit: int = 60) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _strings(value, what: str, problems: list[str]) -> list[str]:
+    """A list of strings from the payload, or a problem (a string is not taken letter by letter)."""
+    if value is None:
+        return []
+    if not isinstance(value, list) or not all(isinstance(part, str) for part in value):
+        problems.append(f"{what} {_short(value)} is not a list of strings")
+        return []
+    return value
+
+
 def parse_result(result: list, text: str) -> ParsedMark:
     """Turn an annotation `result` on the sentence `text` into a ParsedMark, checked against the codebook.
 
@@ -103,9 +154,9 @@ def parse_result(result: list, text: str) -> ParsedMark:
         value = item.get("value") if isinstance(item.get("value"), dict) else {}
         name = item.get("from_name")
         if name == LABEL_FROM_NAME:
-            labels.extend(value.get("choices") or [])
+            labels.extend(_strings(value.get("choices"), "label choices", problems))
         elif name == SPANS_FROM_NAME:
-            tags = value.get("labels") or []
+            tags = _strings(value.get("labels"), "span labels", problems)
             if len(tags) != 1 or tags[0] not in SPAN_LABELS:
                 problems.append(f"span labels {tags!r}: each span needs exactly one of {', '.join(SPAN_LABELS)}")
                 continue
@@ -113,9 +164,10 @@ def parse_result(result: list, text: str) -> ParsedMark:
             if span is not None:
                 regions[tags[0]].append((item.get("id"), span))
         elif name == SOURCE_KIND_FROM_NAME:
-            kinds.append((item.get("id"), (value.get("start"), value.get("end")), value.get("choices") or []))
+            choices = _strings(value.get("choices"), "source kind choices", problems)
+            kinds.append((item.get("id"), (value.get("start"), value.get("end")), choices))
         elif name == NOTE_FROM_NAME:
-            notes.extend(str(part) for part in value.get("text") or [])
+            notes.extend(_strings(value.get("text"), "note text", problems))
     label = None
     if not labels:
         problems.append("no label chosen")
@@ -141,6 +193,11 @@ def parse_result(result: list, text: str) -> ParsedMark:
             source_kind = choices[0]
     if label == Label.ATTRIBUTION and not regions[SOURCE_SPAN_LABEL]:
         problems.append("an attribution needs a SOURCE span (every attribution is stored with its source)")
+    note = "\n".join(notes).strip()
+    if len(note) > NOTE_MAX_LENGTH:
+        problems.append(f"the note has {len(note):,} characters, over the {NOTE_MAX_LENGTH:,}-character limit")
+    if source is not None and len(text[source[1][0] : source[1][1]].strip()) > SOURCE_NAME_MAX_LENGTH:
+        problems.append(f"the SOURCE span is longer than a source name may be ({SOURCE_NAME_MAX_LENGTH} characters)")
     if problems:
         raise ConversionError("; ".join(problems))
     return ParsedMark(
@@ -149,7 +206,7 @@ def parse_result(result: list, text: str) -> ParsedMark:
         source_text=text[source[1][0] : source[1][1]] if source else "",
         source_kind=source_kind,
         cue_span=cue,
-        note="\n".join(notes).strip(),
+        note=note,
     )
 
 
@@ -159,9 +216,16 @@ def parse_timestamp(value) -> datetime | None:
         return None
     if isinstance(value, datetime):
         return value
-    parsed = parse_datetime(str(value).replace("Z", "+00:00"))
+    if not isinstance(value, str):
+        raise ConversionError(f"timestamp {_short(value)} is not a string")
+    try:
+        parsed = parse_datetime(value.replace("Z", "+00:00"))
+    except ValueError:  # well formed but not a date, e.g. 2026-13-45
+        parsed = None
     if parsed is None:
-        raise ConversionError(f"unreadable timestamp {value!r}")
+        raise ConversionError(f"unreadable timestamp {_short(value)}")
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
     return parsed
 
 

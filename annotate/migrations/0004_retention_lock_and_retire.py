@@ -16,6 +16,15 @@ def record_past_submits(apps, schema_editor):
         AssignmentEvent.objects.filter(pk=event.pk).update(at=submitted_at)
 
 
+def mark_pulled_versions(apps, schema_editor):
+    """Marks last written by a Label Studio pull are at the version that pull left, so the next
+    pull may update them; any other mark is treated as changed here (a pull records a conflict)."""
+    Annotation = apps.get_model("annotate", "Annotation")
+    Annotation.objects.filter(origin="label_studio").exclude(external_id="").update(
+        external_version=models.F("version")
+    )
+
+
 class Migration(migrations.Migration):
     dependencies = [
         ("annotate", "0003_move_models_to_their_apps"),
@@ -174,4 +183,5 @@ class Migration(migrations.Migration):
             },
         ),
         migrations.RunPython(record_past_submits, migrations.RunPython.noop),
+        migrations.RunPython(mark_pulled_versions, migrations.RunPython.noop),
     ]

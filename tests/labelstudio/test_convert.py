@@ -27,6 +27,7 @@ from labelstudio.convert import (
     suggestion_result,
     username_for,
 )
+from labelstudio.models import LabelStudioConflict
 from labelstudio.pull import Annotator, file_annotator
 from labelstudio.push import task_for_sentence
 
@@ -388,12 +389,21 @@ def test_import_file_placeholders_and_user_map(tmp_path, helmets):
         _import(tmp_path, rows, "--user-map", str(user_map))
 
 
-def test_newer_local_mark_is_kept_and_reported(tmp_path, helmets, reviewer):
+@pytest.mark.parametrize("updated", ["2001-01-01T00:00:00Z", "2999-12-31T00:00:00Z"])
+def test_a_local_mark_is_never_overwritten_a_conflict_is_recorded(tmp_path, helmets, reviewer, updated):
+    """Issue 11 finding 8: not even by an annotation claiming a far-future updated_at."""
     save_annotation(reviewer=reviewer, sentence=helmets, mark=MarkInput(label="analysis"))
-    rows = [_row(helmets, _annotation([_choice("claim")], {"email": reviewer.email}, updated="2001-01-01T00:00:00Z"))]
+    rows = [_row(helmets, _annotation([_choice("claim")], {"email": reviewer.email}, updated=updated))]
     output = _import(tmp_path, rows)
-    assert "1 kept because ours is newer" in output
-    assert Annotation.objects.get().label == "analysis"
+    assert "1 conflicts with our marks kept for a lead to settle" in output
+    assert "Our mark was made here and differs" in output
+    mark = Annotation.objects.get()
+    assert (mark.label, mark.version) == ("analysis", 1)
+    conflict = LabelStudioConflict.objects.get()
+    assert (conflict.sentence, conflict.reviewer, conflict.local_version) == (helmets, reviewer, 1)
+    assert conflict.remote_value["label"] == "claim"
+    assert "1 conflicts" in _import(tmp_path, rows)  # again: the same open conflict, not a second one
+    assert LabelStudioConflict.objects.count() == 1
 
 
 def test_newest_duplicate_of_one_person_wins(tmp_path, helmets):

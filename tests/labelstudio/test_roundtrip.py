@@ -19,17 +19,19 @@ from annotate.ingest import ingest_text
 from annotate.models import (
     Annotation,
     AnnotationRevision,
+    Assignment,
     Origin,
     Reviewer,
     Sentence,
     Source,
     SourceAlias,
 )
-from annotate.services import MarkInput, save_annotation
+from annotate.services import MarkInput, save_annotation, submit_assignment
 from datasets.options import ExportOptions
 from datasets.services import write_export
 from labelstudio.config import label_config
-from labelstudio.models import LabelStudioProject, LabelStudioTask
+from labelstudio.models import LabelStudioConflict, LabelStudioIdentity, LabelStudioProject, LabelStudioTask
+from labelstudio.services import confirm_identity
 
 pytestmark = [
     pytest.mark.labelstudio,
@@ -94,6 +96,14 @@ class _Out:
 
     def flush(self) -> None:
         pass
+
+
+def _confirm_all() -> list[LabelStudioIdentity]:
+    """A lead confirms every account the pulls have met (what the admin action does)."""
+    lead = get_user_model().objects.filter(username="confirming-lead").first() or get_user_model().objects.create_user(
+        "confirming-lead", is_superuser=True
+    )
+    return [confirm_identity(identity, by=lead) for identity in LabelStudioIdentity.objects.filter(confirmed_at=None)]
 
 
 def _task_id(project: LabelStudioProject, sentence: Sentence) -> int:
@@ -207,6 +217,17 @@ def test_push_annotate_pull_round_trip(labelstudio_server, ls_reviewer, corpus, 
     reviewer_sdk.annotations.create(id=_task_id(project, claim), result=[_choice("claim")])
     reviewer_sdk.annotations.create(id=_task_id(project, skipped), result=[], was_cancelled=True)
 
+    # Nothing is written until a lead confirms who the account is (issue 11 finding 8).
+    output = _pull(server)
+    assert "0 marks created" in output
+    assert "3 annotations of 1 Label Studio account(s) not written until a lead confirms who they are" in output
+    assert f"{REVIEWER_EMAIL} (#{ls_reviewer['id']}): 3" in output
+    assert not Annotation.objects.exists()
+    assert not get_user_model().objects.filter(email=REVIEWER_EMAIL).exists()
+    (identity,) = LabelStudioIdentity.objects.filter(remote_user_id=ls_reviewer["id"])
+    assert (identity.email, identity.user, identity.confirmed) == (REVIEWER_EMAIL, None, False)
+    _confirm_all()
+
     output = _pull(server)
     assert "3 marks created, 0 updated, 0 unchanged" in output
     assert "1 skipped or empty" in output
@@ -276,6 +297,7 @@ def test_push_annotate_pull_round_trip(labelstudio_server, ls_reviewer, corpus, 
     AnnotationRevision.objects.all().delete()
     Annotation.objects.all().delete()
     Source.objects.exclude(pk=corpus["white_helmets"].pk).delete()
+    LabelStudioIdentity.objects.all().delete()
     get_user_model().objects.filter(email=REVIEWER_EMAIL).delete()
     out = _Out()
     call_command("labelstudio", "import-file", str(export), "--user-map", str(user_map), stdout=out)
@@ -397,6 +419,8 @@ def test_invalid_value_in_labelstudio_is_reported_and_nothing_written(labelstudi
     with pytest.raises(CommandError, match="3 invalid annotation"):
         _pull(server, "--project", str(project.remote_id))
 
+    _pull(server, "--project", str(project.remote_id), "--skip-invalid")
+    _confirm_all()
     output = _pull(server, "--project", str(project.remote_id), "--skip-invalid")
     assert "1 marks created" in output
     assert "3 invalid, not written" in output
@@ -453,6 +477,8 @@ def test_dataset_export_imports_into_our_project_and_pulls_back(labelstudio_serv
     try:
         imported = admin.projects.import_tasks(id=remote.id, request=rows, return_task_ids=True)
         assert imported.task_count == len(rows)
+        assert "1 annotations of 1 Label Studio account(s) not written" in _pull(server, "--project", str(remote.id))
+        _confirm_all()
         output = _pull(server, "--project", str(remote.id))
         assert "1 marks created" in output
         admin_user = get_user_model().objects.get(email=server.email)  # the importing user annotated it
@@ -493,6 +519,15 @@ def test_admin_actions_push_and_pull(labelstudio_server, ls_reviewer, corpus, cl
     _sdk(server, ls_reviewer["legacy_token"]).annotations.create(id=task_id, result=[_choice("claim")])
     response = client.post(url, {"action": "pull_from_labelstudio", "_selected_action": [article.pk]}, follow=True)
     (message,) = [str(m) for m in get_messages(response.wsgi_request)]
+    assert "1 annotations of 1 Label Studio account(s) not written until a lead confirms" in message
+    identities = reverse("admin:labelstudio_labelstudioidentity_changelist")
+    identity = LabelStudioIdentity.objects.get(remote_user_id=ls_reviewer["id"])
+    response = client.post(identities, {"action": "confirm_identities", "_selected_action": [identity.pk]}, follow=True)
+    assert [str(m) for m in get_messages(response.wsgi_request)] == [
+        "Confirmed 1 identities; the next pull writes their marks."
+    ]
+    response = client.post(url, {"action": "pull_from_labelstudio", "_selected_action": [article.pk]}, follow=True)
+    (message,) = [str(m) for m in get_messages(response.wsgi_request)]
     assert "1 marks created" in message
     assert Annotation.objects.get(sentence__article=article).label == "claim"
 
@@ -501,3 +536,85 @@ def test_admin_actions_push_and_pull(labelstudio_server, ls_reviewer, corpus, cl
     (message,) = [str(m) for m in get_messages(response.wsgi_request)]
     assert message.startswith("Label Studio pull failed:")
     assert "rejected the API token" in message
+
+
+def test_identity_is_confirmed_and_a_local_change_is_never_overwritten(
+    labelstudio_server, corpus, reviewer, lead, client
+):
+    """Issue 11 finding 8 end to end: a Label Studio account with reviewer1's e-mail writes nothing
+    until a lead confirms it is reviewer1; then a pulled change never overwrites a mark of reviewer1
+    that changed here (or whose assignment is submitted): a conflict is recorded for a lead to settle."""
+    server = labelstudio_server
+    article = corpus["emoji"]
+    sentence = article.sentences.get(position=0)
+    assignment = Assignment.objects.create(article=article, reviewer=reviewer)
+    save_annotation(reviewer=reviewer, sentence=sentence, mark=MarkInput(label="analysis"), changed_by=reviewer)
+    account = create_user(server.url, server.legacy_token, reviewer.email, "impostor-pw-123")
+    _push(server, "Identity", "--article", str(article.pk))
+    project = LabelStudioProject.objects.get(title="Identity")
+    remote = _sdk(server, account["legacy_token"])
+    task = _task_id(project, sentence)
+    annotation = remote.annotations.create(id=task, result=[_choice("claim")])
+
+    output = _pull(server, "--project", str(project.remote_id))
+    assert "not written until a lead confirms" in output
+    identity = LabelStudioIdentity.objects.get(remote_user_id=account["id"])
+    assert identity.user == reviewer  # proposed from the e-mail...
+    assert not identity.confirmed  # ...but not trusted
+    mark = Annotation.objects.get(sentence=sentence, reviewer=reviewer)
+    assert (mark.label, mark.version) == ("analysis", 1)
+
+    client.force_login(lead)
+    identities = reverse("admin:labelstudio_labelstudioidentity_changelist")
+    client.post(identities, {"action": "confirm_identities", "_selected_action": [identity.pk]})
+    identity.refresh_from_db()
+    assert (identity.confirmed_by, identity.user) == (lead, reviewer)
+
+    # Confirmed, but our mark was made here and differs: a conflict, not an overwrite.
+    output = _pull(server, "--project", str(project.remote_id))
+    assert "1 conflicts with our marks kept for a lead to settle" in output
+    mark.refresh_from_db()
+    assert (mark.label, mark.version) == ("analysis", 1)
+    conflict = LabelStudioConflict.objects.get(settled_at=None)
+    assert (conflict.reason, conflict.remote_value["label"]) == ("never_pulled", "claim")
+    conflicts = reverse("admin:labelstudio_labelstudioconflict_changelist")
+    assert "Our mark was made here and differs" in client.get(conflicts).content.decode()
+    client.post(conflicts, {"action": "take_theirs", "_selected_action": [conflict.pk]})
+    mark.refresh_from_db()
+    assert (mark.label, mark.version, mark.external_version) == ("claim", 2, 2)
+    revision = AnnotationRevision.objects.filter(annotation=mark).latest("id")
+    assert (revision.changed_by, revision.origin) == (lead, "label_studio")
+    assert "0 marks created, 0 updated, 1 unchanged" in _pull(server, "--project", str(project.remote_id))
+
+    # Unchanged here since that pull: a Label Studio edit comes through.
+    time.sleep(1.05)
+    annotation = remote.annotations.update(id=annotation.id, result=[_choice("other")])
+    assert "0 marks created, 1 updated" in _pull(server, "--project", str(project.remote_id))
+    mark.refresh_from_db()
+    assert (mark.label, mark.version) == ("other", 3)
+
+    # Changed here, then in Label Studio: ours stays, a conflict is recorded.
+    save_annotation(
+        reviewer=reviewer, sentence=sentence, mark=MarkInput(label="analysis"), expected_version=3, changed_by=reviewer
+    )
+    time.sleep(1.05)
+    remote.annotations.update(id=annotation.id, result=[_choice("claim")])
+    assert "1 conflicts" in _pull(server, "--project", str(project.remote_id))
+    mark.refresh_from_db()
+    assert (mark.label, mark.version) == ("analysis", 4)
+    conflict = LabelStudioConflict.objects.get(settled_at=None)
+    assert (conflict.reason, conflict.local_version) == ("changed_here", 4)
+    client.post(conflicts, {"action": "keep_ours", "_selected_action": [conflict.pk]})
+    assert "0 marks created, 0 updated, 1 unchanged" in _pull(server, "--project", str(project.remote_id))
+    mark.refresh_from_db()
+    assert mark.label == "analysis"
+
+    # Submitted here: a later Label Studio edit is a conflict too.
+    for other in article.sentences.filter(reviewable=True).exclude(pk=sentence.pk):
+        save_annotation(reviewer=reviewer, sentence=other, mark=MarkInput(label="claim"))
+    submit_assignment(assignment=assignment)
+    time.sleep(1.05)
+    remote.annotations.update(id=annotation.id, result=[_choice("other")])
+    assert "The reviewer's assignment is submitted" in _pull(server, "--project", str(project.remote_id))
+    mark.refresh_from_db()
+    assert (mark.label, mark.version) == ("analysis", 4)

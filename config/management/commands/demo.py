@@ -16,7 +16,6 @@ from annotate.models import (
     Article,
     Assignment,
     Origin,
-    Reviewer,
     Sentence,
     Side,
     Source,
@@ -24,7 +23,13 @@ from annotate.models import (
     Topic,
 )
 from annotate.roles import ensure_leads_group
-from annotate.services import MarkInput, assign_articles, save_annotation, submit_assignment
+from annotate.services import (
+    MarkInput,
+    assign_articles,
+    create_external_reviewer,
+    save_annotation,
+    submit_assignment,
+)
 from suggestions.predict import suggestions_for_sentences
 
 ARTICLES = Path(__file__).resolve().parents[2] / "demo_articles"
@@ -165,11 +170,9 @@ class Command(BaseCommand):
         User = get_user_model()
         annotators = []
         for username in ANNOTATORS:
-            user, created = User.objects.get_or_create(username=username, defaults={"email": f"{username}@example.org"})
-            if created:
-                user.set_unusable_password()
-                user.save(update_fields=["password"])
-            Reviewer.objects.get_or_create(user=user, defaults={"is_external": True, "origin": "demo"})
+            user = User.objects.filter(username=username).first() or create_external_reviewer(
+                username=username, email=f"{username}@example.org", origin="demo"
+            )
             annotators.append(user)
         articles = list(Article.objects.order_by("pk"))
         assigned = set(Assignment.objects.filter(reviewer__in=annotators).values_list("article_id", "reviewer_id"))
