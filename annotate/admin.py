@@ -335,6 +335,7 @@ class AnnotationAdminForm(forms.ModelForm):
         pass  # clean() checked and wrote the mark through the service; nothing else to validate
 
     def save(self, commit=True):
+        self.save_m2m = lambda: None  # the mark has no many-to-many fields
         return self.instance
 
 

@@ -46,7 +46,7 @@ class AssignForm(forms.Form):
         empty_label="any outlet",
     )
     articles = ArticleChoiceField(
-        queryset=Article.objects.select_related("outlet").order_by("pk"),
+        queryset=Article.objects.in_service().select_related("outlet").order_by("pk"),
         required=False,
         help_text="Leave empty for every article that matches the other filters.",
     )
@@ -63,7 +63,7 @@ class AssignForm(forms.Form):
                 f"An overlap of {overlap} needs at least {overlap} reviewers; {len(reviewers)} selected."
             )
         cleaned["reviewers"] = reviewers
-        articles = Article.objects.order_by("pk")
+        articles = Article.objects.in_service().order_by("pk")  # retired articles get no new reviewers
         if cleaned.get("outlet"):
             articles = articles.filter(outlet=cleaned["outlet"])
         if cleaned.get("articles"):

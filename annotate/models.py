@@ -99,7 +99,10 @@ class Article(models.Model):
     title = models.CharField(max_length=500)
     url = models.URLField(max_length=2000, blank=True)
     published = models.DateField(null=True, blank=True, db_index=True)
-    text = models.TextField()
+    text = models.TextField(
+        help_text="Read-only once split: every sentence's offsets index into it. To correct it, "
+        "ingest the corrected text as a new article and retire this one."
+    )
     content_hash = models.CharField(max_length=64, unique=True, help_text="SHA-256 of the text")
     retired = models.BooleanField(
         default=False, help_text="Kept with its marks, but out of queues, assignment and new score runs"
@@ -124,10 +127,14 @@ class Article(models.Model):
 
 
 class SentenceQuerySet(models.QuerySet):
+    @staticmethod
+    def offset_piece():
+        """`article.text[start:end]` as a database expression (characters, as Python counts them)."""
+        return Substr("article__text", models.F("start") + 1, models.F("end") - models.F("start"))
+
     def offset_mismatches(self):
         """Sentences whose text is not `article.text[start:end]` (compared in the database)."""
-        piece = Substr("article__text", models.F("start") + 1, models.F("end") - models.F("start"))
-        return self.alias(piece=piece).exclude(text=models.F("piece"))
+        return self.alias(stored_piece=self.offset_piece()).exclude(text=models.F("stored_piece"))
 
 
 class Sentence(models.Model):

@@ -50,9 +50,10 @@ def _require_lead(request) -> None:
 
 
 def _open_assignments(user):
-    """The user's assignments with `total` reviewable sentences and `marked` ones, in queue order."""
+    """The user's assignments with `total` reviewable sentences and `marked` ones, in queue order
+    (retired articles and outlets leave the queue)."""
     return (
-        Assignment.objects.filter(reviewer=user)
+        Assignment.objects.filter(reviewer=user, article__retired=False, article__outlet__retired=False)
         .select_related("article__outlet")
         .annotate(
             total=Count("article__sentences", filter=Q(article__sentences__reviewable=True), distinct=True),

@@ -46,8 +46,10 @@ class PushReport:
 
 
 def reviewable_sentences(*, outlet: str | None = None, article_ids: Iterable[int] | None = None):
-    """The reviewable sentences to push, in article and reading order."""
-    sentences = Sentence.objects.filter(reviewable=True).select_related("article__outlet")
+    """The reviewable sentences of articles in service (not retired) to push, in article and reading order."""
+    sentences = Sentence.objects.filter(
+        reviewable=True, article__retired=False, article__outlet__retired=False
+    ).select_related("article__outlet")
     if outlet:
         sentences = sentences.filter(article__outlet__domain=outlet)
     if article_ids is not None:

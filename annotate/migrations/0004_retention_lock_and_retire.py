@@ -32,6 +32,14 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
+        migrations.AlterField(
+            model_name="article",
+            name="text",
+            field=models.TextField(
+                help_text="Read-only once split: every sentence's offsets index into it. To correct it, "
+                "ingest the corrected text as a new article and retire this one."
+            ),
+        ),
         migrations.AddField(
             model_name="annotation",
             name="external_version",
