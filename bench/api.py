@@ -71,7 +71,8 @@ def setup(clients: int):
     django.setup()
     from django.contrib.auth import get_user_model
     from django.core.management import call_command
-    from rest_framework.authtoken.models import Token
+
+    from config.tokens import issue_token
 
     call_command("migrate", verbosity=0)
     from annotate.models import Annotation, AnnotationRevision, Article
@@ -83,7 +84,7 @@ def setup(clients: int):
     for n in range(clients):
         user, _ = get_user_model().objects.get_or_create(username=f"bench{n}")
         users.append(user)
-    tokens = [Token.objects.get_or_create(user=u)[0].key for u in users]
+    tokens = [issue_token(u)[1] for u in users]
     return users, tokens
 
 

@@ -1,4 +1,4 @@
-"""Site-wide API views: the token sign-in and the Swagger UI."""
+"""Site-wide API views: the token sign-in (config/tokens.py) and the Swagger UI."""
 
 from csp.decorators import csp_update
 from django.contrib.auth import authenticate
@@ -7,7 +7,6 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from drf_spectacular.views import SpectacularSwaggerSplitView
 from rest_framework import permissions, serializers
-from rest_framework.authtoken.models import Token
 from rest_framework.exceptions import Throttled, ValidationError
 from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
@@ -16,6 +15,7 @@ from rest_framework.views import APIView
 from annotate.serializers import StrictFieldsMixin
 
 from .throttling import LoginThrottle
+from .tokens import issue_token
 
 
 class TokenRequestSerializer(StrictFieldsMixin, serializers.Serializer):
@@ -24,12 +24,15 @@ class TokenRequestSerializer(StrictFieldsMixin, serializers.Serializer):
 
 
 class TokenSerializer(serializers.Serializer):
-    token = serializers.CharField()
+    token = serializers.CharField(help_text="the key: shown only now, stored only as a digest")
+    expiry = serializers.DateTimeField(allow_null=True, help_text="when it stops working (null: until revoked)")
 
 
 class TokenView(APIView):
-    """Exchange a username and password for the user's API token (created on first use).
-    Failed attempts are throttled per address and username (LOGIN_THROTTLE_RATE)."""
+    """Exchange a username and password for a new API token, shown once: send it as
+    `Authorization: Token <key>`. Only its digest is stored; it expires after API_TOKEN_TTL_DAYS and
+    is revoked when the password changes. Failed attempts are throttled per address and username
+    (LOGIN_THROTTLE_RATE)."""
 
     authentication_classes = []
     permission_classes = [permissions.AllowAny]
@@ -57,8 +60,8 @@ class TokenView(APIView):
             throttle.failed()
             raise ValidationError({"detail": "Unable to sign in with that username and password."})
         throttle.succeeded()
-        token, _ = Token.objects.get_or_create(user=user)
-        return Response(TokenSerializer({"token": token.key}).data)
+        stored, key = issue_token(user)
+        return Response(TokenSerializer({"token": key, "expiry": stored.expiry}).data)
 
 
 @method_decorator(csp_update({"style-src": ["'unsafe-inline'"]}), name="dispatch")

@@ -5,6 +5,7 @@ values it needs. Every variable is listed in README.md and .env.example.
 """
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -54,7 +55,7 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "rest_framework",
-    "rest_framework.authtoken",
+    "knox",
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
@@ -176,7 +177,7 @@ SCORES_RECOMPUTE_DELAY = int(os.environ.get("SCORES_RECOMPUTE_DELAY", "60"))
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.SessionAuthentication",
-        "rest_framework.authentication.TokenAuthentication",
+        "config.tokens.TokenAuthentication",  # `Authorization: Token <key>`, hashed (django-rest-knox)
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
@@ -188,6 +189,14 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_THROTTLE_RATES": {"login": os.environ.get("LOGIN_THROTTLE_RATE", "10/min")},
     "EXCEPTION_HANDLER": "config.exceptions.exception_handler",
+}
+
+# API tokens (config/tokens.py): `Authorization: Token <key>`; a key lives API_TOKEN_TTL_DAYS days
+# (0: until revoked). Only its SHA-512 digest is stored.
+_TOKEN_DAYS = int(os.environ.get("API_TOKEN_TTL_DAYS", "30"))
+REST_KNOX = {
+    "TOKEN_TTL": timedelta(days=_TOKEN_DAYS) if _TOKEN_DAYS > 0 else None,
+    "AUTH_HEADER_PREFIX": "Token",
 }
 
 # Failed sign-ins (HTML login and POST /api/v1/auth/token/) allowed per client address and

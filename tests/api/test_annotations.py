@@ -2,10 +2,10 @@ import json
 
 import pytest
 from django.urls import reverse
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from annotate.models import Annotation, AnnotationRevision, Assignment
+from config.tokens import issue_token
 
 pytestmark = pytest.mark.django_db
 LIST = "/api/v1/annotations/"
@@ -65,7 +65,7 @@ def test_create_returns_the_mark_with_its_version_as_etag(reviewer_client, assig
 
 def test_token_clients_write_with_origin_api(reviewer, assigned_article):
     client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=reviewer).key}")
+    client.credentials(HTTP_AUTHORIZATION=f"Token {issue_token(reviewer)[1]}")
     response = create(client, sentence(assigned_article).pk)
     assert response.status_code == 201
     assert response.json()["origin"] == "api"

@@ -10,9 +10,9 @@ from django.core import signals
 from django.core.management import call_command
 from django.db import close_old_connections
 from hypothesis import HealthCheck, settings
-from rest_framework.authtoken.models import Token
 from schemathesis.checks import not_a_server_error, response_schema_conformance
 
+from config.tokens import issue_token
 from config.wsgi import application
 
 pytestmark = pytest.mark.django_db
@@ -64,7 +64,7 @@ def lead_token(_keep_test_connection, sample_article, lead, reviewer):
 
     Assignment.objects.create(article=sample_article, reviewer=lead)
     Source.objects.create(name="The White Helmets", kind="organisation")
-    return Token.objects.create(user=lead).key
+    return issue_token(lead)[1]
 
 
 OURS = r"^/api/v1/(outlets|articles|sources|annotations|assignments|auth)/"
