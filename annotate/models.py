@@ -3,7 +3,7 @@ reviewers' marks with their history, assignments and adjudications."""
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Count, Exists, OuterRef, Q
+from django.db.models import Exists, OuterRef, Q
 from django.db.models.functions import Lower, Substr
 from django.urls import reverse
 
@@ -73,9 +73,6 @@ class Side(models.Model):
 
 
 class ArticleQuerySet(models.QuerySet):
-    def assigned_to(self, user):
-        return self.filter(assignments__reviewer=user)
-
     def in_service(self):
         """Articles that are neither retired nor of a retired outlet: the ones queues, new
         assignments, Label Studio pushes and new score runs use."""
@@ -88,9 +85,6 @@ class ArticleQuerySet(models.QuerySet):
             | Exists(AnnotationRevision.objects.filter(sentence__article=OuterRef("pk")))
             | Exists(Adjudication.objects.filter(sentence__article=OuterRef("pk")))
         )
-
-    def with_sentence_counts(self):
-        return self.annotate(sentence_count=Count("sentences", filter=Q(sentences__reviewable=True), distinct=True))
 
 
 class Article(models.Model):
@@ -237,10 +231,6 @@ class Assignment(models.Model):
     def __str__(self):
         return f"{self.article} → {self.reviewer}"
 
-    @property
-    def is_submitted(self) -> bool:
-        return self.submitted_at is not None
-
 
 class AssignmentEvent(models.Model):
     """A submit or a reopen of an assignment: who, when and why. Kept for good (append-only)."""
@@ -288,14 +278,6 @@ def _span_constraints(prefix: str) -> list[models.CheckConstraint]:
     ]
 
 
-class AnnotationQuerySet(models.QuerySet):
-    def for_reviewer(self, user):
-        return self.filter(reviewer=user)
-
-    def for_article(self, article):
-        return self.filter(sentence__article=article)
-
-
 class Annotation(models.Model):
     """One reviewer's mark of one sentence. Spans are character offsets into the sentence text."""
 
@@ -320,8 +302,6 @@ class Annotation(models.Model):
     version = models.PositiveIntegerField(default=1)
     created = models.DateTimeField(auto_now_add=True, db_index=True)
     updated = models.DateTimeField(auto_now=True)
-
-    objects = AnnotationQuerySet.as_manager()
 
     class Meta:
         ordering = ["sentence", "reviewer"]

@@ -35,17 +35,3 @@ class IsLeadOrCreateOrReadOnly(permissions.BasePermission):
         if not request.user.is_authenticated:
             return False
         return request.method in (*permissions.SAFE_METHODS, "POST") or is_lead(request.user)
-
-
-class IsOwnerOrLead(permissions.BasePermission):
-    """Reads follow the view's queryset; writes only by the row's reviewer or a lead."""
-
-    message = "You may change only your own annotations."
-
-    def has_permission(self, request, view):
-        return request.user.is_authenticated
-
-    def has_object_permission(self, request, view, obj):
-        if request.method in permissions.SAFE_METHODS:
-            return True
-        return obj.reviewer_id == request.user.pk or is_lead(request.user)

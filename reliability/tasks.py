@@ -39,18 +39,20 @@ def request_recompute() -> bool:
     """Enqueue a delayed recompute unless one is already waiting; returns True if it enqueued.
 
     Reads `SCORES_AUTO_RECOMPUTE` (default True) and `SCORES_RECOMPUTE_DELAY` (seconds, default
-    60) at call time. With the database backend "waiting" means a READY task row (shared by
-    every process); other backends (the immediate one in tests and development) fall back to a
-    cache key that lives for the delay: at most one recompute per delay window there.
+    60) at call time. A cache key that lives for the delay folds repeated requests without a
+    query; past it, with the database backend, "waiting" also means a READY task row (shared by
+    every process). At most one recompute per delay window.
     """
     if not getattr(settings, "SCORES_AUTO_RECOMPUTE", True):
         return False
     delay = int(getattr(settings, "SCORES_RECOMPUTE_DELAY", 60))
+    # The cache answers first (no query): a mark save within the delay of a request this process
+    # (or, with a shared cache, any process) made costs no SQL. The database is asked only then.
+    if not cache.add(DEBOUNCE_KEY, True, timeout=delay):
+        return False
     backend = recompute_scores_task.get_backend()
     uses_database = type(backend).__module__.startswith("django_tasks_db")
     if uses_database and _waiting_in_database():
-        return False
-    if not uses_database and not cache.add(DEBOUNCE_KEY, True, timeout=delay):
         return False
     if backend.supports_defer and delay > 0:
         recompute_scores_task.using(run_after=timezone.now() + timedelta(seconds=delay)).enqueue()
