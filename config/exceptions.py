@@ -26,9 +26,10 @@ def exception_handler(exc, context):
         detail = exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
         exc = exceptions.ValidationError(detail)
     elif isinstance(exc, ProtectedError | RestrictedError):
-        count = len(getattr(exc, "protected_objects", None) or getattr(exc, "restricted_objects", None) or [])
+        rows = getattr(exc, "protected_objects", None) or getattr(exc, "restricted_objects", None) or []
+        kinds = sorted({str(row._meta.verbose_name_plural) for row in rows})
         return Response(
-            {"detail": f"still in use by {count} other record(s); remove those first"},
+            {"detail": f"still in use by {len(rows)} other record(s) ({', '.join(kinds)}), which are kept"},
             status=status.HTTP_409_CONFLICT,
         )
     elif isinstance(exc, IntegrityError):

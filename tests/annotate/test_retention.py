@@ -205,7 +205,9 @@ def test_api_deletes_lose_nothing(world, lead):
     outlet = client.delete(f"/api/v1/outlets/{world['outlet'].pk}/")
     assert outlet.status_code == 409
     assert "retire it instead" in outlet.json()["detail"]
-    assert client.delete(f"/api/v1/sources/{world['used'].pk}/").status_code == 409
+    source = client.delete(f"/api/v1/sources/{world['used'].pk}/")
+    assert source.status_code == 409
+    assert "(annotation revisions, annotations), which are kept" in source.json()["detail"]
     assert client.delete(f"/api/v1/sources/{world['past'].pk}/").status_code == 409
     assert client.delete(f"/api/v1/assignments/{world['assignment'].pk}/").status_code == 409
     assert _everything() == before

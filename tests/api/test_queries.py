@@ -122,6 +122,11 @@ def test_mark_writes_stay_within_five_queries(reviewer, lead, no_recompute):
             ("stale version", "patch", detail, {"label": "claim"}, {"HTTP_IF_MATCH": '"1"'}, 412),
         ],
     )
+    second_id = counts[1][2].json()["id"]
+    counts += _write_counts(
+        reviewer,
+        [("delete own", "delete", f"/api/v1/annotations/{second_id}/", None, {"HTTP_IF_MATCH": '"1"'}, 204)],
+    )
     counts += _write_counts(
         lead,
         [
