@@ -39,6 +39,19 @@ ALPHA_CHUNK = 5000
 # --- Gold labels in SQL ------------------------------------------------------------------------
 
 
+def _scored_sentences() -> QuerySet:
+    """Reviewable sentences of articles in service: a retired article or outlet keeps its marks but
+    leaves new score runs (annotate `ArticleQuerySet.in_service`)."""
+    return Sentence.objects.filter(reviewable=True, article__retired=False, article__outlet__retired=False)
+
+
+def _scored_marks() -> QuerySet:
+    """Marks of `_scored_sentences`."""
+    return Annotation.objects.filter(
+        sentence__reviewable=True, sentence__article__retired=False, sentence__article__outlet__retired=False
+    )
+
+
 def _marks_of_outer_sentence() -> QuerySet:
     return Annotation.objects.filter(sentence=OuterRef("pk")).order_by().values("sentence")
 
@@ -162,9 +175,9 @@ def source_facts(source_ids: Iterable[int] | None = None) -> dict[int, SourceFac
 
 def gold_rows(outlet_ids: Iterable[int] | None = None) -> QuerySet:
     """One row per (article, gold label, gold source) with the number of sentences: the single
-    GROUP BY query behind every per-article count. Reviewable sentences only; `other` and
-    unsettled sentences are left out."""
-    sentences = Sentence.objects.filter(reviewable=True)
+    GROUP BY query behind every per-article count. Reviewable sentences of articles in service
+    only; `other` and unsettled sentences are left out."""
+    sentences = _scored_sentences()
     if outlet_ids is not None:
         sentences = sentences.filter(article__outlet_id__in=list(outlet_ids))
     return (
@@ -234,7 +247,7 @@ def sides_per_outlet() -> dict[int, int]:
 def sentence_status_counts(outlet_ids: Iterable[int] | None = None) -> dict[int, dict[str, int]]:
     """Outlet id -> reviewable sentences by how their label was reached (unanimous, majority,
     adjudicated, disputed, unmarked), in one GROUP BY query."""
-    sentences = Sentence.objects.filter(reviewable=True)
+    sentences = _scored_sentences()
     if outlet_ids is not None:
         sentences = sentences.filter(article__outlet_id__in=list(outlet_ids))
     rows = (
@@ -266,7 +279,7 @@ def agreement_patterns(outlet_ids: Iterable[int] | None = None, *, per_article: 
     """Stream per-sentence mark counts per label (sentences with >= 2 marks) with
     `.iterator(chunk_size=ALPHA_CHUNK)` and fold them into pattern counters per outlet (and per
     article when `per_article`). Reviewable sentences only; memory stays bounded."""
-    marks = Annotation.objects.filter(sentence__reviewable=True)
+    marks = _scored_marks()
     if outlet_ids is not None:
         marks = marks.filter(sentence__article__outlet_id__in=list(outlet_ids))
     rows = (
@@ -293,7 +306,7 @@ def reviewer_pair_patterns(outlet_ids: Iterable[int] | None = None) -> dict[tupl
     Streams marks ordered by sentence with `.iterator()`: one sentence's marks in memory at a
     time, plus counters bounded by outlets x pairs x 16 patterns.
     """
-    marks = Annotation.objects.filter(sentence__reviewable=True)
+    marks = _scored_marks()
     if outlet_ids is not None:
         marks = marks.filter(sentence__article__outlet_id__in=list(outlet_ids))
     rows = marks.order_by("sentence_id", "reviewer_id").values_list(
@@ -341,7 +354,7 @@ def span_units(outlet_ids: Iterable[int] | None = None) -> Iterator[SpanUnit]:
     is unmatched). One query, streamed with `.iterator(chunk_size=ALPHA_CHUNK)` and ordered by
     sentence, so one sentence's marks are in memory at a time. Sentences in ascending id order.
     """
-    marks = Annotation.objects.filter(sentence__reviewable=True)
+    marks = _scored_marks()
     if outlet_ids is not None:
         marks = marks.filter(sentence__article__outlet_id__in=list(outlet_ids))
     with_span = Q(source_start__isnull=False) | Q(cue_start__isnull=False)

@@ -139,7 +139,7 @@ def compute_scores(method: MethodSettings | None = None) -> dict[str, Any]:
         overall_pairs[reviewer_a, reviewer_b].update(pattern)
         outlet_pairs[outlet_id][reviewer_a, reviewer_b].update(pattern)
     outlets: dict[int, dict[str, Any]] = {}
-    for outlet_id in Outlet.objects.order_by("pk").values_list("pk", flat=True):
+    for outlet_id in Outlet.objects.filter(retired=False).order_by("pk").values_list("pk", flat=True):
         articles = by_outlet.get(outlet_id, [])
         counts = [rollup.counts for rollup in articles]
         present = len({side for c in counts for side, n in c.sides.items() if n > 0})

@@ -113,3 +113,22 @@ def test_request_recompute_debounces(build, settings):
     settings.SCORES_AUTO_RECOMPUTE = False
     cache.clear()
     assert request_recompute() is False
+
+
+def test_retired_articles_and_outlets_leave_new_runs_and_keep_their_marks(build):
+    """Issue 11: an article or outlet with marks is retired, not deleted; new runs leave it out."""
+    from annotate.models import Annotation, Article, Outlet
+    from annotate.services import set_retired
+
+    scored = scored_outlet(build, "scored.example")
+    gone = scored_outlet(build, "gone.example")
+    marks = Annotation.objects.count()
+    first = recompute_outlet_scores().snapshots.get(outlet=scored)
+    assert first.article_count == 5
+    one = Article.objects.filter(outlet=scored).order_by("pk").first()
+    set_retired(Article.objects.filter(pk=one.pk))
+    set_retired(Outlet.objects.filter(pk=gone.pk))
+    run = recompute_outlet_scores()
+    assert {s.outlet_id for s in run.snapshots.all()} == {scored.pk}
+    assert run.snapshots.get(outlet=scored).article_count == 4
+    assert Annotation.objects.count() == marks
