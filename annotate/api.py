@@ -5,7 +5,6 @@ import dataclasses
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Exists, OuterRef, Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
@@ -101,13 +100,6 @@ def _origin(request) -> str:
     return Origin.API if isinstance(request.successful_authenticator, TokenAuthentication) else Origin.WEB
 
 
-def _assigned_articles(user, *, submitted: bool = False):
-    assignments = Assignment.objects.filter(reviewer=user)
-    if submitted:
-        assignments = assignments.filter(submitted_at__isnull=False)
-    return assignments.values("article_id")
-
-
 class OutletViewSet(
     ApiViewSet,
     mixins.ListModelMixin,
@@ -180,11 +172,7 @@ class ArticleViewSet(
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return Article.objects.none()
-        articles = Article.objects.select_related("outlet", "topic")
-        if not is_lead(self.request.user):
-            articles = articles.filter(
-                Exists(Assignment.objects.filter(article=OuterRef("pk"), reviewer=self.request.user))
-            )
+        articles = Article.objects.readable_by(self.request.user).select_related("outlet", "topic")
         if self.action == "retrieve":
             articles = articles.prefetch_related("sentences")
         return articles
@@ -252,12 +240,7 @@ class ArticleSentenceList(generics.ListAPIView):
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return Sentence.objects.none()
-        articles = Article.objects.all()
-        if not is_lead(self.request.user):
-            articles = articles.filter(
-                Exists(Assignment.objects.filter(article=OuterRef("pk"), reviewer=self.request.user))
-            )
-        article = get_object_or_404(articles.only("pk"), pk=self.kwargs["pk"])
+        article = get_object_or_404(Article.objects.readable_by(self.request.user).only("pk"), pk=self.kwargs["pk"])
         return article.sentences.order_by("position")
 
 
@@ -305,15 +288,6 @@ class SourceViewSet(
             source._prefetched_objects_cache.pop("aliases", None)
 
 
-def visible_annotations(user):
-    """Leads see every mark; a reviewer sees their own, and others' only on articles where
-    they have submitted their own assignment (so nobody anchors on a colleague)."""
-    annotations = Annotation.objects.select_related("reviewer")
-    if is_lead(user):
-        return annotations
-    return annotations.filter(Q(reviewer=user) | Q(sentence__article_id__in=_assigned_articles(user, submitted=True)))
-
-
 def _expected_version(request, *, required: bool) -> tuple[int | None, bool]:
     """(version, from_header). If-Match wins over a `version` field; "*" means any version."""
     header = request.headers.get("If-Match")
@@ -347,8 +321,9 @@ CONFLICT = OpenApiResponse(ConflictSerializer, description="stale version or dup
 
 @extend_schema_view(
     list=extend_schema(
-        description="Marks you may see: your own, and others' only on articles whose "
-        "assignment you have submitted (leads see all)."
+        description="Marks you may see: your own, and others' submitted marks only on articles whose "
+        "assignment you have submitted (leads see all). `provisional: true` marks a mark whose reviewer has "
+        "not submitted the article yet: it counts in no gold label, agreement or score."
     ),
     retrieve=extend_schema(parameters=[ETAG]),
     create=extend_schema(
@@ -379,7 +354,7 @@ class AnnotationViewSet(ApiViewSet, mixins.ListModelMixin, mixins.RetrieveModelM
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return Annotation.objects.none()
-        return visible_annotations(self.request.user)
+        return Annotation.objects.visible_to(self.request.user).select_related("reviewer")
 
     def get_serializer_class(self):
         if self.action in ("create", "update", "partial_update"):
@@ -407,7 +382,8 @@ class AnnotationViewSet(ApiViewSet, mixins.ListModelMixin, mixins.RetrieveModelM
             )
         except IntegrityError:  # the reviewer's mark exists already (or a concurrent create won)
             current = (
-                Annotation.objects.select_related("reviewer")
+                Annotation.objects.with_counting()
+                .select_related("reviewer")
                 .filter(sentence_id=fields["sentence"], reviewer=request.user)
                 .first()
             )
@@ -553,10 +529,7 @@ class AssignmentViewSet(
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return Assignment.objects.none()
-        assignments = Assignment.objects.select_related("article", "reviewer", "assigned_by")
-        if is_lead(self.request.user):
-            return assignments
-        return assignments.filter(reviewer=self.request.user)
+        return Assignment.objects.visible_to(self.request.user).select_related("article", "reviewer", "assigned_by")
 
     def perform_create(self, serializer):
         try:

@@ -3,7 +3,7 @@ reviewers' marks with their history, assignments and adjudications."""
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import BooleanField, Exists, ExpressionWrapper, OuterRef, Q
 from django.db.models.functions import Lower, Substr
 from django.urls import reverse
 
@@ -86,6 +86,15 @@ class ArticleQuerySet(models.QuerySet):
             | Exists(Adjudication.objects.filter(sentence__article=OuterRef("pk")))
         )
 
+    def readable_by(self, user):
+        """Articles `user` may open with their sentences: leads every article, reviewers the
+        ones assigned to them, anonymous readers none (they read published scores only)."""
+        if is_lead(user):
+            return self
+        if not user.is_authenticated:
+            return self.none()
+        return self.filter(Exists(Assignment.objects.filter(article=OuterRef("pk"), reviewer=user)))
+
 
 class Article(models.Model):
     outlet = models.ForeignKey(Outlet, on_delete=models.PROTECT, related_name="articles")
@@ -129,6 +138,14 @@ class SentenceQuerySet(models.QuerySet):
     def offset_mismatches(self):
         """Sentences whose text is not `article.text[start:end]` (compared in the database)."""
         return self.alias(stored_piece=self.offset_piece()).exclude(text=models.F("stored_piece"))
+
+    def readable_by(self, user):
+        """Sentences of the articles `user` may read (`ArticleQuerySet.readable_by`)."""
+        if is_lead(user):
+            return self
+        if not user.is_authenticated:
+            return self.none()
+        return self.filter(Exists(Assignment.objects.filter(article=OuterRef("article_id"), reviewer=user)))
 
 
 class Sentence(models.Model):
@@ -212,6 +229,19 @@ class Reviewer(models.Model):
         return str(self.user)
 
 
+class AssignmentQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """Leads see every assignment, reviewers their own, anonymous readers none."""
+        if is_lead(user):
+            return self
+        if not user.is_authenticated:
+            return self.none()
+        return self.filter(reviewer=user)
+
+    def submitted(self):
+        return self.filter(submitted_at__isnull=False)
+
+
 class Assignment(models.Model):
     article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="assignments")
     reviewer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="assignments")
@@ -220,6 +250,8 @@ class Assignment(models.Model):
     )
     created = models.DateTimeField(auto_now_add=True)
     submitted_at = models.DateTimeField(null=True, blank=True)
+
+    objects = AssignmentQuerySet.as_manager()
 
     class Meta:
         ordering = ["created", "id"]
@@ -278,6 +310,68 @@ def _span_constraints(prefix: str) -> list[models.CheckConstraint]:
     ]
 
 
+# Marks that arrive finished from outside Sourcemark's own review flow count as their reviewer's
+# submitted work (docs/scoring.md section 1): a Label Studio annotation was submitted there, and a
+# dataset import carries finished work.
+SUBMITTED_ORIGINS = (Origin.LABEL_STUDIO, Origin.IMPORT)
+
+
+def submitted_assignment() -> Exists:
+    """On Annotation rows: whether the mark's reviewer has submitted their assignment of the
+    mark's article."""
+    return Exists(
+        Assignment.objects.filter(
+            article_id=OuterRef("sentence__article_id"), reviewer_id=OuterRef("reviewer_id"), submitted_at__isnull=False
+        )
+    )
+
+
+def counting_condition() -> Q:
+    """THE rule of which marks count (docs/scoring.md section 1), as a condition on Annotation
+    rows: its reviewer has submitted the assignment of the mark's article, or the mark came
+    from Label Studio or a dataset import. Every gold label, agreement figure, score, evidence
+    list and export reads marks through it (`AnnotationQuerySet.counting`); `mark_counts` is the
+    same rule for one mark whose assignment state is already known."""
+    return Q(origin__in=SUBMITTED_ORIGINS) | Q(submitted_assignment())
+
+
+def mark_counts(*, origin: str, submitted: bool) -> bool:
+    """`counting_condition` for one mark: its origin, and whether its reviewer has submitted the
+    article (a write path that locked the assignment knows it without another query)."""
+    return origin in SUBMITTED_ORIGINS or submitted
+
+
+class AnnotationQuerySet(models.QuerySet):
+    def counting(self):
+        """Marks that count in gold labels, agreement, scores and exports (`counting_condition`)."""
+        return self.filter(counting_condition())
+
+    def provisional(self):
+        """In-progress marks: their reviewer has not submitted the article yet. They count nowhere."""
+        return self.exclude(counting_condition())
+
+    def with_counting(self):
+        """Each mark with `counted` (bool): whether it counts (`counting_condition`); False is
+        shown as provisional."""
+        return self.annotate(counted=ExpressionWrapper(counting_condition(), output_field=BooleanField()))
+
+    def visible_to(self, user):
+        """The marks `user` may read, each with `counted` (`with_counting`).
+
+        Leads: every mark (in-progress ones shown as provisional). A reviewer: their own marks,
+        and other reviewers' counting marks on articles whose assignment the reviewer has
+        submitted (blind review: nobody anchors on a colleague; in-progress marks stay their
+        author's). Anonymous readers: none.
+        """
+        marks = self.with_counting()
+        if is_lead(user):
+            return marks
+        if not user.is_authenticated:
+            return marks.none()
+        mine_submitted = Assignment.objects.filter(reviewer=user, submitted_at__isnull=False).values("article_id")
+        return marks.filter(Q(reviewer=user) | (Q(sentence__article_id__in=mine_submitted) & counting_condition()))
+
+
 class Annotation(models.Model):
     """One reviewer's mark of one sentence. Spans are character offsets into the sentence text."""
 
@@ -303,6 +397,8 @@ class Annotation(models.Model):
     created = models.DateTimeField(auto_now_add=True, db_index=True)
     updated = models.DateTimeField(auto_now=True)
 
+    objects = AnnotationQuerySet.as_manager()
+
     class Meta:
         ordering = ["sentence", "reviewer"]
         constraints = [
@@ -327,6 +423,19 @@ class Annotation(models.Model):
     @property
     def cue_span(self) -> tuple[int, int] | None:
         return None if self.cue_start is None else (self.cue_start, self.cue_end)
+
+    @property
+    def provisional(self) -> bool:
+        """True while the mark does not count (its reviewer has not submitted the article). Read
+        from `counted` when the queryset annotated it (`with_counting`), else from
+        `reviewer_submitted` when the write path knows it (annotate.services), else one query."""
+        if getattr(self, "counted", None) is None:
+            submitted = getattr(self, "reviewer_submitted", None)
+            if submitted is None:
+                self.counted = Annotation.objects.filter(pk=self.pk).counting().exists()
+            else:
+                self.counted = mark_counts(origin=self.origin, submitted=submitted)
+        return not self.counted
 
 
 class AnnotationRevision(models.Model):

@@ -161,6 +161,11 @@ class AnnotationSerializer(serializers.ModelSerializer):
     reviewer = serializers.CharField(source="reviewer.username", read_only=True)
     source_span = serializers.SerializerMethodField()
     cue_span = serializers.SerializerMethodField()
+    provisional = serializers.BooleanField(
+        read_only=True,
+        help_text="true while the reviewer has not submitted the article: the mark counts in no gold label, "
+        "agreement, score or export, and only its reviewer and leads see it",
+    )
 
     class Meta:
         model = Annotation
@@ -169,6 +174,7 @@ class AnnotationSerializer(serializers.ModelSerializer):
             "sentence",
             "reviewer",
             "label",
+            "provisional",
             "source",
             "source_span",
             "cue_span",

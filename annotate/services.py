@@ -46,6 +46,7 @@ from .models import (
     Sentence,
     Source,
     is_lead,
+    submitted_assignment,
 )
 from .signals import marks_changed
 
@@ -239,7 +240,11 @@ def _lock_mark(changed_by, source: Source | None = None, **lookup) -> Annotation
     row = (
         Annotation.objects.select_for_update(of=("self",))
         .select_related("sentence__article__outlet", "reviewer")
-        .annotate(source_exists=_source_exists(source), actor_is_lead=_actor_is_lead(changed_by))
+        .annotate(
+            source_exists=_source_exists(source),
+            actor_is_lead=_actor_is_lead(changed_by),
+            reviewer_submitted=submitted_assignment(),
+        )
         .filter(**lookup)
         .first()
     )
@@ -249,7 +254,8 @@ def _lock_mark(changed_by, source: Source | None = None, **lookup) -> Annotation
 
 
 def _lock_for_new_mark(*, sentence: Sentence | int, reviewer, mark: MarkInput, changed_by) -> tuple[Sentence, bool]:
-    """(the sentence with its article and outlet, whether the reviewer is assigned) for a new mark.
+    """(the sentence with its article and outlet, whether the reviewer has submitted the article)
+    for a new mark.
 
     The reviewer's assignment row is locked FOR UPDATE in the same query, so that a submit or a
     reopen of it waits for this write (and this write sees theirs). One query when the reviewer is
@@ -291,7 +297,7 @@ def _lock_for_new_mark(*, sentence: Sentence | int, reviewer, mark: MarkInput, c
     _check_source(row, mark)
     if changed_by is not None and changed_by.pk == reviewer.pk and assignment is None and not is_lead(changed_by):
         raise NotAllowed("You can mark only the articles assigned to you.")
-    return row, assignment is not None
+    return row, assignment is not None and assignment.submitted_at is not None
 
 
 _UPDATED_FIELDS = (
@@ -354,7 +360,7 @@ def save_annotation(
             ), False
         if expected_version is not None:
             raise ValidationError({"version": "this annotation does not exist (it may have been deleted)"})
-    sentence, _ = _lock_for_new_mark(sentence=sentence, reviewer=reviewer, mark=mark, changed_by=changed_by)
+    sentence, submitted = _lock_for_new_mark(sentence=sentence, reviewer=reviewer, mark=mark, changed_by=changed_by)
     annotation = Annotation(
         sentence=sentence,
         reviewer=reviewer,
@@ -368,6 +374,7 @@ def save_annotation(
     _apply(annotation, mark)
     annotation.clean_fields(exclude=["sentence", "reviewer", "source"])
     annotation.save(force_insert=True)
+    annotation.reviewer_submitted = submitted  # what `provisional` needs, known without a query
     _record(annotation, AnnotationRevision.Action.CREATE, changed_by)
     marks_changed.send(sender=Annotation, sentence_ids=[annotation.sentence_id])
     return annotation, True

@@ -8,10 +8,8 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Max, Min, OuterRef, Q, Subquery, Sum
 from django.db.models.functions import Coalesce
-from django.http import Http404
 from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -20,6 +18,7 @@ from django.utils.module_loading import import_string
 from .codebook import KIND_DEFINITIONS, LABEL_DEFINITIONS, LABEL_EXAMPLES, LABEL_KEYS, Label, SourceKind
 from .forms import AssignForm
 from .models import Annotation, Article, Assignment, Sentence, Side, is_lead
+from .roles import lead_required
 
 logger = logging.getLogger(__name__)
 
@@ -42,11 +41,6 @@ def _labels() -> list[dict]:
 
 def guidelines(request):
     return render(request, "annotate/guidelines.html", {"labels": _labels(), "kinds": KIND_DEFINITIONS})
-
-
-def _require_lead(request) -> None:
-    if not is_lead(request.user):
-        raise PermissionDenied("Only leads can open this page.")
 
 
 def _open_assignments(user):
@@ -174,17 +168,18 @@ def _paragraphs(article: Article, sentences: list[Sentence]) -> list[list[Senten
 
 @login_required
 def article(request, pk):
-    article = get_object_or_404(Article.objects.select_related("outlet", "topic"), pk=pk)
+    articles = Article.objects.readable_by(request.user).select_related("outlet", "topic")
+    article = get_object_or_404(articles, pk=pk)  # 404: not assigned to you
     assignment = Assignment.objects.filter(article=article, reviewer=request.user).first()
     lead = is_lead(request.user)
-    if assignment is None and not lead:
-        raise Http404("This article is not assigned to you.")
     sentences = list(article.sentences.order_by("position"))
     mine = list(
         Annotation.objects.filter(sentence__article=article, reviewer=request.user).select_related("source__side")
     )
     sources = {a.source_id: _source(a.source) for a in mine if a.source_id}
-    # Blind by default: others' marks appear only once my own work is submitted (leads always see them).
+    # Blind by default: others' marks appear only once my own work is submitted (leads always see
+    # them); which ones is the visibility rule's (Annotation.objects.visible_to): in-progress marks
+    # stay their author's, and leads see them tagged provisional.
     reveal = lead or (assignment is not None and assignment.submitted_at is not None)
     others = []
     if reveal:
@@ -194,8 +189,10 @@ def article(request, pk):
                 "reviewer": a.reviewer.username,
                 "label": a.label,
                 "source": a.source.name if a.source else None,
+                "provisional": not a.counted,
             }
-            for a in Annotation.objects.filter(sentence__article=article)
+            for a in Annotation.objects.visible_to(request.user)
+            .filter(sentence__article=article)
             .exclude(reviewer=request.user)
             .select_related("reviewer", "source")
             .order_by("reviewer__username")
@@ -244,9 +241,8 @@ def article(request, pk):
     )
 
 
-@login_required
+@lead_required
 def assign(request):
-    _require_lead(request)
     form = AssignForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         created = form.save(assigned_by=request.user)
@@ -276,9 +272,8 @@ def throughput(times: list[datetime], *, gap_seconds: int = ACTIVE_GAP_SECONDS) 
     return seconds / 3600, counted / (seconds / 3600)
 
 
-@login_required
+@lead_required
 def progress(request):
-    _require_lead(request)
     reviewable = (
         Sentence.objects.filter(article=OuterRef("article"), reviewable=True)
         .order_by()

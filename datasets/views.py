@@ -1,26 +1,18 @@
 """The leads' exports page: queue an export, watch its progress, download the zip."""
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 
-from annotate.models import is_lead
+from annotate.roles import lead_required
 
 from .forms import ExportForm
 from .models import ExportJob
 from .tasks import queue_export
 
 
-def _require_lead(request) -> None:
-    if not is_lead(request.user):
-        raise PermissionDenied("Only leads may export datasets.")
-
-
-@login_required
+@lead_required
 def exports_page(request):
-    _require_lead(request)
     form = ExportForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         job = queue_export(form.cleaned_data["options"], user=request.user)
@@ -31,9 +23,8 @@ def exports_page(request):
     return render(request, "annotate/exports.html", {"form": form, "jobs": jobs, "busy": busy})
 
 
-@login_required
+@lead_required
 def download(request, pk):
-    _require_lead(request)
     job = get_object_or_404(ExportJob, pk=pk, status=ExportJob.Status.DONE)
     try:
         handle = open(job.path, "rb")  # noqa: SIM115 (FileResponse closes it)

@@ -42,14 +42,16 @@ class SuggestionSerializer(serializers.Serializer):
 
 
 class SentenceSuggestionView(APIView):
-    """The suggested label, source and spans of one sentence, made in the context of its article (as
-    the annotation page makes it); 404 for unknown or non-reviewable ones."""
+    """The suggested label, source and spans of one sentence of an article you may read (leads: any;
+    reviewers: their assigned articles), made in the context of its article (as the annotation page
+    makes it); 404 for others, unknown or non-reviewable ones."""
 
     permission_classes = [IsAuthenticated]
 
     @extend_schema(responses=SuggestionSerializer)
     def get(self, request, pk: int):
-        sentence = get_object_or_404(Sentence.objects.select_related("article"), pk=pk)
+        sentences = Sentence.objects.readable_by(request.user).select_related("article")
+        sentence = get_object_or_404(sentences, pk=pk)
         if not sentence.reviewable:
             raise NotFound("This sentence is not reviewable (e.g. a trailer): it gets no suggestion.")
         article = sentence.article

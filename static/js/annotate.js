@@ -318,6 +318,7 @@ function renderPanel() {
       badge.textContent = labelName[other.label];
       item.append(`${other.reviewer}: `, badge);
       if (other.source) item.append(` · ${other.source}`);
+      if (other.provisional) item.append(" (provisional: not submitted yet, counts nowhere)");
       item.append(differs ? ` — differs from yours (${mark ? labelName[mark.label] : "unmarked"})` : " — same as yours");
       list.append(item);
     }

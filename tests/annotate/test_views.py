@@ -147,9 +147,9 @@ def test_article_page_embeds_sentences_my_marks_sides_and_suggestions(client, re
 
 
 @pytest.mark.django_db
-def test_article_page_is_blind_until_i_submit(client, reviewer, reviewer2, sample_article):
+def test_article_page_is_blind_until_i_submit(client, reviewer, reviewer2, lead, sample_article):
     mine = Assignment.objects.create(article=sample_article, reviewer=reviewer)
-    Assignment.objects.create(article=sample_article, reviewer=reviewer2)
+    theirs = Assignment.objects.create(article=sample_article, reviewer=reviewer2)
     mark(reviewer2, sample_article, 0, Label.ANALYSIS)
     client.force_login(reviewer)
     url = reverse("annotate:article", args=[sample_article.pk])
@@ -158,9 +158,24 @@ def test_article_page_is_blind_until_i_submit(client, reviewer, reviewer2, sampl
     assert "reviewer2" not in client.get(url).content.decode()
     mark_all(reviewer, sample_article, Label.CLAIM)
     submit_assignment(assignment=mine)
-    state = page_state(client.get(url))
+    # reviewer2 has not submitted: their mark is in progress, still theirs alone (and the leads').
+    assert page_state(client.get(url))["others"] == []
     first = sample_article.sentences.get(position=0)
-    assert state["others"] == [{"sentence": first.pk, "reviewer": "reviewer2", "label": "analysis", "source": None}]
+    theirs.submitted_at = timezone.now()
+    theirs.save()
+    state = page_state(client.get(url))
+    assert state["others"] == [
+        {"sentence": first.pk, "reviewer": "reviewer2", "label": "analysis", "source": None, "provisional": False}
+    ]
+
+
+@pytest.mark.django_db
+def test_lead_sees_in_progress_marks_tagged_provisional(client, reviewer, lead, sample_article):
+    Assignment.objects.create(article=sample_article, reviewer=reviewer)
+    mark(reviewer, sample_article, 0, Label.ANALYSIS)
+    client.force_login(lead)
+    state = page_state(client.get(reverse("annotate:article", args=[sample_article.pk])))
+    assert [(other["reviewer"], other["provisional"]) for other in state["others"]] == [("reviewer1", True)]
 
 
 @pytest.mark.django_db

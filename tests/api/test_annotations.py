@@ -51,11 +51,13 @@ def test_create_returns_the_mark_with_its_version_as_etag(reviewer_client, assig
         "from_suggestion",
         "suggestion_version",
         "origin",
+        "provisional",
         "version",
         "created",
         "updated",
     }
     assert body["reviewer"] == "reviewer1"
+    assert body["provisional"] is True  # the assignment is not submitted: the mark counts nowhere yet
     assert body["source_span"] == [0, 17]
     assert body["cue_span"] == [49, 57]
     assert body["origin"] == "web"
@@ -150,7 +152,9 @@ def test_reviewer_changes_only_their_own_marks(reviewer_client, reviewer2, assig
     other.force_authenticate(reviewer2)
     assert other.patch(detail(pk), {"label": "other", "version": 1}, format="json").status_code == 404
     Assignment.objects.filter(reviewer=reviewer2).update(submitted_at="2024-12-01T00:00Z")
-    assert other.get(detail(pk)).status_code == 200  # visible after submitting...
+    assert other.get(detail(pk)).status_code == 404  # reviewer1's mark is still in progress: theirs alone
+    Assignment.objects.update(submitted_at="2024-12-01T00:00Z")
+    assert other.get(detail(pk)).status_code == 200  # visible once both submitted...
     assert other.patch(detail(pk), {"label": "other", "version": 1}, format="json").status_code == 403
     assert other.delete(detail(pk)).status_code == 403  # ...but never writable
     assert Annotation.objects.get().label == "claim"
@@ -176,9 +180,14 @@ def test_blind_rule_hides_colleagues_marks_until_own_assignment_is_submitted(
     assert [a["reviewer"] for a in other.get(url).json()["results"]] == ["reviewer2"]
     assert other.get(url + "&reviewer=reviewer1").json()["count"] == 0
     Assignment.objects.filter(reviewer=reviewer2).update(submitted_at="2024-12-01T00:00Z")
-    assert sorted(a["reviewer"] for a in other.get(url).json()["results"]) == ["reviewer1", "reviewer2"]
-    # reviewer1 has not submitted: still sees only their own
+    # reviewer2 submitted, reviewer1 not: reviewer1's marks are in progress, seen by nobody else,
+    # and reviewer1 still sees only their own.
+    assert [a["reviewer"] for a in other.get(url).json()["results"]] == ["reviewer2"]
     assert [a["reviewer"] for a in reviewer_client.get(url).json()["results"]] == ["reviewer1"]
+    Assignment.objects.filter(reviewer__username="reviewer1").update(submitted_at="2024-12-01T00:00Z")
+    results = other.get(url).json()["results"]
+    assert sorted((a["reviewer"], a["provisional"]) for a in results) == [("reviewer1", False), ("reviewer2", False)]
+    assert sorted(a["reviewer"] for a in reviewer_client.get(url).json()["results"]) == ["reviewer1", "reviewer2"]
 
 
 def test_filters_by_label_reviewer_outlet_and_date(reviewer_client, lead_client, assigned_article):

@@ -9,7 +9,7 @@ from django.core.management.base import CommandError
 from rest_framework.test import APIClient
 
 from annotate.ingest import parse_plain_text
-from annotate.models import Annotation, Article, Sentence
+from annotate.models import Annotation, Article, Assignment, Sentence
 from suggestions.model import default_model
 from tests.conftest import SAMPLE_ARTICLE
 
@@ -84,10 +84,25 @@ def test_folds_below_two_are_refused(db):
 
 
 @pytest.fixture
-def api(reviewer):
+def api(reviewer, sample_article):
+    """A reviewer's client; the sample article is assigned to them."""
+    Assignment.objects.create(article=sample_article, reviewer=reviewer)
     client = APIClient()
     client.force_authenticate(reviewer)
     return client
+
+
+def test_api_answers_only_for_articles_the_user_may_read(reviewer, reviewer2, lead, sample_article):
+    """Issue 12 item 13: any signed-in reviewer got the suggestion of any sentence id."""
+    Assignment.objects.create(article=sample_article, reviewer=reviewer)
+    sentence = sample_article.sentences.get(text__startswith="The White Helmets")
+    url = f"/api/v1/sentences/{sentence.pk}/suggestion/"
+    statuses = {}
+    for user in (reviewer, reviewer2, lead):
+        client = APIClient()
+        client.force_authenticate(user)
+        statuses[user.username] = client.get(url).status_code
+    assert statuses == {"reviewer1": 200, "reviewer2": 404, "lead": 200}
 
 
 def test_api_returns_the_suggestion_of_a_sentence(api, sample_article):
@@ -121,7 +136,9 @@ def test_api_suggests_in_the_article_context_in_constant_queries(api, sample_art
     from suggestions.predict import suggestions_for_sentences
 
     sentence = sample_article.sentences.get(position=7)
-    with django_assert_num_queries(4):  # the sentence and its article, the article's sentences, model, registry
+    # the leads-group check (who may read the article), the sentence and its article, the article's
+    # sentences, model, registry
+    with django_assert_num_queries(5):
         body = api.get(f"/api/v1/sentences/{sentence.pk}/suggestion/").json()
     page = suggestions_for_sentences(list(sample_article.sentences.all()))[sentence.pk]
     assert {key: body[key] for key in page} == page  # the same suggestion as the annotation page shows
