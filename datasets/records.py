@@ -54,7 +54,7 @@ def candidate_sentences(options: ExportOptions):
         sentences = sentences.filter(article__published__lte=options.date_to)
     if not options.include_unsettled:
         # Without marks or an adjudication a sentence cannot have a gold label: skip it in SQL.
-        marks = Annotation.objects.filter(sentence=OuterRef("pk"))
+        marks = Annotation.objects.counting().filter(sentence=OuterRef("pk"))
         if options.reviewers:
             marks = marks.filter(reviewer__username__in=options.reviewers)
         sentences = sentences.filter(Q(Exists(marks)) | Q(Exists(Adjudication.objects.filter(sentence=OuterRef("pk")))))
@@ -106,7 +106,8 @@ def iter_rows(
     for chunk in _batches(rows.iterator(chunk_size=chunk_size), chunk_size):
         ids = [row[0] for row in chunk]
         marks: dict[int, list] = {}
-        annotations = Annotation.objects.filter(sentence_id__in=ids)
+        # Counting marks only (docs/scoring.md section 1): in-progress work is not part of a dataset.
+        annotations = Annotation.objects.counting().filter(sentence_id__in=ids)
         if options.reviewers:
             annotations = annotations.filter(reviewer__username__in=options.reviewers)
         for mark in annotations.values_list(

@@ -1,4 +1,5 @@
-"""Admin for stored score runs and snapshots: read-only records of what was published."""
+"""Admin for stored score runs and snapshots: read-only records of what was published. Nothing in
+a published run can be deleted (docs/scoring.md section 1)."""
 
 from django.contrib import admin
 
@@ -29,9 +30,34 @@ class ScoreSnapshotInline(ReadOnlyInline):
     ]
 
 
+class KeepPublishedMixin:
+    """No bulk delete (it would reach published runs); one object only while its run is unpublished."""
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)
+        return actions
+
+    def has_delete_permission(self, request, obj=None):
+        run = getattr(obj, "run", obj)
+        if run is not None and run.published:
+            return False
+        return super().has_delete_permission(request, obj)
+
+
 @admin.register(ScoreRun)
-class ScoreRunAdmin(admin.ModelAdmin):
-    list_display = ["__str__", "method_version", "computed_at", "overall_alpha", "published", "published_at"]
+class ScoreRunAdmin(KeepPublishedMixin, admin.ModelAdmin):
+    list_display = [
+        "__str__",
+        "method_version",
+        "computed_at",
+        "overall_alpha",
+        "sentence_count",
+        "record_kept",
+        "published",
+        "published_at",
+        "published_by",
+    ]
     list_filter = ["method_version", "published"]
     readonly_fields = [
         "method_version",
@@ -41,13 +67,17 @@ class ScoreRunAdmin(admin.ModelAdmin):
         "overall_alpha",
         "figures",
         "triggered_by",
+        "sentence_count",
+        "record_kept",
+        "published",
         "published_at",
+        "published_by",
     ]
     inlines = [ScoreSnapshotInline]
 
 
 @admin.register(ScoreSnapshot)
-class ScoreSnapshotAdmin(ReadOnlyAdmin):
+class ScoreSnapshotAdmin(KeepPublishedMixin, ReadOnlyAdmin):
     list_display = [
         "outlet",
         "method_version",
@@ -61,5 +91,5 @@ class ScoreSnapshotAdmin(ReadOnlyAdmin):
         "alpha",
     ]
     list_filter = ["method_version", "insufficient_evidence", "outlet"]
-    list_select_related = ["outlet"]
+    list_select_related = ["outlet", "run"]
     search_fields = ["outlet__domain"]

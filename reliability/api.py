@@ -1,8 +1,8 @@
-"""API views: score snapshots (anonymous may read published ones when PUBLIC_SCORES),
+"""API views: score snapshots (anonymous may read published ones when PUBLIC_SCORES; reviewer-pair
+agreement for leads only),
 adjudications and the disputed-sentence queue (leads)."""
 
 import django_filters
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db.models import Prefetch
 from rest_framework import generics, mixins, permissions, status, viewsets
@@ -10,10 +10,10 @@ from rest_framework.response import Response
 from rest_framework.serializers import ValidationError as APIValidationError
 
 from annotate.filters import IdFilter
-from annotate.models import Adjudication, Annotation, is_lead
+from annotate.models import Adjudication, Annotation
 from annotate.permissions import IsLead
 from reliability import queries
-from reliability.models import ScoreRun, ScoreSnapshot
+from reliability.models import ScoreRun, ScoreSnapshot, can_read_scores
 from reliability.serializers import (
     AdjudicationSerializer,
     AdjudicationWriteSerializer,
@@ -27,7 +27,7 @@ class CanReadScores(permissions.BasePermission):
     """Signed-in users may read scores; anonymous readers too while PUBLIC_SCORES is on."""
 
     def has_permission(self, request, view):
-        return request.user.is_authenticated or settings.PUBLIC_SCORES
+        return can_read_scores(request.user)
 
 
 class ScoreSnapshotFilter(django_filters.FilterSet):
@@ -57,8 +57,11 @@ class ScoreSnapshotViewSet(viewsets.ReadOnlyModelViewSet):
     ordering_fields = ["computed_at", "score", "article_count", "alpha"]
 
     def get_queryset(self):
-        queryset = ScoreSnapshot.objects.select_related("outlet", "run").order_by("-computed_at", "outlet__domain")
-        return queryset if is_lead(self.request.user) else queryset.filter(run__published=True)
+        return (
+            ScoreSnapshot.objects.readable_by(self.request.user)
+            .select_related("outlet", "run")
+            .order_by("-computed_at", "outlet__domain")
+        )
 
 
 class AdjudicationFilter(django_filters.FilterSet):
@@ -119,14 +122,16 @@ class AdjudicationViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, view
 
 
 class AdjudicationQueueView(generics.ListAPIView):
-    """Disputed sentences (labels or sources disagree, not yet adjudicated) with every mark."""
+    """Disputed sentences (labels or sources of submitted work disagree, not yet adjudicated) with
+    every mark; marks of assignments not yet submitted are included with `provisional: true`."""
 
     serializer_class = DisputedSentenceSerializer
     permission_classes = [IsLead]
     filter_backends: list = []
 
     def get_queryset(self):
-        marks = Annotation.objects.select_related("reviewer", "source").order_by("reviewer_id")
+        marks = Annotation.objects.visible_to(self.request.user).select_related("reviewer", "source")
+        marks = marks.order_by("reviewer_id")
         return (
             queries.disputed_sentences()
             .select_related("article__outlet")

@@ -1,8 +1,14 @@
-"""Aggregations in the database that feed the score math: gold labels per sentence (SQL CASE
-over per-sentence mark counts), gold counts per article, agreement and span units streamed per outlet.
+"""Aggregations in the database that feed the score math (docs/scoring.md).
 
-Each public function runs one `values().annotate()` query (or one streamed query) and returns
-plain data for `reliability/scoring.py`; no per-sentence Python loop except the bounded agreement streams.
+Only counting marks take part (`Annotation.objects.counting()`: marks of submitted assignments and
+marks imported from Label Studio or a dataset). A score run first writes its record: the gold label
+of every sentence, decided once in one INSERT ... SELECT (`record_run_sentences`); every roll-up of
+the run (counts per article, agreement patterns, label status) and its evidence and source pages
+then read that record, so the figures and the sentences behind them always agree. The live gold
+label in SQL (`sentences_with_gold`) serves the adjudication queue, which must follow every new
+decision at once. Reviewer-pair and span agreement stream the counting marks.
+
+Each public function runs one query (or a constant few) and returns plain data or a queryset.
 """
 
 from __future__ import annotations
@@ -12,9 +18,12 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 
+from django.db import connection
 from django.db.models import (
     CharField,
     Count,
+    Exists,
+    F,
     IntegerField,
     OuterRef,
     Q,
@@ -23,12 +32,13 @@ from django.db.models import (
     Value,
 )
 from django.db.models.expressions import Case, When
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Cast, Coalesce
 from django.db.models.lookups import Exact, GreaterThan
 
 from annotate.codebook import NAMED_KINDS, Label, SourceKind
 from annotate.gold import ADJUDICATED, DISPUTED, MAJORITY, UNANIMOUS, UNMARKED
-from annotate.models import Annotation, Article, Outlet, Sentence, Source
+from annotate.models import Adjudication, Annotation, Article, Outlet, Sentence, Source
+from reliability.models import PATTERN_FIELDS, RunSentence, ScoreSnapshot
 from reliability.scoring import ArticleCounts, SpanMark
 
 LABELS: tuple[str, ...] = tuple(Label.values)
@@ -36,28 +46,31 @@ COUNTED_LABELS = (Label.CLAIM, Label.ATTRIBUTION, Label.ANALYSIS)
 ALPHA_CHUNK = 5000
 
 
-# --- Gold labels in SQL ------------------------------------------------------------------------
-
-
-def _scored_sentences() -> QuerySet:
+def scored_sentences() -> QuerySet:
     """Reviewable sentences of articles in service: a retired article or outlet keeps its marks but
     leaves new score runs (annotate `ArticleQuerySet.in_service`)."""
     return Sentence.objects.filter(reviewable=True, article__retired=False, article__outlet__retired=False)
 
 
-def _scored_marks() -> QuerySet:
-    """Marks of `_scored_sentences`."""
-    return Annotation.objects.filter(
-        sentence__reviewable=True, sentence__article__retired=False, sentence__article__outlet__retired=False
+def counting_marks() -> QuerySet:
+    """Marks that count (docs/scoring.md section 1) on `scored_sentences`, unordered: what new
+    score runs read."""
+    return (
+        Annotation.objects.counting()
+        .filter(sentence__reviewable=True, sentence__article__retired=False, sentence__article__outlet__retired=False)
+        .order_by()
     )
 
 
+# --- Live gold labels in SQL (the adjudication queue) -------------------------------------------
+
+
 def _marks_of_outer_sentence() -> QuerySet:
-    return Annotation.objects.filter(sentence=OuterRef("pk")).order_by().values("sentence")
+    return Annotation.objects.counting().filter(sentence=OuterRef("pk")).order_by().values("sentence")
 
 
 def _majority_label() -> Subquery:
-    """Per sentence: the label on more than half of its marks (unanimous included), else NULL."""
+    """Per sentence: the label on more than half of its counting marks (unanimous included), else NULL."""
     total = Count("pk")
     case = Case(
         *[When(GreaterThan(Count("pk", filter=Q(label=label)) * 2, total), then=Value(label)) for label in LABELS],
@@ -68,7 +81,7 @@ def _majority_label() -> Subquery:
 
 
 def _agreement_kind() -> Subquery:
-    """Per sentence: "unanimous", "majority" or "disputed" from its marks; NULL without marks."""
+    """Per sentence: "unanimous", "majority" or "disputed" from its counting marks; NULL without any."""
     total = Count("pk")
     whens = [When(Exact(Count("pk", filter=Q(label=label)), total), then=Value(UNANIMOUS)) for label in LABELS]
     whens += [
@@ -85,7 +98,8 @@ def _majority_source() -> Case:
     Three flat correlated subqueries (the most chosen source, its count, the attribution marks)
     and a CASE, because a nested outer reference inside HAVING is not portable to SQLite.
     """
-    attribution_marks = Annotation.objects.filter(sentence=OuterRef("pk"), label=Label.ATTRIBUTION).order_by()
+    attribution_marks = Annotation.objects.counting().filter(sentence=OuterRef("pk"), label=Label.ATTRIBUTION)
+    attribution_marks = attribution_marks.order_by()
     attribution_total = Subquery(
         attribution_marks.values("sentence").annotate(total=Count("pk")).values("total"), output_field=IntegerField()
     )
@@ -100,12 +114,13 @@ def _majority_source() -> Case:
 
 
 def sentences_with_gold(queryset: QuerySet | None = None) -> QuerySet:
-    """Sentences annotated with `gold_label` (adjudicated, else the majority label of the marks,
-    else NULL: disputed or unmarked) and `gold_source` (for gold attributions only: the
-    adjudicated source, else the majority source among attribution marks, else NULL).
+    """Sentences annotated with their live `gold_label` (adjudicated, else the majority label of
+    the counting marks, else NULL: disputed or unmarked) and `gold_source` (for gold attributions
+    only: the adjudicated source, else the majority source among attribution marks, else NULL).
 
     Both are SQL expressions (a LEFT JOIN to the adjudication and correlated per-sentence
-    subqueries with conditional counts), so callers can filter, group and count on them.
+    subqueries with conditional counts), so callers can filter, group and count on them. Score
+    runs do not use this: they decide every label once (`record_run_sentences`).
     """
     queryset = Sentence.objects.all() if queryset is None else queryset
     gold_label = Coalesce("adjudication__label", _majority_label(), output_field=CharField())
@@ -119,7 +134,7 @@ def sentences_with_gold(queryset: QuerySet | None = None) -> QuerySet:
 
 def sentences_with_label_source(queryset: QuerySet | None = None) -> QuerySet:
     """`sentences_with_gold` plus `label_source`: adjudicated | unanimous | majority | disputed |
-    unmarked, and `mark_count`, as in `annotate.gold.resolve_gold_label`."""
+    unmarked, and `mark_count` (counting marks), as in `annotate.gold.resolve_gold_label`."""
     queryset = sentences_with_gold(queryset)
     mark_count = Coalesce(
         Subquery(_marks_of_outer_sentence().annotate(total=Count("pk")).values("total"), output_field=IntegerField()),
@@ -135,14 +150,142 @@ def sentences_with_label_source(queryset: QuerySet | None = None) -> QuerySet:
 
 def disputed_sentences() -> QuerySet:
     """Sentences waiting for a lead: no adjudication, and either no majority label among two or
-    more marks, or a gold attribution whose source has no majority. Oldest article first."""
+    more counting marks, or a gold attribution whose source has no majority. Oldest article first.
+    In-progress marks dispute nothing: they do not count yet."""
     queryset = sentences_with_label_source(Sentence.objects.filter(adjudication__isnull=True))
     return queryset.filter(
         Q(label_source=DISPUTED) | Q(gold_label=Label.ATTRIBUTION, gold_source__isnull=True)
     ).order_by("article_id", "position")
 
 
-# --- Gold counts per article -------------------------------------------------------------------
+# --- The run's record: every sentence's gold label, decided once -------------------------------
+
+
+def _compiled(queryset: QuerySet) -> tuple[str, tuple]:
+    sql, params = queryset.query.get_compiler(using=queryset.db).as_sql()
+    return sql, tuple(params)
+
+
+# Packs (number of marks, source id) into one integer whose MAX is the most chosen source: a
+# portable arg-max (PostgreSQL and SQLite) inside a plain GROUP BY. Source ids stay below 2**40.
+_SOURCE_PACK = 2**40
+
+
+def record_run_sentences(run_id: int) -> int:
+    """Write the record of run `run_id`: one `RunSentence` per sentence of `scored_sentences` that
+    has a counting mark or an adjudication, with its gold label, how it was reached, its gold
+    source and that source's kind, and its counting marks per label. Returns the number of rows.
+
+    One INSERT ... SELECT, so nothing passes through Python whatever the corpus size. The counting
+    marks are read once: grouped by (sentence, label, source), then by sentence, which gives the
+    marks per label and, packed into one MAX (`_SOURCE_PACK`), the most chosen attribution source
+    and its count: it is the majority source when chosen by more than half of the attribution
+    marks (a strict majority is unique, so ties never matter). Sentences with an adjudication but
+    no counting mark join by a UNION ALL. Gold label and label_source follow
+    `annotate.gold.resolve_gold_label` (adjudicated, unanimous, strict majority, else disputed with
+    a NULL label); the gold source follows `resolve_gold_source` (NULL when disputed). Rows are
+    written in primary-key order (outlet, sentence): appending to the index is several times
+    cheaper than inserting at random places in it.
+    """
+    quote = connection.ops.quote_name
+    grouped = (
+        counting_marks()
+        .values("sentence_id", "label", "source_id", article=F("sentence__article_id"))
+        # An integer count: PostgreSQL sums bigints as numeric, several times slower to aggregate.
+        .annotate(marks=Cast(Count("pk"), IntegerField()))
+    )
+    grouped_sql, grouped_params = _compiled(grouped)
+    columns = {label: quote(PATTERN_FIELDS[label]) for label in LABELS}
+    per_label = ", ".join(
+        f"SUM(CASE WHEN g.label = %s THEN g.marks ELSE 0 END) AS {columns[label]}" for label in LABELS
+    )
+    per_sentence = f"""
+        SELECT g.sentence_id, MAX(g.article) AS article, SUM(g.marks) AS total, {per_label},
+               MAX(CASE WHEN g.label = %s THEN g.marks * {_SOURCE_PACK} + g.source_id END) AS top_source
+        FROM ({grouped_sql}) g
+        GROUP BY g.sentence_id
+    """
+    per_sentence_params = (*LABELS, Label.ATTRIBUTION, *grouped_params)
+    any_counting_mark = Annotation.objects.counting().filter(sentence=OuterRef("sentence_id"))
+    adjudicated_only = (
+        Adjudication.objects.order_by()
+        .filter(sentence__in=scored_sentences())
+        .filter(~Exists(any_counting_mark))
+        .values("sentence_id", article=F("sentence__article_id"))
+    )
+    adjudicated_sql, adjudicated_params = _compiled(adjudicated_only)
+    zeros = ", ".join(f"0 AS {columns[label]}" for label in LABELS)
+    counted = f"""
+        SELECT c.sentence_id, c.article, c.total, {", ".join(f"c.{columns[label]}" for label in LABELS)}, c.top_source
+        FROM ({per_sentence}) c
+        UNION ALL
+        SELECT o.sentence_id, o.article, 0 AS total, {zeros}, NULL AS top_source FROM ({adjudicated_sql}) o
+    """
+    majority_whens = " ".join(f"WHEN 2 * x.{columns[label]} > x.total THEN %s" for label in LABELS)
+    unanimous = " OR ".join(f"x.{columns[label]} = x.total" for label in LABELS)
+    majority = " OR ".join(f"2 * x.{columns[label]} > x.total" for label in LABELS)
+    majority_source = (
+        f"CASE WHEN 2 * (x.top_source / {_SOURCE_PACK}) > x.{columns[Label.ATTRIBUTION]} "
+        f"THEN x.top_source - (x.top_source / {_SOURCE_PACK}) * {_SOURCE_PACK} END"
+    )
+    decided = f"""
+        SELECT x.sentence_id, x.article AS article_id, a.outlet_id,
+               CASE WHEN j.id IS NOT NULL THEN j.label {majority_whens} END AS label,
+               CASE WHEN j.id IS NOT NULL THEN %s WHEN {unanimous} THEN %s WHEN {majority} THEN %s ELSE %s END
+                   AS label_source,
+               j.source_id AS adjudicated_source, {majority_source} AS majority_source,
+               {", ".join(f"x.{columns[label]}" for label in LABELS)}
+        FROM ({counted}) x
+        INNER JOIN {Article._meta.db_table} a ON a.id = x.article
+        LEFT JOIN {Adjudication._meta.db_table} j ON j.sentence_id = x.sentence_id
+    """
+    decided_params = (
+        *LABELS,
+        ADJUDICATED,
+        UNANIMOUS,
+        MAJORITY,
+        DISPUTED,
+        *per_sentence_params,
+        *adjudicated_params,
+    )
+    gold_source = "CASE WHEN d.label = %s THEN COALESCE(d.adjudicated_source, d.majority_source) END"
+    target = ["run_id", "sentence_id", "article_id", "outlet_id", "label", "label_source", "source_id"]
+    target += ["source_kind", *(PATTERN_FIELDS[label] for label in LABELS)]
+    sql = f"""
+        INSERT INTO {RunSentence._meta.db_table} ({", ".join(quote(column) for column in target)})
+        SELECT %s, d.sentence_id, d.article_id, d.outlet_id, d.label, d.label_source, {gold_source},
+               COALESCE(k.kind, ''), {", ".join(f"d.{columns[label]}" for label in LABELS)}
+        FROM ({decided}) d
+        LEFT JOIN {Source._meta.db_table} k ON k.id = {gold_source}
+        ORDER BY d.outlet_id, d.sentence_id
+    """
+    params = (run_id, Label.ATTRIBUTION, *decided_params, Label.ATTRIBUTION)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        written = cursor.rowcount
+        if connection.vendor == "postgresql":
+            # Fresh rows have no statistics yet: without them the planner takes the record for
+            # empty and joins it row by row (seconds instead of milliseconds for the roll-ups).
+            cursor.execute(f"ANALYZE {RunSentence._meta.db_table}")
+    return written
+
+
+def prepare_recompute() -> None:
+    """Settings for the current transaction's few large aggregations (PostgreSQL; nothing on
+    SQLite): no JIT compilation (it costs more than it saves on these one-off statements: a
+    second per query measured) and room for their hash tables and sorts in memory."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL jit = off")
+            cursor.execute("SET LOCAL work_mem = '256MB'")
+
+
+def run_sentences(run_id: int) -> QuerySet:
+    """The record of one run (unordered)."""
+    return RunSentence.objects.filter(run_id=run_id).order_by()
+
+
+# --- Roll-ups of a run, read from its record ---------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -173,58 +316,55 @@ def source_facts(source_ids: Iterable[int] | None = None) -> dict[int, SourceFac
     }
 
 
-def gold_rows(outlet_ids: Iterable[int] | None = None) -> QuerySet:
-    """One row per (article, gold label, gold source) with the number of sentences: the single
-    GROUP BY query behind every per-article count. Reviewable sentences of articles in service
-    only; `other` and unsettled sentences are left out."""
-    sentences = _scored_sentences()
-    if outlet_ids is not None:
-        sentences = sentences.filter(article__outlet_id__in=list(outlet_ids))
+def gold_rows(run_id: int) -> QuerySet:
+    """One row per (article, gold label, gold source, its kind) of the run's record with the
+    number of sentences: the single GROUP BY behind every per-article count. `other` and
+    unsettled sentences are left out."""
     return (
-        sentences_with_gold(sentences)
-        .filter(gold_label__in=COUNTED_LABELS)
-        .order_by()
-        .values("article_id", "article__outlet_id", "article__published", "gold_label", "gold_source")
-        .annotate(sentences=Count("pk"))
+        run_sentences(run_id)
+        .filter(label__in=COUNTED_LABELS)
+        .values("article_id", "outlet_id", "article__published", "label", "source_id", "source_kind")
+        .annotate(sentences=Count("sentence"))
+        .values_list("article_id", "outlet_id", "article__published", "label", "source_id", "source_kind", "sentences")
     )
 
 
-def article_rollups(outlet_ids: Iterable[int] | None = None) -> list[ArticleRollup]:
-    """Gold counts per article (C, A, N, A_named, A_anon, A_media, per side) from `gold_rows`.
+def article_rollups(run_id: int) -> list[ArticleRollup]:
+    """Gold counts per article (C, A, N, A_named, A_anon, A_media, per side) of run `run_id`.
 
-    Input: outlets to include (None: all). Output: one `ArticleRollup` per article that has at
-    least one counted sentence, sorted by article id. An attribution whose gold source is
-    disputed counts in A but in no kind and no side. Two queries: the sources and the streamed
-    GROUP BY (memory grows with articles, not with sentences or marks).
+    Output: one `ArticleRollup` per article with at least one counted sentence, sorted by article
+    id. Kinds come from the record (the kind when the run was made), sides from the registry. An
+    attribution whose gold source is disputed counts in A but in no kind and no side. Two
+    queries: the sources and the streamed GROUP BY (memory grows with articles, not sentences).
     """
-    # The registry is small next to the marks: load it whole, then stream the grouped rows.
     facts = source_facts()
     totals: dict[int, dict] = {}
-    for row in gold_rows(outlet_ids).iterator(chunk_size=ALPHA_CHUNK):
-        article = totals.setdefault(
-            row["article_id"],
-            {
-                "outlet": row["article__outlet_id"],
-                "published": row["article__published"],
+    names = {Label.CLAIM: "claims", Label.ATTRIBUTION: "attributions", Label.ANALYSIS: "analysis"}
+    for article_id, outlet_id, published, label, source_id, kind, count in gold_rows(run_id).iterator(
+        chunk_size=ALPHA_CHUNK
+    ):
+        article = totals.get(article_id)
+        if article is None:
+            article = totals[article_id] = {
+                "outlet": outlet_id,
+                "published": published,
                 "counts": Counter(),
                 "sides": Counter(),
                 "sources": Counter(),
-            },
-        )
-        count, label = row["sentences"], row["gold_label"]
+            }
         counts = article["counts"]
-        counts[{Label.CLAIM: "claims", Label.ATTRIBUTION: "attributions", Label.ANALYSIS: "analysis"}[label]] += count
-        source = facts.get(row["gold_source"]) if label == Label.ATTRIBUTION else None
-        if source is None:
+        counts[names[label]] += count
+        if label != Label.ATTRIBUTION or source_id is None:
             continue
-        article["sources"][row["gold_source"]] += count
-        if source.kind in NAMED_KINDS:
+        article["sources"][source_id] += count
+        if kind in NAMED_KINDS:
             counts["a_named"] += count
-        elif source.kind == SourceKind.ANONYMOUS:
+        elif kind == SourceKind.ANONYMOUS:
             counts["a_anon"] += count
-        elif source.kind == SourceKind.MEDIA:
+        elif kind == SourceKind.MEDIA:
             counts["a_media"] += count
-        if source.side:
+        source = facts.get(source_id)
+        if source is not None and source.side:
             article["sides"][source.side] += count
     return [
         ArticleRollup(
@@ -244,25 +384,21 @@ def sides_per_outlet() -> dict[int, int]:
     return {row["outlet_id"]: row["k"] for row in rows}
 
 
-def sentence_status_counts(outlet_ids: Iterable[int] | None = None) -> dict[int, dict[str, int]]:
-    """Outlet id -> reviewable sentences by how their label was reached (unanimous, majority,
-    adjudicated, disputed, unmarked), in one GROUP BY query."""
-    sentences = _scored_sentences()
-    if outlet_ids is not None:
-        sentences = sentences.filter(article__outlet_id__in=list(outlet_ids))
-    rows = (
-        sentences_with_label_source(sentences)
-        .order_by()
-        .values("article__outlet_id", "label_source")
-        .annotate(sentences=Count("pk"))
-    )
+def sentence_status_counts(run_id: int) -> dict[int, dict[str, int]]:
+    """Outlet id -> reviewable sentences by how their label was reached in run `run_id`
+    (unanimous, majority, adjudicated, disputed from the record; unmarked: the outlet's other
+    reviewable sentences). Two GROUP BY queries."""
     result: dict[int, dict[str, int]] = defaultdict(dict)
-    for row in rows:
-        result[row["article__outlet_id"]][row["label_source"]] = row["sentences"]
+    recorded: Counter[int] = Counter()
+    for row in run_sentences(run_id).values("outlet_id", "label_source").annotate(sentences=Count("sentence")):
+        result[row["outlet_id"]][row["label_source"]] = row["sentences"]
+        recorded[row["outlet_id"]] += row["sentences"]
+    reviewable = scored_sentences().order_by().values("article__outlet_id").annotate(n=Count("pk"))
+    for row in reviewable:
+        unmarked = row["n"] - recorded[row["article__outlet_id"]]
+        if unmarked:
+            result[row["article__outlet_id"]][UNMARKED] = unmarked
     return dict(result)
-
-
-# --- Agreement units ---------------------------------------------------------------------------
 
 
 @dataclass
@@ -275,63 +411,61 @@ class AgreementPatterns:
     by_article: dict[int, Counter[tuple[int, ...]]] = field(default_factory=lambda: defaultdict(Counter))
 
 
-def agreement_patterns(outlet_ids: Iterable[int] | None = None, *, per_article: bool = False) -> AgreementPatterns:
-    """Stream per-sentence mark counts per label (sentences with >= 2 marks) with
-    `.iterator(chunk_size=ALPHA_CHUNK)` and fold them into pattern counters per outlet (and per
-    article when `per_article`). Reviewable sentences only; memory stays bounded."""
-    marks = _scored_marks()
-    if outlet_ids is not None:
-        marks = marks.filter(sentence__article__outlet_id__in=list(outlet_ids))
+def agreement_patterns(run_id: int, *, per_article: bool = False) -> AgreementPatterns:
+    """Agreement patterns of run `run_id` (sentences with >= 2 counting marks), counted per
+    outlet (and per article when `per_article`) by one GROUP BY over the record, streamed."""
+    pattern = [PATTERN_FIELDS[label] for label in LABELS]
+    marks = sum((F(name) for name in pattern[1:]), F(pattern[0]))
+    keys = ["outlet_id", "article_id"] if per_article else ["outlet_id"]
     rows = (
-        marks.order_by()
-        .values("sentence_id", "sentence__article_id", "sentence__article__outlet_id")
-        .annotate(total=Count("pk"), **{label: Count("pk", filter=Q(label=label)) for label in LABELS})
-        .filter(total__gte=2)
-        .values_list("sentence__article_id", "sentence__article__outlet_id", *LABELS)
+        run_sentences(run_id)
+        .alias(marks=marks)
+        .filter(marks__gte=2)
+        .values(*keys, *pattern)
+        .annotate(sentences=Count("sentence"))
+        .values_list(*keys, *pattern, "sentences")
     )
     patterns = AgreementPatterns()
-    for article_id, outlet_id, *counts in rows.iterator(chunk_size=ALPHA_CHUNK):
-        key = tuple(counts)
-        patterns.overall[key] += 1
-        patterns.by_outlet[outlet_id][key] += 1
+    for row in rows.iterator(chunk_size=ALPHA_CHUNK):
+        outlet_id, article_id = row[0], row[1] if per_article else None
+        key, sentences = tuple(row[len(keys) : -1]), row[-1]
+        patterns.overall[key] += sentences
+        patterns.by_outlet[outlet_id][key] += sentences
         if per_article:
-            patterns.by_article[article_id][key] += 1
+            patterns.by_article[article_id][key] += sentences  # type: ignore[index]
     return patterns
 
 
-def reviewer_pair_patterns(outlet_ids: Iterable[int] | None = None) -> dict[tuple[int, int, int], Counter]:
-    """(outlet id, reviewer a id, reviewer b id) -> label-count patterns of the sentences both
-    marked (a < b), for alpha per reviewer pair.
+# --- Agreement between reviewers, from the counting marks ---------------------------------------
 
-    Streams marks ordered by sentence with `.iterator()`: one sentence's marks in memory at a
-    time, plus counters bounded by outlets x pairs x 16 patterns.
+
+def reviewer_pair_patterns() -> dict[tuple[int, int, int], Counter]:
+    """(outlet id, reviewer a id, reviewer b id) -> label-count patterns of the sentences both
+    marked (a < b), counting marks only, for alpha per reviewer pair.
+
+    One query: the counting marks (a CTE, decided once) joined with themselves on the sentence
+    and grouped by outlet, both reviewers and both labels, so the database returns at most
+    outlets x pairs x 16 rows, whatever the number of marks.
     """
-    marks = _scored_marks()
-    if outlet_ids is not None:
-        marks = marks.filter(sentence__article__outlet_id__in=list(outlet_ids))
-    rows = marks.order_by("sentence_id", "reviewer_id").values_list(
-        "sentence_id", "sentence__article__outlet_id", "reviewer_id", "label"
+    quote = connection.ops.quote_name
+    marks_sql, params = _compiled(
+        counting_marks().values("sentence_id", "reviewer_id", "label", outlet_id=F("sentence__article__outlet_id"))
     )
+    sql = f"""
+        WITH m AS ({marks_sql})
+        SELECT a.{quote("outlet_id")}, a.reviewer_id, b.reviewer_id, a.label, b.label, COUNT(*)
+        FROM m a INNER JOIN m b ON b.sentence_id = a.sentence_id AND a.reviewer_id < b.reviewer_id
+        GROUP BY a.{quote("outlet_id")}, a.reviewer_id, b.reviewer_id, a.label, b.label
+    """
     index = {label: i for i, label in enumerate(LABELS)}
     pairs: dict[tuple[int, int, int], Counter] = defaultdict(Counter)
-    current: int | None = None
-    outlet: int | None = None
-    sentence_marks: list[tuple[int, str]] = []
-
-    def flush() -> None:
-        for i, (reviewer_a, label_a) in enumerate(sentence_marks):
-            for reviewer_b, label_b in sentence_marks[i + 1 :]:
-                pattern = [0] * len(LABELS)
-                pattern[index[label_a]] += 1
-                pattern[index[label_b]] += 1
-                pairs[outlet, reviewer_a, reviewer_b][tuple(pattern)] += 1  # type: ignore[index]
-
-    for sentence_id, outlet_id, reviewer_id, label in rows.iterator(chunk_size=ALPHA_CHUNK):
-        if sentence_id != current:
-            flush()
-            current, outlet, sentence_marks = sentence_id, outlet_id, []
-        sentence_marks.append((reviewer_id, label))
-    flush()
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        for outlet_id, reviewer_a, reviewer_b, label_a, label_b, sentences in cursor.fetchall():
+            pattern = [0] * len(LABELS)
+            pattern[index[label_a]] += 1
+            pattern[index[label_b]] += 1
+            pairs[outlet_id, reviewer_a, reviewer_b][tuple(pattern)] += sentences
     return dict(pairs)
 
 
@@ -347,26 +481,21 @@ class SpanUnit:
 
 
 def span_units(outlet_ids: Iterable[int] | None = None) -> Iterator[SpanUnit]:
-    """Yield, per reviewable sentence with >= 2 marks of which at least one has a source or cue
-    span, every mark's (reviewer id, source span, cue span) and the sentence text.
+    """Yield, per reviewable sentence with >= 2 counting marks of which at least one has a source
+    or cue span, every counting mark's (reviewer id, source span, cue span) and the sentence text.
 
     Marks without a span are included (an empty side of the comparison: the other reviewer's span
     is unmatched). One query, streamed with `.iterator(chunk_size=ALPHA_CHUNK)` and ordered by
     sentence, so one sentence's marks are in memory at a time. Sentences in ascending id order.
     """
-    marks = _scored_marks()
+    marks = counting_marks()
     if outlet_ids is not None:
         marks = marks.filter(sentence__article__outlet_id__in=list(outlet_ids))
-    with_span = Q(source_start__isnull=False) | Q(cue_start__isnull=False)
-    candidates = (
-        marks.order_by()
-        .values("sentence_id")
-        .annotate(total=Count("pk"), spanned=Count("pk", filter=with_span))
-        .filter(total__gte=2, spanned__gte=1)
-        .values("sentence_id")
-    )
+    # Sentences with a spanned counting mark (few, next to all marks); those with a single mark
+    # are dropped below, while streaming, rather than by grouping every mark in the database.
+    spanned = marks.filter(Q(source_start__isnull=False) | Q(cue_start__isnull=False)).values("sentence_id")
     rows = (
-        Annotation.objects.filter(sentence_id__in=candidates)
+        marks.filter(sentence_id__in=spanned)
         .order_by("sentence_id", "reviewer_id")
         .values_list(
             "sentence_id",
@@ -383,7 +512,7 @@ def span_units(outlet_ids: Iterable[int] | None = None) -> Iterator[SpanUnit]:
     unit: SpanUnit | None = None
     for sentence_id, article_id, outlet_id, text, reviewer_id, s0, s1, c0, c1 in rows.iterator(chunk_size=ALPHA_CHUNK):
         if unit is None or unit.sentence_id != sentence_id:
-            if unit is not None:
+            if unit is not None and len(unit.marks) >= 2:
                 yield unit
             unit = SpanUnit(sentence_id=sentence_id, article_id=article_id, outlet_id=outlet_id, text=text)
         unit.marks.append(
@@ -393,77 +522,148 @@ def span_units(outlet_ids: Iterable[int] | None = None) -> Iterator[SpanUnit]:
                 cue=None if c0 is None else (c0, c1),
             )
         )
-    if unit is not None:
+    if unit is not None and len(unit.marks) >= 2:
         yield unit
 
 
-# --- Evidence behind a number -----------------------------------------------------------------
+# --- Evidence behind a number, from the run's record -------------------------------------------
 
 _EVIDENCE: dict[str, tuple[Q, Q]] = {
-    # indicator -> (sentences in n, sentences in x), over the annotations gold_label / gold_kind.
-    "sourcing_rate": (Q(gold_label__in=[Label.CLAIM, Label.ATTRIBUTION]), Q(gold_label=Label.ATTRIBUTION)),
-    "named_share": (Q(gold_label=Label.ATTRIBUTION), Q(gold_label=Label.ATTRIBUTION, gold_kind__in=NAMED_KINDS)),
-    "anonymous_share": (
-        Q(gold_label=Label.ATTRIBUTION),
-        Q(gold_label=Label.ATTRIBUTION, gold_kind=SourceKind.ANONYMOUS),
-    ),
-    "second_hand_share": (Q(gold_label=Label.ATTRIBUTION), Q(gold_label=Label.ATTRIBUTION, gold_kind=SourceKind.MEDIA)),
-    "analysis_share": (Q(gold_label__in=COUNTED_LABELS), Q(gold_label=Label.ANALYSIS)),
+    # indicator -> (sentences in n, sentences in x), over the record's label and source_kind.
+    "sourcing_rate": (Q(label__in=[Label.CLAIM, Label.ATTRIBUTION]), Q(label=Label.ATTRIBUTION)),
+    "named_share": (Q(label=Label.ATTRIBUTION), Q(label=Label.ATTRIBUTION, source_kind__in=NAMED_KINDS)),
+    "anonymous_share": (Q(label=Label.ATTRIBUTION), Q(label=Label.ATTRIBUTION, source_kind=SourceKind.ANONYMOUS)),
+    "second_hand_share": (Q(label=Label.ATTRIBUTION), Q(label=Label.ATTRIBUTION, source_kind=SourceKind.MEDIA)),
+    "analysis_share": (Q(label__in=COUNTED_LABELS), Q(label=Label.ANALYSIS)),
 }
 EVIDENCE_INDICATORS = tuple(_EVIDENCE)
 
 
-def evidence_sentences(outlet_id: int, indicator: str, part: str = "x") -> QuerySet:
-    """The outlet's sentences counted in the numerator ("x") or denominator ("n") of `indicator`,
-    by current gold labels, with `gold_label`, `gold_source`, `gold_kind` and the article.
-    Raises KeyError for an unknown indicator or part."""
+def evidence_sentences(run_id: int, outlet_id: int, indicator: str, part: str = "x") -> QuerySet:
+    """The outlet's sentences counted in the numerator ("x") or denominator ("n") of `indicator`
+    in run `run_id`: its record's rows with the sentence, article and gold source, in article
+    order. Their number is the run's figure. Raises KeyError for an unknown indicator or part."""
     in_n, in_x = _EVIDENCE[indicator]
     condition = {"n": in_n, "x": in_x}[part]
-    sentences = sentences_with_gold(Sentence.objects.filter(article__outlet_id=outlet_id, reviewable=True))
-    gold_kind = Subquery(Source.objects.filter(pk=OuterRef("gold_source")).values("kind")[:1])
-    gold_source_name = Subquery(Source.objects.filter(pk=OuterRef("gold_source")).values("name")[:1])
     return (
-        sentences.annotate(gold_kind=gold_kind, gold_source_name=gold_source_name)
+        run_sentences(run_id)
+        .filter(outlet_id=outlet_id)
         .filter(condition)
-        .select_related("article")
-        .order_by("article__published", "article_id", "position")
+        .select_related("sentence", "article", "source")
+        .order_by("article__published", "article_id", "sentence__position")
     )
 
 
-def source_attributions(source_id: int) -> QuerySet:
-    """Sentences that any reviewer (or the lead's adjudication) attributed to `source_id`, with
-    their current gold label and gold source, newest article first."""
-    sentences = Sentence.objects.filter(
-        Q(annotations__label=Label.ATTRIBUTION, annotations__source_id=source_id) | Q(adjudication__source_id=source_id)
-    ).distinct()
+def source_attributions(run_id: int, source_id: int) -> QuerySet:
+    """Sentences whose gold source is `source_id` in run `run_id`, with sentence, article and
+    outlet, newest article first."""
     return (
-        sentences_with_gold(Sentence.objects.filter(pk__in=sentences.values("pk")))
-        .select_related("article__outlet", "adjudication")
-        .order_by("-article__published", "article_id", "position")
+        run_sentences(run_id)
+        .filter(source_id=source_id)
+        .select_related("sentence", "article__outlet")
+        .order_by("-article__published", "article_id", "sentence__position")
     )
 
 
-def source_outlet_counts(source_id: int) -> list[dict]:
-    """Per outlet: sentences whose gold source is `source_id` (one GROUP BY query)."""
-    candidates = source_attributions(source_id).values("pk")
+def source_outlet_counts(run_id: int, source_id: int) -> list[dict]:
+    """Per outlet: sentences whose gold source is `source_id` in run `run_id` (one GROUP BY);
+    these are the outlets' "most-cited sources" figures."""
     return list(
-        sentences_with_gold(Sentence.objects.filter(pk__in=candidates))
-        .filter(gold_source=source_id)
-        .order_by()
-        .values("article__outlet__domain")
-        .annotate(sentences=Count("pk"))
-        .order_by("-sentences", "article__outlet__domain")
+        run_sentences(run_id)
+        .filter(source_id=source_id)
+        .values("outlet__domain")
+        .annotate(sentences=Count("sentence"))
+        .order_by("-sentences", "outlet__domain")
     )
+
+
+# --- What changed between two runs (before publishing) -----------------------------------------
+
+
+@dataclass
+class RunChanges:
+    """Sentences added to, removed from or changed (gold label or source) in a run's record
+    compared with an earlier run's, a sample of the changed ones, and score deltas per outlet."""
+
+    added: int
+    removed: int
+    changed: int
+    examples: list[dict]
+    outlets: list[dict]
+
+
+def _comparable(queryset: QuerySet) -> QuerySet:
+    return queryset.annotate(
+        label_key=Coalesce("label", Value(""), output_field=CharField()),
+        source_key=Coalesce("source_id", Value(0), output_field=IntegerField()),
+    )
+
+
+def run_changes(run_id: int, previous_id: int | None, *, examples: int = 50) -> RunChanges:
+    """Compare run `run_id` with run `previous_id` (None: with nothing, every sentence is new).
+
+    Counts come from three queries over the two records (anti-joins on the (run, sentence) key),
+    the sample from one more (at most `examples` rows, each with its old and new label), the
+    per-outlet deltas from the two runs' snapshots.
+    """
+    current = _comparable(run_sentences(run_id))
+    previous = _comparable(run_sentences(previous_id or 0))  # run 0 does not exist: nothing before
+    same_sentence = previous.filter(outlet_id=OuterRef("outlet_id"), sentence_id=OuterRef("sentence_id"))
+    differing = same_sentence.exclude(label_key=OuterRef("label_key"), source_key=OuterRef("source_key"))
+    added = current.filter(~Exists(same_sentence))
+    changed = current.filter(Exists(differing))
+    removed = previous.filter(
+        ~Exists(current.filter(outlet_id=OuterRef("outlet_id"), sentence_id=OuterRef("sentence_id")))
+    )
+    old_label = Subquery(same_sentence.values("label")[:1])
+    old_source = Subquery(same_sentence.values("source__name")[:1])
+    sample = (
+        current.filter(Q(Exists(differing)) | ~Q(Exists(same_sentence)))
+        .annotate(old_label=old_label, old_source=old_source)
+        .select_related("sentence", "article__outlet", "source")
+        .order_by("outlet_id", "article_id", "sentence__position")[:examples]
+    )
+    snapshots: dict[int, dict] = defaultdict(dict)
+    rows = ScoreSnapshot.objects.filter(run_id__in=[run_id, previous_id or 0]).select_related("outlet")
+    for snapshot in rows.order_by("outlet__domain"):
+        snapshots[snapshot.outlet_id]["domain"] = snapshot.outlet.domain
+        snapshots[snapshot.outlet_id]["new" if snapshot.run_id == run_id else "old"] = snapshot
+    outlets = []
+    for pair in snapshots.values():
+        new, old = pair.get("new"), pair.get("old")
+        new_score = None if new is None or new.insufficient_evidence else new.score
+        old_score = None if old is None or old.insufficient_evidence else old.score
+        outlets.append(
+            {
+                "domain": pair["domain"],
+                "old": old_score,
+                "new": new_score,
+                "delta": None if new_score is None or old_score is None else new_score - old_score,
+                "old_sentences": old.sentence_count if old else None,
+                "new_sentences": new.sentence_count if new else None,
+            }
+        )
+    return RunChanges(
+        added=added.count(),
+        removed=removed.count(),
+        changed=changed.count(),
+        examples=list(sample),
+        outlets=outlets,
+    )
+
+
+# --- Corpus ---------------------------------------------------------------------------------------
 
 
 def corpus_counts() -> dict[str, int]:
-    """Outlets, articles, reviewable sentences, marks and reviewers with marks: five counts."""
+    """Outlets, articles, reviewable sentences, counting marks and reviewers with counting marks."""
+    marks = Annotation.objects.counting().order_by()
     return {
         "outlets": Outlet.objects.count(),
         "articles": Article.objects.count(),
         "sentences": Sentence.objects.filter(reviewable=True).count(),
-        "marks": Annotation.objects.count(),
-        "reviewers": Annotation.objects.values("reviewer").distinct().count(),
+        "marks": marks.count(),
+        "reviewers": marks.values("reviewer").distinct().count(),
     }
 
 

@@ -11,6 +11,9 @@ class ScoreSnapshotSerializer(serializers.ModelSerializer):
     outlet = serializers.SlugRelatedField(slug_field="domain", read_only=True)
     outlet_name = serializers.CharField(source="outlet.name", read_only=True)
     published = serializers.BooleanField(source="run.published", read_only=True)
+    figures = serializers.SerializerMethodField(
+        help_text="every figure of the outlet in this run; reviewer-pair agreement for leads only"
+    )
 
     class Meta:
         model = ScoreSnapshot
@@ -33,6 +36,9 @@ class ScoreSnapshotSerializer(serializers.ModelSerializer):
         ]
         read_only_fields = fields
 
+    def get_figures(self, snapshot: ScoreSnapshot) -> dict:
+        return snapshot.figures_for(self.context["request"].user)
+
 
 class AdjudicationSerializer(serializers.ModelSerializer):
     lead = serializers.SlugRelatedField(slug_field="username", read_only=True)
@@ -54,10 +60,13 @@ class MarkSerializer(serializers.ModelSerializer):
     reviewer = serializers.SlugRelatedField(slug_field="username", read_only=True)
     source_name = serializers.CharField(source="source.name", read_only=True, default=None)
     source_kind = serializers.CharField(source="source.kind", read_only=True, default=None)
+    provisional = serializers.BooleanField(
+        read_only=True, help_text="true: its reviewer has not submitted the article yet; it counts nowhere"
+    )
 
     class Meta:
         model = Annotation
-        fields = ["reviewer", "label", "source", "source_name", "source_kind", "note"]
+        fields = ["reviewer", "label", "source", "source_name", "source_kind", "note", "provisional"]
         read_only_fields = fields
 
 

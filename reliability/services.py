@@ -1,5 +1,6 @@
-"""Writes of the reliability app: recompute every outlet's score into a stored run, publish a
-run, and settle a disputed sentence (adjudication, with the previous value kept)."""
+"""Writes of the reliability app: recompute every outlet's score into a stored run (its record
+first, then every figure from that record), publish a run, and settle a disputed sentence
+(adjudication, with the previous value kept)."""
 
 from __future__ import annotations
 
@@ -10,12 +11,13 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from annotate.codebook import Label
 from annotate.models import Adjudication, Outlet, Sentence, Source, is_lead
 from reliability import queries
-from reliability.models import ScoreRun, ScoreSnapshot
+from reliability.models import RunSentence, ScoreRun, ScoreSnapshot
 from reliability.scoring import (
     COUNT_FIELDS,
     METHOD_VERSION,
@@ -33,6 +35,9 @@ from reliability.scoring import (
 )
 
 TOP_SOURCES = 10
+# Records of unpublished runs are kept for the newest runs only (a lead reviews and publishes one of
+# these); older unpublished runs keep their figures but lose their per-sentence record.
+KEEP_UNPUBLISHED_RECORDS = 3
 
 
 def _monthly(rollups: list[queries.ArticleRollup], p0: dict[str, float | None], method: MethodSettings) -> list[dict]:
@@ -105,8 +110,9 @@ def _span_agreement() -> tuple[SpanAgreement, dict[int, SpanAgreement]]:
     return overall, by_outlet
 
 
-def compute_scores(method: MethodSettings | None = None) -> dict[str, Any]:
-    """Every outlet's figures from the current marks, without writing anything.
+def compute_scores(run_id: int, method: MethodSettings | None = None) -> dict[str, Any]:
+    """Every outlet's figures from the record of run `run_id` (`queries.record_run_sentences`)
+    and, for reviewer-pair and span agreement, the counting marks; writes nothing.
 
     Output: {"global_rates", "overall_alpha", "reviewer_pairs", "span_agreement", "outlets": {outlet id:
     figures}} where figures is `OutletScore.to_dict()` plus agreement (alpha and span agreement,
@@ -115,11 +121,11 @@ def compute_scores(method: MethodSettings | None = None) -> dict[str, Any]:
     per-sentence query); outlets without settled sentences get `insufficient_evidence`.
     """
     method = method or MethodSettings()
-    rollups = queries.article_rollups()
+    rollups = queries.article_rollups(run_id)
     p0 = global_rates([rollup.counts for rollup in rollups])
     sides_defined = queries.sides_per_outlet()
-    patterns = queries.agreement_patterns(per_article=True)
-    statuses = queries.sentence_status_counts()
+    patterns = queries.agreement_patterns(run_id, per_article=True)
+    statuses = queries.sentence_status_counts(run_id)
     pair_patterns = queries.reviewer_pair_patterns()
     span_overall, span_by_outlet = _span_agreement()
     by_outlet: dict[int, list[queries.ArticleRollup]] = defaultdict(list)
@@ -181,21 +187,37 @@ def compute_scores(method: MethodSettings | None = None) -> dict[str, Any]:
     }
 
 
+def prune_run_records(*, keep: int = KEEP_UNPUBLISHED_RECORDS) -> int:
+    """Delete the per-sentence records of unpublished runs other than the newest `keep` runs
+    (published records are kept for ever); those runs keep their figures but can no longer be
+    published. Returns the number of runs pruned."""
+    newest = list(ScoreRun.objects.values_list("pk", flat=True)[:keep])
+    stale = list(
+        ScoreRun.objects.filter(published=False, record_kept=True).exclude(pk__in=newest).values_list("pk", flat=True)
+    )
+    if stale:
+        RunSentence.objects.filter(run_id__in=stale).delete()
+        ScoreRun.objects.filter(pk__in=stale).update(record_kept=False)
+    return len(stale)
+
+
 @transaction.atomic
 def recompute_outlet_scores(*, triggered_by=None, method: MethodSettings | None = None) -> ScoreRun:
-    """Compute every outlet's score and store it: one `ScoreRun` (unpublished) and one
-    `ScoreSnapshot` per outlet. Earlier runs stay (history and trends). Empty data is fine:
-    every outlet is stored with `insufficient_evidence`."""
+    """Compute every outlet's score and store it: one `ScoreRun` (unpublished) with its record
+    (the gold label of every sentence it used, `queries.record_run_sentences`), then one
+    `ScoreSnapshot` per outlet computed from that record. Earlier runs stay (history and trends;
+    old unpublished records are pruned, `prune_run_records`). Empty data is fine: every outlet
+    is stored with `insufficient_evidence`."""
     method = method or MethodSettings()
     started = time.perf_counter()
-    computed = compute_scores(method)
+    queries.prepare_recompute()
     run = ScoreRun.objects.create(
-        method_version=METHOD_VERSION,
-        method_settings=method.to_dict(),
-        overall_alpha=computed["overall_alpha"],
-        figures={key: value for key, value in computed.items() if key != "outlets"},
-        triggered_by=triggered_by,
+        method_version=METHOD_VERSION, method_settings=method.to_dict(), triggered_by=triggered_by
     )
+    run.sentence_count = queries.record_run_sentences(run.pk)
+    computed = compute_scores(run.pk, method)
+    run.overall_alpha = computed["overall_alpha"]
+    run.figures = {key: value for key, value in computed.items() if key != "outlets"}
     snapshots = []
     for outlet_id, figures in computed["outlets"].items():
         interval = figures["score_interval"] or [None, None]
@@ -216,20 +238,45 @@ def recompute_outlet_scores(*, triggered_by=None, method: MethodSettings | None 
             )
         )
     ScoreSnapshot.objects.bulk_create(snapshots, batch_size=500)
+    prune_run_records()
     run.duration_seconds = time.perf_counter() - started
-    run.save(update_fields=["duration_seconds"])
+    run.save(update_fields=["sentence_count", "overall_alpha", "figures", "duration_seconds"])
     return run
+
+
+def latest_published_run() -> ScoreRun | None:
+    return ScoreRun.objects.filter(published=True).first()
+
+
+def publishable_error(run: ScoreRun) -> str | None:
+    """Why `run` cannot be published, or None: its record was pruned (too old to publish), or a
+    newer run is already published (readers would not see it)."""
+    if not run.record_kept:
+        return f"Run {run.pk} is too old: its per-sentence record was pruned. Recompute and publish the new run."
+    newer = ScoreRun.objects.filter(published=True).filter(
+        Q(computed_at__gt=run.computed_at) | Q(computed_at=run.computed_at, pk__gt=run.pk)
+    )
+    if not run.published and newer.exists():
+        return "A newer run is already published: readers would not see this one."
+    return None
 
 
 @transaction.atomic
 def publish_run(*, run: ScoreRun, by) -> ScoreRun:
-    """Make `run` visible to anonymous readers (when PUBLIC_SCORES). Leads only; publishing a
-    published run changes nothing."""
+    """Make exactly `run` visible to anonymous readers (when PUBLIC_SCORES), with its record: its
+    figures and evidence are then frozen (the run and its rows can no longer be deleted). Leads
+    only; publishing a published run changes nothing. Raises ValidationError (nothing written)
+    for a non-lead or a run `publishable_error` refuses."""
     if not is_lead(by):
         raise ValidationError("Only leads can publish scores.")
-    if not run.published:
-        run.published, run.published_at = True, timezone.now()
-        run.save(update_fields=["published", "published_at"])
+    run = ScoreRun.objects.select_for_update().get(pk=run.pk)
+    if run.published:
+        return run
+    error = publishable_error(run)
+    if error:
+        raise ValidationError(error)
+    run.published, run.published_at, run.published_by = True, timezone.now(), by
+    run.save(update_fields=["published", "published_at", "published_by"])
     return run
 
 

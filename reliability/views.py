@@ -1,10 +1,11 @@
 """Pages: the outlet leaderboard (forest plot), outlet pages with the evidence behind every
 number, source pages, the method page and the leads' adjudication queue."""
 
-from django.conf import settings
+from functools import wraps
+
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import F, Prefetch
 from django.http import Http404
@@ -13,11 +14,12 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from annotate.codebook import LABEL_KEYS, Label
-from annotate.models import Annotation, Article, Outlet, Sentence, Source, is_lead
+from annotate.models import Annotation, Article, Outlet, Sentence, Source
+from annotate.roles import lead_required
 from reliability import charts, queries
-from reliability.models import ScoreRun, ScoreSnapshot
+from reliability.models import RunSentence, ScoreRun, ScoreSnapshot, can_read_scores
 from reliability.scoring import INDICATORS, METHOD_VERSION, MethodSettings
-from reliability.services import adjudicate_sentence, publish_run
+from reliability.services import adjudicate_sentence, publish_run, publishable_error
 from reliability.tasks import recompute_scores_task
 
 INDICATOR_NAMES = {
@@ -37,23 +39,27 @@ SORTS = {
 }
 
 
-def _readable_runs(request):
-    """Runs this reader may see: leads every run, others published runs (anonymous readers only
-    when PUBLIC_SCORES). Returns None when the reader must log in."""
-    if not request.user.is_authenticated and not settings.PUBLIC_SCORES:
-        return None
-    return ScoreRun.objects.readable_by(request.user)
+def _latest_run(request):
+    """The newest run this reader may see (leads: any run; others: published runs), None when
+    there is none."""
+    return ScoreRun.objects.readable_by(request.user).first()
 
 
-def _require_lead(request) -> None:
-    if not is_lead(request.user):
-        raise PermissionDenied("Only leads can do this.")
+def scores_readable(view):
+    """Score pages: anonymous visitors go to the sign-in page unless PUBLIC_SCORES is on."""
+
+    @wraps(view)
+    def wrapped(request, *args, **kwargs):
+        if not can_read_scores(request.user):
+            return redirect_to_login(request.get_full_path())
+        return view(request, *args, **kwargs)
+
+    return wrapped
 
 
+@scores_readable
 def outlet_list(request):
-    runs = _readable_runs(request)
-    if runs is None:
-        return redirect_to_login(request.get_full_path())
+    runs = ScoreRun.objects.readable_by(request.user)
     run = runs.first()
     sort = request.GET.get("sort", "score") if request.GET.get("sort") in SORTS else "score"
     snapshots = list(run.snapshots.select_related("outlet").order_by(*SORTS[sort])) if run else []
@@ -75,6 +81,7 @@ def outlet_list(request):
         "reliability/outlet_list.html",
         {
             "run": run,
+            "run_figures": run.figures_for(request.user) if run else {},
             "snapshots": snapshots,
             "plot": plot,
             "sort": sort,
@@ -85,27 +92,47 @@ def outlet_list(request):
     )
 
 
-@require_POST
+@lead_required
 def publish(request):
-    _require_lead(request)
-    run = get_object_or_404(ScoreRun, pk=request.POST.get("run"))
-    publish_run(run=run, by=request.user)
-    messages.success(request, f"Run {run.pk} is published.")
-    return redirect("reliability:outlet-list")
+    """GET ?run=N: what run N changes against the published run, with a confirm button; POST
+    run=N publishes exactly run N (never a newer one computed meanwhile)."""
+    requested = request.POST.get("run") or request.GET.get("run") or ""
+    if not requested.isdigit():
+        raise Http404("Which run? Give its id as `run`.")
+    run = get_object_or_404(ScoreRun, pk=requested)
+    if request.method == "POST":
+        try:
+            publish_run(run=run, by=request.user)
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+        else:
+            messages.success(request, f"Run {run.pk} is published.")
+        return redirect("reliability:outlet-list")
+    previous = ScoreRun.objects.filter(published=True).exclude(pk=run.pk).first()
+    return render(
+        request,
+        "reliability/publish.html",
+        {
+            "run": run,
+            "previous": previous,
+            "error": publishable_error(run),
+            "changes": queries.run_changes(run.pk, previous.pk if previous else None),
+        },
+    )
 
 
 @require_POST
+@lead_required
 def recompute(request):
-    _require_lead(request)
     recompute_scores_task.enqueue()
     messages.success(request, "Recompute queued; the leaderboard shows the new run once the worker finishes it.")
     return redirect("reliability:outlet-list")
 
 
-def _snapshot_for(request, outlet):
-    runs = _readable_runs(request)
-    if runs is None:
-        return None, None, True
+@scores_readable
+def outlet_detail(request, domain):
+    outlet = get_object_or_404(Outlet, domain=domain)
+    runs = ScoreRun.objects.readable_by(request.user)
     run = runs.first()
     snapshot = ScoreSnapshot.objects.filter(run=run, outlet=outlet).first() if run else None
     history = list(
@@ -113,15 +140,7 @@ def _snapshot_for(request, outlet):
         .order_by("computed_at")
         .values("computed_at", "score", "score_low", "score_high", "insufficient_evidence")[:200]
     )
-    return snapshot, history, False
-
-
-def outlet_detail(request, domain):
-    outlet = get_object_or_404(Outlet, domain=domain)
-    snapshot, history, login_needed = _snapshot_for(request, outlet)
-    if login_needed:
-        return redirect_to_login(request.get_full_path())
-    figures = snapshot.figures if snapshot else {}
+    figures = snapshot.figures_for(request.user) if snapshot else {}
     indicators = [
         {
             "key": key,
@@ -156,40 +175,57 @@ def outlet_detail(request, domain):
     )
 
 
+def _run_for(request):
+    """The run a score page shows: `?run=<id>` among the runs this reader may see (404 for any
+    other), else the newest of them (None when there is none)."""
+    runs = ScoreRun.objects.readable_by(request.user)
+    requested = request.GET.get("run")
+    if requested:
+        if not requested.isdigit():
+            raise Http404("Unknown run.")
+        return get_object_or_404(runs, pk=requested)
+    return runs.first()
+
+
+@scores_readable
 def outlet_evidence(request, domain):
     outlet = get_object_or_404(Outlet, domain=domain)
-    if _readable_runs(request) is None:
-        return redirect_to_login(request.get_full_path())
     indicator, part = request.GET.get("indicator", "sourcing_rate"), request.GET.get("part", "x")
     if indicator not in queries.EVIDENCE_INDICATORS or part not in ("x", "n"):
         raise Http404("Unknown indicator or part.")
-    page = Paginator(queries.evidence_sentences(outlet.pk, indicator, part), 100).get_page(request.GET.get("page"))
+    run = _run_for(request)
+    rows = queries.evidence_sentences(run.pk, outlet.pk, indicator, part) if run else RunSentence.objects.none()
+    snapshot = ScoreSnapshot.objects.filter(run=run, outlet=outlet).first() if run else None
+    figure = snapshot.figures.get("indicators", {}).get(indicator, {}).get(part) if snapshot else None
     return render(
         request,
         "reliability/outlet_evidence.html",
         {
             "outlet": outlet,
+            "run": run,
+            "figure": figure,
             "indicator": indicator,
             "indicator_name": INDICATOR_NAMES[indicator],
             "part": part,
-            "page": page,
+            "page": Paginator(rows, 100).get_page(request.GET.get("page")),
             "indicators": INDICATOR_NAMES,
         },
     )
 
 
+@scores_readable
 def source_detail(request, pk):
-    if _readable_runs(request) is None:
-        return redirect_to_login(request.get_full_path())
     source = get_object_or_404(Source.objects.select_related("side__topic"), pk=pk)
-    page = Paginator(queries.source_attributions(source.pk), 100).get_page(request.GET.get("page"))
+    run = _run_for(request)
+    rows = queries.source_attributions(run.pk, source.pk) if run else RunSentence.objects.none()
     return render(
         request,
         "reliability/source_detail.html",
         {
             "source": source,
-            "page": page,
-            "outlets": queries.source_outlet_counts(source.pk),
+            "run": run,
+            "page": Paginator(rows, 100).get_page(request.GET.get("page")),
+            "outlets": queries.source_outlet_counts(run.pk, source.pk) if run else [],
         },
     )
 
@@ -198,22 +234,19 @@ def method(request):
     return render(request, "reliability/method.html", {"method": MethodSettings(), "method_version": METHOD_VERSION})
 
 
+@lead_required
 def adjudication_queue(request):
-    _require_lead(request)
+    marks = Annotation.objects.visible_to(request.user).select_related("reviewer", "source").order_by("reviewer")
     disputed = (
         queries.disputed_sentences()
         .select_related("article__outlet")
-        .prefetch_related(
-            Prefetch(
-                "annotations", queryset=Annotation.objects.select_related("reviewer", "source").order_by("reviewer")
-            )
-        )
+        .prefetch_related(Prefetch("annotations", queryset=marks))
     )
     page = Paginator(disputed, 25).get_page(request.GET.get("page"))
     for sentence in page:
         seen = {}
         for mark in sentence.annotations.all():
-            if mark.source_id:
+            if mark.source_id and mark.counted:
                 seen.setdefault(mark.source_id, mark.source)
         # Keys a-h choose a source within one dispute (the page script maps them).
         choices = list(seen.values())[:8]
@@ -223,8 +256,8 @@ def adjudication_queue(request):
 
 
 @require_POST
+@lead_required
 def adjudicate(request, sentence_id):
-    _require_lead(request)
     sentence = get_object_or_404(Sentence, pk=sentence_id)
     source_id = request.POST.get("source") or None
     source = get_object_or_404(Source, pk=source_id) if source_id else None

@@ -42,16 +42,19 @@ def by_article(gold: Iterable[GoldSentence]) -> list[list[GoldSentence]]:
 
 
 def gold_sentences() -> list[GoldSentence]:
-    """Every reviewable sentence whose gold label is settled (annotate.gold), in three queries:
-    the marks, the adjudications and the sentences' text, never one query per sentence."""
+    """Every reviewable sentence whose gold label is settled (annotate.gold) from counting marks
+    only (docs/scoring.md section 1: in-progress marks count nowhere), in three queries: the marks,
+    the adjudications and the sentences' text, never one query per sentence."""
     from django.db.models import Exists, OuterRef, Q
 
     from annotate.gold import resolve_gold_label
     from annotate.models import Adjudication, Annotation, Sentence
 
     marks: dict[int, list[tuple[str, Span | None, Span | None]]] = {}
-    rows = Annotation.objects.filter(sentence__reviewable=True).values_list(
-        "sentence_id", "label", "source_start", "source_end", "cue_start", "cue_end"
+    rows = (
+        Annotation.objects.counting()
+        .filter(sentence__reviewable=True)
+        .values_list("sentence_id", "label", "source_start", "source_end", "cue_start", "cue_end")
     )
     for sentence_id, label, source_start, source_end, cue_start, cue_end in rows.iterator(chunk_size=5000):
         source = (source_start, source_end) if source_start is not None and source_end is not None else None
@@ -61,7 +64,7 @@ def gold_sentences() -> list[GoldSentence]:
     sentences = (
         Sentence.objects.filter(reviewable=True)
         .filter(
-            Q(Exists(Annotation.objects.filter(sentence=OuterRef("pk"))))
+            Q(Exists(Annotation.objects.counting().filter(sentence=OuterRef("pk"))))
             | Q(Exists(Adjudication.objects.filter(sentence=OuterRef("pk"))))
         )
         .order_by("article_id", "position")

@@ -4,9 +4,10 @@ and a second outlet's article marked by one reviewer."""
 import json
 
 import pytest
+from django.utils import timezone
 
 from annotate.ingest import ingest_articles, parse_jsonl
-from annotate.models import Adjudication, Side, Source, Topic
+from annotate.models import Adjudication, Assignment, Side, Source, Topic
 from annotate.services import MarkInput, save_annotation
 
 
@@ -21,7 +22,8 @@ def _mark(sentence, label, source=None):
 def annotated(sample_article, reviewer, reviewer2, lead):
     """Sample article (sky): position % 4 == 0 both claim, 1 both attribution (same source),
     2 both analysis, 3 claim vs analysis (disputed; position 3 adjudicated `claim`); the last
-    reviewable sentence both `other`. A second article (reuters, 2024-12-05) marked by reviewer1 only."""
+    reviewable sentence both `other`. A second article (reuters, 2024-12-05) marked by reviewer1 only.
+    Every assignment is submitted, so every mark counts."""
     topic = Topic.objects.create(name="Syria war")
     opposition = Side.objects.create(topic=topic, name="opposition")
     Side.objects.create(topic=topic, name="government")
@@ -60,5 +62,13 @@ def annotated(sample_article, reviewer, reviewer2, lead):
         reviewer=reviewer,
         sentence=second,
         mark=MarkInput(label="attribution", source=reports, source_span=(0, 9), cue_span=(10, 14)),
+    )
+    done = timezone.now()
+    Assignment.objects.bulk_create(
+        [
+            Assignment(article=sample_article, reviewer=reviewer, submitted_at=done),
+            Assignment(article=sample_article, reviewer=reviewer2, submitted_at=done),
+            Assignment(article=other, reviewer=reviewer, submitted_at=done),
+        ]
     )
     return {"sky": sample_article, "reuters": other, "sentences": sentences, "helmets": helmets}

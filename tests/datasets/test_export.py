@@ -345,3 +345,18 @@ def test_alpha_from_label_patterns_matches_the_krippendorff_package(units, expec
         assert got == pytest.approx(krippendorff.alpha(value_counts=counts, level_of_measurement="nominal"))
     else:
         assert got == expected
+
+
+def test_in_progress_marks_are_not_exported(annotated, make_user, tmp_path):
+    """docs/scoring.md section 1: a mark of an assignment not yet submitted is in no dataset and
+    forms no gold label (here it would have made a 2:1 majority of a 1-1 dispute)."""
+    from annotate.models import Annotation, Assignment
+
+    newcomer = make_user("reviewer3")
+    sky = annotated["sky"]
+    Assignment.objects.create(article=sky, reviewer=newcomer)
+    disputed = sky.sentences.get(position=7)
+    Annotation.objects.create(sentence=disputed, reviewer=newcomer, label="analysis")
+    records = _records(write_export(ExportOptions(format="jsonl"), tmp_path / "out").path)
+    assert not [r for r in records if r["sentence_id"] == disputed.pk]  # still disputed: left out
+    assert "reviewer3" not in (tmp_path / "out" / "sentences.jsonl").read_text(encoding="utf-8")

@@ -12,6 +12,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.messages import get_messages
 from django.core.management import CommandError, call_command
 from django.urls import reverse
+from django.utils import timezone
 from label_studio_sdk import LabelStudio
 from sourcemark_ls_server import create_user  # registered by tests/labelstudio/conftest.py
 
@@ -468,6 +469,8 @@ def test_dataset_export_imports_into_our_project_and_pulls_back(labelstudio_serv
             cue_span=(sentence.text.index("affirmed"), sentence.text.index("affirmed") + 8),
         ),
     )
+    # Exports hold submitted work only (docs/scoring.md section 1): the reviewer submits the article.
+    Assignment.objects.create(article=sentence.article, reviewer=reviewer, submitted_at=timezone.now())
     result = write_export(ExportOptions(format="labelstudio"), tmp_path / "dataset", force=True)
     rows = json.loads((result.path / "labelstudio.json").read_text())
     assert rows

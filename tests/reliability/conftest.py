@@ -8,9 +8,10 @@ from datetime import date
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.utils import timezone
 
 from annotate.codebook import Label, SourceKind
-from annotate.models import Adjudication, Annotation, Article, Outlet, Sentence, Side, Source, Topic
+from annotate.models import Adjudication, Annotation, Article, Assignment, Outlet, Sentence, Side, Source, Topic
 
 _counter = itertools.count()
 
@@ -52,12 +53,31 @@ class Builder:
             self.users.append(get_user_model().objects.create_user(f"rev{len(self.users)}-{next(_counter)}"))
         return self.users[:count]
 
-    def marks(self, sentence: Sentence, labels: list[str], sources: list[Source | None] | None = None) -> None:
+    def marks(
+        self,
+        sentence: Sentence,
+        labels: list[str],
+        sources: list[Source | None] | None = None,
+        *,
+        submitted: bool = True,
+    ) -> None:
+        """One mark per label by the first reviewers, with their assignment of the article
+        (submitted unless `submitted=False`: then the marks are in progress and count nowhere)."""
         sources = sources or [None] * len(labels)
+        reviewers = self.reviewers(len(labels))
+        Assignment.objects.bulk_create(
+            [
+                Assignment(
+                    article_id=sentence.article_id, reviewer=user, submitted_at=timezone.now() if submitted else None
+                )
+                for user in reviewers
+            ],
+            ignore_conflicts=True,
+        )
         Annotation.objects.bulk_create(
             [
                 Annotation(sentence=sentence, reviewer=user, label=label, source=source)
-                for user, label, source in zip(self.reviewers(len(labels)), labels, sources, strict=True)
+                for user, label, source in zip(reviewers, labels, sources, strict=True)
             ]
         )
 
@@ -71,7 +91,7 @@ def build(db) -> Builder:
 
 
 def example_one(build: Builder, outlet: Outlet) -> Article:
-    """SCORING.md worked example 1 as real marks: 4 claims, 6 attributions (3 named, 2 anonymous,
+    """docs/scoring.md worked example 1 as real marks: 4 claims, 6 attributions (3 named, 2 anonymous,
     1 media), 5 analysis, 1 other, each sentence marked the same by two reviewers."""
     named = build.source(f"Named {next(_counter)}", SourceKind.PERSON, "left")
     anonymous = build.source(f"Analysts {next(_counter)}", SourceKind.ANONYMOUS)

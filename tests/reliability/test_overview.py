@@ -43,6 +43,7 @@ def test_lead_sees_disputes_and_unassigned_articles(client, build, lead, django_
     first, second = article.sentences.order_by("position")
     build.marks(first, [Label.CLAIM, Label.ANALYSIS], [None, None])
     build.marks(second, [Label.CLAIM, Label.CLAIM], [None, None])
+    build.article(outlet, 3)  # nobody is assigned to this one
     client.force_login(lead)
     with django_assert_max_num_queries(15):
         page = client.get(reverse("home")).content.decode()

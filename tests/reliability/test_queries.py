@@ -11,6 +11,7 @@ from annotate.codebook import NAMED_KINDS, Label, SourceKind
 from annotate.gold import resolve_gold_label, resolve_gold_source
 from annotate.models import Adjudication, Annotation, Sentence
 from reliability import queries
+from reliability.models import ScoreRun
 from reliability.scoring import ArticleCounts, krippendorff_alpha, krippendorff_alpha_from_patterns
 
 from .conftest import Builder, example_one
@@ -59,6 +60,13 @@ def python_rollup() -> dict[int, ArticleCounts]:
     }
 
 
+def recorded_run() -> int:
+    """A run with its record written from the current marks (no figures): what roll-ups read."""
+    run = ScoreRun.objects.create(method_version="test")
+    queries.record_run_sentences(run.pk)
+    return run.pk
+
+
 def random_dataset(build: Builder, lead, seed: int = 3) -> None:
     rng = random.Random(seed)
     sources = [
@@ -89,7 +97,7 @@ def random_dataset(build: Builder, lead, seed: int = 3) -> None:
 def test_sql_rollup_equals_python_rollup(build, lead):
     random_dataset(build, lead)
     expected = python_rollup()
-    rollups = queries.article_rollups()
+    rollups = queries.article_rollups(recorded_run())
     assert {r.article_id: r.counts for r in rollups} == expected
     assert sum(c.attributions for c in expected.values()) > 5
     assert sum(c.a_anon + c.a_media for c in expected.values()) > 0
@@ -125,7 +133,7 @@ def test_gold_label_cases(build, lead):
 def test_worked_example_one_from_real_marks(build):
     outlet = build.outlet("example.org")
     article = example_one(build, outlet)
-    (rollup,) = queries.article_rollups()
+    (rollup,) = queries.article_rollups(recorded_run())
     counts = rollup.counts
     assert (counts.claims, counts.attributions, counts.analysis) == (4, 6, 5)
     assert (counts.a_named, counts.a_anon, counts.a_media, counts.reporting) == (3, 2, 1, 10)
@@ -138,8 +146,9 @@ def test_worked_example_one_from_real_marks(build):
 
 def test_rollup_runs_a_constant_number_of_queries(build, lead, django_assert_num_queries):
     random_dataset(build, lead)
+    run_id = recorded_run()
     with django_assert_num_queries(2):
-        queries.article_rollups()
+        queries.article_rollups(run_id)
 
 
 def test_agreement_patterns_match_alpha_over_units(build, lead):
@@ -148,7 +157,7 @@ def test_agreement_patterns_match_alpha_over_units(build, lead):
     outlet_of = dict(Sentence.objects.values_list("pk", "article__outlet_id"))
     for sentence_id, label in Annotation.objects.values_list("sentence_id", "label"):
         units[sentence_id].append(label)
-    patterns = queries.agreement_patterns(per_article=True)
+    patterns = queries.agreement_patterns(recorded_run(), per_article=True)
     assert krippendorff_alpha_from_patterns(patterns.overall) == pytest.approx(krippendorff_alpha(units.values()))
     for outlet_id, counter in patterns.by_outlet.items():
         outlet_units = [u for s, u in units.items() if outlet_of[s] == outlet_id]

@@ -34,7 +34,10 @@ def test_lead_sees_the_latest_run_and_can_publish(client, lead, published_and_dr
     published, draft = published_and_draft
     client.force_login(lead)
     html = client.get(reverse("reliability:outlet-list")).content.decode()
-    assert f"Publish run {draft.pk}" in html
+    assert f"Review and publish run {draft.pk}" in html
+    confirm = client.get(reverse("reliability:publish"), {"run": draft.pk}).content.decode()
+    assert f"Publish run {draft.pk}?" in confirm
+    assert not ScoreRun.objects.get(pk=draft.pk).published  # looking is not publishing
     response = client.post(reverse("reliability:publish"), {"run": draft.pk})
     assert response.status_code == 302
     assert ScoreRun.objects.get(pk=draft.pk).published
@@ -126,12 +129,16 @@ def test_thin_outlet_page_says_insufficient_evidence(client, published_and_draft
     assert "Insufficient evidence" in html
 
 
-def test_evidence_lists_the_sentences_in_x_and_n(client, published_and_draft):
+def test_evidence_lists_the_sentences_in_x_and_n(client, lead, published_and_draft):
     url = reverse("reliability:outlet-evidence", args=["scored.example"])
     x = client.get(url, {"indicator": "anonymous_share", "part": "x"})
     n = client.get(url, {"indicator": "anonymous_share", "part": "n"})
     assert x.context["page"].paginator.count == 10
     assert n.context["page"].paginator.count == 30
+    # Anonymous readers cannot open the annotation page: no link to it; leads get one.
+    assert not re.search(r"/annotate/articles/\d+/#s-\d+", x.content.decode())
+    client.force_login(lead)
+    x = client.get(url, {"indicator": "anonymous_share", "part": "x"})
     assert re.search(r"/annotate/articles/\d+/#s-\d+", x.content.decode())
     assert client.get(url, {"indicator": "nope"}).status_code == 404
 

@@ -4,8 +4,9 @@ import hashlib
 import random
 
 import pytest
+from django.utils import timezone
 
-from annotate.models import Annotation, Article, Outlet, Sentence, Source
+from annotate.models import Annotation, Article, Assignment, Outlet, Sentence, Source
 from suggestions import model, predict
 
 ACTORS = ["Rebel fighters", "Government troops", "Kurdish forces", "Turkish units", "Militias"]
@@ -46,7 +47,8 @@ def _sentence(rng: random.Random) -> tuple[str, str, tuple[int, int] | None]:
 
 
 def make_gold_corpus(reviewers, *, articles: int, sentences: int, seed: int = 1) -> list[Article]:
-    """`articles` articles of `sentences` sentences, each marked by every reviewer with its true label."""
+    """`articles` articles of `sentences` sentences, each marked by every reviewer with its true label
+    and submitted (so the marks count)."""
     rng = random.Random(seed)
     outlet, _ = Outlet.objects.get_or_create(domain="example.org")
     source, _ = Source.objects.get_or_create(name="Generated source", defaults={"kind": "organisation"})
@@ -67,6 +69,9 @@ def make_gold_corpus(reviewers, *, articles: int, sentences: int, seed: int = 1)
         stored = Sentence.objects.bulk_create(
             Sentence(article=article, position=i, start=s, end=e, text=row[0])
             for i, ((s, e), row) in enumerate(zip(offsets, rows, strict=True))
+        )
+        Assignment.objects.bulk_create(
+            Assignment(article=article, reviewer=reviewer, submitted_at=timezone.now()) for reviewer in reviewers
         )
         Annotation.objects.bulk_create(
             Annotation(

@@ -270,3 +270,14 @@ def test_train_from_the_shipped_data_reproduces_the_shipped_default_model(tmp_pa
     text = run(*args)
     assert f"trained {DEFAULT_VERSION} on 613 sentences of 34 articles" in text
     assert output.read_bytes() == DEFAULT_MODEL_PATH.read_bytes()
+
+
+def test_gold_sentences_leave_in_progress_marks_out(reviewer, make_user):
+    from annotate.models import Assignment
+
+    (article,) = make_gold_corpus([reviewer], articles=1, sentences=4)
+    assert len(gold_sentences()) == 4
+    newcomer = make_user("reviewer3")
+    (other,) = make_gold_corpus([newcomer], articles=1, sentences=3, seed=2)
+    Assignment.objects.filter(article=other).update(submitted_at=None)
+    assert {g.article_id for g in gold_sentences()} == {article.pk}

@@ -4,10 +4,11 @@ outlet's score with interval, indicators, counts and agreement; store a new run;
 import json
 
 from django.core.management.base import BaseCommand, CommandError
+from django.utils import timezone
 
 from reliability.models import ScoreRun
 from reliability.scoring import INDICATORS
-from reliability.services import recompute_outlet_scores
+from reliability.services import publishable_error, recompute_outlet_scores
 
 SHORT = {
     "sourcing_rate": "src",
@@ -43,9 +44,11 @@ class Command(BaseCommand):
             if run is None:
                 raise CommandError("No scores computed yet. Run `python manage.py scores --recompute`.")
         if publish and not run.published:
-            # The command line is a lead's tool (it needs shell access), so no user check here.
-            from django.utils import timezone
-
+            # The command line is a lead's tool (it needs shell access), so no user check here;
+            # the run's own rules still apply (its record must be kept, no newer run published).
+            error = publishable_error(run)
+            if error:
+                raise CommandError(error)
             run.published, run.published_at = True, timezone.now()
             run.save(update_fields=["published", "published_at"])
         snapshots = list(run.snapshots.select_related("outlet").order_by("outlet__domain"))

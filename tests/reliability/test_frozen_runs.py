@@ -1,0 +1,261 @@
+"""Issue 11, finding 3: published means frozen (docs/scoring.md section 1).
+
+A score run records the gold label of every sentence it used; its evidence and source pages read
+that record, so a published figure and the sentences behind it agree for ever. Publishing shows
+what changed and publishes exactly the reviewed run; nothing a published run uses can be deleted.
+"""
+
+import random
+from collections import defaultdict
+
+import pytest
+from django.db.models import ProtectedError
+from django.urls import reverse
+from django.utils import timezone
+
+from annotate.codebook import Label, SourceKind
+from annotate.gold import resolve_gold_label, resolve_gold_source
+from annotate.models import Adjudication, Annotation, Assignment, Origin, Outlet, Sentence, Source
+from reliability import queries
+from reliability.models import RunSentence, ScoreRun
+from reliability.services import KEEP_UNPUBLISHED_RECORDS, publish_run, recompute_outlet_scores
+
+from .conftest import example_one, scored_outlet
+
+pytestmark = pytest.mark.django_db
+LABELS = list(Label.values)
+
+
+def python_record() -> dict[int, tuple]:
+    """The reference: every counting mark loaded and decided by annotate.gold, sentence by sentence."""
+    submitted = set(Assignment.objects.filter(submitted_at__isnull=False).values_list("article_id", "reviewer_id"))
+    marks = defaultdict(list)
+    for mark in Annotation.objects.select_related("sentence"):
+        if (
+            mark.origin in (Origin.LABEL_STUDIO, Origin.IMPORT)
+            or (mark.sentence.article_id, mark.reviewer_id) in submitted
+        ):
+            marks[mark.sentence_id].append(mark)
+    adjudications = {a.sentence_id: a for a in Adjudication.objects.all()}
+    record = {}
+    for sentence in Sentence.objects.filter(reviewable=True):
+        sentence_marks, adjudication = marks.get(sentence.pk, []), adjudications.get(sentence.pk)
+        if not sentence_marks and adjudication is None:
+            continue
+        gold = resolve_gold_label([m.label for m in sentence_marks], adjudication.label if adjudication else None)
+        source = None
+        if gold.label == Label.ATTRIBUTION:
+            source = resolve_gold_source(
+                [m.source_id for m in sentence_marks if m.label == Label.ATTRIBUTION],
+                adjudication.source_id if adjudication else None,
+            ).source_id
+        pattern = tuple(sum(m.label == label for m in sentence_marks) for label in LABELS)
+        record[sentence.pk] = (gold.label, gold.label_source, source, pattern)
+    return record
+
+
+def test_the_record_decides_every_gold_label_as_the_rules_do(build, lead):
+    rng = random.Random(17)
+    sources = [build.source(f"S{i}", kind) for i, kind in enumerate(SourceKind.values)]
+    reviewers = build.reviewers(4)
+    for domain in ("a.example", "b.example"):
+        outlet = build.outlet(domain)
+        for _ in range(4):
+            article = build.article(outlet, 10)
+            states = {user.pk: rng.choice(["submitted", "submitted", "open", "import"]) for user in reviewers}
+            for user in reviewers:
+                if states[user.pk] != "import":
+                    done = timezone.now() if states[user.pk] == "submitted" else None
+                    Assignment.objects.create(article=article, reviewer=user, submitted_at=done)
+            for sentence in article.sentences.all():
+                for user in rng.sample(reviewers, rng.choice([0, 1, 2, 3, 4])):
+                    label = rng.choice(LABELS)
+                    Annotation.objects.create(
+                        sentence=sentence,
+                        reviewer=user,
+                        label=label,
+                        source=rng.choice(sources[:3]) if label == Label.ATTRIBUTION else None,
+                        origin=Origin.IMPORT if states[user.pk] == "import" else Origin.WEB,
+                    )
+                if rng.random() < 0.1:
+                    label = rng.choice(LABELS)
+                    build.adjudicate(sentence, label, lead, rng.choice(sources) if label == Label.ATTRIBUTION else None)
+    run = ScoreRun.objects.create(method_version="test")
+    written = queries.record_run_sentences(run.pk)
+    rows = {
+        row.sentence_id: (
+            row.label,
+            row.label_source,
+            row.source_id,
+            (row.claim_marks, row.attribution_marks, row.analysis_marks, row.other_marks),
+        )
+        for row in run.sentences.all()
+    }
+    expected = python_record()
+    assert written == len(rows) == len(expected) > 40
+    assert rows == expected
+    assert {row[1] for row in rows.values()} == {"adjudicated", "unanimous", "majority", "disputed"}
+    kinds = dict(Source.objects.values_list("pk", "kind"))
+    recorded_kinds = dict(run.sentences.filter(source__isnull=False).values_list("sentence_id", "source_kind"))
+    assert recorded_kinds == {sentence: kinds[row[2]] for sentence, row in rows.items() if row[2] is not None}
+
+
+@pytest.fixture
+def published(build, lead):
+    """A published run over a scored outlet (5 x worked example 1); then a sixth article, marked
+    and submitted, changes the current gold labels (6 more analysis sentences)."""
+    outlet = scored_outlet(build, "scored.example")
+    run = publish_run(run=recompute_outlet_scores(), by=lead)
+    article = build.article(outlet, 6)
+    for sentence in article.sentences.all():
+        build.marks(sentence, [Label.ANALYSIS, Label.ANALYSIS])
+    return run
+
+
+def test_a_published_figure_and_its_evidence_agree_after_marks_change(client, published):
+    figure = published.snapshots.get().figures["indicators"]["analysis_share"]
+    assert (figure["x"], figure["n"]) == (25, 75)
+    url = reverse("reliability:outlet-evidence", args=["scored.example"])
+    for part in ("x", "n"):
+        response = client.get(url, {"indicator": "analysis_share", "part": part})
+        assert response.context["run"] == published
+        assert response.context["page"].paginator.count == figure[part]
+    newer = recompute_outlet_scores()  # a lead's draft with the new article: its own evidence
+    newer_figure = newer.snapshots.get().figures["indicators"]["analysis_share"]
+    assert (newer_figure["x"], newer_figure["n"]) == (31, 81)
+    assert client.get(url, {"indicator": "analysis_share", "part": "x"}).context["page"].paginator.count == 25
+
+
+def test_the_source_page_lists_the_sentences_behind_the_most_cited_sources(client, published):
+    top = published.snapshots.get().figures["top_sources"]
+    for entry in top:
+        response = client.get(reverse("reliability:source-detail", args=[entry["id"]]))
+        assert response.context["page"].paginator.count == entry["attributions"]
+        assert response.context["outlets"] == [{"outlet__domain": "scored.example", "sentences": entry["attributions"]}]
+
+
+def test_evidence_of_an_older_readable_run_by_its_id_and_no_other(client, reviewer, published):
+    draft = recompute_outlet_scores()
+    url = reverse("reliability:outlet-evidence", args=["scored.example"])
+    query = {"indicator": "analysis_share", "part": "x", "run": draft.pk}
+    assert client.get(url, query).status_code == 404  # a draft: leads only
+    client.force_login(reviewer)
+    assert client.get(url, query).status_code == 404
+    query["run"] = published.pk
+    assert client.get(url, query).context["page"].paginator.count == 25
+    assert client.get(url, {**query, "run": "x"}).status_code == 404
+
+
+def test_publishing_shows_what_changed_and_publishes_exactly_the_reviewed_run(client, lead, published, build):
+    reviewed = recompute_outlet_scores()
+    client.force_login(lead)
+    page = client.get(reverse("reliability:publish"), {"run": reviewed.pk})
+    assert page.status_code == 200
+    changes = page.context["changes"]
+    assert (changes.added, changes.changed, changes.removed) == (6, 0, 0)
+    assert [o["domain"] for o in changes.outlets] == ["scored.example"]
+    (outlet,) = changes.outlets
+    assert outlet["old"] == pytest.approx(65.0)
+    assert outlet["delta"] == pytest.approx(outlet["new"] - 65.0)
+    assert (outlet["old_sentences"], outlet["new_sentences"]) == (75, 81)
+    html = page.content.decode()
+    assert f"Publish run {reviewed.pk}?" in html
+    assert "6 added · 0 changed" in html
+    newer = recompute_outlet_scores()  # computed while the lead was reading: not what they reviewed
+    response = client.post(reverse("reliability:publish"), {"run": reviewed.pk})
+    assert response.status_code == 302
+    reviewed.refresh_from_db()
+    newer.refresh_from_db()
+    assert reviewed.published
+    assert reviewed.published_by == lead
+    assert not newer.published
+
+
+def test_a_changed_label_is_listed_with_its_old_value(client, lead, published):
+    sentence = Sentence.objects.filter(article__outlet__domain="scored.example").order_by("pk").first()
+    Adjudication.objects.create(sentence=sentence, label=Label.OTHER, lead=lead)
+    changes = queries.run_changes(recompute_outlet_scores().pk, published.pk)
+    assert (changes.added, changes.changed, changes.removed) == (6, 1, 0)
+    changed = next(row for row in changes.examples if row.sentence_id == sentence.pk)
+    assert (changed.old_label, changed.label, changed.label_source) == (Label.CLAIM, Label.OTHER, "adjudicated")
+
+
+def test_an_older_run_than_the_published_one_is_not_published(lead, build):
+    scored_outlet(build, "scored.example")
+    older = recompute_outlet_scores()
+    publish_run(run=recompute_outlet_scores(), by=lead)
+    from django.core.exceptions import ValidationError
+
+    with pytest.raises(ValidationError, match="newer run is already published"):
+        publish_run(run=older, by=lead)
+
+
+def test_nothing_a_published_run_uses_can_be_deleted(published):
+    with pytest.raises(ProtectedError):
+        published.delete()
+    with pytest.raises(ProtectedError):
+        ScoreRun.objects.all().delete()
+    article = published.sentences.first().article
+    with pytest.raises(ProtectedError):
+        article.delete()
+    empty = Outlet.objects.create(domain="empty.example")
+    run = publish_run(run=recompute_outlet_scores(), by=published.published_by)
+    with pytest.raises(ProtectedError):
+        empty.delete()  # its (insufficient-evidence) snapshot is part of a published run
+    assert run.snapshots.filter(outlet=empty).exists()
+    assert ScoreRun.objects.filter(published=True).count() == 2
+    assert RunSentence.objects.filter(run=published).count() == 80
+
+
+def test_deleting_an_outlet_or_article_a_run_uses_is_refused_by_the_api(published, lead):
+    from rest_framework.test import APIClient
+
+    client = APIClient()
+    client.force_authenticate(lead)
+    article = published.sentences.first().article
+    assert client.delete(f"/api/v1/articles/{article.pk}/").status_code == 409
+    empty = Outlet.objects.create(domain="empty.example")
+    recompute_outlet_scores()
+    assert client.delete(f"/api/v1/outlets/{empty.pk}/").status_code == 409
+    assert Outlet.objects.filter(pk=empty.pk).exists()
+
+
+def test_old_unpublished_records_are_pruned_and_can_no_longer_be_published(build, lead):
+    scored_outlet(build, "scored.example")
+    runs = [recompute_outlet_scores() for _ in range(KEEP_UNPUBLISHED_RECORDS + 2)]
+    kept = {run.pk for run in ScoreRun.objects.filter(record_kept=True)}
+    assert kept == {run.pk for run in runs[-KEEP_UNPUBLISHED_RECORDS:]}
+    assert RunSentence.objects.filter(run=runs[0]).count() == 0
+    assert ScoreRun.objects.get(pk=runs[0].pk).snapshots.count() == 1  # the figures stay
+    from django.core.exceptions import ValidationError
+
+    with pytest.raises(ValidationError, match="too old"):
+        publish_run(run=ScoreRun.objects.get(pk=runs[0].pk), by=lead)
+    published = publish_run(run=runs[-1], by=lead)
+    for _ in range(KEEP_UNPUBLISHED_RECORDS + 1):
+        recompute_outlet_scores()
+    assert RunSentence.objects.filter(run=published).count() == 80  # published records are kept
+
+
+def test_example_article_counts_are_read_from_the_record(build):
+    outlet = build.outlet("one.example")
+    example_one(build, outlet)
+    run = recompute_outlet_scores()
+    (rollup,) = queries.article_rollups(run.pk)
+    assert (rollup.counts.claims, rollup.counts.attributions, rollup.counts.analysis) == (4, 6, 5)
+    assert run.sentence_count == 16
+
+
+def test_the_admin_offers_no_delete_for_a_published_run(client, published):
+    client.force_login(published.published_by)
+    assert client.get(reverse("admin:reliability_scorerun_delete", args=[published.pk])).status_code == 403
+    snapshot = published.snapshots.first()
+    assert client.get(reverse("admin:reliability_scoresnapshot_delete", args=[snapshot.pk])).status_code == 403
+    assert "delete_selected" not in client.get(reverse("admin:reliability_scorerun_changelist")).content.decode()
+    draft = recompute_outlet_scores()
+    assert client.get(reverse("admin:reliability_scorerun_delete", args=[draft.pk])).status_code == 200
+    assert (
+        client.post(reverse("admin:reliability_scorerun_delete", args=[draft.pk]), {"post": "yes"}).status_code == 302
+    )
+    assert not ScoreRun.objects.filter(pk=draft.pk).exists()
+    assert not RunSentence.objects.filter(run_id=draft.pk).exists()
