@@ -54,5 +54,5 @@ KIND_DEFINITIONS = {
 # Keyboard keys of the annotation page, in codebook order.
 LABEL_KEYS = {Label.CLAIM: "1", Label.ATTRIBUTION: "2", Label.ANALYSIS: "3", Label.OTHER: "4"}
 
-# Kinds that count as named sources in the scores (SCORING.md section 3).
+# Kinds that count as named sources in the scores (docs/scoring.md section 3).
 NAMED_KINDS = frozenset({SourceKind.PERSON, SourceKind.ORGANISATION, SourceKind.GOVERNMENT, SourceKind.DOCUMENT})

@@ -1,4 +1,4 @@
-"""Gold labels and gold sources from reviewers' marks (SCORING.md section 1).
+"""Gold labels and gold sources from reviewers' marks (docs/scoring.md section 1).
 
 Pure functions over plain values, no ORM: the caller loads the marks and the adjudication.
 """

@@ -13,7 +13,7 @@ SCHEMA = """\
 Each JSONL line: `sentence_id, article_id, outlet, url, published, position, text, start, end,
 label, label_source, source, annotations, agreement, split, adjudication, article`.
 
-- `label` is the gold label (SCORING.md §1): adjudicated, else unanimous, else strict majority.
+- `label` is the gold label (docs/scoring.md §1): adjudicated, else unanimous, else strict majority.
   `label_source` is `adjudicated`, `unanimous` or `majority`. Disputed and unmarked sentences are
   left out unless the export includes unsettled sentences; then `label` is null and
   `label_source` is `disputed` or `unmarked`.

@@ -1,4 +1,4 @@
-"""Score math of method version 1 (SCORING.md): agreement, smoothing, intervals, the outlet roll-up.
+"""Score math of method version 1 (docs/scoring.md): agreement, smoothing, intervals, the outlet roll-up.
 
 Pure functions over numbers and dataclasses, no Django and no ORM: `reliability/queries.py` turns
 rows into `ArticleCounts`, and the score snapshot stores `OutletScore.to_dict()`.
@@ -24,7 +24,7 @@ Interval = tuple[float, float]
 # Count fields of one article, in the column order of the bootstrap matrix.
 COUNT_FIELDS = ("claims", "attributions", "analysis", "a_named", "a_anon", "a_media")
 
-# indicator -> (numerator field, denominator fields, direction); SCORING.md section 4.
+# indicator -> (numerator field, denominator fields, direction); docs/scoring.md section 4.
 INDICATORS: dict[str, tuple[str, tuple[str, ...], str]] = {
     "sourcing_rate": ("attributions", ("claims", "attributions"), "higher_is_better"),
     "named_share": ("a_named", ("attributions",), "higher_is_better"),
@@ -93,7 +93,7 @@ def krippendorff_alpha(units: Iterable[Sequence[Hashable | None]], level: str = 
     Output: alpha in [-1, 1], or None when undefined:
     - no pairable unit -> None;
     - every pairable value identical -> 1.0 (perfect agreement), but None when that single value
-      comes from fewer than 2 units (SCORING.md section 2: too little to call it agreement).
+      comes from fewer than 2 units (docs/scoring.md section 2: too little to call it agreement).
     Raises ValueError for any level other than "nominal". Computed by
     `krippendorff_alpha_from_patterns` (the one implementation; the `krippendorff` package is the
     test oracle).
@@ -254,7 +254,7 @@ def beta_interval(x: float, n: float, p0: float, m: float, level: float = 0.90) 
 
 @dataclass(frozen=True)
 class SideBalance:
-    """How evenly attributions spread over the k sides of a topic (SCORING.md section 4)."""
+    """How evenly attributions spread over the k sides of a topic (docs/scoring.md section 4)."""
 
     total: int
     k: int
@@ -301,7 +301,7 @@ def side_balance(counts: Mapping[str, int], k: int) -> SideBalance:
 
 @dataclass(frozen=True)
 class ArticleCounts:
-    """Gold-label counts of one article (or pooled over many), `other` excluded (SCORING.md 3).
+    """Gold-label counts of one article (or pooled over many), `other` excluded (docs/scoring.md 3).
 
     claims C, attributions A, analysis N; a_named / a_anon / a_media count attributions by source
     kind (attributions whose gold source is disputed are in A but in none of them); `sides` counts
@@ -627,7 +627,7 @@ def compare_sentence_spans(
 
 @dataclass
 class SpanAgreement:
-    """Span agreement (SCORING.md section 2) accumulated sentence by sentence.
+    """Span agreement (docs/scoring.md section 2) accumulated sentence by sentence.
 
     Pairing: for each sentence two reviewers both marked and at least one gave a source or cue
     span, their spans are compared (`compare_sentence_spans`). Counts of matched and unmatched

@@ -1,4 +1,4 @@
-"""Tests of gold labels and gold sources (annotate/gold.py, SCORING.md section 1): no database."""
+"""Tests of gold labels and gold sources (annotate/gold.py, docs/scoring.md section 1): no database."""
 
 from __future__ import annotations
 

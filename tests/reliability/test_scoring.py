@@ -1,6 +1,6 @@
 """Tests of the pure score math (reliability/scoring.py): no database.
 
-Expected values are hand-computed (SCORING.md section 5) or published. Published alpha values:
+Expected values are hand-computed (docs/scoring.md section 5) or published. Published alpha values:
 Krippendorff, K. (2011). "Computing Krippendorff's Alpha-Reliability". Annenberg School for
 Communication, Departmental Papers 43, https://repository.upenn.edu/asc_papers/43 -- example A
 (binary, 2 observers, 10 units: 0.095), B (nominal, 2 observers, 12 units: 0.692) and C (nominal,
@@ -45,7 +45,7 @@ from reliability.scoring import (
     span_f1_token_overlap,
 )
 
-# SCORING.md example 1: 4 claims, 6 attributions (3 named, 2 anonymous, 1 media), 5 analysis
+# docs/scoring.md example 1: 4 claims, 6 attributions (3 named, 2 anonymous, 1 media), 5 analysis
 # (the 1 `other` sentence is not counted).
 EXAMPLE_ARTICLE = ArticleCounts(article_id=1, claims=4, attributions=6, analysis=5, a_named=3, a_anon=2, a_media=1)
 NO_PRIOR = MethodSettings(prior_strength=0, min_articles=1)
@@ -101,7 +101,7 @@ def outlet_articles(count: int, seed: int = 7) -> list[ArticleCounts]:
     return articles
 
 
-# --- SCORING.md section 5 worked examples ------------------------------------------------------
+# --- docs/scoring.md section 5 worked examples ------------------------------------------------------
 
 
 def test_example_1_counts_and_rates() -> None:
