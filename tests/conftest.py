@@ -42,7 +42,9 @@ def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix):
     database = settings.DATABASES["default"]
     if database["ENGINE"].endswith("postgresql"):
         database.setdefault("TEST", {})
-        database["TEST"].setdefault("NAME", f"test_{database['NAME']}_{os.getpid()}")
+        # Django fills TEST["NAME"] with None once settings load: setdefault alone never applied.
+        if not database["TEST"].get("NAME"):
+            database["TEST"]["NAME"] = f"test_{database['NAME']}_{os.getpid()}"
 
 
 SAMPLE_ARTICLE = SHARED / "samples" / "syria-militias-aleppo.txt"
