@@ -82,3 +82,20 @@ def test_bad_line_names_the_line_and_writes_nothing(annotated, tmp_path):
         import_records(["{oops"])
     with pytest.raises(DatasetImportError, match="no `article` object"):
         import_records([lines[1]])
+
+
+@pytest.mark.parametrize("include_unsettled", [False, True])
+def test_the_byte_test_corpus_round_trips_byte_for_byte(db, tmp_path, include_unsettled):
+    """The corpus of test_export_bytes (escapes, U+2028, code-point username order, timestamps
+    without microseconds, adjudications without marks) survives export -> import -> export."""
+    from .corpus import build_corpus
+
+    build_corpus()
+    options = ExportOptions(format="all", include_unsettled=include_unsettled)
+    first = write_export(options, tmp_path / "first")
+    _empty_database()
+    call_command("import_dataset", str(first.path / "sentences.jsonl"))
+    second = write_export(options, tmp_path / "second")
+    for name in DATA_FILES:
+        assert (second.path / name).read_bytes() == (first.path / name).read_bytes(), name
+    assert second.card["counts"] == first.card["counts"]
