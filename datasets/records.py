@@ -1,32 +1,42 @@
-"""Export records, streamed: one dict per sentence (the DESIGN.md record), read in chunks.
+"""Export records: one dict per exported sentence, built from the database in a few streamed queries.
 
-Sentences come through one server-side cursor (`.iterator(chunk_size=...)`) in (article,
-position) order. For each chunk of sentences one query each fetches their marks, their
-adjudications, the articles they belong to and any sources not seen yet, so the number of
-queries grows with chunks, not sentences, and memory holds one chunk at a time (plus the
-registry of sources, which is small).
+Three queries, each sorted by (article id, position) and read through a server-side cursor in
+large batches (PostgreSQL; SQLite steps through its own cursor), are merged here in one pass:
+
+- the candidate sentences (SQL-side filters), each with its adjudication (a LEFT JOIN);
+- the marks that count (`counted_marks`, THE place that says which marks an export uses) of
+  those sentences, with the reviewer's username and the timestamp already as text;
+- the articles that have a candidate sentence (outlet, topic, title, text), in id order.
+
+The registry of sources (small) is read once. The querysets are built with the ORM and run as their
+compiled SQL, so Django's per-row converters are skipped (timestamps come out as text instead).
+Gold labels and gold sources come from `annotate.gold` (one rule), cached per pattern of marks;
+the split is computed once per article. Queries per export: four, whatever its size.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
-from itertools import islice
+from functools import lru_cache
+from typing import NamedTuple
 
-from django.db.models import Exists, OuterRef, Q
+from django.db import connection
+from django.db.models import CharField, Exists, Func, OuterRef, Q, QuerySet
+from django.utils.dateparse import parse_date, parse_datetime
 
 from annotate.codebook import Label
 from annotate.gold import resolve_gold_label, resolve_gold_source
-from annotate.models import Adjudication, Annotation, Article, Sentence, Source
+from annotate.models import Annotation, Article, Sentence, Source
 
 from .options import ExportOptions
 from .splits import split_for
 
-CHUNK_SIZE = 2000
+BATCH_SIZE = 10_000  # candidate sentences per batch (three queries each)
+_END = (math.inf, math.inf)  # after the last mark of a batch: the merge never runs past it
 
 
-@dataclass(frozen=True)
-class Row:
+class Row(NamedTuple):
     """An exported record with what other formats need besides it (the article's title and text)."""
 
     record: dict
@@ -35,83 +45,96 @@ class Row:
     first_of_article: bool
 
 
-def _iso(value) -> str | None:
-    return value.isoformat() if value is not None else None
+# --- What is selected -------------------------------------------------------------------------
 
 
-def candidate_sentences(options: ExportOptions):
-    """Reviewable sentences the SQL-side filters keep, in export order (values rows)."""
-    sentences = Sentence.objects.filter(reviewable=True)
+def _sentence_filters(options: ExportOptions, prefix: str = "") -> Q:
+    """The SQL-side filters on sentences (and their articles); `prefix` reaches a sentence from
+    another model ("sentence__" from a mark)."""
+    conditions = {f"{prefix}reviewable": True}
     if options.outlets:
-        sentences = sentences.filter(article__outlet__domain__in=options.outlets)
+        conditions[f"{prefix}article__outlet__domain__in"] = options.outlets
     if options.article_ids:
-        sentences = sentences.filter(article_id__in=options.article_ids)
+        conditions[f"{prefix}article_id__in"] = options.article_ids
     if options.topics:
-        sentences = sentences.filter(article__topic__name__in=options.topics)
+        conditions[f"{prefix}article__topic__name__in"] = options.topics
     if options.date_from:
-        sentences = sentences.filter(article__published__gte=options.date_from)
+        conditions[f"{prefix}article__published__gte"] = options.date_from
     if options.date_to:
-        sentences = sentences.filter(article__published__lte=options.date_to)
+        conditions[f"{prefix}article__published__lte"] = options.date_to
+    return Q(**conditions)
+
+
+def counted_marks(options: ExportOptions) -> QuerySet:
+    """The marks an export counts: in gold labels, agreement, the `annotations` of each record and
+    the card. With `reviewers`, only theirs (adjudications still win)."""
+    marks = Annotation.objects.all()
+    if options.reviewers:
+        marks = marks.filter(reviewer__username__in=options.reviewers)
+    return marks
+
+
+def candidate_sentences(options: ExportOptions) -> QuerySet:
+    """Reviewable sentences the SQL-side filters keep, in export order."""
+    sentences = Sentence.objects.filter(_sentence_filters(options))
     if not options.include_unsettled:
         # Without marks or an adjudication a sentence cannot have a gold label: skip it in SQL.
-        marks = Annotation.objects.counting().filter(sentence=OuterRef("pk"))
-        if options.reviewers:
-            marks = marks.filter(reviewer__username__in=options.reviewers)
-        sentences = sentences.filter(Q(Exists(marks)) | Q(Exists(Adjudication.objects.filter(sentence=OuterRef("pk")))))
+        marks = counted_marks(options).filter(sentence=OuterRef("pk"))
+        sentences = sentences.filter(Q(Exists(marks)) | Q(adjudication__isnull=False))
     return sentences.order_by("article_id", "position")
 
 
-class _Sources:
-    """Registry entries as export dicts, loaded for the ids a chunk needs and kept."""
+def count_candidates(options: ExportOptions) -> int:
+    """Upper bound of the rows an export writes (SQL-side filters only): the progress total."""
+    return candidate_sentences(options).count()
 
-    def __init__(self) -> None:
-        self.known: dict[int, dict] = {}
 
-    def load(self, ids) -> None:
-        missing = {pk for pk in ids if pk is not None and pk not in self.known}
-        if not missing:
-            return
-        rows = Source.objects.filter(pk__in=missing).values_list(
-            "pk", "name", "kind", "side__name", "side__topic__name"
+class IsoTimestamp(Func):
+    """A timestamp as the text `datetime.isoformat()` gives for it in UTC: microseconds only when
+    not zero, "+00:00" at the end. PostgreSQL formats it; SQLite returns the stored text (an
+    expression, so the driver does not parse it) and `_stored_timestamp_text` finishes it."""
+
+    output_field = CharField()
+
+    def as_sql(self, compiler, connection, **extra_context):
+        sql, params = compiler.compile(self.source_expressions[0])
+        return f"(({sql}) || '')", params
+
+    def as_postgresql(self, compiler, connection, **extra_context):
+        sql, params = compiler.compile(self.source_expressions[0])
+        utc = f"(({sql}) AT TIME ZONE 'UTC')"
+        return (
+            f"to_char({utc}, CASE WHEN date_trunc('second', {utc}) = {utc} "
+            'THEN \'YYYY-MM-DD"T"HH24:MI:SS"+00:00"\' ELSE \'YYYY-MM-DD"T"HH24:MI:SS.US"+00:00"\' END)',
+            [*params, *params, *params],
         )
-        for pk, name, kind, side, side_topic in rows:
-            self.known[pk] = {"name": name, "kind": kind, "side": side, "side_topic": side_topic}
-
-    def get(self, pk: int | None) -> dict | None:
-        return None if pk is None else self.known[pk]
 
 
-def _batches(iterable, size: int) -> Iterator[list]:
-    iterator = iter(iterable)
-    while batch := list(islice(iterator, size)):
-        yield batch
+def _sentence_rows(options: ExportOptions) -> QuerySet:
+    return candidate_sentences(options).values_list(
+        "pk",
+        "article_id",
+        "position",
+        "start",
+        "end",
+        "text",
+        "adjudication__label",
+        "adjudication__source_id",
+        "adjudication__lead__username",
+        "adjudication__note",
+    )
 
 
-def _span(start, end) -> list[int] | None:
-    return None if start is None else [start, end]
-
-
-def iter_rows(
-    options: ExportOptions, *, chunk_size: int = CHUNK_SIZE, on_chunk: Callable[[int], None] | None = None
-) -> Iterator[Row]:
-    """Yield the rows `options` keep, in (article id, position) order.
-
-    `on_chunk(n)` is called after each chunk with the number of candidate sentences read so far.
-    """
-    sources = _Sources()
-    rows = candidate_sentences(options).values_list("pk", "article_id", "position", "start", "end", "text")
-    articles: dict[int, dict] = {}
-    last_article = None
-    read = 0
-    for chunk in _batches(rows.iterator(chunk_size=chunk_size), chunk_size):
-        ids = [row[0] for row in chunk]
-        marks: dict[int, list] = {}
-        # Counting marks only (docs/scoring.md section 1): in-progress work is not part of a dataset.
-        annotations = Annotation.objects.counting().filter(sentence_id__in=ids)
-        if options.reviewers:
-            annotations = annotations.filter(reviewer__username__in=options.reviewers)
-        for mark in annotations.values_list(
-            "sentence_id",
+def _mark_rows(options: ExportOptions) -> QuerySet:
+    # The created text is an annotation: it comes last in the compiled SELECT, so it is last here.
+    return (
+        counted_marks(options)
+        .filter(_sentence_filters(options, "sentence__"))
+        .order_by("sentence__article_id", "sentence__position")
+        .annotate(created_text=IsoTimestamp("created"))
+        .values_list(
+            "sentence__article_id",
+            "sentence__position",
             "reviewer__username",
             "label",
             "source_id",
@@ -119,119 +142,217 @@ def iter_rows(
             "source_end",
             "cue_start",
             "cue_end",
-            "created",
-        ):
-            marks.setdefault(mark[0], []).append(mark)
-        adjudications = {
-            row[0]: row
-            for row in Adjudication.objects.filter(sentence_id__in=ids).values_list(
-                "sentence_id", "label", "source_id", "lead__username", "note"
-            )
-        }
-        # Sorted by article, so only the previous chunk's last article can continue here.
-        articles = {pk: info for pk, info in articles.items() if pk == chunk[0][1]}
-        needed = {row[1] for row in chunk} - articles.keys()
-        for pk, domain, outlet_name, url, published, title, topic, text in Article.objects.filter(
-            pk__in=needed
-        ).values_list("pk", "outlet__domain", "outlet__name", "url", "published", "title", "topic__name", "text"):
-            articles[pk] = {
-                "outlet": domain,
-                "outlet_name": outlet_name,
-                "url": url,
-                "published": _iso(published),
-                "title": title,
-                "topic": topic,
-                "text": text,
-            }
-        sources.load([m[3] for group in marks.values() for m in group] + [a[2] for a in adjudications.values()])
+            "created_text",
+        )
+    )
 
-        for pk, article_id, position, start, end, text in chunk:
-            article = articles[article_id]
-            row = _build(
-                options,
-                sources,
-                pk,
-                article_id,
-                position,
-                start,
-                end,
-                text,
-                article,
-                sorted(marks.get(pk, ()), key=lambda m: m[1]),
-                adjudications.get(pk),
-                first=article_id != last_article,
-            )
-            if row is not None:
-                last_article = article_id
-                yield row
-        read += len(chunk)
+
+def _article_rows(ids: list[int]) -> QuerySet:
+    return (
+        Article.objects.filter(pk__in=ids)
+        .order_by("pk")
+        .values_list("pk", "outlet__domain", "outlet__name", "url", "published", "title", "topic__name", "text")
+    )
+
+
+def _from(key: tuple[int, int], prefix: str = "", *, inclusive: bool) -> Q:
+    """Sentences from (article id, position) `key` on, in export order (`prefix` reaches the
+    sentence from a mark). The plain `>=` on the article lets the database start its index range
+    scan there."""
+    article, position = key
+    return Q(**{f"{prefix}article_id__gte": article}) & (
+        Q(**{f"{prefix}article_id__gt": article})
+        | Q(**{f"{prefix}article_id": article, f"{prefix}position__{'gte' if inclusive else 'gt'}": position})
+    )
+
+
+def _up_to(key: tuple[int, int], prefix: str = "") -> Q:
+    """Sentences up to and including (article id, position) `key` in export order."""
+    article, position = key
+    return Q(**{f"{prefix}article_id__lte": article}) & (
+        Q(**{f"{prefix}article_id__lt": article})
+        | Q(**{f"{prefix}article_id": article, f"{prefix}position__lte": position})
+    )
+
+
+# --- Reading ----------------------------------------------------------------------------------
+
+
+def _fetch(queryset: QuerySet) -> list[tuple]:
+    """The rows of `queryset`'s compiled SQL as the database driver returns them (no Django
+    converters: a mark's timestamp comes as text, see IsoTimestamp)."""
+    sql, params = queryset.query.get_compiler(using=queryset.db).as_sql()
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
+def _batches(options: ExportOptions, size: int) -> Iterator[tuple[list, list, dict]]:
+    """(sentences, their marks, their articles by id) per `size` candidate sentences in export order:
+    three queries per batch, each over a range of the (article, position) index (keyset paging,
+    no long-running cursor, so nothing is held open between batches)."""
+    sentences = _sentence_rows(options)
+    marks = _mark_rows(options)
+    last = None
+    while True:
+        batch = _fetch((sentences if last is None else sentences.filter(_from(last, inclusive=False)))[:size])
+        if not batch:
+            return
+        first, last = (batch[0][1], batch[0][2]), (batch[-1][1], batch[-1][2])
+        batch_marks = _fetch(marks.filter(_from(first, "sentence__", inclusive=True), _up_to(last, "sentence__")))
+        articles = {row[0]: row for row in _fetch(_article_rows(sorted({row[1] for row in batch})))}
+        yield batch, batch_marks, articles
+
+
+def _stored_timestamp_text(value: str) -> str:
+    """A timestamp stored as text (SQLite) as `isoformat()` text in UTC (see IsoTimestamp)."""
+    # Django stores a UTC datetime on SQLite as "YYYY-MM-DD HH:MM:SS[.ffffff]" (maybe with "+00:00").
+    plain = value[:-6] if value.endswith("+00:00") else value
+    if plain[10:11] == " " and (len(plain) == 19 or (len(plain) == 26 and plain[19] == "." and plain[20:] != "000000")):
+        return f"{plain[:10]}T{plain[11:]}+00:00"
+    # Anything else: what Django's own converter makes of it.
+    converted = connection.ops.convert_datetimefield_value(parse_datetime(value), None, connection)
+    return converted.isoformat()
+
+
+def _date_text(value) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, str):
+        value = parse_date(value)
+    return value.isoformat()
+
+
+class _Sources:
+    """The registry as export dicts, read once; each source's dict is shared by its records."""
+
+    def __init__(self) -> None:
+        rows = Source.objects.values_list("pk", "name", "kind", "side__name", "side__topic__name")
+        self.known = {
+            pk: {"name": name, "kind": kind, "side": side, "side_topic": topic} for pk, name, kind, side, topic in rows
+        }
+
+    def get(self, pk: int | None) -> dict | None:
+        return None if pk is None else self.known[pk]
+
+
+@lru_cache(maxsize=4096)
+def _label_facts(labels: tuple[str, ...], adjudicated: str | None) -> tuple[str | None, str, float | None]:
+    """(gold label, how it was reached, agreement) of a sentence whose marks have `labels`."""
+    gold = resolve_gold_label(labels, adjudicated)
+    agreement = None
+    if gold.label is not None and labels:
+        agreement = round(sum(label == gold.label for label in labels) / len(labels), 4)
+    return gold.label, gold.label_source, agreement
+
+
+@lru_cache(maxsize=4096)
+def _gold_source(source_ids: tuple[int | None, ...], adjudicated: int | None) -> int | None:
+    return resolve_gold_source(source_ids, adjudicated).source_id
+
+
+# --- The records ------------------------------------------------------------------------------
+
+
+def iter_rows(
+    options: ExportOptions, *, batch_size: int = BATCH_SIZE, on_chunk: Callable[[int], None] | None = None
+) -> Iterator[Row]:
+    """Yield the rows `options` keep, in (article id, position) order.
+
+    `on_chunk(n)` is called after each batch with the number of candidate sentences read so far.
+    """
+    sources = _Sources().get
+    seed, ratios = options.seed, options.ratios
+    keeps_label, sides, min_agreement = options.keeps_label, options.sides, options.min_agreement
+    timestamp = str if connection.vendor == "postgresql" else _stored_timestamp_text
+    article_id = article = last_article = None
+    read = 0
+    for sentences, marks, articles in _batches(options, batch_size):
+        marks.append(_END)
+        m = 0
+        mark = marks[0]
+        for pk, sentence_article, position, start, end, text, adj_label, adj_source, adj_lead, adj_note in sentences:
+            if sentence_article != article_id:
+                article_id = sentence_article
+                values = articles[article_id]
+                article = {
+                    "outlet": values[1],
+                    "outlet_name": values[2],
+                    "url": values[3],
+                    "published": _date_text(values[4]),
+                    "title": values[5],
+                    "topic": values[6],
+                    "text": values[7],
+                    "split": split_for(article_id, seed=seed, ratios=ratios),
+                }
+            # Marks come in the same order. One whose sentence is not here (marked between the two
+            # queries) is passed over: the export shows the sentences as they were read.
+            while mark[0] < sentence_article or (mark[0] == sentence_article and mark[1] < position):
+                m += 1
+                mark = marks[m]
+            own = []
+            while mark[0] == sentence_article and mark[1] == position:
+                own.append(mark)
+                m += 1
+                mark = marks[m]
+            if len(own) > 1:
+                own.sort(key=_username)  # code point order, not the database's collation
+            label, label_source, agreement = _label_facts(tuple([mark[3] for mark in own]), adj_label)
+            if not keeps_label(label, label_source):
+                continue
+            gold_source = None
+            if label == Label.ATTRIBUTION:
+                attributed = tuple([mark[4] for mark in own if mark[3] == Label.ATTRIBUTION])
+                gold_source = sources(_gold_source(attributed, adj_source))
+            if sides and (gold_source is None or gold_source["side"] not in sides):
+                continue
+            if min_agreement is not None and (agreement is None or agreement < min_agreement):
+                continue
+            first = article_id != last_article
+            last_article = article_id
+            record = {
+                "sentence_id": pk,
+                "article_id": article_id,
+                "outlet": article["outlet"],
+                "url": article["url"],
+                "published": article["published"],
+                "position": position,
+                "text": text,
+                "start": start,
+                "end": end,
+                "label": label,
+                "label_source": label_source,
+                "source": gold_source,
+                "annotations": [
+                    {
+                        "reviewer": mark[2],
+                        "label": mark[3],
+                        "source": sources(mark[4]),
+                        "source_span": None if mark[5] is None else [mark[5], mark[6]],
+                        "cue_span": None if mark[7] is None else [mark[7], mark[8]],
+                        "created": timestamp(mark[9]),
+                    }
+                    for mark in own
+                ],
+                "agreement": agreement,
+                "split": article["split"],
+                "adjudication": None
+                if adj_label is None
+                else {"label": adj_label, "source": sources(adj_source), "lead": adj_lead, "note": adj_note},
+                "article": None
+                if not first
+                else {
+                    "title": article["title"],
+                    "outlet_name": article["outlet_name"],
+                    "topic": article["topic"],
+                    "text": article["text"],
+                },
+            }
+            yield Row(record, article["title"], article["text"], first)
+        read += len(sentences)
         if on_chunk:
             on_chunk(read)
 
 
-def _build(options, sources, pk, article_id, position, start, end, text, article, marks, adjudication, *, first):
-    gold = resolve_gold_label([m[2] for m in marks], adjudication[1] if adjudication else None)
-    if not options.keeps_label(gold.label, gold.label_source):
-        return None
-    gold_source = None
-    if gold.label == Label.ATTRIBUTION:
-        resolved = resolve_gold_source(
-            [m[3] for m in marks if m[2] == Label.ATTRIBUTION], adjudication[2] if adjudication else None
-        )
-        gold_source = sources.get(resolved.source_id)
-    if options.sides and (gold_source is None or gold_source["side"] not in options.sides):
-        return None
-    agreement = None
-    if gold.label is not None and marks:
-        agreement = round(sum(m[2] == gold.label for m in marks) / len(marks), 4)
-    if options.min_agreement is not None and (agreement is None or agreement < options.min_agreement):
-        return None
-    record = {
-        "sentence_id": pk,
-        "article_id": article_id,
-        "outlet": article["outlet"],
-        "url": article["url"],
-        "published": article["published"],
-        "position": position,
-        "text": text,
-        "start": start,
-        "end": end,
-        "label": gold.label,
-        "label_source": gold.label_source,
-        "source": gold_source,
-        "annotations": [
-            {
-                "reviewer": m[1],
-                "label": m[2],
-                "source": sources.get(m[3]),
-                "source_span": _span(m[4], m[5]),
-                "cue_span": _span(m[6], m[7]),
-                "created": _iso(m[8]),
-            }
-            for m in marks
-        ],
-        "agreement": agreement,
-        "split": split_for(article_id, seed=options.seed, ratios=options.ratios),
-        "adjudication": None
-        if adjudication is None
-        else {
-            "label": adjudication[1],
-            "source": sources.get(adjudication[2]),
-            "lead": adjudication[3],
-            "note": adjudication[4],
-        },
-        "article": None
-        if not first
-        else {
-            "title": article["title"],
-            "outlet_name": article["outlet_name"],
-            "topic": article["topic"],
-            "text": article["text"],
-        },
-    }
-    return Row(record=record, article_title=article["title"], article_text=article["text"], first_of_article=first)
-
-
-def count_candidates(options: ExportOptions) -> int:
-    """Upper bound of the rows an export writes (SQL-side filters only): the progress total."""
-    return candidate_sentences(options).count()
+def _username(mark: tuple) -> str:
+    return mark[2]

@@ -21,7 +21,6 @@ from pathlib import Path
 from django.utils import timezone
 
 from annotate.codebook import CODEBOOK_VERSION, Label
-from reliability.scoring import interpret_alpha, krippendorff_alpha_from_label_patterns
 
 from .card import render_readme
 from .options import ExportOptions
@@ -106,6 +105,10 @@ class _Tally:
             self.agreement_n += 1
 
     def agreement(self) -> dict:
+        # Imported here: the scoring module needs numpy, which a process should load only when
+        # it computes something with it (the admin imports this module at every start-up).
+        from reliability.scoring import interpret_alpha, krippendorff_alpha_from_label_patterns
+
         alpha = krippendorff_alpha_from_label_patterns(self.patterns)
         return {
             "krippendorff_alpha": None if alpha is None else round(alpha, 4),

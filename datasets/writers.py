@@ -13,6 +13,8 @@ import re
 import tempfile
 from pathlib import Path
 
+import orjson
+
 from labelstudio.schema import task_for
 
 from .records import Row
@@ -46,16 +48,31 @@ TOKEN = re.compile(r"\w+(?:['’-]\w+)*|[^\w\s]")
 
 
 def dumps(value) -> str:
-    """The one JSON encoding of the export: UTF-8 text, compact, keys in record order."""
+    """The one JSON encoding of the export: UTF-8 text, compact, keys in record order.
+
+    Records and tasks go through `encode`, the same bytes faster (tests/datasets/test_encoding.py
+    checks every character and every agreement value); the card, whose floats are free (ratios),
+    through this."""
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+def encode(value, *, line: bool = False) -> bytes:
+    """`dumps(value)` as UTF-8 bytes (and a newline when `line`), by orjson: for records and tasks
+    (strings, integers, null, booleans, and agreement floats rounded to 4 places in [0, 1], which
+    orjson writes as `repr` does)."""
+    return orjson.dumps(value, option=orjson.OPT_APPEND_NEWLINE if line else None)
 
 
 class Writer:
     name = ""
+    binary = False  # text writers get a UTF-8 text file; binary ones write `encode`d bytes
 
     def __init__(self, folder: Path):
         self.path = folder / FILENAMES[self.name]
-        self.file = open(self.path, "w", encoding="utf-8", newline="")  # noqa: SIM115 (closed in close/abort)
+        if self.binary:
+            self.file = open(self.path, "wb")  # noqa: SIM115 (closed in close/abort)
+        else:
+            self.file = open(self.path, "w", encoding="utf-8", newline="")  # noqa: SIM115 (closed in close/abort)
         self.rows = 0
 
     def write(self, row: Row) -> None:
@@ -77,9 +94,10 @@ class Writer:
 
 class JsonlWriter(Writer):
     name = "jsonl"
+    binary = True
 
     def write(self, row: Row) -> None:
-        self.file.write(dumps(row.record) + "\n")
+        self.file.write(encode(row.record, line=True))
         self.rows += 1
 
 
@@ -92,7 +110,7 @@ class CsvWriter(Writer):
 
     def __init__(self, folder: Path):
         super().__init__(folder)
-        self.spool = tempfile.TemporaryFile("w+", encoding="utf-8", dir=folder)  # noqa: SIM115
+        self.spool = tempfile.TemporaryFile("w+b", dir=folder)  # noqa: SIM115
         self.reviewers: set[str] = set()
 
     def write(self, row: Row) -> None:
@@ -108,7 +126,7 @@ class CsvWriter(Writer):
         ]
         marks = {m["reviewer"]: [m["label"], (m["source"] or {}).get("name")] for m in record["annotations"]}
         self.reviewers.update(marks)
-        self.spool.write(dumps([fixed, marks]) + "\n")
+        self.spool.write(orjson.dumps([fixed, marks], option=orjson.OPT_APPEND_NEWLINE))
         self.rows += 1
 
     def finish(self) -> None:
@@ -117,7 +135,7 @@ class CsvWriter(Writer):
         writer.writerow(CSV_COLUMNS + [f"{kind}:{r}" for r in reviewers for kind in ("label", "source")])
         self.spool.seek(0)
         for line in self.spool:
-            fixed, marks = json.loads(line)
+            fixed, marks = orjson.loads(line)
             extra = []
             for reviewer in reviewers:
                 extra.extend(marks.get(reviewer, (None, None)))
@@ -133,14 +151,15 @@ class LabelStudioWriter(Writer):
     """A JSON array of tasks, written element by element."""
 
     name = "labelstudio"
+    binary = True
 
     def write(self, row: Row) -> None:
-        self.file.write("[\n" if self.rows == 0 else ",\n")
-        self.file.write(dumps(task_for(row.record, row.article_title, row.article_text)))
+        self.file.write(b"[\n" if self.rows == 0 else b",\n")
+        self.file.write(encode(task_for(row.record, row.article_title, row.article_text)))
         self.rows += 1
 
     def finish(self) -> None:
-        self.file.write("\n]\n" if self.rows else "[]\n")
+        self.file.write(b"\n]\n" if self.rows else b"[]\n")
 
 
 def span_marks(record: dict) -> dict | None:

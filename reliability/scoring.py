@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from scipy.stats import beta as beta_distribution
 
 METHOD_VERSION = "1"
 
@@ -244,6 +243,8 @@ def beta_interval(x: float, n: float, p0: float, m: float, level: float = 0.90) 
         return None
     if a == 0 or b == 0:
         return (0.0, 0.0) if a == 0 else (1.0, 1.0)
+    from scipy.stats import beta as beta_distribution  # here: importing scipy.stats costs ~0.5 s at start-up
+
     tail = (1 - level) / 2
     low, high = beta_distribution.ppf([tail, 1 - tail], a, b)
     return float(low), float(high)

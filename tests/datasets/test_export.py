@@ -284,13 +284,16 @@ def test_zip_holds_data_files_and_card(annotated, tmp_path):
         ]
 
 
-def test_queries_grow_with_chunks_not_sentences(annotated, django_assert_max_num_queries):
-    options = ExportOptions()
-    with django_assert_max_num_queries(6):
-        rows = list(iter_rows(options, chunk_size=1000))
+def test_an_export_reads_in_three_queries_per_batch(annotated, django_assert_num_queries):
+    """The registry once, then sentences, their marks and their articles per batch (and one query
+    that finds no more sentences); a batch boundary anywhere (here after every sentence) changes nothing."""
+    options = ExportOptions(include_unsettled=True)
+    with django_assert_num_queries(1 + 3 + 1):
+        rows = list(iter_rows(options))
     assert len(rows) > 10
-    with django_assert_max_num_queries(6 * 5):
-        assert len(list(iter_rows(options, chunk_size=5))) == len(rows)
+    candidates = len({(row.record["article_id"], row.record["position"]) for row in rows})
+    with django_assert_num_queries(1 + 3 * candidates + 1):
+        assert [row.record for row in iter_rows(options, batch_size=1)] == [row.record for row in rows]
 
 
 def test_export_command_writes_and_reports(annotated, tmp_path, capsys):

@@ -22,6 +22,9 @@ class Command(BaseCommand):
         "Export labelled sentences (gold label, reviewers' marks, spans, split) as a dataset folder "
         "(or zip) with a dataset card. Disputed and unmarked sentences are left out unless --include-unsettled."
     )
+    # System checks import every URL's view (numpy, the sentence splitter, the API schema): seconds
+    # of start-up an export does not need. `manage.py check`, migrate and the servers run them.
+    requires_system_checks = []
 
     def add_arguments(self, parser):
         parser.add_argument("--format", default=DEFAULT_FORMAT, help=f"one of {', '.join(FORMAT_CHOICES)}")
