@@ -25,7 +25,7 @@ def test_every_agreement_value_is_written_as_repr_writes_it():
 @pytest.mark.parametrize(
     "value",
     [
-        {"a": None, "b": True, "c": False, "d": -3, "e": 2**63 - 1, "f": [1, [2, {"g": "h"}]], "é": "\u2028\"\\"},
+        {"a": None, "b": True, "c": False, "d": -3, "e": 2**63 - 1, "f": [1, [2, {"g": "h"}]], "é": '\u2028"\\'},
         [],
         {},
         "",
