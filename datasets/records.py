@@ -1,17 +1,20 @@
-"""Export records: one dict per exported sentence, built from the database in a few streamed queries.
+"""Export records: one dict per exported sentence, built from the database in a few queries.
 
-Three queries, each sorted by (article id, position) and read through a server-side cursor in
-large batches (PostgreSQL; SQLite steps through its own cursor), are merged here in one pass:
+First one grouped query plans the export: the articles with a candidate sentence (the SQL-side
+filters, and without `include_unsettled` a counted mark or an adjudication), in id order, with
+their sentence counts. Then, per batch of whole articles (about BATCH_SIZE sentences), three
+queries over the batch's article ids, each in (article id, position) order, merged here in one pass:
 
-- the candidate sentences (SQL-side filters), each with its adjudication (a LEFT JOIN);
-- the marks that count (`counted_marks`, THE place that says which marks an export uses) of
+- the articles' reviewable sentences, each with its adjudication (a LEFT JOIN);
+- the marks that count (`counted_marks`: THE place that says which marks an export uses) of
   those sentences, with the reviewer's username and the timestamp already as text;
-- the articles that have a candidate sentence (outlet, topic, title, text), in id order.
+- the articles (outlet, topic, title, text).
 
 The registry of sources (small) is read once. The querysets are built with the ORM and run as their
-compiled SQL, so Django's per-row converters are skipped (timestamps come out as text instead).
-Gold labels and gold sources come from `annotate.gold` (one rule), cached per pattern of marks;
-the split is computed once per article. Queries per export: four, whatever its size.
+compiled SQL, so Django's per-row converters are skipped. Each query uses an index range and
+sorts one batch; nothing stays open between batches (no long transaction, no held cursor), so a
+job's progress written between batches is seen at once. Gold labels and gold sources come from
+`annotate.gold` (one rule), cached per pattern of marks; the split is computed once per article.
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ from functools import lru_cache
 from typing import NamedTuple
 
 from django.db import connection
-from django.db.models import CharField, Exists, Func, OuterRef, Q, QuerySet
+from django.db.models import CharField, Count, Exists, Func, OuterRef, Q, QuerySet
 from django.utils.dateparse import parse_date, parse_datetime
 
 from annotate.codebook import Label
@@ -32,7 +35,8 @@ from annotate.models import Annotation, Article, Sentence, Source
 from .options import ExportOptions
 from .splits import split_for
 
-BATCH_SIZE = 10_000  # candidate sentences per batch (three queries each)
+BATCH_SIZE = 10_000  # sentences per batch of whole articles (three queries each)
+MAX_ARTICLES = 2_000  # articles per batch: the ids are query parameters
 _END = (math.inf, math.inf)  # after the last mark of a batch: the merge never runs past it
 
 
@@ -48,20 +52,19 @@ class Row(NamedTuple):
 # --- What is selected -------------------------------------------------------------------------
 
 
-def _sentence_filters(options: ExportOptions, prefix: str = "") -> Q:
-    """The SQL-side filters on sentences (and their articles); `prefix` reaches a sentence from
-    another model ("sentence__" from a mark)."""
-    conditions = {f"{prefix}reviewable": True}
+def _sentence_filters(options: ExportOptions) -> Q:
+    """The SQL-side filters on sentences and their articles."""
+    conditions: dict = {"reviewable": True}
     if options.outlets:
-        conditions[f"{prefix}article__outlet__domain__in"] = options.outlets
+        conditions["article__outlet__domain__in"] = options.outlets
     if options.article_ids:
-        conditions[f"{prefix}article_id__in"] = options.article_ids
+        conditions["article_id__in"] = options.article_ids
     if options.topics:
-        conditions[f"{prefix}article__topic__name__in"] = options.topics
+        conditions["article__topic__name__in"] = options.topics
     if options.date_from:
-        conditions[f"{prefix}article__published__gte"] = options.date_from
+        conditions["article__published__gte"] = options.date_from
     if options.date_to:
-        conditions[f"{prefix}article__published__lte"] = options.date_to
+        conditions["article__published__lte"] = options.date_to
     return Q(**conditions)
 
 
@@ -74,19 +77,37 @@ def counted_marks(options: ExportOptions) -> QuerySet:
     return marks
 
 
+def _settled_condition(options: ExportOptions) -> Q:
+    """Sentences that can have a gold label: a counted mark or an adjudication."""
+    return Q(Exists(counted_marks(options).filter(sentence=OuterRef("pk")))) | Q(adjudication__isnull=False)
+
+
 def candidate_sentences(options: ExportOptions) -> QuerySet:
-    """Reviewable sentences the SQL-side filters keep, in export order."""
+    """Reviewable sentences the SQL-side filters keep, in export order. Without
+    `include_unsettled`, only those with a counted mark or an adjudication."""
     sentences = Sentence.objects.filter(_sentence_filters(options))
     if not options.include_unsettled:
-        # Without marks or an adjudication a sentence cannot have a gold label: skip it in SQL.
-        marks = counted_marks(options).filter(sentence=OuterRef("pk"))
-        sentences = sentences.filter(Q(Exists(marks)) | Q(adjudication__isnull=False))
+        sentences = sentences.filter(_settled_condition(options))
     return sentences.order_by("article_id", "position")
 
 
 def count_candidates(options: ExportOptions) -> int:
     """Upper bound of the rows an export writes (SQL-side filters only): the progress total."""
     return candidate_sentences(options).count()
+
+
+def _plan(options: ExportOptions) -> QuerySet:
+    """Per article with a candidate sentence, in id order: (article id, its reviewable sentences,
+    its candidate sentences). One grouped query, from which the batches are cut."""
+    candidates = Count("pk") if options.include_unsettled else Count("pk", filter=_settled_condition(options))
+    return (
+        Sentence.objects.filter(_sentence_filters(options))
+        .values("article_id")
+        .annotate(sentences=Count("pk"), candidates=candidates)
+        .filter(candidates__gt=0)
+        .order_by("article_id")
+        .values_list("article_id", "sentences", "candidates")
+    )
 
 
 class IsoTimestamp(Func):
@@ -110,26 +131,34 @@ class IsoTimestamp(Func):
         )
 
 
-def _sentence_rows(options: ExportOptions) -> QuerySet:
-    return candidate_sentences(options).values_list(
-        "pk",
-        "article_id",
-        "position",
-        "start",
-        "end",
-        "text",
-        "adjudication__label",
-        "adjudication__source_id",
-        "adjudication__lead__username",
-        "adjudication__note",
+def _sentence_rows(article_ids: list[int]) -> QuerySet:
+    """The reviewable sentences of these articles (the plan applied the other filters) with their
+    adjudication, in export order."""
+    return (
+        Sentence.objects.filter(article_id__in=article_ids, reviewable=True)
+        .order_by("article_id", "position")
+        .values_list(
+            "pk",
+            "article_id",
+            "position",
+            "start",
+            "end",
+            "text",
+            "adjudication__label",
+            "adjudication__source_id",
+            "adjudication__lead__username",
+            "adjudication__note",
+        )
     )
 
 
-def _mark_rows(options: ExportOptions) -> QuerySet:
-    # The created text is an annotation: it comes last in the compiled SELECT, so it is last here.
+def _mark_rows(options: ExportOptions, article_ids: list[int]) -> QuerySet:
+    """The counted marks of those sentences, in the same order (by sentence; `iter_rows` orders
+    each sentence's marks by username). The created text is an annotation, so it comes last in
+    the compiled SELECT and last here."""
     return (
         counted_marks(options)
-        .filter(_sentence_filters(options, "sentence__"))
+        .filter(sentence__article_id__in=article_ids, sentence__reviewable=True)
         .order_by("sentence__article_id", "sentence__position")
         .annotate(created_text=IsoTimestamp("created"))
         .values_list(
@@ -147,31 +176,11 @@ def _mark_rows(options: ExportOptions) -> QuerySet:
     )
 
 
-def _article_rows(ids: list[int]) -> QuerySet:
+def _article_rows(article_ids: list[int]) -> QuerySet:
     return (
-        Article.objects.filter(pk__in=ids)
+        Article.objects.filter(pk__in=article_ids)
         .order_by("pk")
         .values_list("pk", "outlet__domain", "outlet__name", "url", "published", "title", "topic__name", "text")
-    )
-
-
-def _from(key: tuple[int, int], prefix: str = "", *, inclusive: bool) -> Q:
-    """Sentences from (article id, position) `key` on, in export order (`prefix` reaches the
-    sentence from a mark). The plain `>=` on the article lets the database start its index range
-    scan there."""
-    article, position = key
-    return Q(**{f"{prefix}article_id__gte": article}) & (
-        Q(**{f"{prefix}article_id__gt": article})
-        | Q(**{f"{prefix}article_id": article, f"{prefix}position__{'gte' if inclusive else 'gt'}": position})
-    )
-
-
-def _up_to(key: tuple[int, int], prefix: str = "") -> Q:
-    """Sentences up to and including (article id, position) `key` in export order."""
-    article, position = key
-    return Q(**{f"{prefix}article_id__lte": article}) & (
-        Q(**{f"{prefix}article_id__lt": article})
-        | Q(**{f"{prefix}article_id": article, f"{prefix}position__lte": position})
     )
 
 
@@ -187,21 +196,25 @@ def _fetch(queryset: QuerySet) -> list[tuple]:
         return cursor.fetchall()
 
 
-def _batches(options: ExportOptions, size: int) -> Iterator[tuple[list, list, dict]]:
-    """(sentences, their marks, their articles by id) per `size` candidate sentences in export order:
-    three queries per batch, each over a range of the (article, position) index (keyset paging,
-    no long-running cursor, so nothing is held open between batches)."""
-    sentences = _sentence_rows(options)
-    marks = _mark_rows(options)
-    last = None
-    while True:
-        batch = _fetch((sentences if last is None else sentences.filter(_from(last, inclusive=False)))[:size])
-        if not batch:
-            return
-        first, last = (batch[0][1], batch[0][2]), (batch[-1][1], batch[-1][2])
-        batch_marks = _fetch(marks.filter(_from(first, "sentence__", inclusive=True), _up_to(last, "sentence__")))
-        articles = {row[0]: row for row in _fetch(_article_rows(sorted({row[1] for row in batch})))}
-        yield batch, batch_marks, articles
+def _batches(options: ExportOptions, size: int) -> Iterator[tuple[list, list, dict, int]]:
+    """(sentences, their marks, their articles by id, candidate sentences) per batch of whole
+    articles holding about `size` sentences (an article larger than that is a batch of its own),
+    in export order: the plan, then three queries per batch over the articles' ids."""
+    batch: list[int] = []
+    held = candidates = 0
+    plan = _fetch(_plan(options))
+    for index, (article_id, sentences, article_candidates) in enumerate(plan):
+        batch.append(article_id)
+        held += sentences
+        candidates += article_candidates
+        if held >= size or len(batch) >= MAX_ARTICLES or index == len(plan) - 1:
+            yield (
+                _fetch(_sentence_rows(batch)),
+                _fetch(_mark_rows(options, batch)),
+                {row[0]: row for row in _fetch(_article_rows(batch))},
+                candidates,
+            )
+            batch, held, candidates = [], 0, 0
 
 
 def _stored_timestamp_text(value: str) -> str:
@@ -267,7 +280,7 @@ def iter_rows(
     timestamp = str if connection.vendor == "postgresql" else _stored_timestamp_text
     article_id = article = last_article = None
     read = 0
-    for sentences, marks, articles in _batches(options, batch_size):
+    for sentences, marks, articles, candidates in _batches(options, batch_size):
         marks.append(_END)
         m = 0
         mark = marks[0]
@@ -349,7 +362,7 @@ def iter_rows(
                 },
             }
             yield Row(record, article["title"], article["text"], first)
-        read += len(sentences)
+        read += candidates
         if on_chunk:
             on_chunk(read)
 

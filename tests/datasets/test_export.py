@@ -284,15 +284,14 @@ def test_zip_holds_data_files_and_card(annotated, tmp_path):
         ]
 
 
-def test_an_export_reads_in_three_queries_per_batch(annotated, django_assert_num_queries):
-    """The registry once, then sentences, their marks and their articles per batch (and one query
-    that finds no more sentences); a batch boundary anywhere (here after every sentence) changes nothing."""
+def test_an_export_reads_in_three_queries_per_batch_of_articles(annotated, django_assert_num_queries):
+    """The registry and the plan once, then sentences, marks and articles per batch of whole
+    articles; a batch per article (batch_size=1) changes nothing."""
     options = ExportOptions(include_unsettled=True)
-    with django_assert_num_queries(1 + 3 + 1):
+    with django_assert_num_queries(2 + 3):
         rows = list(iter_rows(options))
-    assert len(rows) > 10
-    candidates = len({(row.record["article_id"], row.record["position"]) for row in rows})
-    with django_assert_num_queries(1 + 3 * candidates + 1):
+    assert len({row.record["article_id"] for row in rows}) == 2
+    with django_assert_num_queries(2 + 3 * 2):
         assert [row.record for row in iter_rows(options, batch_size=1)] == [row.record for row in rows]
 
 
