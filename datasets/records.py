@@ -30,7 +30,7 @@ from django.utils.dateparse import parse_date, parse_datetime
 
 from annotate.codebook import Label
 from annotate.gold import resolve_gold_label, resolve_gold_source
-from annotate.models import Annotation, Article, Sentence, Source
+from annotate.models import Adjudication, Annotation, Article, Sentence, Source
 
 from .options import ExportOptions
 from .splits import split_for
@@ -97,16 +97,19 @@ def count_candidates(options: ExportOptions) -> int:
 
 
 def _plan(options: ExportOptions) -> QuerySet:
-    """Per article with a candidate sentence, in id order: (article id, its reviewable sentences,
-    its candidate sentences). One grouped query, from which the batches are cut."""
-    candidates = Count("pk") if options.include_unsettled else Count("pk", filter=_settled_condition(options))
+    """(article id, reviewable sentences) of every article the export reads, in id order: those
+    with a candidate sentence. One grouped query, from which the batches are cut; whether each
+    sentence is settled is seen in its batch (an unsettled one is dropped there)."""
+    sentences = Sentence.objects.filter(_sentence_filters(options))
+    if not options.include_unsettled:
+        marked = counted_marks(options).filter(sentence__reviewable=True).values("sentence__article_id")
+        adjudicated = Adjudication.objects.filter(sentence__reviewable=True).values("sentence__article_id")
+        sentences = sentences.filter(Q(article_id__in=marked) | Q(article_id__in=adjudicated))
     return (
-        Sentence.objects.filter(_sentence_filters(options))
-        .values("article_id")
-        .annotate(sentences=Count("pk"), candidates=candidates)
-        .filter(candidates__gt=0)
+        sentences.values("article_id")
+        .annotate(sentences=Count("pk"))
         .order_by("article_id")
-        .values_list("article_id", "sentences", "candidates")
+        .values_list("article_id", "sentences")
     )
 
 
@@ -152,13 +155,16 @@ def _sentence_rows(article_ids: list[int]) -> QuerySet:
     )
 
 
-def _mark_rows(options: ExportOptions, article_ids: list[int]) -> QuerySet:
+def _mark_rows(options: ExportOptions, article_ids: list[int], sentence_ids: tuple[int, int]) -> QuerySet:
     """The counted marks of those sentences, in the same order (by sentence; `iter_rows` orders
-    each sentence's marks by username). The created text is an annotation, so it comes last in
-    the compiled SELECT and last here."""
+    each sentence's marks by username). `sentence_ids` (the batch's lowest and highest sentence
+    id) adds nothing to the selection but lets the database read a range of the marks' sentence
+    index instead of every mark. The created text is an annotation, so it comes last in the
+    compiled SELECT and last here."""
     return (
         counted_marks(options)
         .filter(sentence__article_id__in=article_ids, sentence__reviewable=True)
+        .filter(sentence_id__gte=sentence_ids[0], sentence_id__lte=sentence_ids[1])
         .order_by("sentence__article_id", "sentence__position")
         .annotate(created_text=IsoTimestamp("created"))
         .values_list(
@@ -196,25 +202,22 @@ def _fetch(queryset: QuerySet) -> list[tuple]:
         return cursor.fetchall()
 
 
-def _batches(options: ExportOptions, size: int) -> Iterator[tuple[list, list, dict, int]]:
-    """(sentences, their marks, their articles by id, candidate sentences) per batch of whole
-    articles holding about `size` sentences (an article larger than that is a batch of its own),
-    in export order: the plan, then three queries per batch over the articles' ids."""
+def _batches(options: ExportOptions, size: int) -> Iterator[tuple[list, list, dict]]:
+    """(sentences, their marks, their articles by id) per batch of whole articles holding about
+    `size` sentences (an article larger than that is a batch of its own), in export order: the
+    plan, then three queries per batch."""
     batch: list[int] = []
-    held = candidates = 0
+    held = 0
     plan = _fetch(_plan(options))
-    for index, (article_id, sentences, article_candidates) in enumerate(plan):
+    for index, (article_id, sentences) in enumerate(plan):
         batch.append(article_id)
         held += sentences
-        candidates += article_candidates
         if held >= size or len(batch) >= MAX_ARTICLES or index == len(plan) - 1:
-            yield (
-                _fetch(_sentence_rows(batch)),
-                _fetch(_mark_rows(options, batch)),
-                {row[0]: row for row in _fetch(_article_rows(batch))},
-                candidates,
-            )
-            batch, held, candidates = [], 0, 0
+            rows = _fetch(_sentence_rows(batch))
+            ids = [row[0] for row in rows]
+            marks = _fetch(_mark_rows(options, batch, (min(ids), max(ids)))) if ids else []
+            yield rows, marks, {row[0]: row for row in _fetch(_article_rows(batch))}
+            batch, held = [], 0
 
 
 def _stored_timestamp_text(value: str) -> str:
@@ -280,9 +283,9 @@ def iter_rows(
     timestamp = str if connection.vendor == "postgresql" else _stored_timestamp_text
     article_id = article = last_article = None
     read = 0
-    for sentences, marks, articles, candidates in _batches(options, batch_size):
+    for sentences, marks, articles in _batches(options, batch_size):
         marks.append(_END)
-        m = 0
+        m = settled = 0
         mark = marks[0]
         for pk, sentence_article, position, start, end, text, adj_label, adj_source, adj_lead, adj_note in sentences:
             if sentence_article != article_id:
@@ -308,6 +311,8 @@ def iter_rows(
                 own.append(mark)
                 m += 1
                 mark = marks[m]
+            if own or adj_label is not None:
+                settled += 1  # a candidate sentence (count_candidates counts the same)
             if len(own) > 1:
                 own.sort(key=_username)  # code point order, not the database's collation
             label, label_source, agreement = _label_facts(tuple([mark[3] for mark in own]), adj_label)
@@ -362,7 +367,7 @@ def iter_rows(
                 },
             }
             yield Row(record, article["title"], article["text"], first)
-        read += candidates
+        read += settled if not options.include_unsettled else len(sentences)
         if on_chunk:
             on_chunk(read)
 

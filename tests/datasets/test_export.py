@@ -11,7 +11,7 @@ from django.core.management import CommandError, call_command
 
 from datasets import services
 from datasets.options import ExportOptions, ExportOptionsError
-from datasets.records import iter_rows
+from datasets.records import count_candidates, iter_rows
 from datasets.services import ExportError, write_export
 from datasets.splits import split_for
 from datasets.writers import bio_tags
@@ -293,6 +293,16 @@ def test_an_export_reads_in_three_queries_per_batch_of_articles(annotated, djang
     assert len({row.record["article_id"] for row in rows}) == 2
     with django_assert_num_queries(2 + 3 * 2):
         assert [row.record for row in iter_rows(options, batch_size=1)] == [row.record for row in rows]
+
+
+@pytest.mark.parametrize("include_unsettled", [False, True])
+def test_progress_ends_at_the_candidate_count(annotated, include_unsettled):
+    options = ExportOptions(include_unsettled=include_unsettled)
+    progress = []
+    rows = list(iter_rows(options, batch_size=1, on_chunk=progress.append))
+    assert progress == sorted(progress)
+    assert len(progress) == 2  # one batch per article
+    assert progress[-1] == count_candidates(options) >= len(rows)
 
 
 def test_export_command_writes_and_reports(annotated, tmp_path, capsys):
