@@ -80,26 +80,20 @@ class _Tally:
 
     def __init__(self) -> None:
         self.sentences = self.articles = self.annotations = 0
-        self.by_label: Counter = Counter()
-        self.by_split: Counter = Counter()
-        self.by_label_source: Counter = Counter()
-        self.by_split_label: dict[str, Counter] = {split: Counter() for split in SPLITS}
+        self.groups: Counter = Counter()  # (label, split, label source) -> sentences; the breakdowns sum it
         self.patterns: Counter = Counter()  # sorted labels of a sentence's marks -> sentences
         self.agreement_sum = 0.0
         self.agreement_n = 0
 
     def add(self, row) -> None:
         record = row.record
-        label = record["label"] or "null"
+        annotations = record["annotations"]
         self.sentences += 1
         self.articles += row.first_of_article
-        self.annotations += len(record["annotations"])
-        self.by_label[label] += 1
-        self.by_split[record["split"]] += 1
-        self.by_label_source[record["label_source"]] += 1
-        self.by_split_label[record["split"]][label] += 1
-        if len(record["annotations"]) >= 2:
-            self.patterns[tuple(sorted(m["label"] for m in record["annotations"]))] += 1
+        self.annotations += len(annotations)
+        self.groups[record["label"] or "null", record["split"], record["label_source"]] += 1
+        if len(annotations) >= 2:
+            self.patterns[tuple(sorted([m["label"] for m in annotations]))] += 1
         if record["agreement"] is not None:
             self.agreement_sum += record["agreement"]
             self.agreement_n += 1
@@ -123,14 +117,21 @@ class _Tally:
 
     def counts(self) -> dict:
         labels = [*Label.values, "null"]
+        by_label, by_split, by_label_source = Counter(), Counter(), Counter()
+        by_split_label: dict[str, Counter] = {split: Counter() for split in SPLITS}
+        for (label, split, label_source), n in self.groups.items():
+            by_label[label] += n
+            by_split[split] += n
+            by_label_source[label_source] += n
+            by_split_label[split][label] += n
         return {
             "sentences": self.sentences,
             "articles": self.articles,
             "annotations": self.annotations,
-            "by_label": {label: self.by_label[label] for label in labels if self.by_label[label] or label != "null"},
-            "by_split": {split: self.by_split[split] for split in SPLITS},
-            "by_label_source": dict(sorted(self.by_label_source.items())),
-            "by_split_label": {split: dict(sorted(counter.items())) for split, counter in self.by_split_label.items()},
+            "by_label": {label: by_label[label] for label in labels if by_label[label] or label != "null"},
+            "by_split": {split: by_split[split] for split in SPLITS},
+            "by_label_source": dict(sorted(by_label_source.items())),
+            "by_split_label": {split: dict(sorted(counter.items())) for split, counter in by_split_label.items()},
         }
 
 

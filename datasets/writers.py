@@ -44,6 +44,7 @@ CSV_COLUMNS = [
     "split",
     "n_annotations",
 ]
+BUFFER = 1 << 20  # bytes written per system call
 TOKEN = re.compile(r"\w+(?:['’-]\w+)*|[^\w\s]")
 
 
@@ -70,9 +71,9 @@ class Writer:
     def __init__(self, folder: Path):
         self.path = folder / FILENAMES[self.name]
         if self.binary:
-            self.file = open(self.path, "wb")  # noqa: SIM115 (closed in close/abort)
+            self.file = open(self.path, "wb", buffering=BUFFER)  # noqa: SIM115 (closed in close/abort)
         else:
-            self.file = open(self.path, "w", encoding="utf-8", newline="")  # noqa: SIM115 (closed in close/abort)
+            self.file = open(self.path, "w", encoding="utf-8", newline="", buffering=BUFFER)  # noqa: SIM115
         self.rows = 0
 
     def write(self, row: Row) -> None:
