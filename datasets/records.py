@@ -1,8 +1,8 @@
 """Export records: one dict per exported sentence, built from the database in a few queries.
 
-First one grouped query plans the export: the articles with a candidate sentence (the SQL-side
-filters, and without `include_unsettled` a counted mark or an adjudication), in id order, with
-their sentence counts. Then, per batch of whole articles (about BATCH_SIZE sentences), three
+First one grouped query plans the export: the articles the SQL-side filters keep (without
+`include_unsettled`, only those with a counted mark or an adjudication), in id order, with their
+reviewable sentence counts. Then, per batch of whole articles (about BATCH_SIZE sentences), three
 queries over the batch's article ids, each in (article id, position) order, merged here in one pass:
 
 - the articles' reviewable sentences, each with its adjudication (a LEFT JOIN);
@@ -25,7 +25,7 @@ from functools import lru_cache
 from typing import NamedTuple
 
 from django.db import connection
-from django.db.models import CharField, Count, Exists, Func, OuterRef, Q, QuerySet
+from django.db.models import CharField, Count, Func, Q, QuerySet
 from django.utils.dateparse import parse_date, parse_datetime
 
 from annotate.codebook import Label
@@ -77,29 +77,10 @@ def counted_marks(options: ExportOptions) -> QuerySet:
     return marks
 
 
-def _settled_condition(options: ExportOptions) -> Q:
-    """Sentences that can have a gold label: a counted mark or an adjudication."""
-    return Q(Exists(counted_marks(options).filter(sentence=OuterRef("pk")))) | Q(adjudication__isnull=False)
-
-
-def candidate_sentences(options: ExportOptions) -> QuerySet:
-    """Reviewable sentences the SQL-side filters keep, in export order. Without
-    `include_unsettled`, only those with a counted mark or an adjudication."""
-    sentences = Sentence.objects.filter(_sentence_filters(options))
-    if not options.include_unsettled:
-        sentences = sentences.filter(_settled_condition(options))
-    return sentences.order_by("article_id", "position")
-
-
-def count_candidates(options: ExportOptions) -> int:
-    """Upper bound of the rows an export writes (SQL-side filters only): the progress total."""
-    return candidate_sentences(options).count()
-
-
 def _plan(options: ExportOptions) -> QuerySet:
-    """(article id, reviewable sentences) of every article the export reads, in id order: those
-    with a candidate sentence. One grouped query, from which the batches are cut; whether each
-    sentence is settled is seen in its batch (an unsettled one is dropped there)."""
+    """(article id, reviewable sentences) of every article the export reads, in id order. One
+    grouped query, from which the batches are cut; whether each sentence is settled is seen in
+    its batch (an unsettled one is dropped there unless `include_unsettled`)."""
     sentences = Sentence.objects.filter(_sentence_filters(options))
     if not options.include_unsettled:
         marked = counted_marks(options).filter(sentence__reviewable=True).values("sentence__article_id")
@@ -202,13 +183,15 @@ def _fetch(queryset: QuerySet) -> list[tuple]:
         return cursor.fetchall()
 
 
-def _batches(options: ExportOptions, size: int) -> Iterator[tuple[list, list, dict]]:
+def _batches(options: ExportOptions, size: int, on_total) -> Iterator[tuple[list, list, dict]]:
     """(sentences, their marks, their articles by id) per batch of whole articles holding about
     `size` sentences (an article larger than that is a batch of its own), in export order: the
     plan, then three queries per batch."""
     batch: list[int] = []
     held = 0
     plan = _fetch(_plan(options))
+    if on_total:
+        on_total(sum(sentences for _, sentences in plan))
     for index, (article_id, sentences) in enumerate(plan):
         batch.append(article_id)
         held += sentences
@@ -271,11 +254,16 @@ def _gold_source(source_ids: tuple[int | None, ...], adjudicated: int | None) ->
 
 
 def iter_rows(
-    options: ExportOptions, *, batch_size: int = BATCH_SIZE, on_chunk: Callable[[int], None] | None = None
+    options: ExportOptions,
+    *,
+    batch_size: int = BATCH_SIZE,
+    on_total: Callable[[int], None] | None = None,
+    on_chunk: Callable[[int], None] | None = None,
 ) -> Iterator[Row]:
     """Yield the rows `options` keep, in (article id, position) order.
 
-    `on_chunk(n)` is called after each batch with the number of candidate sentences read so far.
+    `on_total(n)` receives the number of sentences the export reads (an upper bound of the rows),
+    once, before the first row; `on_chunk(n)` the number read so far, after each batch.
     """
     sources = _Sources().get
     seed, ratios = options.seed, options.ratios
@@ -283,9 +271,9 @@ def iter_rows(
     timestamp = str if connection.vendor == "postgresql" else _stored_timestamp_text
     article_id = article = last_article = None
     read = 0
-    for sentences, marks, articles in _batches(options, batch_size):
+    for sentences, marks, articles in _batches(options, batch_size, on_total):
         marks.append(_END)
-        m = settled = 0
+        m = 0
         mark = marks[0]
         for pk, sentence_article, position, start, end, text, adj_label, adj_source, adj_lead, adj_note in sentences:
             if sentence_article != article_id:
@@ -311,8 +299,6 @@ def iter_rows(
                 own.append(mark)
                 m += 1
                 mark = marks[m]
-            if own or adj_label is not None:
-                settled += 1  # a candidate sentence (count_candidates counts the same)
             if len(own) > 1:
                 own.sort(key=_username)  # code point order, not the database's collation
             label, label_source, agreement = _label_facts(tuple([mark[3] for mark in own]), adj_label)
@@ -367,7 +353,7 @@ def iter_rows(
                 },
             }
             yield Row(record, article["title"], article["text"], first)
-        read += settled if not options.include_unsettled else len(sentences)
+        read += len(sentences)
         if on_chunk:
             on_chunk(read)
 

@@ -24,7 +24,7 @@ from annotate.codebook import CODEBOOK_VERSION, Label
 
 from .card import render_readme
 from .options import ExportOptions
-from .records import count_candidates, iter_rows
+from .records import iter_rows
 from .splits import SPLITS
 from .writers import WRITERS, dumps
 
@@ -147,8 +147,9 @@ def write_export(
     """Export the sentences `options` select to `out` (a folder, or `out`.zip with as_zip).
 
     Refuses (ExportError) when `out` exists unless `force`. A filter that matches nothing gives a
-    valid, empty export whose card says so. `on_total(n)` receives the number of candidate
-    sentences before streaming; `on_progress(n)` the number read so far, once per chunk.
+    valid, empty export whose card says so. `on_total(n)` receives the number of sentences the
+    export reads (records.iter_rows) before the first row; `on_progress(n)` the number read so far,
+    once per batch.
     Returns the final path and the card.
     """
     formats = options.formats
@@ -158,8 +159,6 @@ def write_export(
     if final.exists() and final.is_dir() != (not as_zip):
         raise ExportError(f"{final} exists and is a {'folder' if final.is_dir() else 'file'}; remove it first")
     final.parent.mkdir(parents=True, exist_ok=True)
-    if on_total:
-        on_total(count_candidates(options))
 
     work = Path(tempfile.mkdtemp(prefix=f".{final.name}.", suffix=".partial", dir=final.parent))
     umask = os.umask(0)
@@ -170,7 +169,7 @@ def write_export(
     try:
         writers = [WRITERS[name](work) for name in formats]
         tally = _Tally()
-        for row in iter_rows(options, on_chunk=on_progress):
+        for row in iter_rows(options, on_total=on_total, on_chunk=on_progress):
             for writer in writers:
                 writer.write(row)
             tally.add(row)

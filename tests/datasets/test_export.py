@@ -9,9 +9,10 @@ import zipfile
 import pytest
 from django.core.management import CommandError, call_command
 
+from annotate.models import Sentence
 from datasets import services
 from datasets.options import ExportOptions, ExportOptionsError
-from datasets.records import count_candidates, iter_rows
+from datasets.records import iter_rows
 from datasets.services import ExportError, write_export
 from datasets.splits import split_for
 from datasets.writers import bio_tags
@@ -296,13 +297,21 @@ def test_an_export_reads_in_three_queries_per_batch_of_articles(annotated, djang
 
 
 @pytest.mark.parametrize("include_unsettled", [False, True])
-def test_progress_ends_at_the_candidate_count(annotated, include_unsettled):
+def test_progress_counts_up_to_the_total_announced_first(annotated, include_unsettled):
     options = ExportOptions(include_unsettled=include_unsettled)
-    progress = []
-    rows = list(iter_rows(options, batch_size=1, on_chunk=progress.append))
-    assert progress == sorted(progress)
-    assert len(progress) == 2  # one batch per article
-    assert progress[-1] == count_candidates(options) >= len(rows)
+    events = []
+    rows = list(
+        iter_rows(
+            options,
+            batch_size=1,
+            on_total=lambda n: events.append(("total", n)),
+            on_chunk=lambda n: events.append(("read", n)),
+        )
+    )
+    assert [kind for kind, _ in events] == ["total", "read", "read"]  # one batch per article
+    reviewable = Sentence.objects.filter(reviewable=True).count()
+    assert events[0][1] == events[-1][1] == reviewable >= len(rows)
+    assert events[1][1] < events[2][1]
 
 
 def test_export_command_writes_and_reports(annotated, tmp_path, capsys):
