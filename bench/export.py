@@ -5,7 +5,8 @@ throwaway database (PostgreSQL `bench_export`, SQLite /tmp/sourcemark-bench-expo
 Each export runs in a fresh process so that its peak RSS is its own. The baseline is the
 database's own dump of the same joined rows (sentence x mark) to a file: PostgreSQL
 `COPY (SELECT ...) TO STDOUT` through psycopg's cursor.copy, SQLite a plain sqlite3 SELECT
-written with csv.writer. Figures are medians over --repeat runs.
+written with csv.writer. Figures are medians over --repeat runs. The JSONL export is also run
+as the command (`manage.py export`, process start-up included) and its wall and CPU time reported.
 
     .venv/bin/python bench/export.py                 # 100,000 sentences, PostgreSQL and SQLite
     .venv/bin/python bench/export.py --full          # 1,000,000 on PostgreSQL (SQLite stays 100,000)
@@ -203,6 +204,26 @@ def export_once(database_url: str, fmt: str) -> None:
         shutil.rmtree(work, ignore_errors=True)
 
 
+def cli_once(database_url: str) -> tuple[float, float]:
+    """`manage.py export --format jsonl` in its own process: (wall seconds, CPU seconds)."""
+    work = Path(tempfile.mkdtemp(prefix="bench-export-cli-"))
+    env = {**os.environ, "DATABASE_URL": database_url, "SECRET_KEY": "bench-only-secret-key"}
+    try:
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        start = time.perf_counter()
+        subprocess.run(
+            [sys.executable, str(ROOT / "manage.py"), "export", "--format", "jsonl", "--out", str(work / "out")],
+            check=True,
+            capture_output=True,
+            env=env,
+        )
+        wall = time.perf_counter() - start
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
 def run(database_url: str, count: int, repeat: int) -> None:
     label = "postgresql" if database_url.startswith("postgres") else "sqlite"
     print(f"[{label}] {count:,} sentences x 2 marks", flush=True)
@@ -228,6 +249,14 @@ def run(database_url: str, count: int, repeat: int) -> None:
             f"ratio export/baseline {seconds / baseline:.1f}x",
             flush=True,
         )
+        if fmt == "jsonl":
+            cli = [cli_once(database_url) for _ in range(repeat)]
+            wall, cpu = statistics.median(c[0] for c in cli), statistics.median(c[1] for c in cli)
+            print(
+                f"  jsonl as `manage.py export` (start-up included): {rows / wall:10,.0f} sentences/s "
+                f"({wall:.1f}s wall, {cpu:.1f}s CPU); ratio command/baseline {wall / baseline:.1f}x",
+                flush=True,
+            )
 
 
 def main() -> None:
