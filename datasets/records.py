@@ -20,11 +20,13 @@ job's progress written between batches is seen at once. Gold labels and gold sou
 from __future__ import annotations
 
 import math
+import threading
 from collections.abc import Callable, Iterator
 from functools import lru_cache
+from queue import Full, Queue
 from typing import NamedTuple
 
-from django.db import connection
+from django.db import connection, connections
 from django.db.models import CharField, Count, Func, Q, QuerySet
 from django.utils.dateparse import parse_date, parse_datetime
 
@@ -183,15 +185,14 @@ def _fetch(queryset: QuerySet) -> list[tuple]:
         return cursor.fetchall()
 
 
-def _batches(options: ExportOptions, size: int, on_total) -> Iterator[tuple[list, list, dict]]:
-    """(sentences, their marks, their articles by id) per batch of whole articles holding about
-    `size` sentences (an article larger than that is a batch of its own), in export order: the
-    plan, then three queries per batch."""
+def _reads(options: ExportOptions, size: int) -> Iterator:
+    """The number of sentences the export reads, then (sentences, their marks, their articles by
+    id) per batch of whole articles holding about `size` sentences (an article larger than that is
+    a batch of its own), in export order: the plan, then three queries per batch."""
     batch: list[int] = []
     held = 0
     plan = _fetch(_plan(options))
-    if on_total:
-        on_total(sum(sentences for _, sentences in plan))
+    yield sum(sentences for _, sentences in plan)
     for index, (article_id, sentences) in enumerate(plan):
         batch.append(article_id)
         held += sentences
@@ -201,6 +202,50 @@ def _batches(options: ExportOptions, size: int, on_total) -> Iterator[tuple[list
             marks = _fetch(_mark_rows(options, batch, (min(ids), max(ids)))) if ids else []
             yield rows, marks, {row[0]: row for row in _fetch(_article_rows(batch))}
             batch, held = [], 0
+
+
+def _read_ahead(items: Iterator) -> Iterator:
+    """`items`, produced one step ahead in a thread of their own, so that the database works on
+    the next batch while this thread builds and writes the current one. The thread has its own
+    database connection (closed at its end); an exception there is raised here; leaving early
+    stops it."""
+    queue: Queue = Queue(maxsize=1)
+    stop = threading.Event()
+
+    def put(entry) -> None:
+        while not stop.is_set():
+            try:
+                queue.put(entry, timeout=0.1)
+                return
+            except Full:
+                continue
+
+    def work() -> None:
+        try:
+            for item in items:
+                put((True, item))
+                if stop.is_set():
+                    return
+            put((False, None))
+        except BaseException as exc:  # handed to the consumer, which raises it
+            put((False, exc))
+        finally:
+            connections.close_all()  # this thread's connections only
+
+    thread = threading.Thread(target=work, name="export-reads", daemon=True)
+    thread.start()
+    try:
+        while True:
+            more, item = queue.get()
+            if more:
+                yield item
+            elif item is None:
+                return
+            else:
+                raise item
+    finally:
+        stop.set()
+        thread.join()
 
 
 def _stored_timestamp_text(value: str) -> str:
@@ -256,7 +301,7 @@ def _gold_source(source_ids: tuple[int | None, ...], adjudicated: int | None) ->
 def iter_rows(
     options: ExportOptions,
     *,
-    batch_size: int = BATCH_SIZE,
+    batch_size: int | None = None,
     on_total: Callable[[int], None] | None = None,
     on_chunk: Callable[[int], None] | None = None,
 ) -> Iterator[Row]:
@@ -271,7 +316,15 @@ def iter_rows(
     timestamp = str if connection.vendor == "postgresql" else _stored_timestamp_text
     article_id = article = last_article = None
     read = 0
-    for sentences, marks, articles in _batches(options, batch_size, on_total):
+    reads = _reads(options, batch_size or BATCH_SIZE)
+    if not connection.in_atomic_block:
+        # Outside a transaction a second connection sees the same data: read ahead there. (Inside
+        # one, e.g. a caller's atomic block, it would not see uncommitted rows: read here.)
+        reads = _read_ahead(reads)
+    total = next(reads)
+    if on_total:
+        on_total(total)
+    for sentences, marks, articles in reads:
         marks.append(_END)
         m = 0
         mark = marks[0]

@@ -381,3 +381,27 @@ def test_in_progress_marks_are_not_exported(annotated, make_user, tmp_path):
     records = _records(write_export(ExportOptions(format="jsonl"), tmp_path / "out").path)
     assert not [r for r in records if r["sentence_id"] == disputed.pk]  # still disputed: left out
     assert "reviewer3" not in (tmp_path / "out" / "sentences.jsonl").read_text(encoding="utf-8")
+
+
+def test_read_ahead_hands_over_items_and_errors_and_stops_when_left():
+    """records._read_ahead: items in order; an exception in the reading thread is raised in the
+    consumer after the items before it; a consumer that leaves early stops the thread."""
+    import itertools
+    import threading
+
+    from datasets.records import _read_ahead
+
+    def failing():
+        yield 1
+        yield 2
+        raise ValueError("the database went away")
+
+    items = _read_ahead(failing())
+    assert [next(items), next(items)] == [1, 2]
+    with pytest.raises(ValueError, match="went away"):
+        next(items)
+
+    endless = _read_ahead(itertools.count())
+    assert [next(endless) for _ in range(3)] == [0, 1, 2]
+    endless.close()
+    assert not [t for t in threading.enumerate() if t.name == "export-reads"]

@@ -82,3 +82,25 @@ def test_the_corpus_exercises_every_gold_label_kind(corpus, tmp_path):
     assert any("." not in value for value in created)
     assert any("\\u0007" in line and "\u2028" in line and "🙂" in line for line in lines)
     assert any(r["source"] is None and r["label"] == "attribution" for r in records)  # disputed gold source
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("case", ["default", "unsettled"])
+def test_reading_ahead_in_a_thread_gives_the_same_bytes(tmp_path, monkeypatch, case):
+    """Outside a transaction the export reads the next batch on a second connection while it
+    writes the current one (records._read_ahead); one batch per article exercises the hand-over."""
+    from django.db import connection
+
+    from datasets import records
+
+    build_corpus()
+    assert not connection.in_atomic_block
+    used = []
+    real = records._read_ahead
+    monkeypatch.setattr(records, "_read_ahead", lambda items: used.append(True) or real(items))
+    monkeypatch.setattr(records, "BATCH_SIZE", 1)
+    result = write_export(ExportOptions(**CASES[case]), tmp_path / "export")
+    assert used == [True]
+    for name in DATA_FILES:
+        if (GOLDEN / case / name).exists():
+            assert (result.path / name).read_bytes() == (GOLDEN / case / name).read_bytes(), name
