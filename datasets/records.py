@@ -27,7 +27,7 @@ from queue import Full, Queue
 from typing import NamedTuple
 
 from django.db import connection, connections
-from django.db.models import CharField, Count, Func, Q, QuerySet
+from django.db.models import CharField, Count, Exists, Func, OuterRef, Q, QuerySet, Subquery
 from django.utils.dateparse import parse_date, parse_datetime
 
 from annotate.codebook import Label
@@ -54,19 +54,19 @@ class Row(NamedTuple):
 # --- What is selected -------------------------------------------------------------------------
 
 
-def _sentence_filters(options: ExportOptions) -> Q:
-    """The SQL-side filters on sentences and their articles."""
-    conditions: dict = {"reviewable": True}
+def _article_filters(options: ExportOptions) -> Q:
+    """The SQL-side filters on articles."""
+    conditions: dict = {}
     if options.outlets:
-        conditions["article__outlet__domain__in"] = options.outlets
+        conditions["outlet__domain__in"] = options.outlets
     if options.article_ids:
-        conditions["article_id__in"] = options.article_ids
+        conditions["pk__in"] = options.article_ids
     if options.topics:
-        conditions["article__topic__name__in"] = options.topics
+        conditions["topic__name__in"] = options.topics
     if options.date_from:
-        conditions["article__published__gte"] = options.date_from
+        conditions["published__gte"] = options.date_from
     if options.date_to:
-        conditions["article__published__lte"] = options.date_to
+        conditions["published__lte"] = options.date_to
     return Q(**conditions)
 
 
@@ -80,20 +80,26 @@ def counted_marks(options: ExportOptions) -> QuerySet:
 
 
 def _plan(options: ExportOptions) -> QuerySet:
-    """(article id, reviewable sentences) of every article the export reads, in id order. One
-    grouped query, from which the batches are cut; whether each sentence is settled is seen in
-    its batch (an unsettled one is dropped there unless `include_unsettled`)."""
-    sentences = Sentence.objects.filter(_sentence_filters(options))
+    """(article id, reviewable sentences) of every article the filters keep, in id order; without
+    `include_unsettled`, only articles with a counted mark or an adjudication. One query over the
+    articles, each tested and counted through the (article, position) index (correlated, so the
+    database never holds every mark at once); whether each sentence is settled is seen in its
+    batch (an unsettled one is dropped there unless `include_unsettled`). Articles without a
+    reviewable sentence come with None and are skipped."""
+    articles = Article.objects.filter(_article_filters(options))
     if not options.include_unsettled:
-        marked = counted_marks(options).filter(sentence__reviewable=True).values("sentence__article_id")
-        adjudicated = Adjudication.objects.filter(sentence__reviewable=True).values("sentence__article_id")
-        sentences = sentences.filter(Q(article_id__in=marked) | Q(article_id__in=adjudicated))
-    return (
-        sentences.values("article_id")
-        .annotate(sentences=Count("pk"))
-        .order_by("article_id")
-        .values_list("article_id", "sentences")
+        on_article = {"sentence__article": OuterRef("pk"), "sentence__reviewable": True}
+        marked = counted_marks(options).filter(**on_article)
+        adjudicated = Adjudication.objects.filter(**on_article)
+        articles = articles.filter(Q(Exists(marked)) | Q(Exists(adjudicated)))
+    reviewable = (
+        Sentence.objects.filter(article=OuterRef("pk"), reviewable=True)
+        .order_by()
+        .values("article")
+        .annotate(n=Count("pk"))
+        .values("n")
     )
+    return articles.annotate(reviewable=Subquery(reviewable)).order_by("pk").values_list("pk", "reviewable")
 
 
 class IsoTimestamp(Func):
@@ -191,7 +197,7 @@ def _reads(options: ExportOptions, size: int) -> Iterator:
     a batch of its own), in export order: the plan, then three queries per batch."""
     batch: list[int] = []
     held = 0
-    plan = _fetch(_plan(options))
+    plan = [(article_id, sentences) for article_id, sentences in _fetch(_plan(options)) if sentences]
     yield sum(sentences for _, sentences in plan)
     for index, (article_id, sentences) in enumerate(plan):
         batch.append(article_id)
