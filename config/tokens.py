@@ -6,8 +6,6 @@ them in the admin; nobody can read a token or mint one for someone else."""
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.utils import timezone
-from drf_spectacular.extensions import OpenApiAuthenticationExtension
-from drf_spectacular.plumbing import build_bearer_security_scheme_object
 from knox.auth import TokenAuthentication as KnoxTokenAuthentication
 from knox.models import AuthToken
 
@@ -25,16 +23,6 @@ class TokenAuthentication(KnoxTokenAuthentication):
             auth_token.delete()
             return True
         return False
-
-
-class TokenScheme(OpenApiAuthenticationExtension):
-    """How the OpenAPI schema describes the token: `Authorization: Token <key>`."""
-
-    target_class = "config.tokens.TokenAuthentication"
-    name = "tokenAuth"
-
-    def get_security_definition(self, auto_schema):
-        return build_bearer_security_scheme_object(header_name="Authorization", token_prefix="Token")
 
 
 def issue_token(user) -> tuple[AuthToken, str]:
