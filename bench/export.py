@@ -113,10 +113,11 @@ def generate(database_url: str, count: int) -> None:
                 datetime.date(2024, 1, 1) + datetime.timedelta(days=a % 365),
                 text,
                 hashlib.sha256(text.encode()).hexdigest(),
+                False,
                 now,
             )
         )
-    article_cols = "id, outlet_id, title, url, published, text, content_hash, created"
+    article_cols = "id, outlet_id, title, url, published, text, content_hash, retired, created"
     sentence_cols = 'id, article_id, position, start, "end", text, reviewable'
     mark_cols = (
         "sentence_id, reviewer_id, label, source_id, source_start, source_end, cue_start, cue_end, note, "

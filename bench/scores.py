@@ -88,6 +88,7 @@ def generate(outlets: int, articles: int, sentences_per_article: int, seed: int 
                 start_day + timedelta(days=i % 365),
                 f"Text of article {i}.",
                 f"{i:064d}",
+                False,
                 now,
             )
 
@@ -110,7 +111,7 @@ def generate(outlets: int, articles: int, sentences_per_article: int, seed: int 
             for reviewer, (label, source) in zip(pair, marks_for(rng, source_ids), strict=True):
                 yield (first_sentence + s, reviewer, label, source, "", False, "", "web", "", 1, now, now)
 
-    article_cols = "outlet_id, topic_id, title, url, published, text, content_hash, created"
+    article_cols = "outlet_id, topic_id, title, url, published, text, content_hash, retired, created"
     sentence_cols = 'article_id, position, start, "end", text, reviewable'
     mark_cols = (
         "sentence_id, reviewer_id, label, source_id, note, from_suggestion, suggestion_version, origin, "
