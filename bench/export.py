@@ -69,6 +69,8 @@ def generate(database_url: str, count: int) -> None:
             for table in (
                 "annotate_annotationrevision",
                 "annotate_annotation",
+                "annotate_assignmentevent",
+                "annotate_assignment",
                 "annotate_adjudication",
                 "annotate_sentence",
                 "annotate_article",
@@ -80,7 +82,7 @@ def generate(database_url: str, count: int) -> None:
         users = [get_user_model().objects.create(username=f"bench{i}").pk for i in range(4)]
         sources = [Source.objects.create(name=f"Source {i}", kind="organisation").pk for i in range(50)]
     now = datetime.datetime.now(datetime.UTC)
-    articles, sentences, marks = [], [], []
+    articles, sentences, marks, assignments = [], [], [], []
     with connection.cursor() as cursor:
         cursor.execute("SELECT COALESCE(MAX(id), 0) FROM annotate_article")
         article_base = cursor.fetchone()[0] + 1
@@ -104,6 +106,8 @@ def generate(database_url: str, count: int) -> None:
             offset += len(text) + 1
             sentence_id += 1
         text = " ".join(parts)
+        # Both reviewers submitted the article: their marks count (docs/scoring.md section 1).
+        assignments += [(article_id, users[a % 4], now, now), (article_id, users[(a + 1) % 4], now, now)]
         articles.append(
             (
                 article_id,
@@ -119,6 +123,7 @@ def generate(database_url: str, count: int) -> None:
         )
     article_cols = "id, outlet_id, title, url, published, text, content_hash, retired, created"
     sentence_cols = 'id, article_id, position, start, "end", text, reviewable'
+    assignment_cols = "article_id, reviewer_id, created, submitted_at"
     mark_cols = (
         "sentence_id, reviewer_id, label, source_id, source_start, source_end, cue_start, cue_end, note, "
         "from_suggestion, suggestion_version, origin, external_id, version, created, updated"
@@ -128,6 +133,7 @@ def generate(database_url: str, count: int) -> None:
             for table, cols, rows in (
                 ("annotate_article", article_cols, articles),
                 ("annotate_sentence", sentence_cols, sentences),
+                ("annotate_assignment", assignment_cols, assignments),
                 ("annotate_annotation", mark_cols, marks),
             ):
                 with cursor.cursor.copy(f"COPY {table} ({cols}) FROM STDIN") as copy:
@@ -140,6 +146,7 @@ def generate(database_url: str, count: int) -> None:
             for table, cols, rows in (
                 ("annotate_article", article_cols, articles),
                 ("annotate_sentence", sentence_cols, sentences),
+                ("annotate_assignment", assignment_cols, assignments),
                 ("annotate_annotation", mark_cols, marks),
             ):
                 placeholders = ", ".join(["%s"] * len(rows[0]))

@@ -72,8 +72,9 @@ def _article_filters(options: ExportOptions) -> Q:
 
 def counted_marks(options: ExportOptions) -> QuerySet:
     """The marks an export counts: in gold labels, agreement, the `annotations` of each record and
-    the card. With `reviewers`, only theirs (adjudications still win)."""
-    marks = Annotation.objects.all()
+    the card. Counting marks only (`AnnotationQuerySet.counting`, docs/scoring.md section 1:
+    in-progress work is in no dataset); with `reviewers`, only theirs (adjudications still win)."""
+    marks = Annotation.objects.counting()
     if options.reviewers:
         marks = marks.filter(reviewer__username__in=options.reviewers)
     return marks
