@@ -5,6 +5,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from .codebook import Label, SourceKind
+from .links import article_links
 from .models import (
     NOTE_MAX_LENGTH,
     Annotation,
@@ -88,12 +89,33 @@ class SentenceSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+class RewriteLinkSerializer(serializers.Serializer):
+    """An article's link to what it restates (shape of settings.ARTICLE_LINKS_PROVIDER's dicts)."""
+
+    id = serializers.IntegerField()
+    kind = serializers.ChoiceField(choices=["declared", "detected"], help_text="declared credit or detected rewrite")
+    kind_display = serializers.CharField()
+    status = serializers.ChoiceField(choices=["pending", "confirmed", "rejected"])
+    original_domain = serializers.CharField()
+    original_article = serializers.DictField(allow_null=True, help_text="id, title, url, published")
+    similarity = serializers.FloatField(allow_null=True, help_text="share of the article's sentences matched")
+    evidence = serializers.CharField()
+    decided_by = serializers.CharField(allow_null=True)
+    decided_at = serializers.DateTimeField(allow_null=True)
+    page = serializers.CharField(help_text="the article's page of links and claims")
+
+
 class ArticleDetailSerializer(ArticleSerializer):
     sentences = SentenceSerializer(many=True, read_only=True)
+    rewrite_links = serializers.SerializerMethodField(help_text="what this article restates (claims app)")
 
     class Meta(ArticleSerializer.Meta):
-        fields = [*ArticleSerializer.Meta.fields, "text", "sentences"]
+        fields = [*ArticleSerializer.Meta.fields, "text", "sentences", "rewrite_links"]
         read_only_fields = fields
+
+    @extend_schema_field(RewriteLinkSerializer(many=True))
+    def get_rewrite_links(self, article) -> list[dict]:
+        return article_links(article)
 
 
 class ArticleIngestSerializer(StrictFieldsMixin, serializers.Serializer):

@@ -17,6 +17,7 @@ from django.utils.module_loading import import_string
 
 from .codebook import KIND_DEFINITIONS, LABEL_DEFINITIONS, LABEL_EXAMPLES, LABEL_KEYS, Label, SourceKind
 from .forms import AssignForm
+from .links import article_links
 from .models import Annotation, Article, Assignment, Sentence, Side, is_lead
 from .roles import lead_required
 
@@ -237,6 +238,7 @@ def article(request, pk):
             "kinds": list(SourceKind),
             "marked": marked,
             "total": sum(1 for s in sentences if s.reviewable),
+            "rewrite_links": article_links(article),
         },
     )
 

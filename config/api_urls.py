@@ -13,6 +13,7 @@ urlpatterns = [
     path("", include("reliability.api_urls")),
     path("", include("suggestions.api_urls")),
     path("", include("datasets.api_urls")),
+    path("", include("claims.api_urls")),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SwaggerDocsView.as_view(url_name="api:schema"), name="docs"),
 ]

@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "suggestions",
     "labelstudio",
     "datasets",
+    "claims",
     "reliability",
     "config",
 ]
@@ -173,6 +174,13 @@ SUGGESTIONS_PROVIDER = "suggestions.predict.suggestions_for_sentences"
 # this many seconds (a burst of edits costs one recompute); off: recompute on demand only.
 SCORES_AUTO_RECOMPUTE = env_bool("SCORES_AUTO_RECOMPUTE", True)
 SCORES_RECOMPUTE_DELAY = int(os.environ.get("SCORES_RECOMPUTE_DELAY", "60"))
+
+# Claims across outlets: each ingested article is matched against the index in the background
+# (off: run `manage.py claims match`); group status reads gold labels through this function.
+CLAIMS_AUTO_MATCH = env_bool("CLAIMS_AUTO_MATCH", True)
+CLAIMS_GOLD_LABELS = "reliability.queries.sentences_with_gold"
+# What the annotate app's article page and API show as the article's links to what it restates.
+ARTICLE_LINKS_PROVIDER = "claims.queries.article_links_for"
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

@@ -15,6 +15,7 @@ urlpatterns = [
     path("annotate/", include("annotate.urls")),
     path("exports/", include("datasets.urls")),
     path("", include("reliability.urls")),
+    path("", include("claims.urls")),
     path("api/v1/", include("config.api_urls")),
     path("admin/", admin.site.urls),
 ]

@@ -1,0 +1,613 @@
+"""Writes of the claims app: index sentences, match them across outlets, store scored pairs,
+detect credits and rewrites, (re)build claim groups with the leads' decisions, and the leads'
+actions (merge, split, detach, decide a review pair, confirm or reject a link)."""
+
+from __future__ import annotations
+
+import sys
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Count, Q
+from django.utils import timezone
+from django.utils.module_loading import import_string
+
+from annotate.codebook import Label
+from annotate.models import Article, Outlet, Sentence, Source, is_lead
+
+from . import credits as credit_rules
+from . import grouping, index, matching
+from .models import (
+    ArticleLink,
+    ClaimBand,
+    ClaimDecision,
+    ClaimGroup,
+    ClaimMember,
+    IndexedSentence,
+    SentencePair,
+    TokenFrequency,
+)
+
+BATCH = 2000
+COUNTED_LABELS = (Label.CLAIM, Label.ATTRIBUTION)
+
+
+@dataclass
+class MatchResult:
+    """What a match run did: sentences indexed, candidate pairs verified, pairs stored (automatic
+    and for review), groups touched, links written."""
+
+    indexed: int = 0
+    candidates: int = 0
+    pairs: int = 0
+    automatic: int = 0
+    groups: int = 0
+    links: int = 0
+    seconds: dict[str, float] = field(default_factory=dict)
+
+    def summary(self) -> str:
+        return (
+            f"{self.indexed} sentence(s) indexed, {self.candidates} candidate pair(s) verified, {self.pairs} "
+            f"pair(s) stored ({self.automatic} automatic), {self.groups} claim group(s), {self.links} link(s)"
+        )
+
+
+# --- Gold labels (from the reliability app, through a setting) ---------------------------------
+
+
+def with_gold(queryset):
+    """`queryset` (Sentences) annotated with `gold_label` and `gold_source` by the function that
+    settings.CLAIMS_GOLD_LABELS names (reliability's gold-label query: one rule, one place; claims
+    sits below reliability and does not import it). Empty setting: every label unsettled."""
+    from django.db.models import CharField, IntegerField, Value
+
+    name = getattr(settings, "CLAIMS_GOLD_LABELS", "")
+    if not name:
+        return queryset.annotate(
+            gold_label=Value(None, output_field=CharField()), gold_source=Value(None, output_field=IntegerField())
+        )
+    return import_string(name)(queryset)
+
+
+# --- Index -------------------------------------------------------------------------------------
+
+
+def _frequencies(tokens: Iterable[str]) -> dict[str, int]:
+    tokens = list(set(tokens))
+    found: dict[str, int] = {}
+    for start in range(0, len(tokens), 500):
+        found.update(
+            TokenFrequency.objects.filter(token__in=tokens[start : start + 500]).values_list("token", "sentences")
+        )
+    return found
+
+
+def _add_frequencies(counts: dict[str, int]) -> None:
+    """Add per-token sentence counts to TokenFrequency (read, add, upsert: concurrent indexing may
+    lose an increment, which only nudges a weight)."""
+    if not counts:
+        return
+    current = _frequencies(counts)
+    rows = [TokenFrequency(token=token[:200], sentences=current.get(token, 0) + n) for token, n in counts.items()]
+    TokenFrequency.objects.bulk_create(
+        rows, update_conflicts=True, unique_fields=["token"], update_fields=["sentences"], batch_size=BATCH
+    )
+
+
+def index_articles(articles: Sequence[Article]) -> list[IndexedSentence]:
+    """Index the reviewable sentences of `articles` that are not indexed yet: features, band keys
+    and token frequencies. Returns the new entries. Idempotent."""
+    sentences = list(
+        Sentence.objects.filter(article__in=articles, reviewable=True, claim_entry__isnull=True).order_by("pk")
+    )
+    if not sentences:
+        return []
+    texts: dict[int, list[str]] = defaultdict(list)
+    for sentence in Sentence.objects.filter(article__in={s.article_id for s in sentences}).order_by("position"):
+        texts[sentence.article_id].append(sentence.text)
+    names = {article_id: matching.article_names(article_texts) for article_id, article_texts in texts.items()}
+    features = [matching.sentence_features(s.text, names=names[s.article_id]) for s in sentences]
+    entries = [
+        IndexedSentence(
+            sentence=s, article_id=s.article_id, features=f.to_dict(), matchable=f.words >= matching.MIN_WORDS
+        )
+        for s, f in zip(sentences, features, strict=True)
+    ]
+    IndexedSentence.objects.bulk_create(entries, batch_size=BATCH)
+    matchable = [(entry, f) for entry, f in zip(entries, features, strict=True) if entry.matchable]
+    signatures = index.signatures([f.tokens for _entry, f in matchable])
+    bands = [
+        ClaimBand(key=key, sentence_id=entry.pk)
+        for (entry, _f), signature in zip(matchable, signatures, strict=True)
+        for key in index.band_keys(signature)
+    ]
+    ClaimBand.objects.bulk_create(bands, batch_size=BATCH * 5)
+    counts: dict[str, int] = defaultdict(int)
+    for _entry, f in matchable:
+        for token in f.tokens:
+            counts[token] += 1
+    _add_frequencies(counts)
+    return entries
+
+
+def _weights(tokens: Iterable[str]):
+    total = IndexedSentence.objects.filter(matchable=True).count()
+    return matching.idf_weights(_frequencies(tokens), total)
+
+
+# --- Pairs -------------------------------------------------------------------------------------
+
+
+def _verify(pairs: Iterable[tuple[int, int]], entries: dict[int, dict], outlets: dict[int, int]) -> list[SentencePair]:
+    """Score candidate pairs (sentence ids) across outlets; keep those at or above the review threshold."""
+    pairs = [(a, b) if a < b else (b, a) for a, b in pairs if outlets[a] != outlets[b]]
+    features = {pk: matching.Features.from_dict(value) for pk, value in entries.items()}
+    weight = _weights({token for f in features.values() for token in f.tokens})
+    kept = []
+    for a, b in pairs:
+        verdict = matching.compare(features[a], features[b], weight)
+        if verdict.score >= matching.REVIEW_THRESHOLD:
+            kept.append(SentencePair(first_id=a, second_id=b, score=verdict.score, reason=verdict.reason[:200]))
+    return kept
+
+
+def _entries(sentence_ids: Iterable[int]) -> tuple[dict[int, dict], dict[int, int], dict[int, int]]:
+    """Features, outlet id and article id of indexed sentences."""
+    ids = list(set(sentence_ids))
+    features, outlets, articles = {}, {}, {}
+    for start in range(0, len(ids), BATCH):
+        rows = IndexedSentence.objects.filter(pk__in=ids[start : start + BATCH]).values_list(
+            "pk", "features", "article__outlet_id", "article_id"
+        )
+        for pk, value, outlet, article in rows:
+            features[pk], outlets[pk], articles[pk] = value, outlet, article
+    return features, outlets, articles
+
+
+def _store_pairs(pairs: list[SentencePair]) -> None:
+    SentencePair.objects.bulk_create(
+        pairs, update_conflicts=True, unique_fields=["first", "second"], update_fields=["score", "reason"],
+        batch_size=BATCH,
+    )  # fmt: skip
+
+
+def _candidates_of(entries: Sequence[IndexedSentence]) -> set[tuple[int, int]]:
+    """Candidate pairs of new entries against the whole index, by their band keys (one indexed
+    lookup per batch of keys)."""
+    keys_of: dict[int, list[int]] = defaultdict(list)
+    for band in ClaimBand.objects.filter(sentence__in=[e.pk for e in entries if e.matchable]).values_list(
+        "sentence_id", "key"
+    ):
+        keys_of[band[1]].append(band[0])
+    keys = list(keys_of)
+    pairs: set[tuple[int, int]] = set()
+    for start in range(0, len(keys), 900):
+        for key, other in ClaimBand.objects.filter(key__in=keys[start : start + 900]).values_list("key", "sentence_id"):
+            for mine in keys_of[key]:
+                if mine != other:
+                    pairs.add((min(mine, other), max(mine, other)))
+    return pairs
+
+
+# --- Credits and rewrites ----------------------------------------------------------------------
+
+
+def _outlet_names() -> dict[str, str]:
+    names = {}
+    for domain, name in Outlet.objects.values_list("domain", "name"):
+        names[domain.lower()] = domain
+        if name:
+            names[name.lower()] = domain
+    return names
+
+
+def detect_links(article_ids: Iterable[int]) -> int:
+    """Write declared credits and detected rewrites for `article_ids` from their text and the
+    stored pairs. A lead's confirmation or rejection is kept; a pending detected link that no
+    longer holds is removed. Returns the number of links written or updated."""
+    article_ids = sorted(set(article_ids))
+    if not article_ids:
+        return 0
+    articles = {a.pk: a for a in Article.objects.filter(pk__in=article_ids).select_related("outlet")}
+    outlets_by_domain = {o.domain: o for o in Outlet.objects.all()}
+    names = _outlet_names()
+    counts = dict(
+        IndexedSentence.objects.filter(article_id__in=article_ids, matchable=True)
+        .values_list("article_id")
+        .annotate(n=Count("pk"))
+    )
+    matches = _article_matches(article_ids)
+    detected = {c.article: c for c in grouping.detect_rewrites(_earlier_only(matches), counts)}
+    written = 0
+    for article_id in article_ids:
+        article = articles.get(article_id)
+        if article is None:
+            continue
+        best_by_domain = _best_original_by_domain(matches.get(article_id, []), counts.get(article_id, 0))
+        wanted: dict[tuple[str, str], dict] = {}
+        for credit in credit_rules.find_credits(article.text, own_domain=article.outlet.domain, outlets=names):
+            original = best_by_domain.get(credit.domain)
+            wanted[ArticleLink.Kind.DECLARED, credit.domain] = {
+                "original_article_id": original[0] if original else None,
+                "similarity": original[1] if original else None,
+                "evidence": credit.line[:500],
+            }
+        if candidate := detected.get(article_id):
+            original = Article.objects.select_related("outlet").get(pk=candidate.original)
+            wanted[ArticleLink.Kind.DETECTED, original.outlet.domain] = {
+                "original_article_id": original.pk,
+                "similarity": round(candidate.share, 4),
+                "evidence": f"{candidate.matched} of {candidate.sentences} sentences match article {original.pk}",
+            }
+        existing = {(link.kind, link.original_domain): link for link in article.rewrite_links.all()}
+        for (kind, domain), values in wanted.items():
+            outlet = outlets_by_domain.get(domain)
+            ArticleLink.objects.update_or_create(
+                article=article, kind=kind, original_domain=domain,
+                defaults={**values, "original_outlet": outlet},
+            )  # fmt: skip
+            written += 1
+        for key, link in existing.items():
+            if key not in wanted and link.status == ArticleLink.Status.PENDING:
+                link.delete()
+    return written
+
+
+def _article_matches(article_ids: list[int]) -> dict[int, list[tuple[int, int, object, int]]]:
+    """Per article: (its sentence id, other article id, other article's (published, id), other
+    outlet id) for every stored pair touching it."""
+    rows = SentencePair.objects.filter(
+        Q(first__article_id__in=article_ids) | Q(second__article_id__in=article_ids)
+    ).values_list(
+        "first_id", "first__article_id", "first__article__published", "first__article__outlet_id",
+        "second_id", "second__article_id", "second__article__published", "second__article__outlet_id",
+    )  # fmt: skip
+    result: dict[int, list] = defaultdict(list)
+    wanted = set(article_ids)
+    for s1, a1, p1, o1, s2, a2, p2, o2 in rows:
+        if a1 in wanted:
+            result[a1].append((s1, a2, (p2, a2), o2, (p1, a1)))
+        if a2 in wanted:
+            result[a2].append((s2, a1, (p1, a1), o1, (p2, a2)))
+    return result
+
+
+def _earlier(other: tuple, mine: tuple) -> bool:
+    """Published earlier; same or unknown date: stored earlier (lower id)."""
+    (other_date, other_id), (my_date, my_id) = other, mine
+    if other_date is not None and my_date is not None and other_date != my_date:
+        return other_date < my_date
+    return other_id < my_id
+
+
+def _earlier_only(matches: dict[int, list]) -> list[tuple[int, int, int]]:
+    return [
+        (article, sentence, other)
+        for article, rows in matches.items()
+        for sentence, other, other_key, _outlet, my_key in rows
+        if _earlier(other_key, my_key)
+    ]
+
+
+def _best_original_by_domain(rows: list, sentences: int) -> dict[str, tuple[int, float]]:
+    """For a declared credit: per outlet domain, its earlier article sharing the most sentences with
+    this one (at least two), with the share of this article's `sentences` that match it."""
+    by_article: dict[int, set[int]] = defaultdict(set)
+    outlet_of: dict[int, int] = {}
+    for sentence, other, other_key, outlet, my_key in rows:
+        if _earlier(other_key, my_key):
+            by_article[other].add(sentence)
+            outlet_of[other] = outlet
+    domains = dict(Outlet.objects.filter(pk__in=set(outlet_of.values())).values_list("pk", "domain"))
+    best: dict[str, tuple[int, int]] = {}
+    for other, matched in sorted(by_article.items()):
+        domain = domains[outlet_of[other]]
+        if len(matched) >= 2 and (domain not in best or len(matched) > best[domain][1]):
+            best[domain] = (other, len(matched))
+    return {domain: (other, round(n / max(sentences, 1), 4)) for domain, (other, n) in best.items()}
+
+
+# --- Groups ------------------------------------------------------------------------------------
+
+
+def _effective_decisions(sentence_ids: set[int] | None):
+    """(must-link pairs, cannot-link pairs, detached sentence ids) from the latest decision per
+    pair (a later "same" undoes an earlier "apart" and vice versa; a later "same" for a sentence
+    undoes its detachment)."""
+    decisions = ClaimDecision.objects.order_by("decided_at", "id")
+    if sentence_ids is not None:
+        ids = list(sentence_ids)
+        decisions = decisions.filter(Q(first__in=ids) | Q(second__in=ids))
+    pair_state: dict[tuple[int, int], str] = {}
+    detached: dict[int, bool] = {}
+    for kind, first, second in decisions.values_list("kind", "first_id", "second_id"):
+        if kind == ClaimDecision.Kind.DETACH:
+            detached[first] = True
+        else:
+            pair_state[first, second] = kind
+            if kind == ClaimDecision.Kind.SAME:
+                detached[first] = detached[second] = False
+    must = [pair for pair, kind in pair_state.items() if kind == ClaimDecision.Kind.SAME]
+    cannot = [pair for pair, kind in pair_state.items() if kind == ClaimDecision.Kind.APART]
+    return must, cannot, {sentence for sentence, state in detached.items() if state}
+
+
+def _closure(sentence_ids: set[int]) -> set[int]:
+    """The given sentences plus everything grouped with them or linked to them by an automatic
+    pair or a "same" decision, transitively: the part of the graph a regroup must see."""
+    seen: set[int] = set()
+    frontier = set(sentence_ids)
+    while frontier:
+        seen |= frontier
+        ids = list(frontier)
+        found: set[int] = set()
+        groups = ClaimMember.objects.filter(sentence__in=ids).values("group")
+        found |= set(ClaimMember.objects.filter(group__in=groups).values_list("sentence_id", flat=True))
+        for a, b in (
+            SentencePair.objects.automatic()
+            .filter(Q(first__in=ids) | Q(second__in=ids))
+            .values_list("first_id", "second_id")
+        ):
+            found |= {a, b}
+        for a, b in (
+            ClaimDecision.objects.filter(kind=ClaimDecision.Kind.SAME)
+            .filter(Q(first__in=ids) | Q(second__in=ids))
+            .values_list("first_id", "second_id")
+        ):
+            found |= {a, b}
+        frontier = found - seen
+    return seen
+
+
+@transaction.atomic
+def regroup(sentence_ids: Iterable[int] | None = None) -> list[int]:
+    """Recompute the claim groups around `sentence_ids` (None: all of them) from the automatic pairs
+    and the leads' decisions; group ids carry over to the groups that continue them. Returns the
+    ids of the groups now holding those sentences."""
+    if sentence_ids is None:
+        affected = set(SentencePair.objects.automatic().values_list("first_id", flat=True))
+        affected |= set(SentencePair.objects.automatic().values_list("second_id", flat=True))
+        affected |= set(ClaimMember.objects.values_list("sentence_id", flat=True))
+        affected |= set(ClaimDecision.objects.filter(kind="same").values_list("first_id", flat=True))
+        affected |= set(ClaimDecision.objects.filter(kind="same").values_list("second_id", flat=True))
+        decision_scope = None
+    else:
+        affected = _closure(set(sentence_ids))
+        decision_scope = affected
+    ids = list(affected)
+    edges = []
+    for start in range(0, len(ids), BATCH):
+        chunk = ids[start : start + BATCH]
+        edges += list(
+            SentencePair.objects.automatic().filter(first__in=chunk).values_list("first_id", "second_id", "score")
+        )
+    edges = [edge for edge in edges if edge[1] in affected]
+    must, cannot, detached = _effective_decisions(decision_scope)
+    must = [pair for pair in must if pair[0] in affected and pair[1] in affected]
+    new_groups = grouping.build_groups(edges, must_link=must, cannot_link=cannot, detached=detached)
+    old: dict[int, set[int]] = defaultdict(set)
+    for start in range(0, len(ids), BATCH):
+        for group, sentence in ClaimMember.objects.filter(sentence__in=ids[start : start + BATCH]).values_list(
+            "group_id", "sentence_id"
+        ):
+            old[group].add(sentence)
+    carried = grouping.carry_over_ids(new_groups, dict(old))
+    for start in range(0, len(ids), BATCH):
+        ClaimMember.objects.filter(sentence__in=ids[start : start + BATCH]).delete()
+    group_ids = []
+    fresh = ClaimGroup.objects.bulk_create([ClaimGroup() for gid in carried if gid is None])
+    fresh_ids = iter(group.pk for group in fresh)
+    members = []
+    for members_of, gid in zip(new_groups, carried, strict=True):
+        gid = gid if gid is not None else next(fresh_ids)
+        group_ids.append(gid)
+        members += [ClaimMember(group_id=gid, sentence_id=sentence) for sentence in sorted(members_of)]
+    ClaimMember.objects.bulk_create(members, batch_size=BATCH)
+    ClaimGroup.objects.filter(pk__in=set(old) - set(group_ids), members__isnull=True).delete()
+    refresh_groups(group_ids)
+    return group_ids
+
+
+def refresh_groups(group_ids: Iterable[int]) -> None:
+    """Recompute each group's cached status, first publication date, outlet and member counts from
+    its members' current gold labels: members whose gold label is analysis or other are not part of
+    the claim; unsettled members count until they are settled."""
+    group_ids = list(set(group_ids))
+    if not group_ids:
+        return
+    facts: dict[int, list] = defaultdict(list)
+    for start in range(0, len(group_ids), BATCH):
+        members = with_gold(Sentence.objects.filter(claim_membership__group__in=group_ids[start : start + BATCH]))
+        rows = members.values_list(
+            "claim_membership__group_id", "gold_label", "gold_source", "article__outlet_id", "article__published"
+        )
+        facts_chunk: dict[int, list] = defaultdict(list)
+        for group, label, source, outlet, published in rows:
+            if label is None or label in COUNTED_LABELS:
+                facts_chunk[group].append((label, source, outlet, published))
+        facts.update(facts_chunk)
+    kinds = dict(
+        Source.objects.filter(pk__in={f[1] for rows in facts.values() for f in rows if f[1]}).values_list("pk", "kind")
+    )
+    groups = list(ClaimGroup.objects.filter(pk__in=group_ids))
+    for group in groups:
+        rows = facts.get(group.pk, [])
+        sources = [
+            (source, kinds.get(source, "")) for label, source, _o, _p in rows if label == Label.ATTRIBUTION and source
+        ]
+        group.status = grouping.group_status(sources)
+        dates = [published for *_rest, published in rows if published is not None]
+        group.first_published = min(dates) if dates else None
+        group.outlet_count = len({outlet for _l, _s, outlet, _p in rows})
+        group.member_count = len(rows)
+    ClaimGroup.objects.bulk_update(groups, ["status", "first_published", "outlet_count", "member_count", "updated"])
+
+
+def refresh_groups_of_sentences(sentence_ids: Iterable[int]) -> None:
+    """After a mark or an adjudication changed: refresh the groups holding these sentences."""
+    refresh_groups(ClaimMember.objects.filter(sentence__in=list(sentence_ids)).values_list("group_id", flat=True))
+
+
+# --- Matching: one article at ingest, or the whole corpus --------------------------------------
+
+
+@transaction.atomic
+def match_articles(articles: Sequence[Article]) -> MatchResult:
+    """Incremental match (called after ingest): index the articles' sentences, find candidates
+    among everything indexed through the stored band keys (never all pairs), verify them, store
+    pairs, then credits, rewrites and the affected groups. A constant number of queries per
+    article batch, independent of the corpus size."""
+    result = MatchResult()
+    entries = index_articles(articles)
+    result.indexed = len(entries)
+    candidates = _candidates_of(entries)
+    result.candidates = len(candidates)
+    features, outlets, article_of = _entries({pk for pair in candidates for pk in pair})
+    pairs = _verify(candidates, features, outlets)
+    _store_pairs(pairs)
+    result.pairs = len(pairs)
+    result.automatic = sum(1 for pair in pairs if pair.score >= matching.AUTO_THRESHOLD)
+    touched_articles = {a.pk for a in articles}
+    if pairs:
+        touched = {pk for pair in pairs for pk in (pair.first_id, pair.second_id)}
+        result.groups = len(regroup(touched))
+        # An earlier article stored later (a late ingest) may turn out to be another's original.
+        touched_articles |= {article_of[pk] for pk in touched if pk in article_of}
+    result.links = detect_links(touched_articles)
+    return result
+
+
+def match_corpus(*, rebuild: bool = False, progress: bool = False) -> MatchResult:
+    """Match the whole corpus: index what is not indexed, join all band keys in memory (buckets,
+    never all pairs), verify, store, detect links for every article and regroup everything.
+    `rebuild` drops the index and the stored pairs first (decisions and lead-reviewed links stay)."""
+    import time
+
+    from tqdm import tqdm
+
+    result = MatchResult()
+    clock = time.perf_counter()
+    if rebuild:
+        with transaction.atomic():
+            SentencePair.objects.all().delete()
+            ClaimBand.objects.all().delete()
+            IndexedSentence.objects.all().delete()
+            TokenFrequency.objects.all().delete()
+    article_ids = list(Article.objects.order_by("pk").values_list("pk", flat=True))
+    for start in tqdm(range(0, len(article_ids), 500), desc="indexing", unit="batch", disable=not progress,
+                      file=sys.stderr):  # fmt: skip
+        with transaction.atomic():
+            result.indexed += len(index_articles(list(Article.objects.filter(pk__in=article_ids[start : start + 500]))))
+    result.seconds["index"] = time.perf_counter() - clock
+    clock = time.perf_counter()
+    keys: dict[int, list[int]] = defaultdict(list)
+    for sentence, key in ClaimBand.objects.values_list("sentence_id", "key").iterator(chunk_size=20000):
+        keys[sentence].append(key)
+    candidates = list(index.candidate_pairs(keys))
+    del keys
+    result.candidates = len(candidates)
+    result.seconds["candidates"] = time.perf_counter() - clock
+    clock = time.perf_counter()
+    features, outlets, _ = _entries({pk for pair in candidates for pk in pair})
+    pairs = []
+    for start in tqdm(range(0, len(candidates), 50000), desc="verifying", unit="batch", disable=not progress,
+                      file=sys.stderr):  # fmt: skip
+        pairs += _verify(candidates[start : start + 50000], features, outlets)
+    result.seconds["verify"] = time.perf_counter() - clock
+    clock = time.perf_counter()
+    with transaction.atomic():
+        _store_pairs(pairs)
+        result.pairs = len(pairs)
+        result.automatic = sum(1 for pair in pairs if pair.score >= matching.AUTO_THRESHOLD)
+        result.groups = len(regroup(None))
+        for start in range(0, len(article_ids), 500):
+            result.links += detect_links(article_ids[start : start + 500])
+    result.seconds["store"] = time.perf_counter() - clock
+    return result
+
+
+# --- Leads' actions ----------------------------------------------------------------------------
+
+
+def _require_lead(user) -> None:
+    if not is_lead(user):
+        raise ValidationError("Only leads can change claim groups and links.")
+
+
+def _pair(a: int, b: int) -> tuple[int, int]:
+    if a == b:
+        raise ValidationError("A sentence cannot be paired with itself.")
+    return (a, b) if a < b else (b, a)
+
+
+@transaction.atomic
+def decide_pair(*, first: Sentence, second: Sentence, same: bool, lead, note: str = "") -> ClaimDecision:
+    """A lead says two sentences state the same claim (or not); groups follow at once and on
+    every later recomputation."""
+    _require_lead(lead)
+    a, b = _pair(first.pk, second.pk)
+    kind = ClaimDecision.Kind.SAME if same else ClaimDecision.Kind.APART
+    decision = ClaimDecision(kind=kind, first_id=a, second_id=b, lead=lead, note=note[:500])
+    decision.full_clean()
+    decision.save()
+    regroup({a, b})
+    return decision
+
+
+@transaction.atomic
+def merge_groups(*, group: ClaimGroup, other: ClaimGroup, lead, note: str = "") -> ClaimGroup:
+    """Merge `other` into `group` (a "same" decision between their first members)."""
+    _require_lead(lead)
+    if group.pk == other.pk:
+        raise ValidationError("A group cannot be merged with itself.")
+    first = group.members.order_by("sentence_id").values_list("sentence_id", flat=True).first()
+    second = other.members.order_by("sentence_id").values_list("sentence_id", flat=True).first()
+    if first is None or second is None:
+        raise ValidationError("Both groups need members.")
+    a, b = _pair(first, second)
+    ClaimDecision.objects.create(kind=ClaimDecision.Kind.SAME, first_id=a, second_id=b, lead=lead, note=note[:500])
+    regroup({a, b})
+    return ClaimGroup.objects.get(members__sentence_id=first)
+
+
+@transaction.atomic
+def split_group(*, group: ClaimGroup, sentence_ids: Iterable[int], lead, note: str = "") -> list[int]:
+    """Move `sentence_ids` out of `group` into a group of their own: an "apart" decision between
+    each moved and each remaining member (they regroup among themselves if their pairs say so).
+    Returns the ids of the groups the members now belong to."""
+    _require_lead(lead)
+    members = set(group.members.values_list("sentence_id", flat=True))
+    moved = set(sentence_ids)
+    if not moved or not moved <= members or moved == members:
+        raise ValidationError("Choose some, not all, of the group's sentences to split off.")
+    decisions = [
+        ClaimDecision(
+            kind=ClaimDecision.Kind.APART, first_id=min(m, r), second_id=max(m, r), lead=lead, note=note[:500]
+        )
+        for m in sorted(moved)
+        for r in sorted(members - moved)
+    ]
+    ClaimDecision.objects.bulk_create(decisions)
+    return regroup(members)
+
+
+@transaction.atomic
+def detach_sentence(*, sentence: Sentence, lead, note: str = "") -> None:
+    """Take a sentence out of every claim group, now and after every recomputation."""
+    _require_lead(lead)
+    ClaimDecision.objects.create(kind=ClaimDecision.Kind.DETACH, first=sentence, lead=lead, note=note[:500])
+    regroup({sentence.pk})
+
+
+@transaction.atomic
+def review_link(*, link: ArticleLink, confirm: bool, lead) -> ArticleLink:
+    """A lead confirms or rejects a declared or detected link; a recomputation keeps the decision."""
+    _require_lead(lead)
+    link.status = ArticleLink.Status.CONFIRMED if confirm else ArticleLink.Status.REJECTED
+    link.decided_by, link.decided_at = lead, timezone.now()
+    link.save(update_fields=["status", "decided_by", "decided_at", "updated"])
+    return link
