@@ -16,6 +16,7 @@ from annotate.models import (
     Article,
     Assignment,
     Origin,
+    Outlet,
     Sentence,
     Side,
     Source,
@@ -30,6 +31,7 @@ from annotate.services import (
     save_annotation,
     submit_assignment,
 )
+from claims.services import match_corpus
 from suggestions.predict import suggestions_for_sentences
 
 ARTICLES = Path(__file__).resolve().parents[2] / "demo_articles"
@@ -54,7 +56,16 @@ PUBLISHED = {
     "18": "2024-11-29",
     "19": "2024-12-03",
     "20": "2024-12-12",
+    "21": "2024-12-01",
+    "22": "2024-11-28",
+    "23": "2024-12-06",
+    "24": "2024-12-03",
 }
+# A fifth outlet, an aggregator, whose articles restate the others': 21 and 23 rewrite Reuters and
+# Sky News without saying so (detected rewrites); 22 ends "Original Source: reuters.com" (a declared
+# credit, like the sample article); 23 also credits "AFP and Reuters"; 24 is its own report.
+AGGREGATOR = "levantdigest.example"
+OUTLETS = {"21": AGGREGATOR, "22": AGGREGATOR, "23": AGGREGATOR, "24": AGGREGATOR}
 TOPIC = "Syria war"
 SIDES = ["government and allies", "opposition", "international", "independent"]
 SOURCES = [
@@ -131,9 +142,14 @@ class Command(BaseCommand):
         added = 0
         for path in sorted(ARTICLES.glob("*.txt")):
             item = parse_plain_text(
-                path.read_bytes(), origin=path.name, topic=TOPIC, published=PUBLISHED.get(path.name[:2], "")
+                path.read_bytes(),
+                origin=path.name,
+                topic=TOPIC,
+                published=PUBLISHED.get(path.name[:2], ""),
+                outlet=OUTLETS.get(path.name[:2], ""),
             )
             added += sum(result.created for result in ingest_articles([item]))
+        Outlet.objects.filter(domain=AGGREGATOR, name="").update(name="Levant Digest (demo aggregator)")
 
         users = {}
         leads = ensure_leads_group()
@@ -158,6 +174,8 @@ class Command(BaseCommand):
         )
         if with_marks:
             self._simulate_marks(lead=users["lead"])
+        matched = match_corpus()
+        self.stdout.write(f"Claims across outlets: {matched.summary()}.")
         self.stdout.write("Logins (username / password):")
         for username, lead in ACCOUNTS:
             role = "lead (admin panel too)" if lead else "reviewer"
