@@ -191,8 +191,9 @@ def _source_names(source: str) -> frozenset[str]:
     for word in TOKEN.findall(_normalise(source)):
         if not word[0].isupper():
             continue
-        for part in re.split(r"[-']", word.lower().removesuffix("'s")):
-            if len(part) >= 2 and part not in STOPWORDS:
+        for original in re.split(r"[-']", word.removesuffix("'s")):
+            part = original.lower()
+            if len(part) >= 2 and (part not in STOPWORDS or original.isupper()):
                 stem = _stem(DEMONYMS.get(part, part))
                 if stem:
                     names.add(stem)
@@ -221,7 +222,7 @@ def sentence_features(text: str, *, names: frozenset[str] = frozenset()) -> Feat
             if following in SCALES:
                 value *= SCALES[following]
                 i += 1
-            if following in MONTHS or previous in MONTHS:
+            if (following in MONTHS or previous in MONTHS) and value <= 31:
                 tokens.add(f"@{value:g}")  # a day of the month is part of a date, not a quantity
             elif value.is_integer() and 1000 <= value <= 2100 and len(word) == 4:
                 years.add(int(value))
@@ -240,7 +241,8 @@ def sentence_features(text: str, *, names: frozenset[str] = frozenset()) -> Feat
         first = i == 0 and not (word.isupper() or word.endswith("'s") or lower in names)
         for original in re.split(r"[-']", word.removesuffix("'s")):
             part = original.lower()
-            if len(part) < 2 or part in STOPWORDS or part in MONTHS or part in WEEKDAYS:
+            acronym = len(original) > 1 and original.isupper()  # US, WHO, UN: never a stopword
+            if len(part) < 2 or (part in STOPWORDS and not acronym) or part in MONTHS or part in WEEKDAYS:
                 continue
             is_name = original[:1].isupper() and not first
             if part in DEMONYMS:

@@ -36,14 +36,15 @@ def test_demo_is_idempotent_and_prints_logins():
     assert "lead / demo-pw-123" in text
     assert "reviewer1 / demo-pw-123" in text
     assert "reviewer2 / demo-pw-123" in text
-    assert Article.objects.count() == 20
+    assert Article.objects.count() == 24
     assert {outlet.domain: outlet.articles.count() for outlet in Outlet.objects.all()} == {
         "news.sky.com": 5,
         "reuters.com": 5,
         "aljazeera.com": 5,
         "bbc.co.uk": 5,
+        "levantdigest.example": 4,
     }
-    assert Assignment.objects.count() == 40
+    assert Assignment.objects.count() == 48
     assert not Annotation.objects.exists()
     users = get_user_model().objects
     assert users.count() == 3
@@ -63,7 +64,7 @@ def test_demo_with_marks_simulates_two_annotators_with_some_disputes():
         assert not user.has_usable_password()
         assert user.reviewer.is_external
         assert user.reviewer.origin == "demo"
-        assert Assignment.objects.filter(reviewer=user, submitted_at__isnull=False).count() == 20
+        assert Assignment.objects.filter(reviewer=user, submitted_at__isnull=False).count() == 24
 
     reviewable = Sentence.objects.filter(reviewable=True)
     marks = Annotation.objects.filter(reviewer__in=annotators)
