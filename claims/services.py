@@ -185,8 +185,10 @@ def _candidates_of(entries: Sequence[IndexedSentence]) -> set[tuple[int, int]]:
         keys_of[band[1]].append(band[0])
     keys = list(keys_of)
     pairs: set[tuple[int, int]] = set()
-    for start in range(0, len(keys), 900):
-        for key, other in ClaimBand.objects.filter(key__in=keys[start : start + 900]).values_list("key", "sentence_id"):
+    for start in range(0, len(keys), 5000):
+        for key, other in ClaimBand.objects.filter(key__in=keys[start : start + 5000]).values_list(
+            "key", "sentence_id"
+        ):
             for mine in keys_of[key]:
                 if mine != other:
                     pairs.add((min(mine, other), max(mine, other)))
@@ -196,25 +198,17 @@ def _candidates_of(entries: Sequence[IndexedSentence]) -> set[tuple[int, int]]:
 # --- Credits and rewrites ----------------------------------------------------------------------
 
 
-def _outlet_names() -> dict[str, str]:
-    names = {}
-    for domain, name in Outlet.objects.values_list("domain", "name"):
-        names[domain.lower()] = domain
-        if name:
-            names[name.lower()] = domain
-    return names
-
-
 def detect_links(article_ids: Iterable[int]) -> int:
     """Write declared credits and detected rewrites for `article_ids` from their text and the
-    stored pairs. A lead's confirmation or rejection is kept; a pending detected link that no
-    longer holds is removed. Returns the number of links written or updated."""
+    stored pairs. A lead's confirmation or rejection is kept; a pending link that no longer holds
+    is removed. Returns the number of links written or updated. A constant number of queries."""
     article_ids = sorted(set(article_ids))
     if not article_ids:
         return 0
     articles = {a.pk: a for a in Article.objects.filter(pk__in=article_ids).select_related("outlet")}
-    outlets_by_domain = {o.domain: o for o in Outlet.objects.all()}
-    names = _outlet_names()
+    outlets = {o.pk: o for o in Outlet.objects.all()}
+    by_domain = {o.domain: o for o in outlets.values()}
+    names = {key: o.domain for o in outlets.values() for key in (o.domain.lower(), o.name.lower()) if key}
     counts = dict(
         IndexedSentence.objects.filter(article_id__in=article_ids, matchable=True)
         .values_list("article_id")
@@ -222,39 +216,41 @@ def detect_links(article_ids: Iterable[int]) -> int:
     )
     matches = _article_matches(article_ids)
     detected = {c.article: c for c in grouping.detect_rewrites(_earlier_only(matches), counts)}
-    written = 0
-    for article_id in article_ids:
-        article = articles.get(article_id)
-        if article is None:
-            continue
-        best_by_domain = _best_original_by_domain(matches.get(article_id, []), counts.get(article_id, 0))
-        wanted: dict[tuple[str, str], dict] = {}
+    original_outlets = dict(
+        Article.objects.filter(pk__in={c.original for c in detected.values()}).values_list("pk", "outlet_id")
+    )
+    now = timezone.now()
+    wanted: dict[tuple[int, str, str], ArticleLink] = {}
+    for article_id, article in articles.items():
+        best = _best_original_by_domain(matches.get(article_id, []), counts.get(article_id, 0), outlets)
         for credit in credit_rules.find_credits(article.text, own_domain=article.outlet.domain, outlets=names):
-            original = best_by_domain.get(credit.domain)
-            wanted[ArticleLink.Kind.DECLARED, credit.domain] = {
-                "original_article_id": original[0] if original else None,
-                "similarity": original[1] if original else None,
-                "evidence": credit.line[:500],
-            }
-        if candidate := detected.get(article_id):
-            original = Article.objects.select_related("outlet").get(pk=candidate.original)
-            wanted[ArticleLink.Kind.DETECTED, original.outlet.domain] = {
-                "original_article_id": original.pk,
-                "similarity": round(candidate.share, 4),
-                "evidence": f"{candidate.matched} of {candidate.sentences} sentences match article {original.pk}",
-            }
-        existing = {(link.kind, link.original_domain): link for link in article.rewrite_links.all()}
-        for (kind, domain), values in wanted.items():
-            outlet = outlets_by_domain.get(domain)
-            ArticleLink.objects.update_or_create(
-                article=article, kind=kind, original_domain=domain,
-                defaults={**values, "original_outlet": outlet},
+            original, share = best.get(credit.domain, (None, None))
+            wanted[article_id, ArticleLink.Kind.DECLARED, credit.domain] = ArticleLink(
+                article=article, kind=ArticleLink.Kind.DECLARED, original_domain=credit.domain,
+                original_outlet=by_domain.get(credit.domain), original_article_id=original, similarity=share,
+                evidence=credit.line[:500], updated=now,
             )  # fmt: skip
-            written += 1
-        for key, link in existing.items():
-            if key not in wanted and link.status == ArticleLink.Status.PENDING:
-                link.delete()
-    return written
+        if candidate := detected.get(article_id):
+            outlet = outlets[original_outlets[candidate.original]]
+            wanted[article_id, ArticleLink.Kind.DETECTED, outlet.domain] = ArticleLink(
+                article=article, kind=ArticleLink.Kind.DETECTED, original_domain=outlet.domain,
+                original_outlet=outlet, original_article_id=candidate.original, similarity=round(candidate.share, 4),
+                evidence=f"{candidate.matched} of {candidate.sentences} sentences match article {candidate.original}",
+                updated=now,
+            )  # fmt: skip
+    ArticleLink.objects.bulk_create(
+        list(wanted.values()), update_conflicts=True, unique_fields=["article", "kind", "original_domain"],
+        update_fields=["original_article", "original_outlet", "similarity", "evidence", "updated"],
+    )  # fmt: skip
+    stale = [
+        pk
+        for pk, article_id, kind, domain in ArticleLink.objects.filter(
+            article_id__in=article_ids, status=ArticleLink.Status.PENDING
+        ).values_list("pk", "article_id", "kind", "original_domain")
+        if (article_id, kind, domain) not in wanted
+    ]
+    ArticleLink.objects.filter(pk__in=stale).delete()
+    return len(wanted)
 
 
 def _article_matches(article_ids: list[int]) -> dict[int, list[tuple[int, int, object, int]]]:
@@ -293,7 +289,7 @@ def _earlier_only(matches: dict[int, list]) -> list[tuple[int, int, int]]:
     ]
 
 
-def _best_original_by_domain(rows: list, sentences: int) -> dict[str, tuple[int, float]]:
+def _best_original_by_domain(rows: list, sentences: int, outlets: dict[int, Outlet]) -> dict[str, tuple[int, float]]:
     """For a declared credit: per outlet domain, its earlier article sharing the most sentences with
     this one (at least two), with the share of this article's `sentences` that match it."""
     by_article: dict[int, set[int]] = defaultdict(set)
@@ -302,10 +298,9 @@ def _best_original_by_domain(rows: list, sentences: int) -> dict[str, tuple[int,
         if _earlier(other_key, my_key):
             by_article[other].add(sentence)
             outlet_of[other] = outlet
-    domains = dict(Outlet.objects.filter(pk__in=set(outlet_of.values())).values_list("pk", "domain"))
     best: dict[str, tuple[int, int]] = {}
     for other, matched in sorted(by_article.items()):
-        domain = domains[outlet_of[other]]
+        domain = outlets[outlet_of[other]].domain
         if len(matched) >= 2 and (domain not in best or len(matched) > best[domain][1]):
             best[domain] = (other, len(matched))
     return {domain: (other, round(n / max(sentences, 1), 4)) for domain, (other, n) in best.items()}
@@ -337,30 +332,27 @@ def _effective_decisions(sentence_ids: set[int] | None):
 
 
 def _closure(sentence_ids: set[int]) -> set[int]:
-    """The given sentences plus everything grouped with them or linked to them by an automatic
-    pair or a "same" decision, transitively: the part of the graph a regroup must see."""
-    seen: set[int] = set()
-    frontier = set(sentence_ids)
-    while frontier:
-        seen |= frontier
-        ids = list(frontier)
-        found: set[int] = set()
-        groups = ClaimMember.objects.filter(sentence__in=ids).values("group")
-        found |= set(ClaimMember.objects.filter(group__in=groups).values_list("sentence_id", flat=True))
-        for a, b in (
-            SentencePair.objects.automatic()
-            .filter(Q(first__in=ids) | Q(second__in=ids))
-            .values_list("first_id", "second_id")
-        ):
-            found |= {a, b}
-        for a, b in (
-            ClaimDecision.objects.filter(kind=ClaimDecision.Kind.SAME)
-            .filter(Q(first__in=ids) | Q(second__in=ids))
-            .values_list("first_id", "second_id")
-        ):
-            found |= {a, b}
-        frontier = found - seen
-    return seen
+    """What a regroup around `sentence_ids` must see: them, their neighbours by an automatic pair or
+    a "same" decision, and every member of the groups all of these are in. Groups are closed under
+    automatic pairs (except where a lead said apart), so one hop is enough. Four queries."""
+    ids = list(sentence_ids)
+    found = set(sentence_ids)
+    for a, b in (
+        SentencePair.objects.automatic()
+        .filter(Q(first__in=ids) | Q(second__in=ids))
+        .values_list("first_id", "second_id")
+    ):
+        found |= {a, b}
+    ids = list(found)
+    for a, b in (
+        ClaimDecision.objects.filter(kind=ClaimDecision.Kind.SAME)
+        .filter(Q(first__in=ids) | Q(second__in=ids))
+        .values_list("first_id", "second_id")
+    ):
+        found |= {a, b}
+    groups = ClaimMember.objects.filter(sentence__in=list(found)).values("group")
+    found |= set(ClaimMember.objects.filter(group__in=groups).values_list("sentence_id", flat=True))
+    return found
 
 
 @transaction.atomic
@@ -597,10 +589,31 @@ def split_group(*, group: ClaimGroup, sentence_ids: Iterable[int], lead, note: s
 
 @transaction.atomic
 def detach_sentence(*, sentence: Sentence, lead, note: str = "") -> None:
-    """Take a sentence out of every claim group, now and after every recomputation."""
+    """Take a sentence out of every claim group, now and after every recomputation. A merge that
+    this sentence anchored (a "same" decision) is re-anchored on another member of its group, so
+    taking one sentence out never undoes a lead's merge."""
     _require_lead(lead)
+    membership = ClaimMember.objects.filter(sentence=sentence).first()
+    if membership is not None:
+        others = list(
+            membership.group.members.exclude(sentence=sentence)
+            .order_by("sentence_id")
+            .values_list("sentence_id", flat=True)
+        )
+        must, _cannot, _detached = _effective_decisions({sentence.pk})
+        anchors = []
+        for a, b in must:
+            partner = b if a == sentence.pk else a
+            substitute = next((other for other in others if other != partner), None)
+            if substitute is not None:
+                first, second = _pair(substitute, partner)
+                note = f"re-anchored when sentence {sentence.pk} was taken out"
+                anchors.append(
+                    ClaimDecision(kind=ClaimDecision.Kind.SAME, first_id=first, second_id=second, lead=lead, note=note)
+                )
+        ClaimDecision.objects.bulk_create(anchors)
     ClaimDecision.objects.create(kind=ClaimDecision.Kind.DETACH, first=sentence, lead=lead, note=note[:500])
-    regroup({sentence.pk})
+    regroup({sentence.pk, *(others if membership is not None else [])})
 
 
 @transaction.atomic

@@ -21,7 +21,8 @@ def score(a: str, b: str) -> float:
     ("a", "b"),
     [
         ("At least 25 people were killed in the air strikes.", "The air strikes killed 25 people."),
-        ("Syrian and Russian airstrikes killed at least 25 civilians in Idlib.", "25 civilians died in Syrian and Russian air strikes on Idlib."),
+        ("Syrian and Russian airstrikes killed at least 25 civilians in Idlib.",
+         "25 civilians died in Syrian and Russian air strikes on Idlib."),
         ("The United Nations said at least 48,000 people had been displaced in the past week.",
          "At least 48,000 people have been displaced in the past week, the Syrian Observatory for Human Rights said."),
     ],
@@ -35,8 +36,8 @@ def test_paraphrases_of_one_fact_are_grouped_automatically(a, b):
     [
         ("Air strikes killed 25 people in Idlib.", "Air strikes killed 52 people in Idlib.", "numbers differ"),
         ("Rebels captured the airport in 2016.", "Rebels captured the airport in 2024.", "years differ"),
-        ("Government troops withdrew from the city of Homs.", "Government troops have not withdrawn from the city of Homs.",
-         "one is negated"),
+        ("Government troops withdrew from the city of Homs.",
+         "Government troops have not withdrawn from the city of Homs.", "one is negated"),
         ("He was 64 years old.", "He was 64 years old.", "too short"),
     ],
 )  # fmt: skip

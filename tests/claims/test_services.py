@@ -1,0 +1,196 @@
+"""Matching at ingest and over the corpus, links, groups and the leads' decisions (real database)."""
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from annotate.codebook import Label, SourceKind
+from annotate.models import Annotation, Sentence, Source
+from claims import services
+from claims.models import ArticleLink, ClaimDecision, ClaimGroup, ClaimMember, SentencePair
+
+from .conftest import OTHER, REUTERS, REWRITE
+
+pytestmark = pytest.mark.django_db
+
+
+def groups_as_texts() -> list[set[str]]:
+    return [
+        {member.sentence.text[:30] for member in group.members.select_related("sentence")}
+        for group in ClaimGroup.objects.order_by("pk")
+    ]
+
+
+def test_an_ingested_article_is_matched_once_its_transaction_commits(ingest, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        original = ingest(REUTERS, "reuters.com", "2024-12-01")
+    with django_capture_on_commit_callbacks(execute=True):
+        rewrite = ingest(REWRITE, "levantdigest.example", "2024-12-02")
+    assert ClaimGroup.objects.count() >= 4
+    for group in ClaimGroup.objects.all():
+        assert group.outlet_count == 2
+        assert group.first_published.isoformat() == "2024-12-01"
+    link = ArticleLink.objects.get(article=rewrite, kind=ArticleLink.Kind.DETECTED)
+    assert (link.original_article, link.original_domain, link.status) == (original, "reuters.com", "pending")
+    assert link.similarity >= 0.8
+    assert not ArticleLink.objects.filter(article=original).exists()
+
+
+def test_same_outlet_and_unrelated_sentences_never_pair(ingest):
+    ingest(REUTERS, "reuters.com")
+    ingest(REWRITE, "reuters.com", "2024-12-02", title="A second Reuters piece")
+    ingest(OTHER, "bbc.co.uk")
+    result = services.match_corpus()
+    assert result.indexed == 14
+    assert result.pairs == 0
+    assert not ClaimGroup.objects.exists()
+
+
+def test_a_declared_credit_links_the_outlet_and_the_article_it_restates(ingest):
+    original = ingest(REUTERS, "reuters.com", "2024-12-01")
+    credited = ingest(REWRITE + "\nOriginal Source: reuters.com", "levantdigest.example", "2024-12-02")
+    agency = ingest(OTHER + "\nSome information provided by AFP and Reuters.", "aljazeera.com", "2024-12-03")
+    services.match_corpus()
+    declared = ArticleLink.objects.get(article=credited, kind=ArticleLink.Kind.DECLARED)
+    assert (declared.original_domain, declared.original_article, declared.original_outlet) == (
+        "reuters.com", original, original.outlet,
+    )  # fmt: skip
+    assert declared.evidence == "Original Source: reuters.com"
+    assert sorted(agency.rewrite_links.values_list("original_domain", "original_article")) == [
+        ("afp.com", None), ("reuters.com", None),
+    ]  # fmt: skip
+
+
+def test_the_earlier_article_is_the_original_even_when_stored_later(ingest):
+    rewrite = ingest(REWRITE, "levantdigest.example", "2024-12-02")
+    services.match_corpus()
+    original = ingest(REUTERS, "reuters.com", "2024-12-01")
+    services.match_articles([original])
+    link = ArticleLink.objects.get(kind=ArticleLink.Kind.DETECTED)
+    assert (link.article, link.original_article) == (rewrite, original)
+
+
+def test_one_article_is_matched_with_a_constant_number_of_queries(ingest):
+    ingest(REUTERS, "reuters.com", "2024-12-01")
+    services.match_corpus()
+    counts = []
+    for index, outlet in enumerate(["a.example", "b.example", "c.example"]):
+        article = ingest(REWRITE.replace("Sunday", f"Sunday {index}"), outlet, "2024-12-02", title=f"copy {index}")
+        with CaptureQueriesContext(connection) as queries:
+            services.match_articles([article])
+        counts.append(len(queries))
+    # More articles to match against and larger groups cost no more queries.
+    assert counts[1] == counts[2]
+    assert counts[2] <= counts[0] + 2
+
+
+def test_leads_decisions_survive_a_full_rebuild(ingest, lead):
+    ingest(REUTERS, "reuters.com", "2024-12-01")
+    rewrite = ingest(REWRITE, "levantdigest.example", "2024-12-02")
+    services.match_corpus()
+    group = ClaimGroup.objects.order_by("pk").first()
+    members = list(group.members.order_by("sentence_id").values_list("sentence_id", flat=True))
+    services.split_group(group=group, sentence_ids=[members[1]], lead=lead, note="different districts")
+    link = ArticleLink.objects.get(article=rewrite, kind=ArticleLink.Kind.DETECTED)
+    services.review_link(link=link, confirm=False, lead=lead)
+    before = groups_as_texts()
+    assert not ClaimMember.objects.filter(sentence_id__in=members).exists()
+
+    services.match_corpus(rebuild=True)
+    assert groups_as_texts() == before
+    link.refresh_from_db()
+    assert (link.status, link.decided_by) == ("rejected", lead)
+    assert ClaimDecision.objects.filter(kind="apart", lead=lead, note="different districts").count() == 1
+
+
+def test_merge_detach_and_a_later_same_decision(ingest, lead):
+    ingest(REUTERS, "reuters.com", "2024-12-01")
+    ingest(REWRITE, "levantdigest.example", "2024-12-02")
+    services.match_corpus()
+    first, second = ClaimGroup.objects.order_by("pk")[:2]
+    merged = services.merge_groups(group=first, other=second, lead=lead)
+    assert merged.pk == first.pk
+    assert merged.members.count() == 4
+    assert not ClaimGroup.objects.filter(pk=second.pk).exists()
+
+    sentence = merged.members.order_by("sentence_id").first().sentence
+    services.detach_sentence(sentence=sentence, lead=lead)
+    assert not ClaimMember.objects.filter(sentence=sentence).exists()
+    services.match_corpus(rebuild=True)
+    assert not ClaimMember.objects.filter(sentence=sentence).exists()
+    assert ClaimGroup.objects.get(pk=first.pk).members.count() == 3
+
+
+def test_a_review_pair_decided_same_joins_a_group(ingest, lead):
+    ingest(REUTERS, "reuters.com")
+    other = ingest(OTHER, "bbc.co.uk", "2024-12-02")
+    services.match_corpus()
+    a = Sentence.objects.get(text__startswith="The fall of the airport")
+    b = other.sentences.get(position=0)
+    services.decide_pair(first=b, second=a, same=True, lead=lead)
+    group = ClaimMember.objects.get(sentence=a).group
+    assert set(group.members.values_list("sentence_id", flat=True)) == {a.pk, b.pk}
+    decision = ClaimDecision.objects.get()
+    assert (decision.first_id, decision.second_id, decision.kind) == (min(a.pk, b.pk), max(a.pk, b.pk), "same")
+
+
+def test_only_leads_decide_and_a_refused_decision_writes_nothing(ingest, reviewer):
+    ingest(REUTERS, "reuters.com")
+    ingest(REWRITE, "levantdigest.example", "2024-12-02")
+    services.match_corpus()
+    group = ClaimGroup.objects.first()
+    before = groups_as_texts()
+    with pytest.raises(ValidationError):
+        services.split_group(group=group, sentence_ids=[group.members.first().sentence_id], lead=reviewer)
+    with pytest.raises(ValidationError):
+        services.review_link(link=ArticleLink.objects.first(), confirm=True, lead=reviewer)
+    assert not ClaimDecision.objects.exists()
+    assert groups_as_texts() == before
+    assert ArticleLink.objects.filter(status="pending").count() == ArticleLink.objects.count()
+
+
+def test_splitting_off_every_member_is_refused(ingest, lead):
+    ingest(REUTERS, "reuters.com")
+    ingest(REWRITE, "levantdigest.example", "2024-12-02")
+    services.match_corpus()
+    group = ClaimGroup.objects.first()
+    with pytest.raises(ValidationError):
+        services.split_group(group=group, sentence_ids=group.members.values_list("sentence_id", flat=True), lead=lead)
+    assert not ClaimDecision.objects.exists()
+
+
+def test_status_follows_the_gold_sources_of_the_members(ingest, reviewer, django_capture_on_commit_callbacks):
+    ingest(REUTERS, "reuters.com")
+    ingest(REWRITE, "levantdigest.example", "2024-12-02")
+    services.match_corpus()
+    first = Sentence.objects.get(text__startswith="Rebel fighters took control")
+    second = Sentence.objects.get(text__startswith="Rebel fighters seized")
+    group = ClaimMember.objects.get(sentence=first).group
+    assert group == ClaimMember.objects.get(sentence=second).group
+    assert group.status == "unsourced"
+    sohr = Source.objects.create(name="Syrian Observatory for Human Rights", kind=SourceKind.ORGANISATION)
+    monitor = Source.objects.create(name="Britain-based monitor", kind=SourceKind.ORGANISATION)
+    with django_capture_on_commit_callbacks(execute=True):
+        Annotation.objects.create(sentence=first, reviewer=reviewer, label=Label.ATTRIBUTION, source=sohr)
+    group.refresh_from_db()
+    assert group.status == "single_source"
+    with django_capture_on_commit_callbacks(execute=True):
+        Annotation.objects.create(sentence=second, reviewer=reviewer, label=Label.ATTRIBUTION, source=monitor)
+    group.refresh_from_db()
+    assert group.status == "corroborated"
+    with django_capture_on_commit_callbacks(execute=True):
+        Annotation.objects.filter(sentence=second).update(label=Label.ANALYSIS, source=None)
+        Annotation.objects.get(sentence=second).save()
+    group.refresh_from_db()
+    assert (group.status, group.outlet_count, group.member_count) == ("single_source", 1, 1)
+
+
+def test_pairs_are_stored_once_in_id_order(ingest):
+    ingest(REUTERS, "reuters.com")
+    ingest(REWRITE, "levantdigest.example", "2024-12-02")
+    services.match_corpus()
+    count = SentencePair.objects.count()
+    services.match_corpus()
+    assert SentencePair.objects.count() == count
+    assert all(first < second for first, second in SentencePair.objects.values_list("first_id", "second_id"))
