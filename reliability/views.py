@@ -16,6 +16,7 @@ from django.views.decorators.http import require_POST
 from annotate.codebook import LABEL_KEYS, Label
 from annotate.models import Annotation, Article, Outlet, Sentence, Source
 from annotate.roles import lead_required
+from claims import queries as claims_queries
 from reliability import charts, queries
 from reliability.models import RunSentence, ScoreRun, ScoreSnapshot, can_read_scores
 from reliability.scoring import INDICATORS, METHOD_VERSION, MethodSettings
@@ -171,6 +172,7 @@ def outlet_detail(request, domain):
             "monthly": monthly,
             "history": charts.trend_line([(h["computed_at"].strftime("%Y-%m-%d"), h["score"]) for h in history]),
             "history_rows": history,
+            "rewrites": claims_queries.outlet_rewrites(outlet),
         },
     )
 

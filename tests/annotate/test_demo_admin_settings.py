@@ -89,12 +89,13 @@ def test_demo_with_marks_simulates_two_annotators_with_some_disputes():
     assert "0 mark(s) added" in again.getvalue()
     assert AnnotationRevision.objects.count() == revisions
     assert Source.objects.count() == sources
-    assert Assignment.objects.count() == 80
+    assert Assignment.objects.count() == 96
 
     call_command("scores", "--recompute", stdout=io.StringIO())
     run = ScoreRun.objects.latest("pk")
     snapshots = {snapshot.outlet.domain: snapshot for snapshot in run.snapshots.select_related("outlet")}
-    assert set(snapshots) == {"news.sky.com", "reuters.com", "aljazeera.com", "bbc.co.uk"}
+    assert set(snapshots) == {"news.sky.com", "reuters.com", "aljazeera.com", "bbc.co.uk", "levantdigest.example"}
+    assert snapshots.pop("levantdigest.example").insufficient_evidence  # 4 articles: below the minimum of 5
     for snapshot in snapshots.values():
         assert not snapshot.insufficient_evidence
         assert snapshot.score_low < snapshot.score < snapshot.score_high

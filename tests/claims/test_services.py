@@ -194,3 +194,15 @@ def test_pairs_are_stored_once_in_id_order(ingest):
     services.match_corpus()
     assert SentencePair.objects.count() == count
     assert all(first < second for first, second in SentencePair.objects.values_list("first_id", "second_id"))
+
+
+def test_the_demo_has_a_declared_credit_a_detected_rewrite_and_claim_groups():
+    from django.core.management import call_command
+
+    call_command("demo", "--password", "demo-pw-123", stdout=__import__("io").StringIO())
+    links = set(ArticleLink.objects.values_list("article__title", "kind", "original_domain"))
+    assert ("Aleppo airport falls to rebel fighters", "detected", "reuters.com") in links
+    assert ("Rebels open largest offensive in years near Aleppo", "declared", "reuters.com") in links
+    assert ("Hama captured by rebels after days of fighting", "declared", "afp.com") in links
+    assert ("Hama captured by rebels after days of fighting", "detected", "news.sky.com") in links
+    assert ClaimGroup.objects.filter(outlet_count=2).count() >= 15

@@ -1,0 +1,125 @@
+"""Claim pages, the article and outlet pages' links, and the leads' actions over HTTP."""
+
+import pytest
+from django.urls import reverse
+
+from claims import services
+from claims.models import ArticleLink, ClaimDecision, ClaimGroup
+
+from .conftest import OTHER, REUTERS, REWRITE
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def corpus(ingest):
+    original = ingest(REUTERS, "reuters.com", "2024-12-01", title="Rebels seize Aleppo airport")
+    rewrite = ingest(REWRITE + "\nOriginal Source: reuters.com", "levantdigest.example", "2024-12-02",
+                     title="Aleppo airport falls")  # fmt: skip
+    ingest(OTHER, "bbc.co.uk", "2024-12-03", title="Bread queues")
+    services.match_corpus()
+    return original, rewrite
+
+
+def test_a_claim_page_lists_outlets_first_reporter_first_with_status(client, corpus):
+    group = ClaimGroup.objects.order_by("pk").first()
+    response = client.get(reverse("claims:detail", args=[group.pk]))
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert html.index("reuters.com") < html.index("levantdigest.example")
+    assert "<strong>first</strong>" in html
+    assert "Unsourced" in html or "unsourced" in html
+    assert "Lead actions" not in html
+
+
+def test_the_claims_list_filters_by_outlet_and_status(client, corpus, django_assert_max_num_queries):
+    with django_assert_max_num_queries(8):
+        response = client.get(reverse("claims:list"), {"outlet": "levantdigest.example"})
+    assert response.status_code == 200
+    assert response.content.decode().count('href="/claims/') >= ClaimGroup.objects.count()
+    response = client.get(reverse("claims:list"), {"status": "corroborated"})
+    assert "No claim is carried" in response.content.decode()
+    assert client.get(reverse("claims:list"), {"published_after": "not a date"}).status_code == 200
+
+
+def test_pages_follow_public_scores(client, corpus, settings, reviewer):
+    settings.PUBLIC_SCORES = False
+    url = reverse("claims:detail", args=[ClaimGroup.objects.first().pk])
+    assert client.get(url).status_code == 302
+    client.force_login(reviewer)
+    assert client.get(url).status_code == 200
+    assert client.get(reverse("claims:review")).status_code == 403
+
+
+def test_article_and_outlet_pages_show_the_links(client, corpus, lead):
+    original, rewrite = corpus
+    html = client.get(reverse("claims:article", args=[rewrite.pk])).content.decode()
+    assert "declared credit" in html
+    assert "detected rewrite" in html
+    assert "Original Source: reuters.com" in html
+    html = client.get(reverse("claims:article", args=[original.pk])).content.decode()
+    assert "Restated by" in html
+    assert "original reporting as far as Sourcemark can tell" in html
+    html = client.get(reverse("reliability:outlet-detail", args=["levantdigest.example"])).content.decode()
+    assert "original reporting share 0.00" in html
+    client.force_login(lead)
+    html = client.get(reverse("annotate:article", args=[rewrite.pk])).content.decode()
+    assert 'id="rewrite-links"' in html
+    assert "Rebels seize Aleppo airport" in html
+
+
+def test_a_lead_confirms_a_link_and_splits_and_merges_groups(client, corpus, lead):
+    _original, rewrite = corpus
+    client.force_login(lead)
+    link = ArticleLink.objects.get(article=rewrite, kind="detected")
+    response = client.post(
+        reverse("claims:review-link", args=[link.pk]), {"decision": "confirm", "next": "//evil.example/"}
+    )
+    assert response.status_code == 302
+    assert response["Location"] == reverse("claims:review")
+    link.refresh_from_db()
+    assert (link.status, link.decided_by) == ("confirmed", lead)
+
+    first, second = ClaimGroup.objects.order_by("pk")[:2]
+    response = client.post(reverse("claims:merge", args=[first.pk]), {"other": second.pk})
+    assert response.status_code == 302
+    assert ClaimGroup.objects.get(pk=first.pk).members.count() == 4
+    moved = ClaimGroup.objects.get(pk=first.pk).members.order_by("sentence_id").last().sentence_id
+    response = client.post(reverse("claims:split", args=[first.pk]), {"sentences": [moved], "note": "no"})
+    assert response.status_code == 302
+    assert (
+        ClaimDecision.objects.filter(kind="apart", second_id=moved).exists()
+        or ClaimDecision.objects.filter(kind="apart", first_id=moved).exists()
+    )
+    html = client.get(reverse("claims:detail", args=[first.pk])).content.decode()
+    assert "Lead actions" in html
+
+
+def test_reviewers_cannot_change_groups_or_links(client, corpus, reviewer):
+    client.force_login(reviewer)
+    group = ClaimGroup.objects.first()
+    link = ArticleLink.objects.first()
+    assert client.post(reverse("claims:merge", args=[group.pk]), {"other": group.pk}).status_code == 403
+    assert client.post(reverse("claims:review-link", args=[link.pk]), {"decision": "confirm"}).status_code == 403
+    assert client.post(reverse("claims:decide-pair"), {"first": 1, "second": 2, "same": "yes"}).status_code == 403
+    assert not ClaimDecision.objects.exists()
+
+
+def test_bad_lead_input_is_a_message_not_an_error(client, corpus, lead):
+    client.force_login(lead)
+    group = ClaimGroup.objects.first()
+    response = client.post(reverse("claims:merge", args=[group.pk]), {"other": group.pk}, follow=True)
+    assert "cannot be merged with itself" in response.content.decode()
+    response = client.post(reverse("claims:merge", args=[group.pk]), {"other": 999999}, follow=True)
+    assert "There is no claim 999999" in response.content.decode()
+    response = client.post(reverse("claims:split", args=[group.pk]), {"sentences": ["x"]}, follow=True)
+    assert "Choose the sentences" in response.content.decode()
+    assert not ClaimDecision.objects.exists()
+
+
+def test_the_review_queue_lists_pending_links_for_leads(client, corpus, lead):
+    client.force_login(lead)
+    response = client.get(reverse("claims:review"))
+    assert response.status_code == 200
+    assert "Links not reviewed yet" in response.content.decode()
+    assert "Aleppo airport falls" in response.content.decode()
