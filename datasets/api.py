@@ -62,6 +62,7 @@ class ExportRequestSerializer(serializers.Serializer):
     min_agreement = serializers.FloatField(required=False, allow_null=True, min_value=0, max_value=1)
     include_other = serializers.BooleanField(default=True)
     include_unsettled = serializers.BooleanField(default=False)
+    claim_groups = serializers.BooleanField(default=False, help_text="add each sentence's claim group id")
     seed = serializers.CharField(required=False, max_length=100)
     ratios = serializers.ListField(
         child=serializers.FloatField(min_value=0), min_length=3, max_length=3, required=False

@@ -11,7 +11,8 @@ FILE_NOTES = {
 
 SCHEMA = """\
 Each JSONL line: `sentence_id, article_id, outlet, url, published, position, text, start, end,
-label, label_source, source, annotations, agreement, split, adjudication, article`.
+label, label_source, source, annotations, agreement, split, adjudication, article` (and `claim_group`
+when the export includes claim groups).
 
 - `label` is the gold label (docs/scoring.md §1): adjudicated, else unanimous, else strict majority.
   `label_source` is `adjudicated`, `unanimous` or `majority`. Disputed and unmarked sentences are
@@ -25,6 +26,12 @@ label, label_source, source, annotations, agreement, split, adjudication, articl
 - `article`: on the first line of each article, {title, outlet_name, topic, text} (the full text,
   `text == article.text[start:end]`); null on the other lines. `adjudication`: the lead's
   decision ({label, source, lead, note}) or null.
+
+- `claim_group` (exports with claim groups only; also a CSV column): the id of the claim group the
+  sentence belongs to, i.e. sentences of other outlets matched as stating the same fact
+  (/claims/<id>/ and /api/v1/claims/<id>/), or null. Sentences sharing an id are paraphrase pairs;
+  groups come from an automatic matcher (precision about 0.9 on hand-labelled pairs) and leads'
+  merges and splits, so treat them as silver labels (docs/claims.md).
 
 BIO spans (spans.conll) come from the first reviewer (by username) whose label equals the gold
 label, whose source equals the gold source when there is one, and who marked a span.

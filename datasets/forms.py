@@ -32,6 +32,7 @@ class ExportForm(forms.Form):
     min_agreement = forms.FloatField(required=False, min_value=0, max_value=1, label="Minimum sentence agreement")
     include_other = forms.BooleanField(required=False, initial=True, label="Include `other` sentences")
     include_unsettled = forms.BooleanField(required=False, label="Include disputed/unmarked (label null)")
+    claim_groups = forms.BooleanField(required=False, label="Add each sentence's claim group id")
     seed = forms.CharField(initial=DEFAULT_SEED, max_length=100)
     ratios = forms.CharField(initial=",".join(map(str, DEFAULT_RATIOS)), help_text="train,dev,test")
 
@@ -50,6 +51,7 @@ class ExportForm(forms.Form):
                 min_agreement=data["min_agreement"],
                 include_other=data["include_other"],
                 include_unsettled=data["include_unsettled"],
+                claim_groups=data["claim_groups"],
                 seed=data["seed"],
                 ratios=data["ratios"],
             )

@@ -64,6 +64,8 @@ class ExportOptions:
       by any min_agreement > 0.
     - include_other: keep gold label `other` (default yes).
     - include_unsettled: keep disputed and unmarked sentences with label null (default no).
+    - claim_groups: add `claim_group` to every record, the id of the claim group (the same fact as
+      stated by other outlets, /claims/<id>/) the sentence belongs to, or null (default no).
     - seed, ratios: the train/dev/test split by article.
     """
 
@@ -79,6 +81,7 @@ class ExportOptions:
     min_agreement: float | None = None
     include_other: bool = True
     include_unsettled: bool = False
+    claim_groups: bool = False
     seed: str = DEFAULT_SEED
     ratios: list[float] = field(default_factory=lambda: list(DEFAULT_RATIOS))
 
@@ -116,6 +119,7 @@ class ExportOptions:
         self.seed = str(self.seed if self.seed not in (None, "") else DEFAULT_SEED)
         self.ratios = parse_ratios(self.ratios)
         self.include_other, self.include_unsettled = bool(self.include_other), bool(self.include_unsettled)
+        self.claim_groups = bool(self.claim_groups)
 
     @property
     def formats(self) -> tuple[str, ...]:

@@ -33,6 +33,7 @@ from django.utils.dateparse import parse_date, parse_datetime
 from annotate.codebook import Label
 from annotate.gold import resolve_gold_label, resolve_gold_source
 from annotate.models import Adjudication, Annotation, Article, Sentence, Source
+from claims.queries import groups_of_sentences
 
 from .options import ExportOptions
 from .splits import split_for
@@ -332,6 +333,8 @@ def iter_rows(
     if on_total:
         on_total(total)
     for sentences, marks, articles in reads:
+        # One query per batch, here (not in the read-ahead thread): sentence id -> claim group id.
+        claim_groups = groups_of_sentences([row[0] for row in sentences]) if options.claim_groups else None
         marks.append(_END)
         m = 0
         mark = marks[0]
@@ -412,6 +415,8 @@ def iter_rows(
                     "text": article["text"],
                 },
             }
+            if claim_groups is not None:
+                record["claim_group"] = claim_groups.get(pk)
             yield Row(record, article["title"], article["text"], first)
         read += len(sentences)
         if on_chunk:

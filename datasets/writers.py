@@ -113,6 +113,7 @@ class CsvWriter(Writer):
         super().__init__(folder)
         self.spool = tempfile.TemporaryFile("w+b", dir=folder)  # noqa: SIM115
         self.reviewers: set[str] = set()
+        self.claim_groups = False
 
     def write(self, row: Row) -> None:
         record = row.record
@@ -125,6 +126,9 @@ class CsvWriter(Writer):
             record["split"],
             len(record["annotations"]),
         ]
+        if "claim_group" in record:
+            self.claim_groups = True
+            fixed.append(record["claim_group"])
         marks = {m["reviewer"]: [m["label"], (m["source"] or {}).get("name")] for m in record["annotations"]}
         self.reviewers.update(marks)
         self.spool.write(orjson.dumps([fixed, marks], option=orjson.OPT_APPEND_NEWLINE))
@@ -133,7 +137,8 @@ class CsvWriter(Writer):
     def finish(self) -> None:
         reviewers = sorted(self.reviewers)
         writer = csv.writer(self.file, lineterminator="\n")
-        writer.writerow(CSV_COLUMNS + [f"{kind}:{r}" for r in reviewers for kind in ("label", "source")])
+        fixed_columns = [*CSV_COLUMNS, "claim_group"] if self.claim_groups else CSV_COLUMNS
+        writer.writerow(fixed_columns + [f"{kind}:{r}" for r in reviewers for kind in ("label", "source")])
         self.spool.seek(0)
         for line in self.spool:
             fixed, marks = orjson.loads(line)

@@ -405,3 +405,27 @@ def test_read_ahead_hands_over_items_and_errors_and_stops_when_left():
     assert [next(endless) for _ in range(3)] == [0, 1, 2]
     endless.close()
     assert not [t for t in threading.enumerate() if t.name == "export-reads"]
+
+
+def test_claim_group_ids_are_added_on_request_in_jsonl_csv_and_the_card(annotated, tmp_path, lead):
+    from annotate.models import Sentence
+    from claims.services import decide_pair
+
+    sky_first = annotated["sky"].sentences.filter(reviewable=True).order_by("position").first()
+    reuters_first = annotated["reuters"].sentences.order_by("position").first()
+    decide_pair(first=sky_first, second=reuters_first, same=True, lead=lead)
+    group = Sentence.objects.get(pk=sky_first.pk).claim_membership.group_id
+
+    plain = _records(write_export(ExportOptions(format="jsonl"), tmp_path / "plain").path)
+    assert all("claim_group" not in r for r in plain)
+    result = write_export(ExportOptions(format="all", claim_groups=True), tmp_path / "groups")
+    records = _records(result.path)
+    by_id = {r["sentence_id"]: r["claim_group"] for r in records}
+    assert by_id[sky_first.pk] == by_id[reuters_first.pk] == group
+    assert sum(value is not None for value in by_id.values()) == 2
+    with (result.path / "sentences.csv").open(encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    assert {row["sentence_id"]: row["claim_group"] for row in rows}[str(sky_first.pk)] == str(group)
+    card = json.loads((result.path / "dataset.json").read_text(encoding="utf-8"))
+    assert card["filters"]["claim_groups"] is True
+    assert "`claim_group`" in (result.path / "README.md").read_text(encoding="utf-8")

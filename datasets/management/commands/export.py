@@ -50,6 +50,9 @@ class Command(BaseCommand):
         parser.add_argument(
             "--include-unsettled", action="store_true", help="keep disputed/unmarked sentences with label null"
         )
+        parser.add_argument(
+            "--claim-groups", action="store_true", help="add each sentence's claim group id (claim_group)"
+        )
         parser.add_argument("--seed", default=DEFAULT_SEED, help="split seed")
         parser.add_argument("--ratios", default=",".join(map(str, DEFAULT_RATIOS)), help="train,dev,test ratios")
 
@@ -68,6 +71,7 @@ class Command(BaseCommand):
                 label_sources=o["label_source"],
                 include_other=not o["exclude_other"],
                 include_unsettled=o["include_unsettled"],
+                claim_groups=o["claim_groups"],
                 seed=o["seed"],
                 ratios=o["ratios"],
             )
