@@ -1,7 +1,7 @@
 """MinHash signatures and LSH band keys for candidate pairs (no ORM).
 
 Each sentence's token set gets a MinHash signature of NUM_PERM values (datasketch); the signature is
-cut into BANDS bands of ROWS values and each band hashed to one signed 64-bit key (band number
+cut into BANDS bands of ROWS values and each band mixed into one signed 64-bit key (band number
 included). Two sentences become a candidate pair when they share any key: with 20 bands of 3 rows
 a pair of Jaccard 0.5 is found with probability 1 - (1 - 0.5^3)^20 = 0.93, one of 0.2 with 0.15,
 one of 0.05 with 0.0025, so the work grows with the number of sentences, not with its square.
@@ -10,7 +10,6 @@ The keys are stored (`ClaimBand`), so one new article is matched by one indexed 
 
 from __future__ import annotations
 
-import hashlib
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 
@@ -37,15 +36,29 @@ def signatures(token_sets: Sequence[Iterable[str]]) -> np.ndarray:
     return np.vstack([minhash.hashvalues for minhash in minhashes])
 
 
+_MIX = np.array([0x9E3779B97F4A7C15, 0xC2B2AE3D27D4EB4F, 0x165667B19E3779F9], dtype=np.uint64)
+
+
+def band_key_matrix(signatures_: np.ndarray) -> np.ndarray:
+    """Band keys of many signatures at once: one row of BANDS signed 64-bit keys per signature.
+    Each band's ROWS values (each below 2**32) are mixed with fixed odd multipliers and the band
+    number, then finalised with the splitmix64 steps, all in uint64 arithmetic (wrapping on
+    purpose); the same values give the same key in every process."""
+    values = signatures_.astype(np.uint64).reshape(len(signatures_), BANDS, ROWS)
+    with np.errstate(over="ignore"):
+        mixed = (values * _MIX[:ROWS]).sum(axis=2, dtype=np.uint64)
+        mixed += np.arange(1, BANDS + 1, dtype=np.uint64) * np.uint64(0xD6E8FEB86659FD93)
+        mixed ^= mixed >> np.uint64(30)
+        mixed *= np.uint64(0xBF58476D1CE4E5B9)
+        mixed ^= mixed >> np.uint64(27)
+        mixed *= np.uint64(0x94D049BB133111EB)
+        mixed ^= mixed >> np.uint64(31)
+    return mixed.view(np.int64)
+
+
 def band_keys(signature: np.ndarray) -> list[int]:
-    """The BANDS keys of one signature: blake2b of (band number, the band's values), as a signed
-    64-bit integer (fits a BigIntegerField)."""
-    keys = []
-    for band in range(BANDS):
-        values = signature[band * ROWS : (band + 1) * ROWS].astype("<u8").tobytes()
-        digest = hashlib.blake2b(bytes([band]) + values, digest_size=8).digest()
-        keys.append(int.from_bytes(digest, "little", signed=True))
-    return keys
+    """The BANDS keys of one signature (see band_key_matrix), as Python ints (fit a BigIntegerField)."""
+    return [int(key) for key in band_key_matrix(signature.reshape(1, -1))[0]]
 
 
 def candidate_pairs(keys: dict[int, list[int]], *, max_bucket: int = MAX_BUCKET) -> Iterator[tuple[int, int]]:

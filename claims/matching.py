@@ -79,13 +79,20 @@ DEMONYMS = {
 }  # fmt: skip
 MONTHS = frozenset("january february march april may june july august september october november december".split())  # noqa: SIM905
 WEEKDAYS = frozenset("monday tuesday wednesday thursday friday saturday sunday".split())  # noqa: SIM905
-ALIASES = [
-    (re.compile(r"\bUnited Nations\b"), "UN"),
-    (re.compile(r"\bUnited States\b|\bU\.S\.(?=\W)|\bUSA\b"), "US"),
-    (re.compile(r"\bUnited Kingdom\b|\bU\.K\.(?=\W)"), "UK"),
-    (re.compile(r"\bEuropean Union\b"), "EU"),
-    (re.compile(r"\bWorld Health Organi[sz]ation\b"), "WHO"),
-]
+# Long and short names of one body, compared as one ("United Nations" = "UN").
+ALIASES = {
+    "united nations": "UN",
+    "united states": "US",
+    "u.s.": "US",
+    "usa": "US",
+    "united kingdom": "UK",
+    "u.k.": "UK",
+    "european union": "EU",
+    "world health organization": "WHO",
+    "world health organisation": "WHO",
+}
+_ALIAS = re.compile(r"\b(?:United Nations|United States|U\.S\.(?=\W)|USA|United Kingdom|U\.K\.(?=\W)|European Union"
+                    r"|World Health Organi[sz]ation)")  # fmt: skip
 
 _stemmer = snowballstemmer.stemmer("english")
 
@@ -154,10 +161,7 @@ def _number(text: str) -> float | None:
 
 
 def _normalise(text: str) -> str:
-    text = text.replace("’", "'")
-    for pattern, replacement in ALIASES:
-        text = pattern.sub(replacement, text)
-    return text
+    return _ALIAS.sub(lambda match: ALIASES[match.group().lower()], text.replace("’", "'"))
 
 
 def _without_attribution(text: str) -> tuple[str, str]:

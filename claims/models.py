@@ -6,6 +6,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 from django.urls import reverse
+from django.utils import timezone
 
 from annotate.models import Article, Outlet, Sentence
 
@@ -109,7 +110,7 @@ class ClaimGroup(models.Model):
     first_published = models.DateField(null=True, blank=True, db_index=True)
     outlet_count = models.PositiveIntegerField(default=0)
     member_count = models.PositiveIntegerField(default=0)
-    created = models.DateTimeField(auto_now_add=True)
+    created = models.DateTimeField(default=timezone.now, help_text="kept when a recomputation continues the group")
     updated = models.DateTimeField(auto_now=True)
 
     objects = ClaimGroupQuerySet.as_manager()

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.module_loading import import_string
@@ -120,18 +120,35 @@ def index_articles(articles: Sequence[Article]) -> list[IndexedSentence]:
     IndexedSentence.objects.bulk_create(entries, batch_size=BATCH)
     matchable = [(entry, f) for entry, f in zip(entries, features, strict=True) if entry.matchable]
     signatures = index.signatures([f.tokens for _entry, f in matchable])
-    bands = [
-        ClaimBand(key=key, sentence_id=entry.pk)
-        for (entry, _f), signature in zip(matchable, signatures, strict=True)
-        for key in index.band_keys(signature)
-    ]
-    ClaimBand.objects.bulk_create(bands, batch_size=BATCH * 5)
+    keys = index.band_key_matrix(signatures).tolist() if matchable else []
+    _insert_bands((key, entry.pk) for (entry, _f), row in zip(matchable, keys, strict=True) for key in row)
     counts: dict[str, int] = defaultdict(int)
     for _entry, f in matchable:
         for token in f.tokens:
             counts[token] += 1
     _add_frequencies(counts)
     return entries
+
+
+def _insert_bands(rows: Iterable[tuple[int, int]]) -> None:
+    """(key, sentence id) rows into ClaimBand: COPY on PostgreSQL, executemany elsewhere. The band
+    table holds BANDS rows per sentence, the largest write of a match run; model instances would
+    cost more than the database does."""
+    table = connection.ops.quote_name(ClaimBand._meta.db_table)
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            with cursor.cursor.copy(f"COPY {table} (key, sentence_id) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+            return
+        batch: list[tuple[int, int]] = []
+        for row in rows:
+            batch.append(row)
+            if len(batch) == 20000:
+                cursor.executemany(f"INSERT INTO {table} (key, sentence_id) VALUES (%s, %s)", batch)
+                batch = []
+        if batch:
+            cursor.executemany(f"INSERT INTO {table} (key, sentence_id) VALUES (%s, %s)", batch)
 
 
 def _weights(tokens: Iterable[str]):
@@ -358,8 +375,8 @@ def _closure(sentence_ids: set[int]) -> set[int]:
 @transaction.atomic
 def regroup(sentence_ids: Iterable[int] | None = None) -> list[int]:
     """Recompute the claim groups around `sentence_ids` (None: all of them) from the automatic pairs
-    and the leads' decisions; group ids carry over to the groups that continue them. Returns the
-    ids of the groups now holding those sentences."""
+    and the leads' decisions; group ids (and their creation time) carry over to the groups that
+    continue them. Returns the ids of the groups now holding those sentences."""
     if sentence_ids is None:
         affected = set(SentencePair.objects.automatic().values_list("first_id", flat=True))
         affected |= set(SentencePair.objects.automatic().values_list("second_id", flat=True))
@@ -370,14 +387,12 @@ def regroup(sentence_ids: Iterable[int] | None = None) -> list[int]:
     else:
         affected = _closure(set(sentence_ids))
         decision_scope = affected
-    ids = list(affected)
+    ids = sorted(affected)
     edges = []
     for start in range(0, len(ids), BATCH):
         chunk = ids[start : start + BATCH]
-        edges += list(
-            SentencePair.objects.automatic().filter(first__in=chunk).values_list("first_id", "second_id", "score")
-        )
-    edges = [edge for edge in edges if edge[1] in affected]
+        automatic = SentencePair.objects.automatic().filter(first__in=chunk)
+        edges += [edge for edge in automatic.values_list("first_id", "second_id", "score") if edge[1] in affected]
     must, cannot, detached = _effective_decisions(decision_scope)
     must = [pair for pair in must if pair[0] in affected and pair[1] in affected]
     new_groups = grouping.build_groups(edges, must_link=must, cannot_link=cannot, detached=detached)
@@ -388,20 +403,54 @@ def regroup(sentence_ids: Iterable[int] | None = None) -> list[int]:
         ):
             old[group].add(sentence)
     carried = grouping.carry_over_ids(new_groups, dict(old))
-    for start in range(0, len(ids), BATCH):
-        ClaimMember.objects.filter(sentence__in=ids[start : start + BATCH]).delete()
-    group_ids = []
-    fresh = ClaimGroup.objects.bulk_create([ClaimGroup() for gid in carried if gid is None])
-    fresh_ids = iter(group.pk for group in fresh)
-    members = []
-    for members_of, gid in zip(new_groups, carried, strict=True):
-        gid = gid if gid is not None else next(fresh_ids)
-        group_ids.append(gid)
-        members += [ClaimMember(group_id=gid, sentence_id=sentence) for sentence in sorted(members_of)]
-    ClaimMember.objects.bulk_create(members, batch_size=BATCH)
-    ClaimGroup.objects.filter(pk__in=set(old) - set(group_ids), members__isnull=True).delete()
-    refresh_groups(group_ids)
-    return group_ids
+    created = dict(ClaimGroup.objects.filter(pk__in=[gid for gid in carried if gid]).values_list("pk", "created"))
+    facts = _member_facts(sorted({sentence for members in new_groups for sentence in members}))
+    kinds = _source_kinds(facts.values())
+    groups = []
+    for members, gid in zip(new_groups, carried, strict=True):
+        group = ClaimGroup(pk=gid, created=created.get(gid, timezone.now()))
+        _set_figures(group, [facts[sentence] for sentence in members if sentence in facts], kinds)
+        groups.append(group)
+    old_ids = list(old)
+    for start in range(0, len(old_ids), BATCH):
+        ClaimGroup.objects.filter(pk__in=old_ids[start : start + BATCH]).delete()  # their members go with them
+    groups = ClaimGroup.objects.bulk_create(groups, batch_size=BATCH)
+    ClaimMember.objects.bulk_create(
+        [ClaimMember(group_id=group.pk, sentence_id=s) for group, members in zip(groups, new_groups, strict=True)
+         for s in sorted(members)],
+        batch_size=BATCH,
+    )  # fmt: skip
+    return [group.pk for group in groups]
+
+
+def _member_facts(sentence_ids: list[int]) -> dict[int, tuple]:
+    """Sentence id -> (gold label, gold source, outlet id, published) for the sentences that count
+    in a claim group (gold label claim or attribution, or not settled yet)."""
+    facts = {}
+    for start in range(0, len(sentence_ids), BATCH):
+        rows = with_gold(Sentence.objects.filter(pk__in=sentence_ids[start : start + BATCH])).values_list(
+            "pk", "gold_label", "gold_source", "article__outlet_id", "article__published"
+        )
+        for pk, label, source, outlet, published in rows:
+            if label is None or label in COUNTED_LABELS:
+                facts[pk] = (label, source, outlet, published)
+    return facts
+
+
+def _source_kinds(facts: Iterable[tuple]) -> dict[int, str]:
+    ids = {source for _label, source, _outlet, _published in facts if source}
+    return dict(Source.objects.filter(pk__in=ids).values_list("pk", "kind")) if ids else {}
+
+
+def _set_figures(group: ClaimGroup, rows: list[tuple], kinds: dict[int, str]) -> None:
+    sources = [
+        (source, kinds.get(source, "")) for label, source, _o, _p in rows if label == Label.ATTRIBUTION and source
+    ]
+    group.status = grouping.group_status(sources)
+    dates = [published for *_rest, published in rows if published is not None]
+    group.first_published = min(dates) if dates else None
+    group.outlet_count = len({outlet for _label, _source, outlet, _published in rows})
+    group.member_count = len(rows)
 
 
 def refresh_groups(group_ids: Iterable[int]) -> None:
@@ -411,32 +460,17 @@ def refresh_groups(group_ids: Iterable[int]) -> None:
     group_ids = list(set(group_ids))
     if not group_ids:
         return
-    facts: dict[int, list] = defaultdict(list)
-    for start in range(0, len(group_ids), BATCH):
-        members = with_gold(Sentence.objects.filter(claim_membership__group__in=group_ids[start : start + BATCH]))
-        rows = members.values_list(
-            "claim_membership__group_id", "gold_label", "gold_source", "article__outlet_id", "article__published"
-        )
-        facts_chunk: dict[int, list] = defaultdict(list)
-        for group, label, source, outlet, published in rows:
-            if label is None or label in COUNTED_LABELS:
-                facts_chunk[group].append((label, source, outlet, published))
-        facts.update(facts_chunk)
-    kinds = dict(
-        Source.objects.filter(pk__in={f[1] for rows in facts.values() for f in rows if f[1]}).values_list("pk", "kind")
-    )
+    members: dict[int, list[int]] = defaultdict(list)
+    for group, sentence in ClaimMember.objects.filter(group__in=group_ids).values_list("group_id", "sentence_id"):
+        members[group].append(sentence)
+    facts = _member_facts(sorted(s for found in members.values() for s in found))
+    kinds = _source_kinds(facts.values())
     groups = list(ClaimGroup.objects.filter(pk__in=group_ids))
     for group in groups:
-        rows = facts.get(group.pk, [])
-        sources = [
-            (source, kinds.get(source, "")) for label, source, _o, _p in rows if label == Label.ATTRIBUTION and source
-        ]
-        group.status = grouping.group_status(sources)
-        dates = [published for *_rest, published in rows if published is not None]
-        group.first_published = min(dates) if dates else None
-        group.outlet_count = len({outlet for _l, _s, outlet, _p in rows})
-        group.member_count = len(rows)
-    ClaimGroup.objects.bulk_update(groups, ["status", "first_published", "outlet_count", "member_count", "updated"])
+        _set_figures(group, [facts[s] for s in members.get(group.pk, []) if s in facts], kinds)
+    ClaimGroup.objects.bulk_update(
+        groups, ["status", "first_published", "outlet_count", "member_count", "updated"], batch_size=100
+    )
 
 
 def refresh_groups_of_sentences(sentence_ids: Iterable[int]) -> None:
