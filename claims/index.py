@@ -69,12 +69,37 @@ def candidate_pairs(keys: dict[int, list[int]], *, max_bucket: int = MAX_BUCKET)
         for key in item_keys:
             buckets[key].append(item)
     seen: set[tuple[int, int]] = set()
-    for members in buckets.values():
+    for found in buckets.values():
+        members = sorted(set(found))
         if len(members) < 2 or len(members) > max_bucket:
             continue
-        members.sort()
         for i, first in enumerate(members):
             for second in members[i + 1 :]:
                 if (first, second) not in seen:
                     seen.add((first, second))
                     yield first, second
+
+
+def candidate_pair_codes(keys: np.ndarray, items: np.ndarray, *, max_bucket: int = MAX_BUCKET) -> np.ndarray:
+    """The same pairs as `candidate_pairs`, from parallel arrays of band keys and item ids (one row
+    per stored band key), as sorted unique int64 codes a * 2**32 + b (a < b < 2**32). Sorting does
+    the bucketing, so memory stays a few arrays the size of the band table."""
+    if len(keys) == 0:
+        return np.zeros(0, dtype=np.int64)
+    order = np.argsort(keys, kind="stable")
+    keys, items = keys[order], items[order].astype(np.int64)
+    starts = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]])
+    sizes = np.diff(np.r_[starts, len(keys)])
+    codes = []
+    # Buckets of two (most of them) in one vectorised step, larger ones one by one.
+    pairs_of_two = starts[sizes == 2]
+    first, second = items[pairs_of_two], items[pairs_of_two + 1]
+    low, high = np.minimum(first, second), np.maximum(first, second)
+    codes.append((low << 32) | high)
+    for start, size in zip(starts[(sizes > 2) & (sizes <= max_bucket)], sizes[(sizes > 2) & (sizes <= max_bucket)],
+                           strict=True):  # fmt: skip
+        members = np.unique(items[start : start + size])
+        a, b = np.triu_indices(len(members), k=1)
+        codes.append((members[a] << 32) | members[b])
+    found = np.unique(np.concatenate(codes))
+    return found[(found >> 32) != (found & 0xFFFFFFFF)]

@@ -159,20 +159,26 @@ def _weights(tokens: Iterable[str]):
 # --- Pairs -------------------------------------------------------------------------------------
 
 
-def _verify(pairs: Iterable[tuple[int, int]], entries: dict[int, dict], outlets: dict[int, int]) -> list[SentencePair]:
+def _verify(
+    pairs: Iterable[tuple[int, int]], features: dict[int, matching.Features], outlets: dict[int, int], weight
+) -> list[SentencePair]:
     """Score candidate pairs (sentence ids) across outlets; keep those at or above the review threshold."""
-    pairs = [(a, b) if a < b else (b, a) for a, b in pairs if outlets[a] != outlets[b]]
-    features = {pk: matching.Features.from_dict(value) for pk, value in entries.items()}
-    weight = _weights({token for f in features.values() for token in f.tokens})
     kept = []
     for a, b in pairs:
+        if outlets[a] == outlets[b]:
+            continue
+        a, b = (a, b) if a < b else (b, a)
         verdict = matching.compare(features[a], features[b], weight)
         if verdict.score >= matching.REVIEW_THRESHOLD:
             kept.append(SentencePair(first_id=a, second_id=b, score=verdict.score, reason=verdict.reason[:200]))
     return kept
 
 
-def _entries(sentence_ids: Iterable[int]) -> tuple[dict[int, dict], dict[int, int], dict[int, int]]:
+def _weights_for(features: dict[int, matching.Features]):
+    return _weights({token for f in features.values() for token in f.tokens})
+
+
+def _entries(sentence_ids: Iterable[int]) -> tuple[dict[int, matching.Features], dict[int, int], dict[int, int]]:
     """Features, outlet id and article id of indexed sentences."""
     ids = list(set(sentence_ids))
     features, outlets, articles = {}, {}, {}
@@ -181,7 +187,7 @@ def _entries(sentence_ids: Iterable[int]) -> tuple[dict[int, dict], dict[int, in
             "pk", "features", "article__outlet_id", "article_id"
         )
         for pk, value, outlet, article in rows:
-            features[pk], outlets[pk], articles[pk] = value, outlet, article
+            features[pk], outlets[pk], articles[pk] = matching.Features.from_dict(value), outlet, article
     return features, outlets, articles
 
 
@@ -493,7 +499,7 @@ def match_articles(articles: Sequence[Article]) -> MatchResult:
     candidates = _candidates_of(entries)
     result.candidates = len(candidates)
     features, outlets, article_of = _entries({pk for pair in candidates for pk in pair})
-    pairs = _verify(candidates, features, outlets)
+    pairs = _verify(candidates, features, outlets, _weights_for(features))
     _store_pairs(pairs)
     result.pairs = len(pairs)
     result.automatic = sum(1 for pair in pairs if pair.score >= matching.AUTO_THRESHOLD)
@@ -530,19 +536,27 @@ def match_corpus(*, rebuild: bool = False, progress: bool = False) -> MatchResul
             result.indexed += len(index_articles(list(Article.objects.filter(pk__in=article_ids[start : start + 500]))))
     result.seconds["index"] = time.perf_counter() - clock
     clock = time.perf_counter()
-    keys: dict[int, list[int]] = defaultdict(list)
-    for sentence, key in ClaimBand.objects.values_list("sentence_id", "key").iterator(chunk_size=20000):
-        keys[sentence].append(key)
-    candidates = list(index.candidate_pairs(keys))
-    del keys
+    from array import array
+
+    import numpy as np
+
+    keys, items = array("q"), array("q")  # 8 bytes a row, not a Python object
+    for key, sentence in ClaimBand.objects.order_by().values_list("key", "sentence_id").iterator(chunk_size=20000):
+        keys.append(key)
+        items.append(sentence)
+    codes = index.candidate_pair_codes(np.frombuffer(keys, dtype=np.int64), np.frombuffer(items, dtype=np.int64))
+    del keys, items
+    candidates = list(zip((codes >> 32).tolist(), (codes & 0xFFFFFFFF).tolist(), strict=True))
+    del codes
     result.candidates = len(candidates)
     result.seconds["candidates"] = time.perf_counter() - clock
     clock = time.perf_counter()
     features, outlets, _ = _entries({pk for pair in candidates for pk in pair})
+    weight = _weights_for(features)
     pairs = []
     for start in tqdm(range(0, len(candidates), 50000), desc="verifying", unit="batch", disable=not progress,
                       file=sys.stderr):  # fmt: skip
-        pairs += _verify(candidates[start : start + 50000], features, outlets)
+        pairs += _verify(candidates[start : start + 50000], features, outlets, weight)
     result.seconds["verify"] = time.perf_counter() - clock
     clock = time.perf_counter()
     with transaction.atomic():

@@ -17,6 +17,7 @@ from annotate.codebook import LABEL_KEYS, Label
 from annotate.models import Annotation, Article, Outlet, Sentence, Source
 from annotate.roles import lead_required
 from claims import queries as claims_queries
+from claims.matching import AUTO_THRESHOLD, MEASURED_PRECISION, REVIEW_THRESHOLD
 from reliability import charts, queries
 from reliability.models import RunSentence, ScoreRun, ScoreSnapshot, can_read_scores
 from reliability.scoring import INDICATORS, METHOD_VERSION, MethodSettings
@@ -233,7 +234,10 @@ def source_detail(request, pk):
 
 
 def method(request):
-    return render(request, "reliability/method.html", {"method": MethodSettings(), "method_version": METHOD_VERSION})
+    return render(request, "reliability/method.html", {
+        "method": MethodSettings(), "method_version": METHOD_VERSION,
+        "claims_auto": AUTO_THRESHOLD, "claims_review": REVIEW_THRESHOLD, "claims_precision": MEASURED_PRECISION,
+    })  # fmt: skip
 
 
 @lead_required

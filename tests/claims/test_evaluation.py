@@ -23,3 +23,12 @@ def test_automatic_grouping_meets_the_precision_bar_and_review_widens_recall():
     assert automatic.precision >= 0.90
     assert review.recall > automatic.recall
     assert automatic.true_positives + automatic.false_negatives == 60
+
+
+def test_the_precision_the_method_page_states_is_the_measured_one():
+    from claims.matching import MEASURED_PRECISION
+
+    result = evaluate(score_pairs(load_pairs()), AUTO_THRESHOLD)
+    predicted = result.true_positives + result.false_positives
+    stated = f"{result.precision:.2f} ({result.true_positives} of {predicted}), recall {result.recall:.2f}"
+    assert stated == MEASURED_PRECISION

@@ -27,3 +27,20 @@ def test_oversized_buckets_are_skipped():
     keys = {i: [42] for i in range(5)}
     assert len(list(candidate_pairs(keys))) == 10
     assert list(candidate_pairs(keys, max_bucket=4)) == []
+
+
+def test_the_array_join_finds_the_same_pairs_as_the_dict_join():
+    import random
+
+    import numpy as np
+
+    from claims.index import candidate_pair_codes
+
+    rng = random.Random(3)
+    keys = {item: [rng.randrange(40) for _ in range(4)] for item in range(1, 60)}
+    keys[99] = [7] * 4  # one item with the same key twice
+    expected = set(candidate_pairs(keys))
+    flat = [(key, item) for item, item_keys in keys.items() for key in item_keys]
+    codes = candidate_pair_codes(np.array([k for k, _ in flat]), np.array([i for _, i in flat]))
+    assert {(int(code) >> 32, int(code) & 0xFFFFFFFF) for code in codes} == expected
+    assert len(candidate_pair_codes(np.array([], dtype=np.int64), np.array([], dtype=np.int64))) == 0
