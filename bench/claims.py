@@ -6,7 +6,7 @@ same MinHash signatures alone; then the incremental match of one newly ingested 
     .venv/bin/python bench/claims.py --small           # a tenth of that
     .venv/bin/python bench/claims.py --backend sqlite  # the same on SQLite
 
-The corpus is synthetic: 4,000 "facts" (names, a number, content words drawn from a Zipf-like
+The corpus is synthetic: 20,000 "facts" (names, a number, content words drawn from a Zipf-like
 vocabulary), each article restating ten of them in other words (synonyms swapped, words dropped and
 reordered, an attribution added), one article in ten a rewrite of an earlier one, and a filler
 sentence per article. Each phase runs in its own child process so that its peak RSS is its own:
@@ -72,7 +72,7 @@ def word(rng: random.Random, syllables: int) -> str:
 class Corpus:
     """Deterministic synthetic facts and their restatements."""
 
-    def __init__(self, seed: int = 16, facts: int = 4000, vocabulary: int = 6000, names: int = 3000):
+    def __init__(self, seed: int = 16, facts: int = 20000, vocabulary: int = 6000, names: int = 3000):
         rng = random.Random(seed)
         self.vocabulary = sorted({word(rng, rng.randint(2, 4)) for _ in range(vocabulary)})
         self.names = sorted({word(rng, 3).capitalize() for _ in range(names)})

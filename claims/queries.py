@@ -13,8 +13,8 @@ from django.urls import reverse
 from annotate.codebook import Label
 from annotate.models import Article, Outlet, Sentence, Source
 
+from .gold import COUNTED_LABELS, with_gold
 from .models import ArticleLink, ClaimGroup, ClaimMember, SentencePair
-from .services import COUNTED_LABELS, with_gold
 
 
 @dataclass
