@@ -55,6 +55,12 @@ class TokenFrequency(models.Model):
 
 
 class SentencePairQuerySet(models.QuerySet):
+    def touching(self, sentence_ids):
+        """Pairs with either sentence among `sentence_ids`: a union of two index lookups (an OR of
+        the two columns makes PostgreSQL scan the whole table)."""
+        ids = list(sentence_ids)
+        return self.filter(first__in=ids).order_by().union(self.filter(second__in=ids).order_by())
+
     def automatic(self):
         from .matching import AUTO_THRESHOLD
 
@@ -81,7 +87,7 @@ class SentencePair(models.Model):
     objects = SentencePairQuerySet.as_manager()
 
     class Meta:
-        ordering = ["-score", "first", "second"]
+        ordering = ["-score", "first_id", "second_id"]
         constraints = [
             models.UniqueConstraint(fields=["first", "second"], name="claims_pair_unique"),
             models.CheckConstraint(condition=Q(first__lt=F("second")), name="claims_pair_ordered"),

@@ -19,6 +19,7 @@ from .groups import regroup
 from .links import detect_links
 
 BATCH = 2000
+TOTAL = ""  # the TokenFrequency row counting every matchable indexed sentence
 
 
 @dataclass
@@ -44,18 +45,19 @@ class MatchResult:
 def _frequencies(tokens: Iterable[str]) -> dict[str, int]:
     tokens = list(set(tokens))
     found: dict[str, int] = {}
-    for start in range(0, len(tokens), 500):
-        found.update(
-            TokenFrequency.objects.filter(token__in=tokens[start : start + 500]).values_list("token", "sentences")
-        )
+    for start in range(0, len(tokens), 5000):
+        chunk = tokens[start : start + 5000]
+        found.update(TokenFrequency.objects.filter(token__in=chunk).values_list("token", "sentences"))
     return found
 
 
-def _add_frequencies(counts: dict[str, int]) -> None:
-    """Add per-token sentence counts to TokenFrequency (read, add, upsert: concurrent indexing may
-    lose an increment, which only nudges a weight)."""
-    if not counts:
+def _add_frequencies(counts: dict[str, int], sentences: int) -> None:
+    """Add per-token sentence counts, and `sentences` to the total (the row of the empty token), to
+    TokenFrequency (read, add, upsert: concurrent indexing may lose an increment, which only nudges
+    a weight)."""
+    if not sentences:
         return
+    counts = {**counts, TOTAL: sentences}
     current = _frequencies(counts)
     rows = [TokenFrequency(token=token[:200], sentences=current.get(token, 0) + n) for token, n in counts.items()]
     TokenFrequency.objects.bulk_create(
@@ -91,7 +93,7 @@ def index_articles(articles: Sequence[Article]) -> list[IndexedSentence]:
     for _entry, f in matchable:
         for token in f.tokens:
             counts[token] += 1
-    _add_frequencies(counts)
+    _add_frequencies(counts, len(matchable))
     return entries
 
 
@@ -117,8 +119,9 @@ def _insert_bands(rows: Iterable[tuple[int, int]]) -> None:
 
 
 def _weights(tokens: Iterable[str]):
-    total = IndexedSentence.objects.filter(matchable=True).count()
-    return matching.idf_weights(_frequencies(tokens), total)
+    """IDF weights of `tokens` from TokenFrequency, the total included: one query."""
+    frequencies = _frequencies({*tokens, TOTAL})
+    return matching.idf_weights(frequencies, frequencies.get(TOTAL, 0))
 
 
 def _verify(
@@ -200,8 +203,15 @@ def match_articles(articles: Sequence[Article]) -> MatchResult:
     if pairs:
         touched = {pk for pair in pairs for pk in (pair.first_id, pair.second_id)}
         result.groups = len(regroup(touched))
-        # An earlier article stored later (a late ingest) may turn out to be another's original.
-        touched_articles |= {article_of[pk] for pk in touched if pk in article_of}
+        # A partner published later than one of these articles may turn out to restate it (a late
+        # ingest of an original): only those need their links looked at again.
+        partners = {article_of[pk] for pk in touched if pk in article_of} - touched_articles
+        earliest = min((a.published for a in articles if a.published), default=None)
+        touched_articles |= set(
+            Article.objects.filter(pk__in=partners, published__gt=earliest).values_list("pk", flat=True)
+            if earliest
+            else partners
+        )
     result.links = detect_links(touched_articles)
     return result
 

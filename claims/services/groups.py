@@ -49,11 +49,7 @@ def _closure(sentence_ids: set[int]) -> set[int]:
     automatic pairs (except where a lead said apart), so one hop is enough. Four queries."""
     ids = list(sentence_ids)
     found = set(sentence_ids)
-    for a, b in (
-        SentencePair.objects.automatic()
-        .filter(Q(first__in=ids) | Q(second__in=ids))
-        .values_list("first_id", "second_id")
-    ):
+    for a, b in SentencePair.objects.automatic().values_list("first_id", "second_id").touching(ids):
         found |= {a, b}
     ids = list(found)
     for a, b in (
@@ -122,11 +118,21 @@ def _member_facts(sentence_ids: list[int]) -> dict[int, tuple]:
     """Sentence id -> (gold label, gold source, outlet id, published) for the sentences that count
     in a claim group (gold label claim or attribution, or not settled yet)."""
     facts = {}
+    columns = ("pk", "article__outlet_id", "article__published")
     for start in range(0, len(sentence_ids), BATCH):
-        rows = with_gold(Sentence.objects.filter(pk__in=sentence_ids[start : start + BATCH])).values_list(
-            "pk", "gold_label", "gold_source", "article__outlet_id", "article__published"
+        chunk = Sentence.objects.filter(pk__in=sentence_ids[start : start + BATCH])
+        # Only marked or adjudicated sentences can have a gold label: the gold query (correlated
+        # subqueries) runs for those alone.
+        marked = set(
+            chunk.filter(Q(annotations__isnull=False) | Q(adjudication__isnull=False)).values_list("pk", flat=True)
         )
-        for pk, label, source, outlet, published in rows:
+        for pk, outlet, published in chunk.exclude(pk__in=marked).values_list(*columns):
+            facts[pk] = (None, None, outlet, published)
+        if not marked:
+            continue
+        for pk, outlet, published, label, source in with_gold(Sentence.objects.filter(pk__in=marked)).values_list(
+            *columns, "gold_label", "gold_source"
+        ):
             if label is None or label in COUNTED_LABELS:
                 facts[pk] = (label, source, outlet, published)
     return facts

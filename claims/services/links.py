@@ -7,10 +7,10 @@ from collections import defaultdict
 from collections.abc import Iterable
 
 from django.db import transaction
-from django.db.models import Count, Q
+from django.db.models import Count
 from django.utils import timezone
 
-from annotate.models import Article, Outlet
+from annotate.models import Article, Outlet, Sentence
 
 from .. import credits as credit_rules
 from .. import grouping
@@ -76,15 +76,19 @@ def detect_links(article_ids: Iterable[int]) -> int:
 def _article_matches(article_ids: list[int]) -> dict[int, list[tuple[int, int, object, int]]]:
     """Per article: (its sentence id, other article id, other article's (published, id), other
     outlet id) for every stored pair touching it."""
-    rows = SentencePair.objects.filter(
-        Q(first__article_id__in=article_ids) | Q(second__article_id__in=article_ids)
-    ).values_list(
-        "first_id", "first__article_id", "first__article__published", "first__article__outlet_id",
-        "second_id", "second__article_id", "second__article__published", "second__article__outlet_id",
-    )  # fmt: skip
+    # By sentence ids (both pair columns are indexed), not through a join on the articles.
+    sentence_ids = list(IndexedSentence.objects.filter(article_id__in=article_ids).values_list("pk", flat=True))
+    pairs = list(SentencePair.objects.values_list("first_id", "second_id").touching(sentence_ids))
+    facts = {
+        pk: (article, published, outlet)
+        for pk, article, published, outlet in Sentence.objects.filter(
+            pk__in={pk for pair in pairs for pk in pair}
+        ).values_list("pk", "article_id", "article__published", "article__outlet_id")
+    }
     result: dict[int, list] = defaultdict(list)
     wanted = set(article_ids)
-    for s1, a1, p1, o1, s2, a2, p2, o2 in rows:
+    for s1, s2 in pairs:
+        (a1, p1, o1), (a2, p2, o2) = facts[s1], facts[s2]
         if a1 in wanted:
             result[a1].append((s1, a2, (p2, a2), o2, (p1, a1)))
         if a2 in wanted:
