@@ -19,6 +19,7 @@ from django.db import IntegrityError, transaction
 
 from .models import Article, Outlet, Sentence, Topic
 from .sentences import TRAILER, SentenceSpan, split_sentences
+from .signals import articles_ingested
 
 JSONL_FIELDS = frozenset({"title", "url", "outlet", "published", "text", "topic"})
 TEXT_SUFFIXES = frozenset({".txt", ".text", ".md"})
@@ -313,6 +314,9 @@ def ingest_articles(items: list[ArticleInput]) -> list[IngestResult]:
                 results.append(_store(item))
     except IntegrityError as exc:  # a concurrent ingest of the same article won the race
         raise IngestError(f"could not store: {exc}", origin=items[0].origin if items else "") from None
+    created = [result.article.pk for result in results if result.created and result.article is not None]
+    if created:
+        transaction.on_commit(lambda: articles_ingested.send(sender=Article, article_ids=created))
     return results
 
 

@@ -25,7 +25,7 @@ from suggestions.attribution import find_attribution
 AUTO_THRESHOLD = 0.60
 REVIEW_THRESHOLD = 0.35
 # What `manage.py claims evaluate` measured at AUTO_THRESHOLD on all labelled pairs (tests keep it true).
-MEASURED_PRECISION = "1.00 (22 of 22), recall 0.37"
+MEASURED_PRECISION = "0.96 (22 of 23), recall 0.37"
 MIN_WORDS = 3  # fewer content words than this (datelines, "He was 64.") is no checkable claim
 NAME_PENALTY = 0.5  # names on both sides that the other lacks: probably another subject
 ONE_SIDED_NAME_PENALTY = 0.8

@@ -1,5 +1,5 @@
-"""Background work of the claims app (django-tasks): match a newly ingested article against the
-index, refresh the groups of sentences whose gold labels changed."""
+"""Background work of the claims app (django-tasks): match newly ingested articles against the
+index; refresh the groups of sentences whose gold labels changed."""
 
 from __future__ import annotations
 
@@ -9,25 +9,24 @@ from django_tasks import task
 
 
 @task()
-def match_article_task(article_id: int) -> str:
-    """Match one stored article across outlets (claims.services.match_articles); a deleted article
-    is nothing to do."""
+def match_articles_task(article_ids: list[int]) -> str:
+    """Match newly stored articles across outlets (claims.services.match_articles); deleted ones
+    are skipped."""
     from annotate.models import Article
 
     from .services import match_articles
 
-    article = Article.objects.filter(pk=article_id).first()
-    if article is None:
-        return "article is gone"
-    return match_articles([article]).summary()
+    articles = list(Article.objects.filter(pk__in=article_ids).order_by("pk"))
+    if not articles:
+        return "nothing to match"
+    return match_articles(articles).summary()
 
 
-def article_stored(sender, instance, created: bool, raw: bool = False, **kwargs) -> None:
-    """post_save receiver for Article (the ingest commits the article and its sentences in one
-    transaction): queue its match once that transaction commits. CLAIMS_AUTO_MATCH=false turns
-    it off (then `manage.py claims match` does the work)."""
-    if created and not raw and getattr(settings, "CLAIMS_AUTO_MATCH", True):
-        transaction.on_commit(lambda: match_article_task.enqueue(instance.pk))
+def articles_ingested(sender, article_ids: list[int], **kwargs) -> None:
+    """Receiver of annotate's `articles_ingested` (sent after the ingest committed): queue their
+    match. CLAIMS_AUTO_MATCH=false turns it off (then `manage.py claims match` does the work)."""
+    if getattr(settings, "CLAIMS_AUTO_MATCH", True) and article_ids:
+        match_articles_task.enqueue(list(article_ids))
 
 
 def marks_changed(sender, instance, raw: bool = False, **kwargs) -> None:

@@ -4,7 +4,7 @@ import json
 import pytest
 from django.core.management import CommandError, call_command
 
-from annotate.ingest import IngestError, normalize_domain, parse_jsonl, parse_plain_text
+from annotate.ingest import IngestError, ingest_articles, normalize_domain, parse_jsonl, parse_plain_text
 from annotate.models import Article, Outlet, Sentence
 
 pytestmark = pytest.mark.django_db
@@ -172,3 +172,31 @@ def test_jsonl_error_names_line():
     with pytest.raises(IngestError) as info:
         parse_jsonl(raw, origin="x.jsonl")
     assert str(info.value) == "x.jsonl, line 3: empty text"
+
+
+@pytest.mark.django_db
+def test_articles_ingested_is_sent_once_after_commit_with_the_new_articles(django_capture_on_commit_callbacks):
+    from annotate.signals import articles_ingested
+
+    received = []
+
+    def listener(sender, article_ids, **kwargs):
+        received.append(article_ids)
+
+    articles_ingested.connect(listener)
+    try:
+        lines = "\n".join(
+            json.dumps({"title": f"T{i}", "outlet": "example.org", "text": f"Body number {i} of the test."})
+            for i in range(3)
+        ).encode()
+        with django_capture_on_commit_callbacks(execute=False) as callbacks:
+            results = ingest_articles(parse_jsonl(lines, origin="t"))
+        assert received == []  # nothing before the commit
+        for callback in callbacks:
+            callback()
+        assert received == [[r.article.pk for r in results]]
+        with django_capture_on_commit_callbacks(execute=True):
+            ingest_articles(parse_jsonl(lines, origin="t"))  # all already stored: nothing new
+        assert len(received) == 1
+    finally:
+        articles_ingested.disconnect(listener)

@@ -206,3 +206,13 @@ def test_the_demo_has_a_declared_credit_a_detected_rewrite_and_claim_groups():
     assert ("Hama captured by rebels after days of fighting", "declared", "afp.com") in links
     assert ("Hama captured by rebels after days of fighting", "detected", "news.sky.com") in links
     assert ClaimGroup.objects.filter(outlet_count=2).count() >= 15
+
+
+def test_auto_match_can_be_turned_off(ingest, settings, django_capture_on_commit_callbacks):
+    settings.CLAIMS_AUTO_MATCH = False
+    with django_capture_on_commit_callbacks(execute=True):
+        ingest(REUTERS, "reuters.com", "2024-12-01")
+        ingest(REWRITE, "levantdigest.example", "2024-12-02")
+    assert not ClaimGroup.objects.exists()
+    services.match_corpus()
+    assert ClaimGroup.objects.exists()

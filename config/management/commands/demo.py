@@ -56,7 +56,7 @@ PUBLISHED = {
     "18": "2024-11-29",
     "19": "2024-12-03",
     "20": "2024-12-12",
-    "21": "2024-12-01",
+    "21": "2024-12-02",
     "22": "2024-11-28",
     "23": "2024-12-06",
     "24": "2024-12-03",
@@ -70,7 +70,12 @@ TOPIC = "Syria war"
 SIDES = ["government and allies", "opposition", "international", "independent"]
 SOURCES = [
     ("The White Helmets", SourceKind.ORGANISATION, "opposition", ["White Helmets", "Syria Civil Defence"]),
-    ("Syrian Observatory for Human Rights", SourceKind.ORGANISATION, "independent", ["SOHR"]),
+    (
+        "Syrian Observatory for Human Rights",
+        SourceKind.ORGANISATION,
+        "independent",
+        ["SOHR", "The Britain-based monitor", "The UK-based monitor"],
+    ),
     ("Syrian defence ministry", SourceKind.GOVERNMENT, "government and allies", ["Syria's defence ministry"]),
     ("Russian defence ministry", SourceKind.GOVERNMENT, "government and allies", []),
     ("Iran's foreign ministry", SourceKind.GOVERNMENT, "government and allies", []),
