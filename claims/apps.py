@@ -10,12 +10,14 @@ class ClaimsConfig(AppConfig):
         # articles, and marks keep the cached group status fresh (claims/tasks.py).
         from django.db.models.signals import post_delete, post_save
 
-        from annotate.models import Adjudication, Annotation
+        from annotate.models import Adjudication
         from annotate.signals import articles_ingested as ingested
+        from annotate.signals import marks_changed
 
-        from .tasks import articles_ingested, marks_changed
+        from .tasks import adjudication_changed, articles_ingested, sentences_changed
 
         ingested.connect(articles_ingested, dispatch_uid="claims-match-ingested-articles")
-        for model in (Annotation, Adjudication):
-            post_save.connect(marks_changed, sender=model, dispatch_uid=f"claims-marks-save-{model.__name__}")
-            post_delete.connect(marks_changed, sender=model, dispatch_uid=f"claims-marks-delete-{model.__name__}")
+        # Marks change only through annotate.services, which sends marks_changed for every write.
+        marks_changed.connect(sentences_changed, dispatch_uid="claims-marks-changed")
+        post_save.connect(adjudication_changed, sender=Adjudication, dispatch_uid="claims-adjudication-save")
+        post_delete.connect(adjudication_changed, sender=Adjudication, dispatch_uid="claims-adjudication-delete")

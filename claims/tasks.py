@@ -29,16 +29,20 @@ def articles_ingested(sender, article_ids: list[int], **kwargs) -> None:
         match_articles_task.enqueue(list(article_ids))
 
 
-def marks_changed(sender, instance, raw: bool = False, **kwargs) -> None:
-    """post_save/post_delete receiver for marks and adjudications (cache invalidation: a claim
-    group's cached status depends on its members' gold labels)."""
-    if raw:
-        return
-    sentence_id = instance.sentence_id
+def sentences_changed(sender, sentence_ids, **kwargs) -> None:
+    """Receiver of annotate's `marks_changed` (cache invalidation: a claim group's cached status
+    depends on its members' gold labels): refresh their groups once the write commits."""
+    ids = list(sentence_ids)
 
     def refresh() -> None:
         from .services import refresh_groups_of_sentences
 
-        refresh_groups_of_sentences([sentence_id])
+        refresh_groups_of_sentences(ids)
 
     transaction.on_commit(refresh)
+
+
+def adjudication_changed(sender, instance, raw: bool = False, **kwargs) -> None:
+    """post_save/post_delete receiver for adjudications (a lead's decision is a gold label too)."""
+    if not raw:
+        sentences_changed(sender, [instance.sentence_id])

@@ -6,7 +6,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from annotate.codebook import Label, SourceKind
-from annotate.models import Annotation, Sentence, Source
+from annotate.models import Sentence, Source
 from claims import services
 from claims.models import ArticleLink, ClaimDecision, ClaimGroup, ClaimMember, SentencePair
 
@@ -160,7 +160,10 @@ def test_splitting_off_every_member_is_refused(ingest, lead):
     assert not ClaimDecision.objects.exists()
 
 
-def test_status_follows_the_gold_sources_of_the_members(ingest, reviewer, django_capture_on_commit_callbacks):
+def test_status_follows_the_gold_sources_of_the_members(ingest, reviewer, lead, django_capture_on_commit_callbacks):
+    from annotate.models import Adjudication, Assignment
+    from annotate.services import MarkInput, save_annotation
+
     ingest(REUTERS, "reuters.com")
     ingest(REWRITE, "levantdigest.example", "2024-12-02")
     services.match_corpus()
@@ -171,17 +174,18 @@ def test_status_follows_the_gold_sources_of_the_members(ingest, reviewer, django
     assert group.status == "unsourced"
     sohr = Source.objects.create(name="Syrian Observatory for Human Rights", kind=SourceKind.ORGANISATION)
     monitor = Source.objects.create(name="Britain-based monitor", kind=SourceKind.ORGANISATION)
+    for sentence in (first, second):
+        Assignment.objects.create(article=sentence.article, reviewer=reviewer)
     with django_capture_on_commit_callbacks(execute=True):
-        Annotation.objects.create(sentence=first, reviewer=reviewer, label=Label.ATTRIBUTION, source=sohr)
+        save_annotation(reviewer=reviewer, sentence=first, mark=MarkInput(label=Label.ATTRIBUTION, source=sohr))
     group.refresh_from_db()
     assert group.status == "single_source"
     with django_capture_on_commit_callbacks(execute=True):
-        Annotation.objects.create(sentence=second, reviewer=reviewer, label=Label.ATTRIBUTION, source=monitor)
+        save_annotation(reviewer=reviewer, sentence=second, mark=MarkInput(label=Label.ATTRIBUTION, source=monitor))
     group.refresh_from_db()
     assert group.status == "corroborated"
     with django_capture_on_commit_callbacks(execute=True):
-        Annotation.objects.filter(sentence=second).update(label=Label.ANALYSIS, source=None)
-        Annotation.objects.get(sentence=second).save()
+        Adjudication.objects.create(sentence=second, label=Label.ANALYSIS, lead=lead)
     group.refresh_from_db()
     assert (group.status, group.outlet_count, group.member_count) == ("single_source", 1, 1)
 
