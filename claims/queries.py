@@ -33,7 +33,11 @@ def group_outlets(group: ClaimGroup) -> list[OutletCarrying]:
     member sentences and the names of the gold sources it attributed the claim to. Members whose
     gold label is analysis or other are left out. Three queries."""
     sentences = list(
-        with_gold(Sentence.objects.filter(claim_membership__group=group))
+        with_gold(
+            Sentence.objects.filter(
+                claim_membership__group=group, article__retired=False, article__outlet__retired=False
+            )
+        )
         .select_related("article__outlet")
         .order_by("article__published", "article_id", "position")
     )

@@ -232,7 +232,7 @@ def match_corpus(*, rebuild: bool = False, progress: bool = False) -> MatchResul
             ClaimBand.objects.all().delete()
             IndexedSentence.objects.all().delete()
             TokenFrequency.objects.all().delete()
-    article_ids = list(Article.objects.order_by("pk").values_list("pk", flat=True))
+    article_ids = list(Article.objects.in_service().order_by("pk").values_list("pk", flat=True))
     for start in tqdm(range(0, len(article_ids), 500), desc="indexing", unit="batch", disable=not progress,
                       file=sys.stderr):  # fmt: skip
         with transaction.atomic():

@@ -116,11 +116,13 @@ def regroup(sentence_ids: Iterable[int] | None = None) -> list[int]:
 
 def _member_facts(sentence_ids: list[int]) -> dict[int, tuple]:
     """Sentence id -> (gold label, gold source, outlet id, published) for the sentences that count
-    in a claim group (gold label claim or attribution, or not settled yet)."""
+    in a claim group: gold label claim or attribution, or not settled yet; in-service articles only."""
     facts = {}
     columns = ("pk", "article__outlet_id", "article__published")
     for start in range(0, len(sentence_ids), BATCH):
-        chunk = Sentence.objects.filter(pk__in=sentence_ids[start : start + BATCH])
+        # Retired articles (and outlets) are no part of a claim, as they are no part of new scores.
+        chunk = Sentence.objects.filter(pk__in=sentence_ids[start : start + BATCH], article__retired=False,
+                                        article__outlet__retired=False)  # fmt: skip
         # Only marked or adjudicated sentences can have a gold label: the gold query (correlated
         # subqueries) runs for those alone.
         marked = set(

@@ -220,3 +220,16 @@ def test_auto_match_can_be_turned_off(ingest, settings, django_capture_on_commit
     assert not ClaimGroup.objects.exists()
     services.match_corpus()
     assert ClaimGroup.objects.exists()
+
+
+def test_a_retired_article_is_no_part_of_its_claims(ingest):
+    ingest(REUTERS, "reuters.com", "2024-12-01")
+    rewrite = ingest(REWRITE, "levantdigest.example", "2024-12-02")
+    services.match_corpus()
+    group = ClaimGroup.objects.first()
+    assert group.outlet_count == 2
+    rewrite.retired = True
+    rewrite.save(update_fields=["retired"])
+    services.refresh_groups([group.pk])
+    group.refresh_from_db()
+    assert (group.outlet_count, group.member_count) == (1, 1)
