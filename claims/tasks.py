@@ -46,3 +46,17 @@ def adjudication_changed(sender, instance, raw: bool = False, **kwargs) -> None:
     """post_save/post_delete receiver for adjudications (a lead's decision is a gold label too)."""
     if not raw:
         sentences_changed(sender, [instance.sentence_id])
+
+
+def assignment_changed(sender, instance, raw: bool = False, **kwargs) -> None:
+    """post_save/post_delete receiver for assignments: submitting one makes its marks count."""
+    if raw:
+        return
+    article_id = instance.article_id
+
+    def refresh() -> None:
+        from .services import refresh_groups_of_article
+
+        refresh_groups_of_article(article_id)
+
+    transaction.on_commit(refresh)

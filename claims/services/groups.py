@@ -176,6 +176,11 @@ def refresh_groups(group_ids: Iterable[int]) -> None:
     )
 
 
+def refresh_groups_of_article(article_id: int) -> None:
+    """After an assignment on the article was submitted or reopened (its marks start or stop counting)."""
+    refresh_groups(ClaimMember.objects.filter(sentence__article_id=article_id).values_list("group_id", flat=True))
+
+
 def refresh_groups_of_sentences(sentence_ids: Iterable[int]) -> None:
     """After a mark or an adjudication changed: refresh the groups holding these sentences."""
     refresh_groups(ClaimMember.objects.filter(sentence__in=list(sentence_ids)).values_list("group_id", flat=True))

@@ -162,7 +162,7 @@ def test_splitting_off_every_member_is_refused(ingest, lead):
 
 def test_status_follows_the_gold_sources_of_the_members(ingest, reviewer, lead, django_capture_on_commit_callbacks):
     from annotate.models import Adjudication, Assignment
-    from annotate.services import MarkInput, save_annotation
+    from annotate.services import MarkInput, save_annotation, submit_assignment
 
     ingest(REUTERS, "reuters.com")
     ingest(REWRITE, "levantdigest.example", "2024-12-02")
@@ -174,15 +174,28 @@ def test_status_follows_the_gold_sources_of_the_members(ingest, reviewer, lead, 
     assert group.status == "unsourced"
     sohr = Source.objects.create(name="Syrian Observatory for Human Rights", kind=SourceKind.ORGANISATION)
     monitor = Source.objects.create(name="Britain-based monitor", kind=SourceKind.ORGANISATION)
-    for sentence in (first, second):
-        Assignment.objects.create(article=sentence.article, reviewer=reviewer)
-    with django_capture_on_commit_callbacks(execute=True):
-        save_annotation(reviewer=reviewer, sentence=first, mark=MarkInput(label=Label.ATTRIBUTION, source=sohr))
-    group.refresh_from_db()
+    assignments = {s.pk: Assignment.objects.create(article=s.article, reviewer=reviewer) for s in (first, second)}
+
+    def mark_and_submit(sentence, source):
+        """Mark the sentence an attribution to `source`, the rest of its article a claim, and submit:
+        only submitted work counts (docs/scoring.md section 1)."""
+        with django_capture_on_commit_callbacks(execute=True):
+            save_annotation(
+                reviewer=reviewer, sentence=sentence, mark=MarkInput(label=Label.ATTRIBUTION, source=source)
+            )
+        group.refresh_from_db()
+        assert group.status == before  # an in-progress mark changes nothing
+        for other in sentence.article.sentences.filter(reviewable=True).exclude(pk=sentence.pk):
+            save_annotation(reviewer=reviewer, sentence=other, mark=MarkInput(label=Label.CLAIM))
+        with django_capture_on_commit_callbacks(execute=True):
+            submit_assignment(assignment=assignments[sentence.pk])
+        group.refresh_from_db()
+
+    before = "unsourced"
+    mark_and_submit(first, sohr)
     assert group.status == "single_source"
-    with django_capture_on_commit_callbacks(execute=True):
-        save_annotation(reviewer=reviewer, sentence=second, mark=MarkInput(label=Label.ATTRIBUTION, source=monitor))
-    group.refresh_from_db()
+    before = "single_source"
+    mark_and_submit(second, monitor)
     assert group.status == "corroborated"
     with django_capture_on_commit_callbacks(execute=True):
         Adjudication.objects.create(sentence=second, label=Label.ANALYSIS, lead=lead)
