@@ -198,5 +198,38 @@ class RunSentence(models.Model):
         return self.claim_marks + self.attribution_marks + self.analysis_marks + self.other_marks
 
 
+class RunClaim(models.Model):
+    """A claim or attribution of a run's record that belongs to a claim group carried by two or
+    more outlets when the run was made (method version 2, docs/claims.md): the group, its status
+    and whether this sentence's outlet published it first, all decided from the run's own gold
+    labels (`reliability.queries.record_run_claims`). The claims indicators and their evidence read
+    these rows, so they agree for ever, however groups are merged, split or recomputed later.
+    """
+
+    pk = models.CompositePrimaryKey("run_id", "outlet_id", "sentence_id")
+    run = models.ForeignKey(
+        ScoreRun, on_delete=models.CASCADE, db_constraint=False, db_index=False, related_name="claims"
+    )
+    sentence = models.ForeignKey(
+        Sentence, on_delete=models.PROTECT, db_constraint=False, db_index=False, related_name="+"
+    )
+    article = models.ForeignKey(
+        Article, on_delete=models.DO_NOTHING, db_constraint=False, db_index=False, related_name="+"
+    )
+    outlet = models.ForeignKey(
+        Outlet, on_delete=models.DO_NOTHING, db_constraint=False, db_index=False, related_name="+"
+    )
+    # The claims app's group id at the time (no foreign key: a later regroup may retire it).
+    group_id = models.PositiveBigIntegerField()
+    status = models.CharField(max_length=20, help_text="corroborated | single_source | unsourced")
+    first = models.BooleanField(help_text="this outlet published the claim first (ties: all of them)")
+
+    class Meta:
+        indexes = [models.Index(fields=["run", "group_id"], name="runclaim_group")]
+
+    def __str__(self):
+        return f"run {self.run_id} · sentence {self.sentence_id}: claim {self.group_id} ({self.status})"
+
+
 # The per-label mark count columns of RunSentence, in codebook order (an agreement pattern).
 PATTERN_FIELDS: dict[str, str] = {label: f"{label}_marks" for label in Label.values}

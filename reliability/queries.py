@@ -38,7 +38,9 @@ from django.db.models.lookups import Exact, GreaterThan
 from annotate.codebook import NAMED_KINDS, Label, SourceKind
 from annotate.gold import ADJUDICATED, DISPUTED, MAJORITY, UNANIMOUS, UNMARKED
 from annotate.models import Adjudication, Annotation, Article, Outlet, Sentence, Source
-from reliability.models import PATTERN_FIELDS, RunSentence, ScoreSnapshot
+from claims.grouping import CORROBORATED, first_reporters, group_status
+from claims.models import ArticleLink, ClaimGroup
+from reliability.models import PATTERN_FIELDS, RunClaim, RunSentence, ScoreSnapshot
 from reliability.scoring import ArticleCounts, SpanMark
 
 LABELS: tuple[str, ...] = tuple(Label.values)
@@ -378,6 +380,118 @@ def article_rollups(run_id: int) -> list[ArticleRollup]:
     ]
 
 
+# --- Claims across outlets in a run (method version 2) -----------------------------------------
+
+
+def record_run_claims(run_id: int) -> int:
+    """Write the run's claims record (`RunClaim`): every claim or attribution of the run's record
+    that belongs to a claim group (claims app) carried by two or more outlets by this run's gold
+    labels, with the group's status (from the gold sources of its attributions in this run,
+    `claims.grouping.group_status`) and whether its outlet published the group first. Returns the
+    rows written. One read of the record joined to the current memberships, one bulk insert."""
+    rows = (
+        run_sentences(run_id)
+        .filter(label__in=[Label.CLAIM, Label.ATTRIBUTION], sentence__claim_membership__isnull=False)
+        .values_list(
+            "sentence_id", "article_id", "outlet_id", "article__published", "label", "source_id", "source_kind",
+            "sentence__claim_membership__group_id",
+        )
+    )  # fmt: skip
+    by_group: dict[int, list[tuple]] = defaultdict(list)
+    for row in rows.iterator(chunk_size=ALPHA_CHUNK):
+        by_group[row[7]].append(row)
+    records = []
+    for group_id, members in by_group.items():
+        if len({member[2] for member in members}) < 2:
+            continue
+        status = group_status(
+            [(member[5], member[6]) for member in members if member[4] == Label.ATTRIBUTION and member[5] is not None]
+        )
+        first = first_reporters([(member[2], member[3]) for member in members])
+        records += [
+            RunClaim(run_id=run_id, sentence_id=member[0], article_id=member[1], outlet_id=member[2],
+                     group_id=group_id, status=status, first=member[2] in first)
+            for member in members
+        ]  # fmt: skip
+    RunClaim.objects.bulk_create(records, batch_size=5000)
+    return len(records)
+
+
+def claim_counts(run_id: int) -> dict[int, dict[str, int]]:
+    """Article id -> the claims fields of `ArticleCounts` from the run's claims record: carried
+    (claim groups its claims and attributions are in), carried_first, carried_weak (single-source
+    or unsourced groups) and corroborated (its sentences in corroborated groups). One query."""
+    groups: dict[int, dict[str, set]] = defaultdict(lambda: {"carried": set(), "first": set(), "weak": set()})
+    corroborated: Counter[int] = Counter()
+    for article_id, group_id, status, first in (
+        RunClaim.objects.filter(run_id=run_id).values_list("article_id", "group_id", "status", "first").iterator()
+    ):
+        found = groups[article_id]
+        found["carried"].add(group_id)
+        if first:
+            found["first"].add(group_id)
+        if status == CORROBORATED:
+            corroborated[article_id] += 1
+        else:
+            found["weak"].add(group_id)
+    return {
+        article_id: {
+            "carried": len(found["carried"]),
+            "carried_first": len(found["first"]),
+            "carried_weak": len(found["weak"]),
+            "corroborated": corroborated[article_id],
+        }
+        for article_id, found in groups.items()
+    }
+
+
+def restating_articles(article_ids: Iterable[int]) -> dict[int, list[str]]:
+    """Article id -> the outlet domains it restates (declared credits and detected rewrites a lead
+    has not rejected), for the articles that restate any. One query."""
+    restates: dict[int, list[str]] = defaultdict(list)
+    for article_id, domain in (
+        ArticleLink.objects.standing()
+        .filter(article_id__in=list(article_ids))
+        .order_by("article_id", "original_domain")
+        .values_list("article_id", "original_domain")
+        .distinct()
+    ):
+        restates[article_id].append(domain)
+    return dict(restates)
+
+
+def claim_evidence(run_id: int, outlet_id: int, indicator: str, part: str) -> list[dict]:
+    """The claim groups behind the outlet's first-to-report or single-source-or-unsourced share in
+    run `run_id` (n: every group its articles carried, x: those it published first, or those
+    single-source or unsourced): one row per (article, group), their number being the figure, with
+    the first of the article's sentences in the group. Raises KeyError for an unknown indicator or
+    part."""
+    keep = {
+        ("first_share", "n"): lambda row: True,
+        ("first_share", "x"): lambda row: row.first,
+        ("weak_claim_share", "n"): lambda row: True,
+        ("weak_claim_share", "x"): lambda row: row.status != CORROBORATED,
+    }[indicator, part]
+    seen: set[tuple[int, int]] = set()
+    result = []
+    for row in (
+        RunClaim.objects.filter(run_id=run_id, outlet_id=outlet_id)
+        .select_related("sentence", "article")
+        .order_by("article__published", "article_id", "group_id", "sentence__position")
+    ):
+        if (row.article_id, row.group_id) in seen or not keep(row):
+            continue
+        seen.add((row.article_id, row.group_id))
+        result.append({"group_id": row.group_id, "status": row.status, "first": row.first,
+                       "status_display": ClaimGroup.Status(row.status).label,
+                       "article": row.article, "sentence": row.sentence})  # fmt: skip
+    return result
+
+
+CLAIM_EVIDENCE_INDICATORS = ("first_share", "weak_claim_share")
+ARTICLE_EVIDENCE_INDICATORS = ("original_share",)
+
+
 def sides_per_outlet() -> dict[int, int]:
     """Outlet id -> number of sides defined for the topics of its articles (k of side balance)."""
     rows = Article.objects.order_by().values("outlet_id").annotate(k=Count("topic__sides", distinct=True))
@@ -535,6 +649,17 @@ _EVIDENCE: dict[str, tuple[Q, Q]] = {
     "anonymous_share": (Q(label=Label.ATTRIBUTION), Q(label=Label.ATTRIBUTION, source_kind=SourceKind.ANONYMOUS)),
     "second_hand_share": (Q(label=Label.ATTRIBUTION), Q(label=Label.ATTRIBUTION, source_kind=SourceKind.MEDIA)),
     "analysis_share": (Q(label__in=COUNTED_LABELS), Q(label=Label.ANALYSIS)),
+    # Method version 2: reporting sentences in corroborated claims (the run's claims record).
+    "corroboration_rate": (
+        Q(label__in=[Label.CLAIM, Label.ATTRIBUTION]),
+        Q(
+            Exists(
+                RunClaim.objects.filter(
+                    run_id=OuterRef("run_id"), sentence_id=OuterRef("sentence_id"), status=CORROBORATED
+                )
+            )
+        ),
+    ),
 }
 EVIDENCE_INDICATORS = tuple(_EVIDENCE)
 

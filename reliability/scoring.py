@@ -1,4 +1,8 @@
-"""Score math of method version 1 (docs/scoring.md): agreement, smoothing, intervals, the outlet roll-up.
+"""Score math of method version 2 (docs/scoring.md): agreement, smoothing, intervals, the outlet roll-up.
+
+Version 2 adds four indicators from claims across outlets (original reporting, first to report,
+single-source or unsourced claims, corroboration), shown beside the score and not part of it: the
+version-1 indicators, the score and their intervals keep their values.
 
 Pure functions over numbers and dataclasses, no Django and no ORM: `reliability/queries.py` turns
 rows into `ArticleCounts`, and the score snapshot stores `OutletScore.to_dict()`.
@@ -15,13 +19,30 @@ from typing import Any
 
 import numpy as np
 
-METHOD_VERSION = "1"
+METHOD_VERSION = "2"
 
 Span = tuple[int, int]
 Interval = tuple[float, float]
 
-# Count fields of one article, in the column order of the bootstrap matrix.
-COUNT_FIELDS = ("claims", "attributions", "analysis", "a_named", "a_anon", "a_media")
+# Count fields of one article, in the column order of the bootstrap matrix. Version 2 adds the
+# claims fields: the article itself (1), whether it is original reporting (0/1), the claim groups
+# its reporting sentences belong to, those it carried first, those that are single-source or
+# unsourced, and its reporting sentences in corroborated claims.
+COUNT_FIELDS = (
+    "claims",
+    "attributions",
+    "analysis",
+    "a_named",
+    "a_anon",
+    "a_media",
+    "articles",
+    "original",
+    "carried",
+    "carried_first",
+    "carried_weak",
+    "corroborated",
+)
+CLAIM_FIELDS = ("articles", "original", "carried", "carried_first", "carried_weak", "corroborated")
 
 # indicator -> (numerator field, denominator fields, direction); docs/scoring.md section 4.
 INDICATORS: dict[str, tuple[str, tuple[str, ...], str]] = {
@@ -30,7 +51,14 @@ INDICATORS: dict[str, tuple[str, tuple[str, ...], str]] = {
     "anonymous_share": ("a_anon", ("attributions",), "lower_is_better"),
     "second_hand_share": ("a_media", ("attributions",), "lower_is_better"),
     "analysis_share": ("analysis", ("claims", "attributions", "analysis"), "not_scored"),
+    # Method version 2: claims across outlets (docs/claims.md), shown with intervals, not scored.
+    "original_share": ("original", ("articles",), "higher_is_better"),
+    "first_share": ("carried_first", ("carried",), "not_scored"),
+    "weak_claim_share": ("carried_weak", ("carried",), "lower_is_better"),
+    "corroboration_rate": ("corroborated", ("claims", "attributions"), "higher_is_better"),
 }
+# Indicators of method version 1, whose values version 2 keeps.
+V1_INDICATORS = ("sourcing_rate", "named_share", "anonymous_share", "second_hand_share", "analysis_share")
 # The indicators in the reliability score, in the order of `MethodSettings.weights`.
 SCORED_INDICATORS = ("sourcing_rate", "named_share", "anonymous_share", "second_hand_share")
 
@@ -306,7 +334,11 @@ class ArticleCounts:
 
     claims C, attributions A, analysis N; a_named / a_anon / a_media count attributions by source
     kind (attributions whose gold source is disputed are in A but in none of them); `sides` counts
-    attributions per side of their source.
+    attributions per side of their source. Claims across outlets (method version 2): `articles` 1
+    per article, `original` 1 when it restates no other outlet's story; `carried` the claim groups
+    (carried by two or more outlets) its claims and attributions belong to, `carried_first` those
+    its outlet published first, `carried_weak` those single-source or unsourced; `corroborated` its
+    claims and attributions in corroborated groups.
     """
 
     article_id: int | str | None = None
@@ -316,6 +348,12 @@ class ArticleCounts:
     a_named: int = 0
     a_anon: int = 0
     a_media: int = 0
+    articles: int = 0
+    original: int = 0
+    carried: int = 0
+    carried_first: int = 0
+    carried_weak: int = 0
+    corroborated: int = 0
     sides: Mapping[str, int] = field(default_factory=dict, hash=False)
 
     def __post_init__(self) -> None:
@@ -325,6 +363,10 @@ class ArticleCounts:
             raise ValueError(f"article {self.article_id}: more attributions by kind than attributions")
         if sum(self.sides.values()) > self.attributions:
             raise ValueError(f"article {self.article_id}: more attributions by side than attributions")
+        if self.original > self.articles or max(self.carried_first, self.carried_weak) > self.carried:
+            raise ValueError(f"article {self.article_id}: claim counts above their base")
+        if self.corroborated > self.claims + self.attributions:
+            raise ValueError(f"article {self.article_id}: more corroborated than reporting sentences")
 
     @property
     def reporting(self) -> int:
@@ -350,7 +392,9 @@ class ArticleCounts:
 
 def indicator_counts(counts: ArticleCounts) -> dict[str, tuple[int, int]]:
     """(x, n) per indicator, in `INDICATORS` order: sourcing rate A/R, named share A_named/A,
-    anonymous share A_anon/A, second-hand share A_media/A, analysis share N/(R+N)."""
+    anonymous share A_anon/A, second-hand share A_media/A, analysis share N/(R+N); version 2:
+    original reporting share original/articles, first-to-report share carried_first/carried,
+    single-source-or-unsourced share carried_weak/carried, corroboration rate corroborated/R."""
     return {
         name: (getattr(counts, num), sum(getattr(counts, d) for d in den)) for name, (num, den, _) in INDICATORS.items()
     }

@@ -4,6 +4,7 @@ first, then every figure from that record), publish a run, and settle a disputed
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections import Counter, defaultdict
 from typing import Any
@@ -17,7 +18,7 @@ from django.utils import timezone
 from annotate.codebook import Label
 from annotate.models import Adjudication, Outlet, Sentence, Source, is_lead
 from reliability import queries
-from reliability.models import RunSentence, ScoreRun, ScoreSnapshot
+from reliability.models import RunClaim, RunSentence, ScoreRun, ScoreSnapshot
 from reliability.scoring import (
     COUNT_FIELDS,
     METHOD_VERSION,
@@ -68,7 +69,9 @@ def _monthly(rollups: list[queries.ArticleRollup], p0: dict[str, float | None], 
     return trend
 
 
-def _article_rows(rollups: list[queries.ArticleRollup], patterns: queries.AgreementPatterns) -> list[dict]:
+def _article_rows(
+    rollups: list[queries.ArticleRollup], patterns: queries.AgreementPatterns, restates: dict[int, list[str]]
+) -> list[dict]:
     rows = []
     for rollup in rollups:
         alpha = krippendorff_alpha_from_patterns(patterns.by_article.get(rollup.article_id, {}))
@@ -78,10 +81,27 @@ def _article_rows(rollups: list[queries.ArticleRollup], patterns: queries.Agreem
                 "id": rollup.article_id,
                 "published": rollup.published.isoformat() if rollup.published else None,
                 "alpha": alpha,
+                "restates": restates.get(rollup.article_id, []),
                 **row,
             }
         )
     return rows
+
+
+def _with_claims(rollups: list[queries.ArticleRollup], run_id: int) -> dict[int, list[str]]:
+    """Add the claims fields (method version 2) to each rollup's counts: the article itself, whether
+    it restates another outlet (a standing credit or rewrite link, now), and its claims from the
+    run's claims record. Returns article id -> the domains it restates (frozen in the figures)."""
+    counts = queries.claim_counts(run_id)
+    restates = queries.restating_articles(rollup.article_id for rollup in rollups)
+    for rollup in rollups:
+        rollup.counts = dataclasses.replace(
+            rollup.counts,
+            articles=1,
+            original=int(rollup.article_id not in restates),
+            **counts.get(rollup.article_id, {}),
+        )
+    return restates
 
 
 def _pair_rows(pairs: dict[tuple[int, int], Counter], names: dict[int, str]) -> list[dict]:
@@ -122,6 +142,7 @@ def compute_scores(run_id: int, method: MethodSettings | None = None) -> dict[st
     """
     method = method or MethodSettings()
     rollups = queries.article_rollups(run_id)
+    restates = _with_claims(rollups, run_id)
     p0 = global_rates([rollup.counts for rollup in rollups])
     sides_defined = queries.sides_per_outlet()
     patterns = queries.agreement_patterns(run_id, per_article=True)
@@ -170,7 +191,7 @@ def compute_scores(run_id: int, method: MethodSettings | None = None) -> dict[st
                     for source, n in cited[outlet_id].most_common(TOP_SOURCES)
                     if source in facts
                 ],
-                "articles": _article_rows(articles, patterns),
+                "articles": _article_rows(articles, patterns, restates),
                 "reviewer_pairs": _pair_rows(outlet_pairs.get(outlet_id, {}), names),
                 "span_agreement": span_by_outlet.get(outlet_id, SpanAgreement()).to_dict(names),
             }
@@ -197,6 +218,7 @@ def prune_run_records(*, keep: int = KEEP_UNPUBLISHED_RECORDS) -> int:
     )
     if stale:
         RunSentence.objects.filter(run_id__in=stale).delete()
+        RunClaim.objects.filter(run_id__in=stale).delete()
         ScoreRun.objects.filter(pk__in=stale).update(record_kept=False)
     return len(stale)
 
@@ -215,6 +237,7 @@ def recompute_outlet_scores(*, triggered_by=None, method: MethodSettings | None 
         method_version=METHOD_VERSION, method_settings=method.to_dict(), triggered_by=triggered_by
     )
     run.sentence_count = queries.record_run_sentences(run.pk)
+    queries.record_run_claims(run.pk)
     computed = compute_scores(run.pk, method)
     run.overall_alpha = computed["overall_alpha"]
     run.figures = {key: value for key, value in computed.items() if key != "outlets"}

@@ -30,6 +30,11 @@ INDICATOR_NAMES = {
     "anonymous_share": "Anonymous share",
     "second_hand_share": "Second-hand share",
     "analysis_share": "Analysis share",
+    # Method version 2: claims across outlets (docs/claims.md).
+    "original_share": "Original reporting share",
+    "first_share": "First-to-report share",
+    "weak_claim_share": "Single-source or unsourced claims",
+    "corroboration_rate": "Corroboration rate",
 }
 DIRECTIONS = {"higher_is_better": "higher is better", "lower_is_better": "lower is better", "not_scored": "not scored"}
 SORTS = {
@@ -151,6 +156,8 @@ def outlet_detail(request, domain):
             **figures.get("indicators", {}).get(key, {}),
         }
         for key in INDICATORS
+        # A snapshot of an older method version shows the indicators it has.
+        if not figures or key in figures.get("indicators", {})
     ]
     monthly = figures.get("monthly", [])
     titles = dict(
@@ -194,12 +201,20 @@ def _run_for(request):
 def outlet_evidence(request, domain):
     outlet = get_object_or_404(Outlet, domain=domain)
     indicator, part = request.GET.get("indicator", "sourcing_rate"), request.GET.get("part", "x")
-    if indicator not in queries.EVIDENCE_INDICATORS or part not in ("x", "n"):
+    if indicator not in INDICATOR_NAMES or part not in ("x", "n"):
         raise Http404("Unknown indicator or part.")
     run = _run_for(request)
-    rows = queries.evidence_sentences(run.pk, outlet.pk, indicator, part) if run else RunSentence.objects.none()
     snapshot = ScoreSnapshot.objects.filter(run=run, outlet=outlet).first() if run else None
     figure = snapshot.figures.get("indicators", {}).get(indicator, {}).get(part) if snapshot else None
+    # Sentences for most indicators; claim groups (first-to-report, single-source or unsourced
+    # share) and articles (original reporting share) for the claims indicators of method v2.
+    kind = "sentences"
+    if indicator in queries.CLAIM_EVIDENCE_INDICATORS:
+        kind, rows = "claims", queries.claim_evidence(run.pk, outlet.pk, indicator, part) if run else []
+    elif indicator in queries.ARTICLE_EVIDENCE_INDICATORS:
+        kind, rows = "articles", _article_evidence(snapshot, part)
+    else:
+        rows = queries.evidence_sentences(run.pk, outlet.pk, indicator, part) if run else RunSentence.objects.none()
     return render(
         request,
         "reliability/outlet_evidence.html",
@@ -209,11 +224,22 @@ def outlet_evidence(request, domain):
             "figure": figure,
             "indicator": indicator,
             "indicator_name": INDICATOR_NAMES[indicator],
+            "kind": kind,
             "part": part,
             "page": Paginator(rows, 100).get_page(request.GET.get("page")),
             "indicators": INDICATOR_NAMES,
         },
     )
+
+
+def _article_evidence(snapshot, part: str) -> list[dict]:
+    """The outlet's articles the run counted (n), or those that restate no other outlet (x), from
+    the snapshot's frozen per-article figures, with their titles."""
+    rows = [
+        row for row in (snapshot.figures.get("articles", []) if snapshot else []) if part == "n" or row.get("original")
+    ]
+    titles = dict(Article.objects.filter(pk__in=[row["id"] for row in rows]).values_list("pk", "title"))
+    return [{**row, "title": titles.get(row["id"], f"article {row['id']}")} for row in rows]
 
 
 @scores_readable

@@ -91,3 +91,15 @@ def reviewer2(make_user):
 @pytest.fixture
 def lead(make_user):
     return make_user("lead", lead=True)
+
+
+@pytest.fixture
+def ingest(db):
+    """ingest(text, outlet, published, title=…) -> Article, through the real parser and store
+    (plain text; the outlet given, not read from a trailer)."""
+
+    def make(text: str, outlet: str, published: str = "2024-12-01", title: str = ""):
+        item = parse_plain_text(text.encode(), origin="test", outlet=outlet, published=published, title=title)
+        return ingest_articles([item])[0].article
+
+    return make

@@ -1,10 +1,6 @@
-"""Articles for claims tests, ingested the real way (parse, split, store)."""
+"""Article texts for claims tests (the `ingest` fixture in tests/conftest.py stores them the real way)."""
 
 from __future__ import annotations
-
-import pytest
-
-from annotate.ingest import ingest_articles, parse_plain_text
 
 REUTERS = "\n".join(
     [
@@ -34,14 +30,3 @@ OTHER = "\n".join(
         "Several neighbourhoods have been without power since the weekend.",
     ]
 )
-
-
-@pytest.fixture
-def ingest(db):
-    """ingest(text, outlet, published, title=…) -> Article, through the real parser and store."""
-
-    def make(text: str, outlet: str, published: str = "2024-12-01", title: str = ""):
-        item = parse_plain_text(text.encode(), origin="test", outlet=outlet, published=published, title=title)
-        return ingest_articles([item])[0].article
-
-    return make

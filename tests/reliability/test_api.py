@@ -5,6 +5,7 @@ from rest_framework.test import APIClient
 
 from annotate.codebook import Label, SourceKind
 from annotate.models import Adjudication
+from reliability.scoring import METHOD_VERSION
 from reliability.services import recompute_outlet_scores
 
 
@@ -33,7 +34,8 @@ def test_lead_filters_by_outlet_run_version_and_latest(api, lead, published_and_
     assert len(rows) == 2
     assert all(row["outlet"] == "scored.example" for row in rows)
     assert api.get("/api/v1/scores/", {"run": published.pk}).json()["count"] == 2
-    assert api.get("/api/v1/scores/", {"method_version": "1"}).json()["count"] == 4
+    assert api.get("/api/v1/scores/", {"method_version": METHOD_VERSION}).json()["count"] == 4
+    assert api.get("/api/v1/scores/", {"method_version": "1"}).json()["count"] == 0
     assert api.get("/api/v1/scores/", {"method_version": "0"}).json()["count"] == 0
     latest = api.get("/api/v1/scores/", {"latest": "true"}).json()["results"]
     assert {row["run"] for row in latest} == {draft.pk}

@@ -10,6 +10,7 @@ Communication, Departmental Papers 43, https://repository.upenn.edu/asc_papers/4
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 import random
@@ -25,6 +26,7 @@ from reliability.scoring import (
     INDICATORS,
     METHOD_VERSION,
     SPAN_MEASURES,
+    V1_INDICATORS,
     ArticleCounts,
     MethodSettings,
     SpanAgreement,
@@ -107,6 +109,10 @@ def outlet_articles(count: int, seed: int = 7) -> list[ArticleCounts]:
 def test_example_1_counts_and_rates() -> None:
     rates = {name: raw_rate(x, n) for name, (x, n) in indicator_counts(EXAMPLE_ARTICLE).items()}
     assert EXAMPLE_ARTICLE.reporting == EXAMPLE_ARTICLE.R == 10
+    # Without claims data: no article or claim group to count (n = 0, no value), and none of the
+    # reporting sentences is in a corroborated claim.
+    assert [rates.pop(name) for name in ("original_share", "first_share", "weak_claim_share")] == [None] * 3
+    assert rates.pop("corroboration_rate") == 0.0
     assert rates == pytest.approx(
         {
             "sourcing_rate": 0.6,
@@ -536,7 +542,8 @@ def test_intervals_contain_the_point_estimates() -> None:
     low, high = outlet.score_interval
     assert low <= outlet.score <= high
     assert high - low > 0
-    for estimate in outlet.indicators.values():
+    for name in V1_INDICATORS:
+        estimate = outlet.indicators[name]
         assert estimate.bootstrap_interval[0] <= estimate.smoothed <= estimate.bootstrap_interval[1]
         assert estimate.beta_interval[0] <= estimate.smoothed <= estimate.beta_interval[1]
 
@@ -569,7 +576,7 @@ def test_figures_dict_is_json_serialisable_and_records_the_method() -> None:
         "indicators",
         "side_balance",
     }
-    assert figures["method_version"] == METHOD_VERSION == "1"
+    assert figures["method_version"] == METHOD_VERSION == "2"
     assert figures["settings"] == {
         "prior_strength": 20.0,
         "weights": {
@@ -711,3 +718,72 @@ def test_span_agreement_uses_the_same_token_rule_as_span_f1_token_overlap():
 def test_span_agreement_rejects_a_span_outside_the_text():
     with pytest.raises(ValueError, match="invalid span"):
         compare_sentence_spans("Short.", [SpanMark("ann", (0, 40), None), SpanMark("bob", None, None)])
+
+
+# --- Method version 2: claims across outlets --------------------------------------------------------
+
+
+def with_claims(articles: list[ArticleCounts], seed: int = 11) -> list[ArticleCounts]:
+    """The same articles with plausible claims-across-outlets counts."""
+    rng = random.Random(seed)
+    result = []
+    for article in articles:
+        carried = rng.randint(0, 5)
+        result.append(
+            dataclasses.replace(
+                article,
+                articles=1,
+                original=rng.random() < 0.8,
+                carried=carried,
+                carried_first=rng.randint(0, carried),
+                carried_weak=rng.randint(0, carried),
+                corroborated=rng.randint(0, article.reporting),
+            )
+        )
+    return result
+
+
+def test_v2_example_claims_indicators() -> None:
+    """One article that restates nothing, whose 10 reporting sentences belong to 4 claim groups:
+    it carried 1 first, 3 are single-source or unsourced, and 2 of its sentences are in
+    corroborated groups."""
+    article = dataclasses.replace(
+        EXAMPLE_ARTICLE, articles=1, original=1, carried=4, carried_first=1, carried_weak=3, corroborated=2
+    )
+    rates = {name: raw_rate(x, n) for name, (x, n) in indicator_counts(article).items()}
+    assert rates["original_share"] == 1.0
+    assert rates["first_share"] == 0.25
+    assert rates["weak_claim_share"] == 0.75
+    assert rates["corroboration_rate"] == 0.2
+
+
+def test_v2_keeps_every_v1_figure_and_the_score() -> None:
+    """The version-1 indicators, the score and every interval are the same whatever the claims
+    counts: the bootstrap draws whole articles, and the score reads only the v1 indicators."""
+    articles = outlet_articles(30)
+    p0 = global_rates(outlet_articles(300, seed=2))
+    v1 = score_outlet(articles, p0, MethodSettings(), k_sides=2).to_dict()
+    claimed = with_claims(articles)
+    v2 = score_outlet(claimed, global_rates(with_claims(outlet_articles(300, seed=2))), MethodSettings(), k_sides=2)
+    v2 = v2.to_dict()
+    assert (v2["score"], v2["score_interval"], v2["side_balance"]) == (
+        v1["score"],
+        v1["score_interval"],
+        v1["side_balance"],
+    )
+    for name in V1_INDICATORS:
+        assert v2["indicators"][name] == v1["indicators"][name]
+    for name in set(INDICATORS) - set(V1_INDICATORS):
+        estimate = v2["indicators"][name]
+        assert estimate["n"] > 0
+        assert estimate["bootstrap_interval"][0] <= estimate["smoothed"] <= estimate["bootstrap_interval"][1]
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [{"original": 1}, {"articles": 1, "carried": 1, "carried_first": 2}, {"carried": 1, "carried_weak": 2},
+     {"corroborated": 11}],
+)  # fmt: skip
+def test_claims_counts_above_their_base_are_refused(changes) -> None:
+    with pytest.raises(ValueError, match="above their base|more corroborated"):
+        dataclasses.replace(EXAMPLE_ARTICLE, **changes)

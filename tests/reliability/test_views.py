@@ -6,6 +6,7 @@ from django.urls import reverse
 
 from annotate.models import Article, Source
 from reliability.models import ScoreRun
+from reliability.scoring import METHOD_VERSION
 from reliability.services import recompute_outlet_scores
 
 from .conftest import scored_outlet
@@ -18,7 +19,7 @@ def test_leaderboard_shows_forest_plot_scores_and_insufficient_evidence(client, 
     assert "<svg" in html
     assert "65.0" in html
     assert "insufficient evidence" in html
-    assert "method v1" in html.lower() or "Method v1" in html
+    assert f"method v{METHOD_VERSION}" in html.lower()
     assert ' style="' not in html
     assert "<script>" not in html
 

@@ -16,6 +16,10 @@ SHORT = {
     "anonymous_share": "anon",
     "second_hand_share": "2nd",
     "analysis_share": "anal",
+    "original_share": "orig",
+    "first_share": "first",
+    "weak_claim_share": "weak",
+    "corroboration_rate": "corr",
 }
 
 
