@@ -14,13 +14,13 @@ class ClaimsConfig(AppConfig):
         from annotate.signals import articles_ingested as ingested
         from annotate.signals import marks_changed
 
-        from .tasks import adjudication_changed, articles_ingested, assignment_changed, sentences_changed
+        from .tasks import articles_ingested, groups_stale
 
         ingested.connect(articles_ingested, dispatch_uid="claims-match-ingested-articles")
         # Marks change only through annotate.services, which sends marks_changed for every write.
-        marks_changed.connect(sentences_changed, dispatch_uid="claims-marks-changed")
-        post_save.connect(adjudication_changed, sender=Adjudication, dispatch_uid="claims-adjudication-save")
-        post_delete.connect(adjudication_changed, sender=Adjudication, dispatch_uid="claims-adjudication-delete")
-        # Submitting (or reopening) an assignment makes its marks count (or stop counting).
-        post_save.connect(assignment_changed, sender=Assignment, dispatch_uid="claims-assignment-save")
-        post_delete.connect(assignment_changed, sender=Assignment, dispatch_uid="claims-assignment-delete")
+        marks_changed.connect(groups_stale, dispatch_uid="claims-stale-marks")
+        # Adjudications are gold labels too; submitting (or reopening) an assignment makes its marks
+        # count (or stop counting).
+        for model in (Adjudication, Assignment):
+            post_save.connect(groups_stale, sender=model, dispatch_uid=f"claims-stale-save-{model.__name__}")
+            post_delete.connect(groups_stale, sender=model, dispatch_uid=f"claims-stale-delete-{model.__name__}")

@@ -1,10 +1,15 @@
 """Background work of the claims app (django-tasks): match newly ingested articles against the
-index; refresh the groups of sentences whose gold labels changed."""
+index; refresh the claim groups' cached figures after gold labels change (debounced: a burst of
+mark writes costs one refresh, and a mark write itself no query)."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django.conf import settings
+from django.core.cache import cache
 from django.db import transaction
+from django.utils import timezone
 from django_tasks import task
 
 
@@ -29,34 +34,49 @@ def articles_ingested(sender, article_ids: list[int], **kwargs) -> None:
         match_articles_task.enqueue(list(article_ids))
 
 
-def sentences_changed(sender, sentence_ids, **kwargs) -> None:
-    """Receiver of annotate's `marks_changed` (cache invalidation: a claim group's cached status
-    depends on its members' gold labels): refresh their groups once the write commits."""
-    ids = list(sentence_ids)
-
-    def refresh() -> None:
-        from .services import refresh_groups_of_sentences
-
-        refresh_groups_of_sentences(ids)
-
-    transaction.on_commit(refresh)
+REFRESH_KEY = "claims:refresh-requested"
 
 
-def adjudication_changed(sender, instance, raw: bool = False, **kwargs) -> None:
-    """post_save/post_delete receiver for adjudications (a lead's decision is a gold label too)."""
-    if not raw:
-        sentences_changed(sender, [instance.sentence_id])
+@task()
+def refresh_claims_task() -> int:
+    """Refresh every claim group's cached status, dates and counts from the current gold labels;
+    returns the number of groups."""
+    from .services import refresh_groups
+
+    return refresh_groups(None)
 
 
-def assignment_changed(sender, instance, raw: bool = False, **kwargs) -> None:
-    """post_save/post_delete receiver for assignments: submitting one makes its marks count."""
-    if raw:
-        return
-    article_id = instance.article_id
+def request_refresh() -> bool:
+    """Enqueue a delayed refresh of the claim groups unless one was requested within the delay;
+    returns True if it enqueued. Like the scores' recompute (reliability/tasks.py): the cache
+    answers first, so a mark write costs no query here; with the database backend a READY task
+    row also counts as waiting. Reads CLAIMS_AUTO_REFRESH (default True) and CLAIMS_REFRESH_DELAY
+    (seconds, default 60) at call time."""
+    if not getattr(settings, "CLAIMS_AUTO_REFRESH", True):
+        return False
+    delay = int(getattr(settings, "CLAIMS_REFRESH_DELAY", 60))
+    if not cache.add(REFRESH_KEY, True, timeout=delay):
+        return False
+    backend = refresh_claims_task.get_backend()
+    if type(backend).__module__.startswith("django_tasks_db"):
+        from django_tasks.base import TaskResultStatus
+        from django_tasks_db.models import DBTaskResult
 
-    def refresh() -> None:
-        from .services import refresh_groups_of_article
+        waiting = DBTaskResult.objects.filter(
+            task_path=refresh_claims_task.module_path, status=TaskResultStatus.READY
+        ).exists()
+        if waiting:
+            return False
+    if backend.supports_defer and delay > 0:
+        refresh_claims_task.using(run_after=timezone.now() + timedelta(seconds=delay)).enqueue()
+    else:
+        refresh_claims_task.enqueue()
+    return True
 
-        refresh_groups_of_article(article_id)
 
-    transaction.on_commit(refresh)
+def groups_stale(sender, **kwargs) -> None:
+    """Receiver of annotate's `marks_changed` and of adjudication and assignment saves and deletes
+    (cache invalidation: a group's cached status follows its members' gold labels, and submitting
+    an assignment makes its marks count): schedule a refresh once the change is committed."""
+    if not kwargs.get("raw", False):
+        transaction.on_commit(request_refresh)

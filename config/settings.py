@@ -178,6 +178,10 @@ SCORES_RECOMPUTE_DELAY = int(os.environ.get("SCORES_RECOMPUTE_DELAY", "60"))
 # Claims across outlets: each ingested article is matched against the index in the background
 # (off: run `manage.py claims match`); group status reads gold labels through this function.
 CLAIMS_AUTO_MATCH = env_bool("CLAIMS_AUTO_MATCH", True)
+# After gold labels change, claim groups' cached status is refreshed in the background at most once
+# per this many seconds (a burst of mark writes costs one refresh).
+CLAIMS_AUTO_REFRESH = env_bool("CLAIMS_AUTO_REFRESH", True)
+CLAIMS_REFRESH_DELAY = int(os.environ.get("CLAIMS_REFRESH_DELAY", "60"))
 CLAIMS_GOLD_LABELS = "reliability.queries.sentences_with_gold"
 # What the annotate app's article page and API show as the article's links to what it restates.
 ARTICLE_LINKS_PROVIDER = "claims.queries.article_links_for"

@@ -8,8 +8,6 @@ from .groups import (
     detach_sentence,
     merge_groups,
     refresh_groups,
-    refresh_groups_of_article,
-    refresh_groups_of_sentences,
     regroup,
     split_group,
 )
@@ -26,8 +24,6 @@ __all__ = [
     "match_corpus",
     "merge_groups",
     "refresh_groups",
-    "refresh_groups_of_article",
-    "refresh_groups_of_sentences",
     "regroup",
     "review_link",
     "split_group",

@@ -156,34 +156,31 @@ def _set_figures(group: ClaimGroup, rows: list[tuple], kinds: dict[int, str]) ->
     group.member_count = len(rows)
 
 
-def refresh_groups(group_ids: Iterable[int]) -> None:
+def refresh_groups(group_ids: Iterable[int] | None) -> int:
     """Recompute each group's cached status, first publication date, outlet and member counts from
-    its members' current gold labels: members whose gold label is analysis or other are not part of
-    the claim; unsettled members count until they are settled."""
-    group_ids = list(set(group_ids))
-    if not group_ids:
-        return
+    its members' current gold labels (None: every group): members whose gold label is analysis or
+    other are not part of the claim; unsettled members count until they are settled. Returns the
+    number of groups."""
+    memberships = ClaimMember.objects.all()
+    if group_ids is not None:
+        group_ids = list(set(group_ids))
+        if not group_ids:
+            return 0
+        memberships = memberships.filter(group__in=group_ids)
     members: dict[int, list[int]] = defaultdict(list)
-    for group, sentence in ClaimMember.objects.filter(group__in=group_ids).values_list("group_id", "sentence_id"):
+    for group, sentence in memberships.values_list("group_id", "sentence_id").iterator(chunk_size=BATCH):
         members[group].append(sentence)
     facts = _member_facts(sorted(s for found in members.values() for s in found))
     kinds = _source_kinds(facts.values())
-    groups = list(ClaimGroup.objects.filter(pk__in=group_ids))
+    groups = list(ClaimGroup.objects.filter(pk__in=list(members)) if group_ids is None else ClaimGroup.objects.filter(
+        pk__in=group_ids
+    ))  # fmt: skip
     for group in groups:
         _set_figures(group, [facts[s] for s in members.get(group.pk, []) if s in facts], kinds)
     ClaimGroup.objects.bulk_update(
         groups, ["status", "first_published", "outlet_count", "member_count", "updated"], batch_size=100
     )
-
-
-def refresh_groups_of_article(article_id: int) -> None:
-    """After an assignment on the article was submitted or reopened (its marks start or stop counting)."""
-    refresh_groups(ClaimMember.objects.filter(sentence__article_id=article_id).values_list("group_id", flat=True))
-
-
-def refresh_groups_of_sentences(sentence_ids: Iterable[int]) -> None:
-    """After a mark or an adjudication changed: refresh the groups holding these sentences."""
-    refresh_groups(ClaimMember.objects.filter(sentence__in=list(sentence_ids)).values_list("group_id", flat=True))
+    return len(groups)
 
 
 def _require_lead(user) -> None:

@@ -70,6 +70,7 @@ def _write_counts(user, calls) -> list[tuple[str, int, int]]:
 @pytest.fixture
 def no_recompute(settings):
     settings.SCORES_AUTO_RECOMPUTE = False  # the background recompute after commit is not the write's cost
+    settings.CLAIMS_AUTO_REFRESH = False  # nor the claim groups' refresh
 
 
 @pytest.mark.django_db(transaction=True)

@@ -160,7 +160,10 @@ def test_splitting_off_every_member_is_refused(ingest, lead):
     assert not ClaimDecision.objects.exists()
 
 
-def test_status_follows_the_gold_sources_of_the_members(ingest, reviewer, lead, django_capture_on_commit_callbacks):
+def test_status_follows_the_gold_sources_of_the_members(
+    ingest, reviewer, lead, settings, django_capture_on_commit_callbacks
+):
+    settings.CLAIMS_REFRESH_DELAY = 0  # refresh after every change (the debounce is tested below)
     from annotate.models import Adjudication, Assignment
     from annotate.services import MarkInput, save_annotation, submit_assignment
 
@@ -246,3 +249,19 @@ def test_a_retired_article_is_no_part_of_its_claims(ingest):
     services.refresh_groups([group.pk])
     group.refresh_from_db()
     assert (group.outlet_count, group.member_count) == (1, 1)
+
+
+def test_a_burst_of_changes_requests_one_refresh_and_a_write_pays_no_query(settings, django_assert_num_queries):
+    from django.core.cache import cache
+
+    from claims.tasks import REFRESH_KEY, request_refresh
+
+    settings.CLAIMS_REFRESH_DELAY = 60
+    cache.delete(REFRESH_KEY)
+    assert request_refresh() is True  # the immediate backend in tests runs it at once
+    with django_assert_num_queries(0):
+        assert request_refresh() is False
+        assert request_refresh() is False
+    settings.CLAIMS_AUTO_REFRESH = False
+    cache.delete(REFRESH_KEY)
+    assert request_refresh() is False

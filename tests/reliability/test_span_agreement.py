@@ -150,7 +150,7 @@ def test_scores_command_includes_span_agreement(spans):
 
 
 def test_compute_queries_do_not_grow_with_span_sentences(build, spans, django_assert_max_num_queries):
-    with django_assert_max_num_queries(24) as small:  # PostgreSQL adds 3: settings, ANALYZE
+    with django_assert_max_num_queries(27) as small:  # PostgreSQL adds 3: settings, ANALYZE; claims (v2) 3
         recompute_outlet_scores()
     first, second = spans["first"], spans["second"]
     person = build.source("Another speaker")
