@@ -59,6 +59,9 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    # Before django_tasks_db: its `db_worker` command is config's (heartbeats, reclaiming the jobs of
+    # dead workers, surviving database outages; see config/worker.py).
+    "config",
     "django_tasks",
     "django_tasks_db",
     "annotate",
@@ -66,7 +69,6 @@ INSTALLED_APPS = [
     "labelstudio",
     "datasets",
     "reliability",
-    "config",
 ]
 
 MIDDLEWARE = [
@@ -223,8 +225,15 @@ LABEL_STUDIO_API_KEY = os.environ.get("LABEL_STUDIO_API_KEY", "")
 LABEL_STUDIO_PROJECT_TITLE = os.environ.get("LABEL_STUDIO_PROJECT_TITLE", "Sourcemark")
 
 # Background tasks: django-tasks with its database backend (no broker); run a worker with
-# `python manage.py db_worker`. Tests use the immediate backend.
+# `python manage.py db_worker` (config's: scripts/worker keeps one running). Tests use the
+# immediate backend. A worker writes a heartbeat every TASK_HEARTBEAT_SECONDS; a task whose worker
+# has sent none for TASK_LEASE_SECONDS is run again, up to TASK_MAX_ATTEMPTS attempts in all,
+# then failed with the reason (config/worker.py).
 TASKS = {"default": {"BACKEND": os.environ.get("TASKS_BACKEND", "django_tasks_db.DatabaseBackend")}}
+TASK_HEARTBEAT_SECONDS = float(os.environ.get("TASK_HEARTBEAT_SECONDS", "10"))
+TASK_LEASE_SECONDS = float(os.environ.get("TASK_LEASE_SECONDS", "60"))
+TASK_MAX_ATTEMPTS = int(os.environ.get("TASK_MAX_ATTEMPTS", "2"))
+
 
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 if os.environ.get("CACHE_URL", "").startswith("file://"):
