@@ -2,10 +2,15 @@
 
 Failed attempts are counted in the cache per client address and username, and per address
 alone (at five times the rate, against password spraying). The rate is LOGIN_THROTTLE_RATE,
-e.g. "10/min". The cache must be shared by all server processes for the limit to be global
-(CACHE_URL=file:///…); with the default per-process cache each worker counts on its own.
+e.g. "10/min". The default cache (a database table, settings.cache_from_url) is shared by every
+server process and machine, so the limit holds however many gunicorn workers answer; a per-process
+cache (CACHE_URL=locmem://) would let each worker count on its own.
+
+Cache keys carry a SHA-256 of the address and username, never the text a client sent (which may
+hold control characters or be any length).
 """
 
+import hashlib
 import time
 
 from django.conf import settings
@@ -43,13 +48,17 @@ def client_address(request) -> str:
     return request.META.get("REMOTE_ADDR", "") or "unknown"
 
 
+def _digest(*parts: str) -> str:
+    return hashlib.sha256("\0".join(parts).encode("utf-8", "surrogatepass")).hexdigest()
+
+
 class LoginThrottle:
     def __init__(self, request, username: str):
         self.count, self.period = parse_rate(settings.LOGIN_THROTTLE_RATE)
         address = client_address(request)
         window = int(_now() // self.period)
-        self.pair_key = f"login-failures:{window}:{address}:{username.strip().lower()[:150]}"
-        self.address_key = f"login-failures:{window}:{address}"
+        self.pair_key = f"login-failures:{window}:{_digest(address, username.strip().lower()[:150])}"
+        self.address_key = f"login-failures:{window}:{_digest(address)}"
 
     def retry_after(self) -> int | None:
         """Seconds until another attempt is allowed, or None when it is allowed now."""
