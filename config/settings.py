@@ -255,10 +255,21 @@ def cache_from_url(url: str) -> dict:
     """CACHE_URL: empty or db:// -> the database table `sourcemark_cache` (shared by every process
     and machine; created by the config app's migration); file:///path -> files (one machine);
     locmem:// -> each process its own (tests)."""
+    # Room for many keys: at Django's default of 300 a spray of sign-ins with made-up names would
+    # cull the counts that throttle it.
+    options = {"MAX_ENTRIES": 100_000}
     if url in ("", "db://"):
-        return {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "sourcemark_cache"}
+        return {
+            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+            "LOCATION": "sourcemark_cache",
+            "OPTIONS": options,
+        }
     if url.startswith("file://"):
-        return {"BACKEND": "django.core.cache.backends.filebased.FileBasedCache", "LOCATION": url[len("file://") :]}
+        return {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": url[len("file://") :],
+            "OPTIONS": options,
+        }
     if url == "locmem://":
         return {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
     raise ImproperlyConfigured(f"CACHE_URL={url!r}: use db://, file:///path or locmem://")

@@ -124,3 +124,23 @@ def test_the_admin_lists_task_workers_read_only(client, lead):
     assert page.status_code == 200
     assert b"box" in page.content
     assert client.get(reverse("admin:config_taskworker_add")).status_code == 403
+
+
+@pytest.mark.django_db
+def test_a_spray_of_made_up_names_does_not_cull_the_count_that_throttles_it(one_window, settings, rf):
+    """The default cache (the database table) keeps the per-address count however many names are
+    tried: with Django's default of 300 entries, culling would drop it."""
+    from django.core.cache import caches
+
+    from config import throttling
+    from config.settings import cache_from_url
+
+    settings.CACHES = {"default": cache_from_url("")}
+    settings.LOGIN_THROTTLE_RATE = "200/day"  # 1,000 per address
+    request = rf.post("/accounts/login/", REMOTE_ADDR="10.1.2.3")
+    try:
+        for number in range(1000):
+            throttling.LoginThrottle(request, f"made-up-{number}").failed()
+        assert throttling.LoginThrottle(request, "someone-else").retry_after() is not None
+    finally:
+        caches["default"].clear()
