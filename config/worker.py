@@ -80,7 +80,6 @@ def reclaim_lost_tasks(*, idle_worker_id: str | None = None) -> list[tuple[str, 
     lease = float(settings.TASK_LEASE_SECONDS)
     now = timezone.now()
     cutoff = now - timedelta(seconds=lease)
-    workers = {worker.pk: worker for worker in TaskWorker.objects.all()}
     outcomes = []
     for task_id in DBTaskResult.objects.filter(status=TaskResultStatus.RUNNING).values_list("id", flat=True):
         with transaction.atomic():
@@ -88,7 +87,9 @@ def reclaim_lost_tasks(*, idle_worker_id: str | None = None) -> list[tuple[str, 
             if row is None:
                 continue
             owner = row.worker_ids[-1] if row.worker_ids else None
-            worker = workers.get(owner)
+            # read now, not before listing the tasks: a worker registers before it claims a task, so
+            # the owner of any task seen running is registered by the time we look
+            worker = TaskWorker.objects.filter(pk=owner).first() if owner else None
             own = owner is not None and owner == idle_worker_id
             # lost: the caller's own (it runs nothing now), a worker whose heartbeat is older than the
             # lease, or one no longer registered (stopped, or already given up by a peer)
