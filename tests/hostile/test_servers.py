@@ -110,7 +110,7 @@ def _hold_write_lock(scratch_db):
         connection.execute("BEGIN IMMEDIATE")
     else:
         connection.autocommit = False
-        connection.execute("LOCK TABLE auth_user, authtoken_token IN EXCLUSIVE MODE")
+        connection.execute("LOCK TABLE auth_user, knox_authtoken IN EXCLUSIVE MODE")
     return connection
 
 
