@@ -11,11 +11,10 @@ export left in EXPORT_ROOT are removed by the next export and at every worker st
 from __future__ import annotations
 
 import logging
-import threading
 from pathlib import Path
 
 from django.conf import settings
-from django.db import DatabaseError, connection, connections
+from django.db import DatabaseError
 from django.db.models import F
 from django.utils import timezone
 from django_tasks import task
@@ -42,31 +41,12 @@ def queue_export(options: ExportOptions, *, user=None) -> ExportJob:
 
 
 def _record_progress(jobs, read: int) -> None:
-    """Write the progress. On an SQLite file it goes through a connection of its own: the export
-    reads through one open cursor, and a write from inside that read fails at once with "database
-    is locked" as soon as any other connection (a web request, the worker's heartbeat) has written
-    since the read began. Progress is only shown to the lead: a write that fails all the same is
-    skipped, never the export's end."""
-
-    def update():
-        try:
-            jobs.update(progress=read)
-        except DatabaseError as exc:
-            logger.info("export progress not recorded (%s); carrying on", exc)
-
-    if connection.vendor != "sqlite" or connection.is_in_memory_db():
-        update()
-        return
-
-    def on_own_connection():
-        try:
-            update()
-        finally:
-            connections.close_all()  # this thread's connection only
-
-    helper = threading.Thread(target=on_own_connection, name="export-progress")
-    helper.start()
-    helper.join()
+    """Progress is only shown to the lead: a write that fails (a lock held past DB_LOCK_TIMEOUT)
+    is skipped, never the export's end."""
+    try:
+        jobs.update(progress=read)
+    except DatabaseError as exc:
+        logger.info("export progress not recorded (%s); carrying on", exc)
 
 
 @task()
