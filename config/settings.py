@@ -252,9 +252,9 @@ TASK_MAX_ATTEMPTS = int(os.environ.get("TASK_MAX_ATTEMPTS", "2"))
 
 
 def cache_from_url(url: str) -> dict:
-    """CACHE_URL: empty or db:// -> the database table `sourcemark_cache` (shared by every process
-    and machine; created by the config app's migration); file:///path -> files (one machine);
-    locmem:// -> each process its own (tests)."""
+    """The `shared` cache from CACHE_URL: empty or db:// -> the database table `sourcemark_cache`
+    (shared by every process and machine; created by the config app's migration); file:///path ->
+    files (one machine); locmem:// -> each process its own (tests)."""
     # Room for many keys: at Django's default of 300 a spray of sign-ins with made-up names would
     # cull the counts that throttle it.
     options = {"MAX_ENTRIES": 100_000}
@@ -275,7 +275,13 @@ def cache_from_url(url: str) -> dict:
     raise ImproperlyConfigured(f"CACHE_URL={url!r}: use db://, file:///path or locmem://")
 
 
-CACHES = {"default": cache_from_url(os.environ.get("CACHE_URL", ""))}
+# Two caches: `default` is each process's own memory (free: e.g. the recompute debounce asked on
+# every mark write); `shared` is one for every process and machine, for what must count globally
+# (the sign-in throttle, config/throttling.py). With CACHE_URL=locmem:// both are the same memory.
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    "shared": cache_from_url(os.environ.get("CACHE_URL", "")),
+}
 
 # Security. Production (DEBUG off) gets secure cookies and HTTPS redirects; HSTS is opt-in.
 SECURE_CONTENT_TYPE_NOSNIFF = True

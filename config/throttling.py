@@ -2,9 +2,9 @@
 
 Failed attempts are counted in the cache per client address and username, and per address
 alone (at five times the rate, against password spraying). The rate is LOGIN_THROTTLE_RATE,
-e.g. "10/min". The default cache (a database table, settings.cache_from_url) is shared by every
-server process and machine, so the limit holds however many gunicorn workers answer; a per-process
-cache (CACHE_URL=locmem://) would let each worker count on its own.
+e.g. "10/min". Counts live in the `shared` cache (by default a database table, see
+settings.cache_from_url), one for every server process and machine, so the limit holds however
+many gunicorn workers answer; a per-process cache (CACHE_URL=locmem://) would let each count alone.
 
 Cache keys carry a SHA-256 of the address and username, never the text a client sent (which may
 hold control characters or be any length).
@@ -14,7 +14,7 @@ import hashlib
 import time
 
 from django.conf import settings
-from django.core.cache import cache
+from django.core.cache import caches
 
 PERIODS = {
     "s": 1,
@@ -60,19 +60,26 @@ class LoginThrottle:
         self.pair_key = f"login-failures:{window}:{_digest(address, username.strip().lower()[:150])}"
         self.address_key = f"login-failures:{window}:{_digest(address)}"
 
+    @property
+    def cache(self):
+        return caches["shared"]
+
     def retry_after(self) -> int | None:
         """Seconds until another attempt is allowed, or None when it is allowed now."""
-        if cache.get(self.pair_key, 0) >= self.count or cache.get(self.address_key, 0) >= self.count * ADDRESS_FACTOR:
+        if (
+            self.cache.get(self.pair_key, 0) >= self.count
+            or self.cache.get(self.address_key, 0) >= self.count * ADDRESS_FACTOR
+        ):
             return max(1, int(self.period - _now() % self.period))
         return None
 
     def failed(self) -> None:
         for key in (self.pair_key, self.address_key):
-            cache.add(key, 0, self.period)
+            self.cache.add(key, 0, self.period)
             try:
-                cache.incr(key)
+                self.cache.incr(key)
             except ValueError:  # expired between add and incr
-                cache.set(key, 1, self.period)
+                self.cache.set(key, 1, self.period)
 
     def succeeded(self) -> None:
-        cache.delete(self.pair_key)
+        self.cache.delete(self.pair_key)

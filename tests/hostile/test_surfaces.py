@@ -5,7 +5,7 @@ import json
 import warnings
 
 import pytest
-from django.core.cache import cache
+from django.core.cache import cache, caches
 from django.core.cache.backends.base import CacheKeyWarning
 from django.urls import reverse
 from rest_framework.test import APIClient
@@ -90,7 +90,7 @@ def test_throttle_cache_keys_never_carry_the_username(one_window, reviewer, sett
         )
         response = APIClient().post(reverse("login"), {"username": hostile, "password": "no"})
         assert response.status_code == 429  # the same name (cut to 150), the same count
-    keys = list(cache._cache.keys())  # LocMemCache, as the tests configure it
+    keys = list(caches["shared"]._cache.keys())  # LocMemCache, as the tests configure it
     assert keys
     assert not any("reviewer1" in key or "\x01" in key or "127.0.0.1" in key for key in keys)
     assert all(len(key) < 250 for key in keys)
@@ -130,12 +130,10 @@ def test_the_admin_lists_task_workers_read_only(client, lead):
 def test_a_spray_of_made_up_names_does_not_cull_the_count_that_throttles_it(one_window, settings, rf):
     """The default cache (the database table) keeps the per-address count however many names are
     tried: with Django's default of 300 entries, culling would drop it."""
-    from django.core.cache import caches
-
     from config import throttling
     from config.settings import cache_from_url
 
-    settings.CACHES = {"default": cache_from_url("")}
+    settings.CACHES = {**settings.CACHES, "shared": cache_from_url("")}
     settings.LOGIN_THROTTLE_RATE = "200/day"  # 1,000 per address
     request = rf.post("/accounts/login/", REMOTE_ADDR="10.1.2.3")
     try:
@@ -143,4 +141,4 @@ def test_a_spray_of_made_up_names_does_not_cull_the_count_that_throttles_it(one_
             throttling.LoginThrottle(request, f"made-up-{number}").failed()
         assert throttling.LoginThrottle(request, "someone-else").retry_after() is not None
     finally:
-        caches["default"].clear()
+        caches["shared"].clear()
