@@ -1,7 +1,7 @@
 # The two commands a newcomer needs: `make run` and `make test`.
 .PHONY: run test lint bench serve
 
-run:  ## run the app on SQLite with demo data at http://127.0.0.1:8000/
+run:  ## run the app on SQLite with demo data at http://127.0.0.1:8000/ (and a task worker)
 	scripts/run
 
 test:  ## install what tests need and run the whole suite (SQLite, then PostgreSQL)
@@ -13,5 +13,5 @@ lint:  ## ruff, formatting, import contracts, migrations check (needs no secrets
 	.venv/bin/lint-imports --no-logo
 	DEBUG=true .venv/bin/python manage.py makemigrations --check --dry-run
 
-serve:  ## production-style: gunicorn + whitenoise (needs SECRET_KEY, DATABASE_URL, ALLOWED_HOSTS)
+serve:  ## production-style: gunicorn + whitenoise + a supervised task worker (needs SECRET_KEY, ALLOWED_HOSTS; DATABASE_URL)
 	scripts/serve

@@ -14,7 +14,6 @@ from rest_framework import generics, mixins, permissions, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import APIException, PermissionDenied, ValidationError
 from rest_framework.pagination import PageNumberPagination
-from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 
 from . import filters
@@ -32,6 +31,7 @@ from .models import (
     is_lead,
 )
 from .permissions import IsLead, IsLeadOrCreateOrReadOnly, IsLeadOrReadOnly
+from .safejson import JSONParser
 from .serializers import (
     AnnotationRevisionSerializer,
     AnnotationSerializer,

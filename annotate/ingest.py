@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.db import IntegrityError, transaction
 
+from . import safejson
 from .models import Article, Outlet, Sentence, Topic
 from .sentences import TRAILER, SentenceSpan, split_sentences
 from .signals import articles_ingested
@@ -173,7 +174,7 @@ def parse_jsonl(raw: bytes, *, origin: str, outlet: str = "", topic: str = "") -
         if not line.strip():
             continue
         try:
-            record = json.loads(line)
+            record = safejson.loads(line)
         except json.JSONDecodeError as exc:
             raise IngestError(f"malformed JSON: {exc.msg} (column {exc.colno})", origin=origin, line=number) from None
         if not isinstance(record, dict):

@@ -1,10 +1,11 @@
 """Admin for API tokens: leads see who holds tokens and revoke them; nobody reads a token (only its
 digest is stored, and not even that is shown) or mints one for someone else (no add: a user gets
-their own from POST /api/v1/auth/token/)."""
+their own from POST /api/v1/auth/token/). And the task workers, read-only."""
 
 from django.contrib import admin
 from knox.models import AuthToken
 
+from .models import TaskWorker
 from .tokens import revoke_tokens
 
 if admin.site.is_registered(AuthToken):
@@ -27,6 +28,19 @@ class TokenAdmin(admin.ModelAdmin):
     fields = ["user", "created", "expiry"]
     readonly_fields = fields
     actions = ["delete_selected", revoke_users_tokens]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(TaskWorker)
+class TaskWorkerAdmin(admin.ModelAdmin):
+    """The live task workers and their last heartbeats (read-only: the workers keep these rows)."""
+
+    list_display = ["worker_id", "hostname", "pid", "started", "heartbeat"]
 
     def has_add_permission(self, request):
         return False

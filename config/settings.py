@@ -59,6 +59,9 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    # Before django_tasks_db: its `db_worker` command is config's (heartbeats, reclaiming the jobs of
+    # dead workers, surviving database outages; see config/worker.py).
+    "config",
     "django_tasks",
     "django_tasks_db",
     "annotate",
@@ -67,11 +70,11 @@ INSTALLED_APPS = [
     "datasets",
     "claims",
     "reliability",
-    "config",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "config.middleware.DatabaseBusyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -109,6 +112,9 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
+# How long a write waits for a lock another connection holds before giving up; the request then
+# gets 503 with Retry-After (config/middleware.py, config/exceptions.py), never a 500.
+DB_LOCK_TIMEOUT = float(os.environ.get("DB_LOCK_TIMEOUT", "20"))
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     if "DATABASE_URL" not in os.environ:
         VAR_DIR.mkdir(parents=True, exist_ok=True)
@@ -116,9 +122,14 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["OPTIONS"] = {
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
         "transaction_mode": "IMMEDIATE",
-        "timeout": 20,
+        "timeout": DB_LOCK_TIMEOUT,
     }
     DATABASES["default"]["CONN_MAX_AGE"] = 0
+elif DATABASES["default"]["ENGINE"].startswith("django.db.backends.postgresql"):
+    # The same bound on PostgreSQL: a write stuck behind a held row or table lock fails after
+    # DB_LOCK_TIMEOUT (lock_timeout) instead of hanging until the server's worker timeout.
+    options = DATABASES["default"].setdefault("OPTIONS", {})
+    options["options"] = f"{options.get('options', '')} -c lock_timeout={int(DB_LOCK_TIMEOUT * 1000)}".strip()
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 FORMS_URLFIELD_ASSUME_HTTPS = True
@@ -157,7 +168,8 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "annotate:queue"
 LOGOUT_REDIRECT_URL = "home"
 
-# Ingestion limits.
+# Ingestion limits. JSON from outside (request bodies, JSONL lines) nests at most this deep.
+JSON_MAX_DEPTH = int(os.environ.get("JSON_MAX_DEPTH", "64"))
 INGEST_MAX_BYTES = int(os.environ.get("INGEST_MAX_BYTES", str(2 * 1024 * 1024)))
 DATA_UPLOAD_MAX_MEMORY_SIZE = int(os.environ.get("DATA_UPLOAD_MAX_MEMORY_SIZE", str(4 * 1024 * 1024)))
 
@@ -192,6 +204,11 @@ REST_FRAMEWORK = {
         "config.tokens.TokenAuthentication",  # `Authorization: Token <key>`, hashed (django-rest-knox)
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_PARSER_CLASSES": [
+        "annotate.safejson.JSONParser",  # DRF's, with the JSON_MAX_DEPTH nesting limit
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_FILTER_BACKENDS": [
@@ -212,7 +229,8 @@ REST_KNOX = {
 }
 
 # Failed sign-ins (HTML login and POST /api/v1/auth/token/) allowed per client address and
-# username; five times as many per address. NUM_PROXIES: trusted proxies in front (X-Forwarded-For).
+# username; five times as many per address, counted in the cache (shared by every process with
+# the default database cache). NUM_PROXIES: trusted proxies in front (X-Forwarded-For).
 LOGIN_THROTTLE_RATE = os.environ.get("LOGIN_THROTTLE_RATE", "10/min")
 NUM_PROXIES = int(os.environ.get("NUM_PROXIES", "0"))
 
@@ -235,21 +253,55 @@ LABEL_STUDIO_API_KEY = os.environ.get("LABEL_STUDIO_API_KEY", "")
 LABEL_STUDIO_PROJECT_TITLE = os.environ.get("LABEL_STUDIO_PROJECT_TITLE", "Sourcemark")
 
 # Background tasks: django-tasks with its database backend (no broker); run a worker with
-# `python manage.py db_worker`. Tests use the immediate backend.
+# `python manage.py db_worker` (config's: scripts/worker keeps one running). Tests use the
+# immediate backend. A worker writes a heartbeat every TASK_HEARTBEAT_SECONDS; a task whose worker
+# has sent none for TASK_LEASE_SECONDS is run again, up to TASK_MAX_ATTEMPTS attempts in all,
+# then failed with the reason (config/worker.py).
 TASKS = {"default": {"BACKEND": os.environ.get("TASKS_BACKEND", "django_tasks_db.DatabaseBackend")}}
+TASK_HEARTBEAT_SECONDS = float(os.environ.get("TASK_HEARTBEAT_SECONDS", "10"))
+TASK_LEASE_SECONDS = float(os.environ.get("TASK_LEASE_SECONDS", "60"))
+TASK_MAX_ATTEMPTS = int(os.environ.get("TASK_MAX_ATTEMPTS", "2"))
 
-CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
-if os.environ.get("CACHE_URL", "").startswith("file://"):
-    CACHES["default"] = {
-        "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
-        "LOCATION": os.environ["CACHE_URL"].removeprefix("file://"),
-    }
+
+def cache_from_url(url: str) -> dict:
+    """The `shared` cache from CACHE_URL: empty or db:// -> the database table `sourcemark_cache`
+    (shared by every process and machine; created by the config app's migration); file:///path ->
+    files (one machine); locmem:// -> each process its own (tests)."""
+    # Room for many keys: at Django's default of 300 a spray of sign-ins with made-up names would
+    # cull the counts that throttle it.
+    options = {"MAX_ENTRIES": 100_000}
+    if url in ("", "db://"):
+        return {
+            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+            "LOCATION": "sourcemark_cache",
+            "OPTIONS": options,
+        }
+    if url.startswith("file://"):
+        return {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": url[len("file://") :],
+            "OPTIONS": options,
+        }
+    if url == "locmem://":
+        return {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    raise ImproperlyConfigured(f"CACHE_URL={url!r}: use db://, file:///path or locmem://")
+
+
+# Two caches: `default` is each process's own memory (free: e.g. the recompute debounce asked on
+# every mark write); `shared` is one for every process and machine, for what must count globally
+# (the sign-in throttle, config/throttling.py). With CACHE_URL=locmem:// both are the same memory.
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    "shared": cache_from_url(os.environ.get("CACHE_URL", "")),
+}
 
 # Security. Production (DEBUG off) gets secure cookies and HTTPS redirects; HSTS is opt-in.
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
+# Load balancers check /health/ over plain HTTP: it never redirects (it shows nothing internal).
+SECURE_REDIRECT_EXEMPT = [r"^health/$"]
 if not DEBUG:
     SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
     SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", True)
@@ -275,10 +327,19 @@ CONTENT_SECURITY_POLICY = {
     }
 }
 
+# One console handler on the root logger, each line once: Django's own "django" console handler
+# (a second copy of every line under DEBUG) is replaced; a 4xx (403, 404, 400) is one line, its
+# traceback dropped (config/logging.py); 5xx keep theirs.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"client_errors_without_traceback": {"()": "config.logging.ClientErrorsWithoutTraceback"}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "filters": ["client_errors_without_traceback"]},
+    },
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "INFO"}},
+    "loggers": {
+        "django": {"handlers": [], "level": "INFO", "propagate": True},
+        "django.db.backends": {"level": "INFO"},
+    },
 }

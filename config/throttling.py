@@ -2,14 +2,19 @@
 
 Failed attempts are counted in the cache per client address and username, and per address
 alone (at five times the rate, against password spraying). The rate is LOGIN_THROTTLE_RATE,
-e.g. "10/min". The cache must be shared by all server processes for the limit to be global
-(CACHE_URL=file:///…); with the default per-process cache each worker counts on its own.
+e.g. "10/min". Counts live in the `shared` cache (by default a database table, see
+settings.cache_from_url), one for every server process and machine, so the limit holds however
+many gunicorn workers answer; a per-process cache (CACHE_URL=locmem://) would let each count alone.
+
+Cache keys carry a SHA-256 of the address and username, never the text a client sent (which may
+hold control characters or be any length).
 """
 
+import hashlib
 import time
 
 from django.conf import settings
-from django.core.cache import cache
+from django.core.cache import caches
 
 PERIODS = {
     "s": 1,
@@ -43,27 +48,38 @@ def client_address(request) -> str:
     return request.META.get("REMOTE_ADDR", "") or "unknown"
 
 
+def _digest(*parts: str) -> str:
+    return hashlib.sha256("\0".join(parts).encode("utf-8", "surrogatepass")).hexdigest()
+
+
 class LoginThrottle:
     def __init__(self, request, username: str):
         self.count, self.period = parse_rate(settings.LOGIN_THROTTLE_RATE)
         address = client_address(request)
         window = int(_now() // self.period)
-        self.pair_key = f"login-failures:{window}:{address}:{username.strip().lower()[:150]}"
-        self.address_key = f"login-failures:{window}:{address}"
+        self.pair_key = f"login-failures:{window}:{_digest(address, username.strip().lower()[:150])}"
+        self.address_key = f"login-failures:{window}:{_digest(address)}"
+
+    @property
+    def cache(self):
+        return caches["shared"]
 
     def retry_after(self) -> int | None:
         """Seconds until another attempt is allowed, or None when it is allowed now."""
-        if cache.get(self.pair_key, 0) >= self.count or cache.get(self.address_key, 0) >= self.count * ADDRESS_FACTOR:
+        if (
+            self.cache.get(self.pair_key, 0) >= self.count
+            or self.cache.get(self.address_key, 0) >= self.count * ADDRESS_FACTOR
+        ):
             return max(1, int(self.period - _now() % self.period))
         return None
 
     def failed(self) -> None:
         for key in (self.pair_key, self.address_key):
-            cache.add(key, 0, self.period)
+            self.cache.add(key, 0, self.period)
             try:
-                cache.incr(key)
+                self.cache.incr(key)
             except ValueError:  # expired between add and incr
-                cache.set(key, 1, self.period)
+                self.cache.set(key, 1, self.period)
 
     def succeeded(self) -> None:
-        cache.delete(self.pair_key)
+        self.cache.delete(self.pair_key)

@@ -6,6 +6,8 @@ from annotate import views as annotate_views
 
 from . import views
 
+handler500 = "config.views.server_error"
+
 urlpatterns = [
     path("", views.home, name="home"),
     path("health/", views.health, name="health"),

@@ -1,10 +1,14 @@
-"""Site-wide pages: the front page, the health check and the sign-in page."""
+"""Site-wide pages: the front page, the health check, the sign-in page and the 500 handler."""
+
+import logging
+import sys
 
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.forms import AuthenticationForm
 from django.db import connection
 from django.http import JsonResponse
 from django.shortcuts import render
+from django.views import defaults
 from django.views.decorators.cache import never_cache
 
 from annotate.models import is_lead
@@ -12,7 +16,11 @@ from reliability import queries
 from reliability.models import ScoreRun
 from reliability.views import SORTS
 
+from .exceptions import is_database_busy
+from .middleware import database_busy_response
 from .throttling import LoginThrottle
+
+logger = logging.getLogger(__name__)
 
 
 def home(request):
@@ -37,14 +45,25 @@ def home(request):
 
 @never_cache
 def health(request):
-    """Liveness and database check for load balancers."""
+    """Liveness and database check for load balancers, over plain HTTP too (SECURE_REDIRECT_EXEMPT).
+    The answer says only ok/unavailable; why the database is unavailable (host, port, database
+    name) goes to the server's log, never to whoever asks."""
     try:
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1")
             cursor.fetchone()
     except Exception as exc:  # any database failure means unhealthy
-        return JsonResponse({"status": "error", "database": str(exc)[:200]}, status=503)
+        logger.warning("health: database unavailable: %s", " ".join(str(exc).split())[:500])
+        return JsonResponse({"status": "error", "database": "unavailable"}, status=503)
     return JsonResponse({"status": "ok", "database": "ok"})
+
+
+def server_error(request):
+    """handler500: a database lock not granted in time after the view ran (e.g. saving the
+    session) is a 503 with Retry-After like any other; everything else is Django's 500 page."""
+    if is_database_busy(sys.exc_info()[1]):
+        return database_busy_response()
+    return defaults.server_error(request)
 
 
 def login_view(request, *args, **kwargs):

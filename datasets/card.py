@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 FILE_NOTES = {
     "sentences.jsonl": "one export record per line (schema below)",
     "sentences.csv": "one row per sentence; gold label and each reviewer's label and source in columns",
@@ -38,10 +40,43 @@ label, whose source equals the gold source when there is one, and who marked a s
 """
 
 
+_MARKDOWN_PUNCTUATION = re.compile(r"([!-/:-@\[-`{-~])")  # every ASCII punctuation character
+_CONTROL_OR_SPACE = re.compile(r"[\s\x00-\x1f\x7f]+")
+
+
+def _one_line(value) -> str:
+    return _CONTROL_OR_SPACE.sub(" ", str(value)).strip()
+
+
+def escape_markdown(value) -> str:
+    """Any value as inert Markdown text on one line: every ASCII punctuation character is
+    backslash-escaped (CommonMark lets each be, so no link, heading, list, emphasis or HTML tag can
+    start), and line breaks and control characters become one space."""
+    return _MARKDOWN_PUNCTUATION.sub(r"\\\1", _one_line(value))
+
+
+def code_span(value) -> str:
+    """Any value as one Markdown code span (shown literally: no link, tag or emphasis inside),
+    fenced with one more backtick than its longest run of backticks."""
+    text = _one_line(value)
+    runs = re.findall(r"`+", text)
+    fence = "`" * (max(map(len, runs), default=0) + 1)
+    pad = " " if text.startswith("`") or text.endswith("`") else ""
+    return f"{fence}{pad}{text}{pad}{fence}"
+
+
+def _filter_value(value) -> str:
+    """A filter's value in the card: each item a code span; nothing chosen is "(any)"."""
+    if value is None or value == "" or value == []:
+        return "(any)"
+    items = value if isinstance(value, list | tuple) else [value]
+    return ", ".join(code_span(item) for item in items)
+
+
 def render_readme(card: dict) -> str:
     counts, agreement = card["counts"], card["agreement"]
     lines = [
-        f"# {card['name']}",
+        f"# {escape_markdown(card['name'])}",
         "",
         "Labelled sentences from Sourcemark: each sentence of a news article marked as claim, attribution,",
         "analysis or other, with the source and cue spans of attributions.",
@@ -79,6 +114,6 @@ def render_readme(card: dict) -> str:
         "## Filters",
         "",
     ]
-    lines += [f"- {key}: {value}" for key, value in card["filters"].items()]
+    lines += [f"- {key}: {_filter_value(value)}" for key, value in card["filters"].items()]
     lines += ["", "## Schema", "", SCHEMA]
     return "\n".join(lines)

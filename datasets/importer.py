@@ -21,6 +21,7 @@ from django.core.exceptions import ValidationError
 from django.core.management.color import no_style
 from django.db import connection, transaction
 
+from annotate import safejson
 from annotate.models import (
     Adjudication,
     Annotation,
@@ -144,7 +145,7 @@ def import_records(lines: Iterable[str | bytes]) -> ImportResult:
             if not raw.strip():
                 continue
             try:
-                record = json.loads(raw)
+                record = safejson.loads(raw)
             except json.JSONDecodeError as exc:
                 raise DatasetImportError(f"not JSON ({exc.msg})", number)
             if not isinstance(record, dict) or (missing := [k for k in REQUIRED if k not in record]):

@@ -4,13 +4,26 @@ card (dataset.json + README.md) and move the result into place in one rename.
 Everything is written into a temporary folder beside the destination; files are fsynced and the
 folder (or the zip built from it) is renamed to the final name only when complete, so a failure
 (disk full, an exception, a killed process) never leaves a half-written file under the final name.
+
+Temporary names are `.<final name>.<host>-<pid>.<random>[.zip|.old].partial`, and the process
+writing one holds an exclusive lock (flock) on it. A failure removes its own; a process killed
+outright cannot, but its lock dies with it, so the next export to the same destination and every
+task worker at start (`remove_stale_partials`) remove the unlocked ones. A full disk (or any other
+OS error) is an ExportError with one clear line.
 """
 
 from __future__ import annotations
 
+import contextlib
+import errno
+import fcntl
 import hashlib
+import logging
 import os
+import re
+import secrets
 import shutil
+import socket
 import tempfile
 import zipfile
 from collections import Counter
@@ -29,10 +42,98 @@ from .splits import SPLITS
 from .writers import WRITERS, dumps
 
 SCHEMA_VERSION = "1"
+logger = logging.getLogger(__name__)
+DISK_FULL = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG}
 
 
 class ExportError(Exception):
     """An export that cannot be written as asked; nothing was written."""
+
+
+def _host() -> str:
+    return re.sub(r"[^A-Za-z0-9]", "_", socket.gethostname())[:60] or "host"
+
+
+def _owner() -> str:
+    return f"{_host()}-{os.getpid()}"
+
+
+PARTIAL = re.compile(r"^\..+(\.partial|\.old-\d+)$")  # (.old-<pid>: older versions' name for a replaced folder)
+
+
+def _lock(path: Path) -> int:
+    """Hold an exclusive lock on `path` (a file or folder) until the returned descriptor is closed
+    or the process ends, however it ends: the mark that a temporary file is in use."""
+    fd = os.open(path, os.O_RDONLY)
+    fcntl.flock(fd, fcntl.LOCK_EX)
+    return fd
+
+
+def _in_use(entry: Path) -> bool:
+    """Whether a live export holds `entry`'s lock (a killed one's lock went with its process)."""
+    try:
+        fd = os.open(entry, os.O_RDONLY | os.O_NOFOLLOW)
+    except OSError:
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    finally:
+        os.close(fd)
+    return False
+
+
+def _remove(entry: Path) -> int:
+    """Delete a file or folder; returns the bytes freed (best effort, never raises)."""
+    freed = 0
+    try:
+        if entry.is_dir() and not entry.is_symlink():
+            for path in entry.rglob("*"):
+                with contextlib.suppress(OSError):
+                    freed += path.lstat().st_size
+            shutil.rmtree(entry, ignore_errors=True)
+        else:
+            freed = entry.lstat().st_size
+            entry.unlink(missing_ok=True)
+    except OSError:
+        pass
+    return freed
+
+
+def remove_stale_partials(folder: str | os.PathLike, *, final_name: str | None = None) -> list[Path]:
+    """Remove the temporary files and folders that exports killed outright left in `folder` (no
+    live process holds their lock). With `final_name`, only those of that destination. Returns
+    what was removed; never raises."""
+    folder = Path(folder)
+    removed = []
+    try:
+        entries = list(folder.iterdir())
+    except OSError:
+        return removed
+    for entry in entries:
+        if not entry.name.startswith("."):
+            continue
+        if final_name is not None and not entry.name.startswith(f".{final_name}."):
+            continue
+        if PARTIAL.match(entry.name) and not _in_use(entry):
+            freed = _remove(entry)
+            removed.append(entry)
+            logger.info("removed %s left by a killed export (%d bytes)", entry, freed)
+    return removed
+
+
+def _as_export_error(exc: OSError, folder: Path) -> ExportError:
+    """One clear line for an OS error while writing into `folder`."""
+    reason = exc.strerror or str(exc)
+    if exc.errno in DISK_FULL:
+        try:
+            free = shutil.disk_usage(folder).free
+            reason += f" ({free:,} bytes free)"
+        except OSError:
+            pass
+        return ExportError(f"cannot write the export in {folder}: {reason}; the partial files were removed")
+    return ExportError(f"cannot write the export in {folder}: {reason}; nothing was written")
 
 
 @dataclass(frozen=True)
@@ -158,15 +259,24 @@ def write_export(
         raise ExportError(f"{final} already exists; choose another path or pass --force to replace it")
     if final.exists() and final.is_dir() != (not as_zip):
         raise ExportError(f"{final} exists and is a {'folder' if final.is_dir() else 'file'}; remove it first")
-    final.parent.mkdir(parents=True, exist_ok=True)
-
-    work = Path(tempfile.mkdtemp(prefix=f".{final.name}.", suffix=".partial", dir=final.parent))
-    umask = os.umask(0)
-    os.umask(umask)
-    work.chmod(0o777 & ~umask)  # mkdtemp makes it private; the export is an ordinary folder
-    zip_partial = final.with_name(f".{final.name}.partial")
-    writers = []
     try:
+        final.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise _as_export_error(exc, final.parent) from exc
+    remove_stale_partials(final.parent, final_name=final.name)
+
+    owner = _owner()
+    try:
+        work = Path(tempfile.mkdtemp(prefix=f".{final.name}.{owner}.", suffix=".partial", dir=final.parent))
+    except OSError as exc:
+        raise _as_export_error(exc, final.parent) from exc
+    zip_partial = final.with_name(f".{final.name}.{owner}.{secrets.token_hex(4)}.zip.partial")
+    writers, locks = [], []
+    try:
+        locks.append(_lock(work))
+        umask = os.umask(0)
+        os.umask(umask)
+        work.chmod(0o777 & ~umask)  # mkdtemp makes it private; the export is an ordinary folder
         writers = [WRITERS[name](work) for name in formats]
         tally = _Tally()
         for row in iter_rows(options, on_total=on_total, on_chunk=on_progress):
@@ -187,18 +297,29 @@ def write_export(
         _write_text(work / "dataset.json", dumps(card) + "\n")
         _fsync_dir(work)
         if as_zip:
+            zip_partial.touch()
+            locks.append(_lock(zip_partial))
             _zip(work, zip_partial)
             os.replace(zip_partial, final)
             shutil.rmtree(work)
         else:
             _replace_folder(work, final)
         _fsync_dir(final.parent)
-    except BaseException:
+    except BaseException as exc:
+        # Every step of the clean-up runs even when another fails (closing a file on a full disk
+        # raises ENOSPC again while flushing), so the space is given back.
         for writer in writers:
-            writer.abort()
+            with contextlib.suppress(OSError):
+                writer.abort()
         shutil.rmtree(work, ignore_errors=True)
-        zip_partial.unlink(missing_ok=True)
+        with contextlib.suppress(OSError):
+            zip_partial.unlink(missing_ok=True)
+        if isinstance(exc, OSError):
+            raise _as_export_error(exc, final.parent) from exc
         raise
+    finally:
+        for fd in locks:
+            os.close(fd)
     return ExportResult(path=final, card=card)
 
 
@@ -235,8 +356,10 @@ def _replace_folder(work: Path, final: Path) -> None:
     """Move the finished folder to `final`; an existing `final` (with --force) is removed after."""
     old = None
     if final.exists():
-        old = final.with_name(f".{final.name}.old-{os.getpid()}")
+        old = final.with_name(f".{final.name}.{_owner()}.{secrets.token_hex(4)}.old.partial")
         os.replace(final, old)
+        lock = _lock(old)
     os.replace(work, final)
     if old is not None:
         shutil.rmtree(old, ignore_errors=True)
+        os.close(lock)

@@ -254,9 +254,9 @@ def test_failure_mid_write_leaves_no_partial_file(annotated, tmp_path, monkeypat
             yield row
 
     monkeypatch.setattr(services, "iter_rows", failing)
-    with pytest.raises(OSError, match="No space"):
+    with pytest.raises(services.ExportError, match="No space left on device"):
         write_export(ExportOptions(format="all"), tmp_path / "out")
-    with pytest.raises(OSError, match="No space"):
+    with pytest.raises(services.ExportError, match="No space left on device"):
         write_export(ExportOptions(format="all"), tmp_path / "out", as_zip=True)
     assert list(tmp_path.iterdir()) == []
 

@@ -9,6 +9,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
+from annotate import safejson
 from labelstudio.client import LabelStudioError, connect, server_settings
 from labelstudio.pull import apply_rows, file_annotator, pull
 from labelstudio.push import DEFAULT_PROJECT_TITLE, push
@@ -112,7 +113,7 @@ class Command(BaseCommand):
 def _read_json(path: str, what: str):
     try:
         text = sys.stdin.read() if path == "-" else Path(path).read_text(encoding="utf-8")
-        return json.loads(text)
+        return safejson.loads(text)
     except OSError as exc:
         raise CommandError(f"cannot read the {what} {path}: {exc.strerror or exc}") from None
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
