@@ -1,7 +1,7 @@
 """Suggested marks: a label, a calibrated confidence and attribution spans for each sentence.
 
 Suggestions are made per article (a sentence's neighbours and position are features). The rule
-finder (suggestions/attribution.py) supplies spans; the label and its confidence come from the label
+finder (suggestions/attribution/) supplies spans; the label and its confidence come from the label
 model (the active trained one, else the shipped default), or from the rules when neither is usable.
 Suggestions are never stored as marks; a mark accepted from one records that it was.
 """

@@ -1,4 +1,4 @@
-"""Tests of the rule-based attribution finder and label heuristics (suggestions/attribution.py): no database."""
+"""Tests of the rule-based attribution finder and label heuristics (suggestions/attribution/): no database."""
 
 from __future__ import annotations
 

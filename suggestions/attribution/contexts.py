@@ -1,0 +1,164 @@
+"""The reporting-cue pattern and the contexts around a cue that confirm it ("that", a quotation, a
+reported clause) or rule it out ("claimed responsibility", "called off", "was reported missing")."""
+
+from __future__ import annotations
+
+import re
+
+from suggestions.attribution.lexicon import CUE_WORDS, trie_pattern
+
+# "claimed responsibility", "claimed the lives of": acts, not statements.
+ACT_OBJECT_RE = re.compile(
+    r"\s+(?:(?:full\s+|sole\s+)?responsibility|credit|victory|the\s+(?:title|lives?|seat|throne|prize|crown)"
+    r"|(?:a|an|his|her|their|its)\s+(?:\w+\s+)?(?:victory|win|seat|title|medal|prize|record|lives?))\b"
+)
+
+
+# "called off the strike", "called in the army": phrasal verbs, not statements.
+CALLED_PARTICLE_RE = re.compile(r"\s+(?:off|up|in|out|back|it|an?\s+(?:election|vote|strike|halt|meeting|truce))\b")
+
+
+CALLED_ON_RE = re.compile(r"\s+(?:on|for)\b")
+
+
+INFINITIVE_AHEAD_RE = re.compile(r"(?:\s+[\w’'.-]+){1,8}?\s+(?:to|not\s+to|not)\s+[a-z]")
+
+
+TOLD_OBJECT_RE = re.compile(
+    r"\s+(?:reporters|journalists|the\s+(?:press|media|court|jury|public|BBC|[A-Z][\w.-]*(?:\s+[A-Z][\w.-]*){0,3})"
+    r"|[A-Z][\w.-]*(?:\s+[A-Z][\w.-]*){0,3})(?=[\s,.:;\"“])"
+)
+
+
+# "abuse is reported to the Watch Tower Society": reported to an authority, not by a source
+REPORTED_TO_RE = re.compile(r"\s+to\s+(?:the|a|an|his|her|their|its|[A-Z])")
+
+
+# "no deaths were reported": the absence of a report is the outlet's own statement
+NEGATED_SUBJECT_RE = re.compile(r"(?:^|[,;:]\s*|\b(?:and|but)\s+)(?:no|nothing|none)\b[^,;:]*$", re.IGNORECASE)
+
+
+POSSESSIVE_BEFORE_RE = re.compile(r"\w(?:['’]s?|s['’])\s+$")
+
+
+CUE_RE = re.compile(
+    r"\b(?:(?P<according>[Aa]ccording\s+to|(?:(?<=^)|(?<=[,;]\s))[Pp]er(?=\s+(?:the|a|an|[A-Z])))|(?P<asby>as\s+reported\s+by)|(?P<citing>citing)"
+    r"|(?P<quoted>quoted\s+as\s+saying)|(?P<pointed>pointed\s+out|went\s+on\s+to\s+say|spoke\s+out\s+against)"
+    r"|(?P<statement>(?:released|issued|published|posted|put\s+out)\s+(?:(?:a|an|its|their|his|her)\s+)?(?:\w+\s+)?"
+    r"(?:statements?|announcements?|messages?|posts?|tweets?)(?:\s+(?:which|that)\s+(?:read|reads|said|says|stated))?)"
+    r"|(?P<nounby>(?:estimates?|figures|statement|reports?|findings|account))(?=\s+by\s)"
+    r"|(?P<word>" + trie_pattern(CUE_WORDS) + r"))\b"
+    r"|(?P<colon>:\s*(?=[“\"]))"
+)
+
+
+# Auxiliaries, adverbs and time phrases between a subject and its verb.
+TRAILING_AUX_RE = re.compile(
+    r"(?:\s+(?:has|have|had|also|previously|earlier|later|again|repeatedly|publicly|further|separately|"
+    r"recently|then|now|yesterday|today|once|already|initially|first|officially|privately|subsequently|"
+    r"consistently|openly|jointly|reportedly|allegedly|purportedly|since|still|too|there|here|"
+    r"on\s+\w+day|in\s+a\s+statement(?:\s+on\s+\w+day)?|in\s+an\s+interview|last\s+(?:week|month|year|night)))+"
+    r"\s*$"
+)
+
+
+HEDGE_ADVERB_RE = re.compile(r"\b(?:reportedly|allegedly|purportedly)\b")
+
+
+# "Prime Minister Tuilaepa, who told the press": the antecedent is the source.
+RELATIVE_END_RE = re.compile(r",?\s*\b(?:who|which)\s*$")
+
+
+# "…, but said exports were continuing": a second verb of the first clause's subject.
+COORDINATE_END_RE = re.compile(r"(?:,\s*|\s)(?:but|and|yet)(?:\s+(?:also|then|later|further))?\s*$")
+
+
+ACT_FOLLOW_RE = re.compile(
+    r"(?:\s+(?:on\s+\w+day|yesterday|today|last\s+(?:week|month|night)|earlier|later|in\s+a\s+statement"
+    r"|(?:in|on|to|at|during)\s+[^,;:“”\"]{1,40}?))?"
+    r"\s*(?:that\b|,?\s*[:“\"‘])"
+)
+
+
+# A cue that ends the sentence after the reported content: "…, police revealed on Saturday."
+FINAL_RE = re.compile(
+    r"(?:\s+(?:on\s+\w+day|yesterday|today|last\s+\w+|earlier|later|in\s+a\s+statement"
+    r"|on\s+(?:Twitter|Facebook|X|television|TV)))?\s*[.!?]?[”\"’]?\s*$"
+)
+
+
+# What a released statement is followed by when it is quoted or reported: ", in part, “…", ": …", "saying …".
+STATEMENT_CONTENT_RE = re.compile(
+    r"[\s,]*(?:in\s+part[\s,]*)?(?:[:“\"‘]|that\b|saying\b|stating\b|speaking\s+of\b|calling\b|claiming\b)"
+)
+
+
+DENIED_ACT_RE = re.compile(
+    r"\s+(?:\w+\s+)?(?:funding|funds|access|entry|bail|permission|requests?|visas?|applications?|appeals?|approval"
+    r"|licen[cs]es?|a\s+(?:request|visa|permit|licen[cs]e))\b"
+)
+
+
+THAT_FOLLOW_RE = re.compile(r"\s+(?:that|he|she|they|it|we|I)\b|\s*[:“\"]")
+
+
+# A reported clause after the cue: "revealed the company had lost", "added he would stay".
+NOT_A_VERB = r"(?!(?:of|and|in|on|for|to|at|by|from|with|as)\b)"
+
+
+CLAUSE_AHEAD_RE = re.compile(
+    # "the purchase appeared …": a determiner, one or two words (no preposition), a verb in -ed/-s
+    r"\s+(?:(?:the|a|an|this|that|its|his|her|their)(?:\s+"
+    + NOT_A_VERB
+    + r"[\w’'-]+){1,2}?\s+"
+    + NOT_A_VERB
+    + r"(?:[a-z]+ed\b|[a-z]+(?:es|ies|s)\b(?!\s+(?:of|to|for|in|and)\b))"
+    # "claimed Spanton first complained …": a name, an adverb perhaps, a verb in -ed/-s
+    + r"|[A-Z][\w’'.-]*(?:\s+[A-Z][\w’'.-]*){0,3}(?:\s+(?:first|also|then|later|only|still|never))?\s+"
+    + NOT_A_VERB
+    + r"[a-z]+(?:ed|es|ies|s)\b"
+    # "added he would stay", "claimed 190 were dead": an auxiliary within a few words
+    + r"|he|she|they|it|we|I|there|[\w’'.%-]+(?:\s+[\w’'.%-]+){0,6}?\s+(?:is|are|was|were|had|has|have|would|will"
+    r"|could|can|did|does|should|must|might|may|remains?|remained|planned|plans|intends|wants|wanted|needed|needs))\b"
+)
+
+
+TO_RE = re.compile(r"\s+(?:not\s+)?to\b")
+
+
+ADJECTIVE_BEFORE_RE = re.compile(
+    r"\b(?:the|a|an|of|over|for|about|on|in|by|with|against|his|her|its|their|our|this|these|those|among|amongst"
+    r"|amid|despite|after|following|before)\s+$",
+    re.IGNORECASE,
+)
+
+
+ALLEGED_NOUN_RE = re.compile(r"\s+(?!that\b)[a-z]+\s+(?:to|of|in|with|between|by)\b")
+
+
+BY_AHEAD_RE = re.compile(r"(?:\s+[^\s,;:]+){0,6}?\s+by\s+")
+
+
+WITH_NP_RE = re.compile(r"\bwith\s+(?P<np>[^,;:“”\"]{1,60}?)\s*$")
+
+
+BE_AUX_RE = re.compile(
+    r"\b(?:is|are|was|were|be|been|being)(?:\s+(?:[a-z]+ly|also|now|not|later|since|first|then|still|soon"
+    r"|on\s+\w+day|yesterday|today|earlier))*\s*$"
+)
+
+
+BE_OR_HAS_RE = re.compile(r"\s+(?:is|are|was|were|has\s+been|have\s+been|had\s+been)\s*$")
+
+
+COMPLEMENT_FOLLOW_RE = re.compile(
+    r"(?:\s+(?:on\s+\w+day|yesterday|today|last\s+(?:week|month|night)|earlier|later|in\s+a\s+statement))?"
+    r"\s*(?:that\b|[:“\"‘,])|\s*[.!?]?[”\"’]?\s*$"
+)
+
+
+# "Rebels said to be advancing": a reduced passive, not the rebels speaking.
+REDUCED_PASSIVE_RE = re.compile(r"\s+to\s+(?:be|have)\b")
+
+
+NEXT_WORD_RE = re.compile(r"\s+([a-z]+)")

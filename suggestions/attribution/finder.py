@@ -1,0 +1,369 @@
+"""Finding the attribution of one sentence: each reporting cue proposes a candidate (source span,
+cue span, kind, confidence); the source of the main clause wins."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+from suggestions.attribution.contexts import (
+    ACT_FOLLOW_RE,
+    ACT_OBJECT_RE,
+    ADJECTIVE_BEFORE_RE,
+    ALLEGED_NOUN_RE,
+    BE_AUX_RE,
+    BE_OR_HAS_RE,
+    BY_AHEAD_RE,
+    CALLED_ON_RE,
+    CALLED_PARTICLE_RE,
+    CLAUSE_AHEAD_RE,
+    COMPLEMENT_FOLLOW_RE,
+    COORDINATE_END_RE,
+    CUE_RE,
+    DENIED_ACT_RE,
+    FINAL_RE,
+    HEDGE_ADVERB_RE,
+    INFINITIVE_AHEAD_RE,
+    NEGATED_SUBJECT_RE,
+    NEXT_WORD_RE,
+    POSSESSIVE_BEFORE_RE,
+    REDUCED_PASSIVE_RE,
+    RELATIVE_END_RE,
+    REPORTED_TO_RE,
+    STATEMENT_CONTENT_RE,
+    THAT_FOLLOW_RE,
+    TO_RE,
+    TOLD_OBJECT_RE,
+    TRAILING_AUX_RE,
+    WITH_NP_RE,
+)
+from suggestions.attribution.kinds import ANONYMOUS, DOCUMENT, PERSON, bare_word, classify
+from suggestions.attribution.lexicon import (
+    ACT,
+    ADVERB_CONFIDENCE,
+    AGENT_NEEDED,
+    ANNOUNCE,
+    ANNOUNCE_QUOTED_ONLY,
+    COMPLEMENT,
+    COORDINATE_OK,
+    CUE_WORDS,
+    INVERTIBLE,
+    NOUN_FOLLOWERS,
+    NOUN_FORMS,
+    PARTICIPLE,
+    PASSIVE_OK,
+    PASSIVE_ONLY,
+    QUOTE_ONLY,
+    RECORDING,
+    REQUEST,
+    SAY,
+    STANCE,
+    STRICT_COMPLEMENT,
+    VEHICLE_HEADS,
+    WEAK,
+)
+from suggestions.attribution.phrases import (
+    SPACES_RE,
+    TOKEN_RE,
+    inverted_subject,
+    is_subject,
+    main_subject,
+    name_only,
+    noun_phrase_after,
+    subject_before,
+    subject_before_appositive,
+    trailing_name,
+    trim_span,
+)
+from suggestions.attribution.quotes import AFTER_QUOTE_RE, QUOTE_BEFORE_RE, QUOTE_FOLLOW_RE, inside_quote, next_to_quote
+
+# Candidates this close to the most confident one compete on position (the earliest wins).
+CONFIDENCE_MARGIN = 0.16
+
+
+@dataclass(frozen=True, slots=True)
+class Attribution:
+    """Spans are character offsets into the sentence: text[start:end] is the span's text."""
+
+    source_span: tuple[int, int] | None
+    cue_span: tuple[int, int]
+    source_name: str | None
+    source_kind: str
+    confidence: float
+
+
+# Cached: the learned model's features and its spans look at the same sentence twice.
+@lru_cache(maxsize=4096)
+def find_attribution(text: str) -> Attribution | None:
+    """The attribution of one sentence, or None when no reporting cue is found.
+
+    Patterns: "<source>[, appositive,] <cue> …", "…, <source> said." / "…, said <source>.",
+    "according to <source>", "as reported by / citing <source>", "Reports indicate …" and sourceless
+    cues ("reportedly", "is said to"). The source of the main clause wins: the earliest candidate
+    whose confidence is within CONFIDENCE_MARGIN of the most confident one ("Brudziński said …;
+    TVN24 reported …" -> Brudziński).
+    """
+    candidates = [c for c in (cue_candidate(text, match) for match in CUE_RE.finditer(text)) if c is not None]
+    if not candidates:
+        return None
+    top = max(candidate.confidence for candidate in candidates)
+    return min(
+        (c for c in candidates if c.confidence >= top - CONFIDENCE_MARGIN),
+        key=lambda c: c.cue_span[0],
+    )
+
+
+def cue_candidate(text: str, match: re.Match[str]) -> Attribution | None:
+    start, end = match.span()
+    if inside_quote(text, start):
+        return None  # the quoted speaker's own words ("“They have conceded nothing,” …"), not our report
+    quote_factor = 1.0
+    if match.group("according") or match.group("asby") or match.group("citing"):
+        base = 0.9 if match.group("according") else 0.75 if match.group("asby") else 0.5
+        source = nested_source(text, noun_phrase_after(text, end))
+        if match.group().lower() == "per" and (source is None or classify(text[source[0] : source[1]])[1] < 0.9):
+            return None  # "Per the request, …" is no source; "Per the decree, …" is
+        return with_source(text, source, (start, end), base)
+    if match.group("nounby"):
+        agent = noun_phrase_after(text, end + len(" by"))
+        return with_source(text, agent, (start, end), 0.75 * quote_factor) if agent else None
+    if match.group("colon") is not None:
+        return colon_candidate(text, start, quote_factor)
+    if match.group("statement"):
+        # "Facebook released a statement which read, …": its author is the source
+        if not STATEMENT_CONTENT_RE.match(text, end):
+            return None
+        subject = subject_before(text, len(TRAILING_AUX_RE.sub("", text[:start]).rstrip()))
+        return with_source(text, subject, (start, end), 0.8 * quote_factor) if subject else None
+    if match.group("quoted"):
+        left = BE_OR_HAS_RE.sub("", text[:start])
+        return with_source(text, subject_before(text, len(left)), (start, end), 0.8 * quote_factor)
+    word = match.group("pointed") or match.group("word")
+    request = False
+    if word in ADVERB_CONFIDENCE:
+        # "reportedly" with no named source: source and cue are both the adverb (dev-set convention);
+        # "X reportedly said" is taken by the verb's candidate, whose cue span starts at the adverb.
+        return Attribution(
+            (start, end), (start, end), text[start:end], ANONYMOUS, round(ADVERB_CONFIDENCE[word] * quote_factor, 3)
+        )
+    if word in PARTICIPLE:
+        # "…, saying …", "with officials saying …": the speaker is named before, else a gerund
+        # ("mandate reporting abuse")
+        source = participle_subject(text, start)
+        return with_source(text, source, (start, end), 0.65 * quote_factor) if source is not None else None
+    if word in NOUN_FORMS:
+        following = NEXT_WORD_RE.match(text, end)
+        if following and (following.group(1) in CUE_WORDS or following.group(1) in NOUN_FOLLOWERS):
+            return None
+        if POSSESSIVE_BEFORE_RE.search(text, 0, start):
+            return None  # "Protesters' demands include …"
+    if word.startswith("claim") and (
+        ACT_OBJECT_RE.match(text, end)
+        or not (
+            AFTER_QUOTE_RE.search(text, 0, start)
+            or ACT_FOLLOW_RE.match(text, end)
+            or CLAUSE_AHEAD_RE.match(text, end)
+            or QUOTE_BEFORE_RE.search(text, 0, start)
+            or COMPLEMENT_FOLLOW_RE.match(text, end)
+        )
+    ):
+        return None  # "claimed responsibility", "claimed control of the airport": acts
+    if ADJECTIVE_BEFORE_RE.search(text, 0, start) or (word == "alleged" and ALLEGED_NOUN_RE.match(text, end)):
+        return None  # "over alleged plots", "the reported attack", "has alleged ties to"
+    after_quote = bool(AFTER_QUOTE_RE.search(text, 0, start))
+    clause_final = bool(FINAL_RE.match(text, end)) and ", " in text[:start]
+    reported_clause = (
+        ACT_FOLLOW_RE.match(text, end) or QUOTE_BEFORE_RE.search(text, 0, start) or after_quote or clause_final
+    )
+    if word in ACT and not reported_clause and (word in ANNOUNCE or not CLAUSE_AHEAD_RE.match(text, end)):
+        return None
+    if word in ANNOUNCE_QUOTED_ONLY and not (QUOTE_FOLLOW_RE.match(text, end) or after_quote or clause_final):
+        return None  # "announced that her government will withdraw the bill": the announcement is the news
+    if word in ("denied", "denies", "deny") and DENIED_ACT_RE.match(text, end):
+        return None  # "Congress has repeatedly denied funding": a refusal, not a statement
+    if word in REQUEST and not INFINITIVE_AHEAD_RE.match(text, end):
+        return None
+    if word in ("called", "calls"):
+        if CALLED_PARTICLE_RE.match(text, end):
+            return None
+        on_for = CALLED_ON_RE.match(text, end)
+        if on_for:
+            end = on_for.end()
+            request = True
+    if word in QUOTE_ONLY and not next_to_quote(text, start, end):
+        return None
+    if word == "referred":
+        if not text.startswith(" to ", end):
+            return None
+        end += len(" to")
+    left = text[:start]
+    passive = BE_AUX_RE.search(left)
+    if word in PASSIVE_ONLY and not passive:
+        return None
+    if not passive and word.endswith("ed") and text.startswith(" by ", end) and not word.startswith("claim"):
+        # "A cargo plane, reported by local press as belonging to …": a reduced passive with its agent
+        agent = by_agent(text, end)
+        if agent is not None and (word in PASSIVE_OK or word in SAY or word in STANCE):
+            return with_source(text, agent, (start, end), 0.7 * quote_factor)
+    if not passive and word in PASSIVE_OK and REDUCED_PASSIVE_RE.match(text, end):
+        return sourceless_attribution(start, end, 0.45 * quote_factor)
+    if passive:
+        if word not in PASSIVE_OK:
+            # "The decision was criticised by rights groups": only with the agent named.
+            agent = by_agent(text, end) if (word in SAY or word in STANCE) and text.startswith(" by ", end) else None
+            return with_source(text, agent, (passive.start(), end), 0.7 * quote_factor) if agent else None
+        if word in ("told", "asked") and TO_RE.match(text, end):
+            return None  # "Residents were told to stay off the roads": an instruction, not a report
+        agent = by_agent(text, end)
+        if agent:
+            return with_source(text, agent, (passive.start(), end), 0.75 * quote_factor)
+        if (
+            word in AGENT_NEEDED
+            or NEGATED_SUBJECT_RE.search(left)
+            or REPORTED_TO_RE.match(text, end)
+            or text.startswith(" missing", end)  # "was reported missing": a missing-person report
+        ):
+            return None  # "K2-18b was first identified in 2015", "no deaths were reported": no report
+        return sourceless_attribution(passive.start(), end, 0.5 * quote_factor)
+    if word == "told":
+        told_object = TOLD_OBJECT_RE.match(text, end)
+        if told_object:
+            end = told_object.end()
+    aux = TRAILING_AUX_RE.search(left)
+    trimmed = left[: aux.start()].rstrip() if aux else left.rstrip()
+    cue_start = start
+    if aux and HEDGE_ADVERB_RE.search(aux.group()):
+        cue_start = aux.start() + len(aux.group()) - len(aux.group().lstrip())  # "reportedly said"
+    span: tuple[int, int] | None = None
+    inverted = False
+    # After a comma or a closing quote: an appositive ("X, a group, said") or an inversion ("…,” said X).
+    closing_quote = trimmed.endswith(("”", '"', "’", "'")) and (trimmed[-2:-1] in ",.!?" or word in INVERTIBLE)
+    if trimmed.endswith(",") or closing_quote:
+        if trimmed.endswith(","):
+            span = subject_before_appositive(text, len(trimmed) - 1)
+        if span is None and word in INVERTIBLE and not trimmed.endswith(","):
+            span = inverted_subject(text, end)
+            inverted = True
+        if span is None and trimmed.endswith(","):
+            if word in INVERTIBLE:
+                span = inverted_subject(text, end)
+                inverted = span is not None
+            if span is None:
+                # "Both he and the county's commissioner, urged …": a stray comma before the verb
+                span = subject_before(text, len(trimmed) - 1)
+                if span is not None and classify(text[span[0] : span[1]])[1] < 0.9:
+                    span = None
+    elif RELATIVE_END_RE.search(trimmed):
+        # "Prime Minister Tuilaepa, who told the press …": the source is the antecedent.
+        relative = RELATIVE_END_RE.search(trimmed)
+        span = trailing_name(text, relative.start()) or subject_before(text, relative.start())
+    elif COORDINATE_END_RE.search(trimmed):
+        # "The agency did not mention …, but said …": the subject of the first verb, for plain
+        # speech verbs or a reported clause only ("… and confirmed their conclusion" is no report).
+        if word not in COORDINATE_OK and word not in REQUEST and not COMPLEMENT_FOLLOW_RE.match(text, end):
+            return None
+        span = main_subject(text, COORDINATE_END_RE.search(trimmed).start())
+    else:
+        span = subject_before(text, len(trimmed))
+    if span is None:
+        return None
+    span = name_only(text, span)
+    kind, certainty = classify(text[span[0] : span[1]])
+    if word in RECORDING and kind != DOCUMENT:
+        return None  # "CCTV captured …" reports; "Rebels captured 12 villages" does not
+    if (
+        word in ("found", "find", "finds")
+        and kind != DOCUMENT
+        and not (THAT_FOLLOW_RE.match(text, end) or CLAUSE_AHEAD_RE.match(text, end))
+    ):
+        return None  # "Police found the body" is an act; "the study found", "they found that" report
+    if word in WEAK and (certainty < 0.9 or kind == PERSON and certainty < 1.0):
+        if not THAT_FOLLOW_RE.match(text, end):
+            return None
+        certainty = min(certainty, 0.8)
+    needs_complement = word in STRICT_COMPLEMENT or (
+        word in COMPLEMENT and certainty < 1.0 and not is_proper(text, span)
+    )
+    if (
+        needs_complement
+        and not inverted
+        and not (COMPLEMENT_FOLLOW_RE.match(text, end) or CLAUSE_AHEAD_RE.match(text, end))
+    ):
+        return None
+    base = 0.7 if word in STANCE and not request else 0.85
+    cue_span = (cue_start, end)
+    if span[1] <= start and text[span[0] : span[1]].lower() == "reports":
+        cue_span = (span[0], end)  # "Reports indicate": the collective is part of the cue
+    return Attribution(span, cue_span, text[span[0] : span[1]], kind, round(base * certainty * quote_factor, 3))
+
+
+def with_source(text: str, span: tuple[int, int] | None, cue: tuple[int, int], base: float) -> Attribution | None:
+    if span is None:
+        return sourceless_attribution(cue[0], cue[1], base * 0.5)
+    name = text[span[0] : span[1]]
+    kind, certainty = classify(name)
+    return Attribution(span, cue, name, kind, round(base * max(certainty, 0.8), 3))
+
+
+def sourceless_attribution(start: int, end: int, confidence: float) -> Attribution:
+    return Attribution(None, (start, end), None, ANONYMOUS, round(confidence, 3))
+
+
+def is_proper(text: str, span: tuple[int, int]) -> bool:
+    """A capitalised name ("Gazeta Prawna", "Rudaw")."""
+    words = text[span[0] : span[1]].split()
+    return bool(words) and all(word[0].isupper() or word in ("of", "for", "and") for word in words)
+
+
+def nested_source(text: str, span: tuple[int, int] | None) -> tuple[int, int] | None:
+    """ "according to a tweet on Monday by US Secretary of State Mike Pompeo": the author, not the tweet."""
+    if span is None:
+        return None
+    head = bare_word(text[span[0] : span[1]].split()[-1])
+    if head not in VEHICLE_HEADS:
+        return span
+    agent = BY_AHEAD_RE.match(text, span[1])
+    if agent is None:
+        return span
+    return noun_phrase_after(text, agent.end()) or span
+
+
+def by_agent(text: str, position: int) -> tuple[int, int] | None:
+    """The agent of a passive cue: "was identified as X by a Coast Guard spokesperson"."""
+    agent = BY_AHEAD_RE.match(text, position)
+    if agent is None:
+        return None
+    span = noun_phrase_after(text, agent.end())
+    if span is None or classify(text[span[0] : span[1]])[1] < 0.8:
+        return None
+    return span
+
+
+def colon_candidate(text: str, colon: int, quote_factor: float) -> Attribution | None:
+    """ "Trump's statement read: “…”": the clause before a colon that opens a quotation."""
+    clause_start = max(text.rfind(";", 0, colon), text.rfind("”", 0, colon), text.rfind('"', 0, colon)) + 1
+    span = main_subject(text, colon, clause_start)
+    if span is None:
+        return None
+    verb = trim_span(text, span[1], colon)
+    if verb is None or len(text[verb[0] : verb[1]].split()) > 6:
+        first = TOKEN_RE.match(text, SPACES_RE.match(text, span[1]).end())
+        if first is None:
+            return None
+        verb = first.span()
+    kind, certainty = classify(text[span[0] : span[1]])
+    return Attribution(span, verb, text[span[0] : span[1]], kind, round(0.6 * certainty * quote_factor, 3))
+
+
+def participle_subject(text: str, participle: int) -> tuple[int, int] | None:
+    """Whose participle: "with officials saying" -> officials; ", saying" -> the main clause's subject."""
+    left = text[:participle].rstrip()
+    with_np = WITH_NP_RE.search(left)
+    if with_np:
+        span = trim_span(text, with_np.start("np"), with_np.end("np"))
+        if span is not None and is_subject(text[span[0] : span[1]]):
+            return span
+    if not left.endswith(",") and not left.endswith(" by"):
+        return None
+    return main_subject(text, len(left))

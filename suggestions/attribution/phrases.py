@@ -1,0 +1,417 @@
+"""Noun phrases: the source span of a cue, found as the subject before it, the inverted subject
+after it, the antecedent of "who", or the name in an appositive; trimmed to the phrase."""
+
+from __future__ import annotations
+
+import re
+
+from suggestions.attribution.contexts import NEXT_WORD_RE
+from suggestions.attribution.kinds import (
+    ANON_HEADS,
+    PERSON,
+    PLURAL_HEADS,
+    PRONOUN_KINDS,
+    ROLE_WORDS,
+    SPEAKER_HEADS,
+    bare_word,
+    classify,
+    is_name_shape,
+    is_name_word,
+)
+from suggestions.attribution.lexicon import (
+    ADJECTIVES_ED_ING,
+    CLAUSE_WORDS,
+    CUE_WORDS,
+    DETERMINERS,
+    LAST_TOKEN_BAD,
+    MAIN_VERB_STOP,
+    OPENING_ADVERBS,
+    OPENING_PREPOSITIONS,
+    POST_STOP,
+    PREPOSITIONS,
+    REDUCED_RELATIVE,
+    SAY,
+    STANCE,
+    is_verb_form,
+)
+from suggestions.attribution.quotes import QUOTE_RE
+
+# Where a subject noun phrase can start: punctuation, quotes and clause openers.
+BOUNDARY_RE = re.compile(
+    r"[,;:()\[\]—–“”\"]|\s-\s|(?<=[.!?])[’']"
+    r"|\b(?:that|but|while|whereas|when|after|because|since|although|though|where|if|so|then|which|who|whom"
+    r"|and(?=\s+(?:the|a|an|its|their|his|her)\b))\b"
+)
+
+
+# "Deutsche Welle (DW)": an abbreviation in brackets belongs to the name before it.
+ABBREVIATION_RE = re.compile(r"\([A-Z][\w.&-]{0,15}\)")
+
+
+LEADING_CONJUNCTION_RE = re.compile(
+    r"(?:(?:But|And|Yet|So|However|Meanwhile|Now|Still|Also|Separately|Earlier|Later|Instead)\s+)+"
+)
+
+
+LEADING_TIME_RE = re.compile(
+    r"(?:(?:On|This|Last|Next|Earlier|Later|Late|Early|Since|By|In)\s+(?:this\s+week\s+)?(?:on\s+)?"
+    r"(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday|week|month|year|morning|night|January|February"
+    r"|March|April|May|June|July|August|September|October|November|December|\d{4})"
+    r"(?:\s+(?:morning|afternoon|evening|night|\d{1,2}(?:,\s+\d{4})?))?\s+)+"
+)
+
+
+NAME_RUN_RE = re.compile(r"(?:\b[A-Z][\w’'.-]*\s+){0,5}[A-Z][\w’'.-]*\s*$")
+
+
+TIME_ONLY_RE = re.compile(
+    r"^(?:(?:on|last|this|early|late|by|in)\s+)?(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday|"
+    r"January|February|March|April|May|June|July|August|September|October|November|December|\d{4}|yesterday|today)\b"
+)
+
+
+RELATIVE_RE = re.compile(r"\s(?:who|which|that)\s")
+
+
+DETERMINER_START_RE = re.compile(r"\b(?:the|a|an|The|A|An)\s")
+
+
+TOKEN_RE = re.compile(
+    r"(?:Gen|Col|Lt|Maj|Capt|Sgt|Adm|Cmdr|Dr|Mr|Mrs|Ms|Prof|Sen|Rep|Gov|Rev|St|Jr|Sr|Inc|Ltd|Corp)\."
+    r"|(?:[A-Z]\.){2,}|[^\W_](?:[\w’'&-]*\w)?"
+)
+
+
+SPACES_RE = re.compile(r"[ \t\u00a0]*")
+
+
+def main_subject(text: str, before: int, start: int = 0) -> tuple[int, int] | None:
+    """The subject of the first clause of text[start:before], after leading adverbials ("On Monday, …")."""
+    position = start
+    # Skip opening adverbials and participle phrases that end with a comma: "In his victory speech, ".
+    while True:
+        comma = text.find(",", position, before)
+        if comma < 0:
+            break
+        opener = text[position:comma].strip()
+        first = opener.split(None, 1)[0].lower() if opener else ""
+        # a participle phrase has no finite verb of its own: "Speaking on TV," (but not "Boeing did …,")
+        participle = first.endswith("ing") and not any(w.lower() in CLAUSE_WORDS for w in opener.split()[1:])
+        if first in OPENING_PREPOSITIONS or participle or first in OPENING_ADVERBS or TIME_ONLY_RE.match(opener):
+            position = comma + 1
+            continue
+        break
+    end = None
+    tokens = list(TOKEN_RE.finditer(text, position, before))
+    for index, token in enumerate(tokens):
+        word = token.group()
+        lower = word.lower()
+        if index == 0:
+            continue
+        if "," in text[tokens[index - 1].end() : token.start()]:
+            end = tokens[index - 1].end()  # "The rebel offensive, primarily driven by …": the head before the comma
+            break
+        if lower in CLAUSE_WORDS or lower in CUE_WORDS or lower in MAIN_VERB_STOP:
+            end = token.start()
+            break
+        if word[0].islower() and is_verb_form(lower, word) and lower not in ADJECTIVES_ED_ING:
+            end = token.start()
+            break
+        if (
+            word[0].islower()
+            and lower.endswith("s")
+            and not lower.endswith(("'s", "’s"))
+            and tokens[index - 1].group()[0].isupper()
+            and tokens[index - 1].group().lower() not in DETERMINERS
+            and lower not in PLURAL_HEADS
+        ):
+            end = token.start()  # "Tesco continues"
+            break
+    if end is None:
+        return None
+    span = trim_span(text, position, end)
+    if span is None:
+        return None
+    conjunction = LEADING_CONJUNCTION_RE.match(text, span[0], span[1])
+    if conjunction:
+        span = trim_span(text, conjunction.end(), span[1])
+    if span is None or not is_subject(text[span[0] : span[1]]):
+        return None
+    return span
+
+
+def subject_before(text: str, end: int) -> tuple[int, int] | None:
+    """The noun phrase that ends at `end` and starts at the nearest clause boundary."""
+    starts = [0]
+    for boundary in BOUNDARY_RE.finditer(text, 0, end):
+        if in_abbreviation(text, boundary.start()):
+            continue
+        starts.append(boundary.end())
+    span = subject_from(text, starts[-1], end)
+    if (
+        span is None
+        and len(starts) > 1
+        and text[starts[-1] - 5 : starts[-1]].lower().endswith(("who", "which", "whom"))
+    ):
+        # "Residents who fled said": the phrase before a short relative clause.
+        span = subject_from(text, starts[-2], end)
+    return span
+
+
+def in_abbreviation(text: str, position: int) -> bool:
+    if text[position] == "(":
+        return bool(ABBREVIATION_RE.match(text, position))
+    if text[position] == ")":
+        opening = text.rfind("(", max(0, position - 17), position)
+        return (
+            opening >= 0
+            and bool(ABBREVIATION_RE.match(text, opening))
+            and ABBREVIATION_RE.match(text, opening).end() == position + 1
+        )
+    return False
+
+
+def subject_from(text: str, start: int, end: int) -> tuple[int, int] | None:
+    span = trim_span(text, start, end)
+    if span is None:
+        return None
+    conjunction = LEADING_CONJUNCTION_RE.match(text, span[0], span[1])
+    if conjunction:
+        span = trim_span(text, conjunction.end(), span[1])
+    time = LEADING_TIME_RE.match(text, span[0], span[1]) if span is not None else None
+    if time and time.end() < span[1]:
+        span = trim_span(text, time.end(), span[1])  # "This Thursday the commission criticized …"
+    if span is None or is_subject(text[span[0] : span[1]]):
+        return span
+    relative = RELATIVE_RE.search(text, span[0], span[1])
+    if relative and len(text[relative.end() : span[1]].split()) <= 8:
+        head = trim_span(text, span[0], relative.start())
+        if head is not None and is_subject(text[head[0] : head[1]]):
+            return head
+    # "Greek prime minister Kyriakos Mitsotakis speaking to the Atlantic Council called": cut the participle.
+    for token in TOKEN_RE.finditer(text, span[0], span[1]):
+        word = token.group()
+        lower = word.lower()
+        if (
+            token.start() > span[0]
+            and is_verb_form(lower, word)
+            and (lower.endswith("ing") or lower in REDUCED_RELATIVE)
+        ):
+            head = trim_span(text, span[0], token.start())
+            if head is not None and is_subject(text[head[0] : head[1]]):
+                return head
+            break
+    # "In a statement the ministry said": skip an opening prepositional phrase without a comma.
+    if text[span[0] : span[1]].split(None, 1)[0].lower() in OPENING_PREPOSITIONS:
+        determiners = list(DETERMINER_START_RE.finditer(text, span[0] + 1, span[1]))
+        if determiners:
+            head = trim_span(text, determiners[-1].start(), span[1])
+            if head is not None and is_subject(text[head[0] : head[1]]):
+                return head
+        # "For several days Iran denied …": the name that ends the phrase
+        name = trailing_name(text, span[1])
+        if name is not None and name[0] > span[0] and is_subject(text[name[0] : name[1]]):
+            return name
+    return None
+
+
+NAME_OF_RE = re.compile(r"\s+(?:of|from|at)\s+(?:the|a|an)\s")
+
+
+def name_only(text: str, span: tuple[int, int]) -> tuple[int, int]:
+    """A person's or body's name without the organisation after it ("Arnel dela Vega of the army's
+    Western Mindanao Command" -> "Arnel dela Vega"); a role keeps it ("the head of the police")."""
+    cut = NAME_OF_RE.search(text, span[0], span[1])
+    if cut is None:
+        return span
+    words = text[span[0] : cut.start()].split()
+    if len(words) >= 2 and all(is_name_word(word) for word in words) and classify(" ".join(words))[0] == PERSON:
+        return (span[0], cut.start())
+    return span
+
+
+def trailing_name(text: str, end: int) -> tuple[int, int] | None:
+    """The capitalised name (titles included) that ends at `end`: "… the home of Prime Minister Tuilaepa"."""
+    run = NAME_RUN_RE.search(text, 0, end)
+    if run is None:
+        return None
+    span = trim_span(text, run.start(), end)
+    return span if span is not None and classify(text[span[0] : span[1]])[1] >= 0.8 else None
+
+
+def subject_before_appositive(text: str, comma: int) -> tuple[int, int] | None:
+    """The subject before an appositive: "The White Helmets, an opposition rescue service, affirmed";
+    a name in apposition to a role is the source itself ("Merkel's spokesperson, Steffen Seibert, said")."""
+    previous = text.rfind(",", 0, comma)
+    if previous < 0:
+        return None
+    appositive = text[previous + 1 : comma]
+    if not is_appositive(appositive):
+        return None
+    head = subject_before(text, previous)
+    name = trim_span(text, previous + 1, comma)
+    if head is not None and name is not None:
+        head_words = text[head[0] : head[1]].split()
+        name_words = text[name[0] : name[1]].split()
+        role = (
+            any(
+                bare_word(w) in SPEAKER_HEADS or bare_word(w) in ROLE_WORDS or bare_word(w) in ANON_HEADS
+                for w in head_words
+            )
+            or head_words[-1].lower().endswith(("’s", "'s"))
+            or all(w[0].islower() for w in head_words[1:])  # "One news site, Znak.com, claims"
+        )
+        proper = is_name_shape(name_words) or (len(name_words) == 1 and name_words[0][0].isupper())
+        if role and proper:
+            return name
+    return head
+
+
+def inverted_subject(text: str, cue_end: int) -> tuple[int, int] | None:
+    """The inverted subject after the cue, ending the clause: "…,” said Gen. Jones." or "…," said Ryan
+    Cloutier of the Harvard–Smithsonian Center, who …"."""
+    span = noun_phrase_after(text, cue_end, max_tokens=8)
+    if span is None:
+        return None
+    # A name followed by its organisation: the span is the name ("Ryan Cloutier of the … Center").
+    for token in TOKEN_RE.finditer(text, span[0], span[1]):
+        if token.start() > span[0] and token.group() in ("of", "from", "at", "for", "with") and text[span[0]].isupper():
+            head = trim_span(text, span[0], token.start())
+            if head is not None:
+                span = head
+                break
+    rest = text[span[1] :]
+    clause_end = re.match(r"\s*(?:(?:of|from|at|for|with)\s+[^,;.!?]{1,80})?", rest)
+    rest = rest[clause_end.end() :].lstrip() if clause_end else rest.lstrip()
+    if rest and rest[0] not in ',.;!?“"' and not rest.startswith(("in ", "on ", "adding", "noting", "citing")):
+        return None
+    # "… said his father, Abdullah Kurdi, following …": a role followed by the person's name
+    words = text[span[0] : span[1]].split()
+    apposition = APPOSITIVE_NAME_RE.match(text, span[1])
+    if apposition and any(bare_word(word) in ROLE_WORDS or bare_word(word) in SPEAKER_HEADS for word in words):
+        name = apposition.span("name")
+        if is_name_shape(text[name[0] : name[1]].split()):
+            return name
+    return span
+
+
+APPOSITIVE_NAME_RE = re.compile(r",\s*(?P<name>[A-Z][\w’'.-]*(?:\s+[A-Z][\w’'.-]*){1,3})\s*(?=[,.;]|$)")
+
+
+def noun_phrase_after(text: str, position: int, max_tokens: int = 9) -> tuple[int, int] | None:
+    """The run of word tokens after `position`, cut at punctuation and clause words."""
+    start = end = -1
+    count = 0
+    while count < max_tokens:
+        position = SPACES_RE.match(text, position).end()
+        token = TOKEN_RE.match(text, position)
+        if token is None:
+            break
+        word = token.group()
+        if word.lower() in POST_STOP and count > 0:
+            break
+        if count > 0 and word in ("of", "from", "at") and text[start].isupper():
+            following = NEXT_WORD_RE.match(text, token.end())
+            if following is not None and all(w[0].isupper() for w in text[start:end].split()):
+                break  # "Graciano Mijares of the police": the name, not its organisation
+        if start < 0:
+            start = position
+        end = position = token.end()
+        count += 1
+        abbreviation = ABBREVIATION_RE.match(text, SPACES_RE.match(text, end).end())
+        if abbreviation:
+            end = position = abbreviation.end()
+    if start < 0:
+        return None
+    while count > 1 and text[start:end].rsplit(None, 1)[-1].lower() in LAST_TOKEN_BAD:
+        end = start + len(text[start:end].rsplit(None, 1)[0])
+        count -= 1
+    return trim_span(text, start, end)
+
+
+LEAD_STRIP = set("\"“”‘’'([{-–—,;:.!?…*•")
+
+
+TRAIL_STRIP = set("\"“”‘’'([{)]}-–—,;:!?…*•")
+
+
+def trim_span(text: str, start: int, end: int) -> tuple[int, int] | None:
+    while start < end and (text[start].isspace() or text[start] in LEAD_STRIP):
+        start += 1
+    while end > start and (
+        text[end - 1].isspace()
+        or (text[end - 1] in TRAIL_STRIP and not closes_bracket(text, start, end))
+        or (text[end - 1] == "." and not (end >= 2 and text[end - 2].isupper()))
+    ):
+        end -= 1
+    return (start, end) if start < end else None
+
+
+def closes_bracket(text: str, start: int, end: int) -> bool:
+    """The span ends with ")" that closes a "(" inside it: "Deutsche Welle (DW)" keeps its bracket."""
+    return text[end - 1] == ")" and text.count("(", start, end) > text.count(")", start, end - 1)
+
+
+def is_appositive(phrase: str) -> bool:
+    tokens = phrase.split()
+    if not 1 <= len(tokens) <= 15 or QUOTE_RE.search(phrase):
+        return False
+    lower = [token.strip("’'.,").lower() for token in tokens]
+    if lower[0] in (
+        "who",
+        "which",
+        "whose",
+        "whom",
+        "citing",
+        "of",
+        "from",
+        "for",
+        "at",
+        "speaking",
+        "quoting",
+        "writing",
+        "including",
+    ):
+        return True
+    if any(token in CLAUSE_WORDS for token in lower):
+        return False
+    # "a Toronto lawyer representing Spanton": a noun phrase with its own participle
+    return lower[0] in ("a", "an", "the", "another") or not has_verb_form(lower, tokens)
+
+
+def has_verb_form(lower: list[str], tokens: list[str]) -> bool:
+    """A verb form that makes a clause; "-ed" before a preposition is a reduced relative ("published in")."""
+    for index, (token, original) in enumerate(zip(lower, tokens, strict=True)):
+        if is_verb_form(token, original):
+            following = lower[index + 1] if index + 1 < len(lower) else ""
+            if not (token.endswith("ed") and following in PREPOSITIONS):
+                return True
+    return False
+
+
+def is_subject(phrase: str) -> bool:
+    tokens = phrase.split()
+    if not 1 <= len(tokens) <= 12:
+        return False
+    lower = [token.strip("’'.,").lower() for token in tokens]
+    if len(lower) == 1 and lower[0] in PRONOUN_KINDS:
+        return True
+    if any(
+        token in SAY or token in STANCE or token in MAIN_VERB_STOP
+        for token, original in zip(lower[1:], tokens[1:], strict=True)
+        if original[0].islower()
+    ):
+        return False  # "Netanyahu found the air strike" is a clause, not a name
+    if lower[-1] in LAST_TOKEN_BAD or lower[0] in OPENING_PREPOSITIONS:
+        return False
+    # Acronyms are names, not clause words: "the WHO warned".
+    if any(token in CLAUSE_WORDS and not original.isupper() for token, original in zip(lower, tokens, strict=True)):
+        return False
+    if has_verb_form(lower, tokens):
+        return False
+    content = [token for token in lower if token not in DETERMINERS]
+    if not content or not any(character.isalpha() for character in "".join(content)):
+        return False
+    if tokens[0][0].islower() and lower[0] not in DETERMINERS:
+        return classify(phrase)[1] >= 0.9
+    return True
