@@ -21,7 +21,7 @@ from suggestions.metrics import Scored, threshold_for_precision
 from suggestions.model import LabelModel, Suggester, softmax
 from suggestions.predict import label_article
 
-C = 0.3
+C = 0.1
 PREFILL_PRECISION = 0.95
 # The pre-fill threshold needs a margin: the Wilson lower bound (z = 0.5) of the held-out share right
 # must reach PREFILL_PRECISION, not the share itself. Unseen articles differ from the training ones:

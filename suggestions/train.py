@@ -21,8 +21,10 @@ DEFAULT_DATA_DIRS = (
     DATA_DIR / "wikinews-dev" / "gold",
     DATA_DIR / "wikinews-heldout" / "gold",
     DATA_DIR / "wikinews-heldout2" / "gold",
+    DATA_DIR / "wikinews-heldout3" / "gold",
+    DATA_DIR / "wikinews-heldout4" / "gold",
 )
-DEFAULT_VERSION = "wikinews-1"
+DEFAULT_VERSION = "wikinews-2"
 
 
 def sklearn_version() -> str:

@@ -43,9 +43,26 @@ POSSESSIVE_BEFORE_RE = re.compile(r"\w(?:['’]s?|s['’])\s+$")
 
 CUE_RE = re.compile(
     r"\b(?:(?P<according>[Aa]ccording\s+to|(?:(?<=^)|(?<=[,;]\s))[Pp]er(?=\s+(?:the|a|an|[A-Z])))|(?P<asby>as\s+reported\s+by)|(?P<citing>citing)"
-    r"|(?P<quoted>quoted\s+as\s+saying)|(?P<pointed>pointed\s+out|went\s+on\s+to\s+say|spoke\s+out\s+against)"
-    r"|(?P<statement>(?:released|issued|published|posted|put\s+out)\s+(?:(?:a|an|its|their|his|her)\s+)?(?:\w+\s+)?"
-    r"(?:statements?|announcements?|messages?|posts?|tweets?)(?:\s+(?:which|that)\s+(?:read|reads|said|says|stated))?)"
+    r"|(?P<quoted>quoted\s+as\s+saying)|(?P<pointed>pointed\s+out|went\s+on\s+to\s+(?:say|add|claim|note|explain|describe|call|warn|argue|insist|tell)"
+    r"|went\s+(?:so|as)\s+far\s+(?:as\s+)?(?:to\s+)?(?:say|claim|call|describe|suggest|accuse)"
+    r"|(?:joined|echoed|renewed|repeated)\s+(?:the\s+|his\s+|her\s+|their\s+|its\s+)?(?:\w+\s+)?calls?"
+    r"|took\s+to\s+(?:Twitter|Facebook|Instagram|social\s+media|the\s+airwaves|X)\s+to\s+(?:say|announce|write|"
+    r"criticise|criticize|express|deny|claim|thank|apologi[sz]e|urge|call)"
+    r"|spoke\s+(?:out\s+)?(?:against|of|about)|gave\s+(?:a|an|his|her|their|its)\s+(?:\w+\s+)?(?:account|testimony)"
+    r"|(?:made|repeated|renewed)\s+(?:the|a|an|his|her|their|its|similar)\s+(?:\w+\s+)?(?:claims?|allegations?|"
+    r"accusations?|assertions?|remarks?|comments?|pledges?|promises?|threats?|appeals?|pleas?)"
+    r"|(?:raised|voiced)\s+(?:\w+\s+)?(?:concerns?|questions?|doubts?|fears?|alarm|objections?|criticism|opposition)"
+    r"|cast\s+doubts?|hit\s+out|lashed\s+out"
+    # "Officials put the death toll at 45": an estimate
+    r"|(?:put|puts|placed|places)\s+the\s+(?:\w+\s+){0,3}?(?:toll|number|figure|cost|damage|total|count|estimate)s?"
+    r"(?=\s+(?:\w+\s+){0,4}?at\s))"
+    r"|(?P<statement>(?:released|issued|published|posted|put\s+out|filed|sent|submitted|signed|wrote)\s+"
+    r"(?:(?:a|an|its|their|his|her|the)\s+)?(?:\w+\s+)?(?:statements?|announcements?|messages?|posts?|tweets?|letters?"
+    r"|motions?|lawsuits?|suits?|complaints?|petitions?|briefs?|filings?|press\s+releases?)"
+    r"(?:\s+(?:which|that)\s+(?:read|reads|said|says|stated))?)"
+    r"|(?P<asverb>(?:(?<=^)|(?<=[,;]\s))[Aa]s\s+(?:(?:was|were|has\s+been|had\s+been)\s+)?(?P<asword>reported|"
+    r"revealed|disclosed|noted|stated|confirmed|announced|documented|shown|indicated|detailed|described|outlined|said|"
+    r"told|testified|claimed|alleged|mentioned|explained|stipulated|specified)(?=\s+(?:by|in|at|on|during)\s))"
     r"|(?P<nounby>(?:estimates?|figures|statement|reports?|findings|account))(?=\s+by\s)"
     r"|(?P<word>" + trie_pattern(CUE_WORDS) + r"))\b"
     r"|(?P<colon>:\s*(?=[“\"]))"
@@ -56,10 +73,20 @@ CUE_RE = re.compile(
 TRAILING_AUX_RE = re.compile(
     r"(?:\s+(?:has|have|had|also|previously|earlier|later|again|repeatedly|publicly|further|separately|"
     r"recently|then|now|yesterday|today|once|already|initially|first|officially|privately|subsequently|"
-    r"consistently|openly|jointly|reportedly|allegedly|purportedly|since|still|too|there|here|"
-    r"on\s+\w+day|in\s+a\s+statement(?:\s+on\s+\w+day)?|in\s+an\s+interview|last\s+(?:week|month|year|night)))+"
-    r"\s*$"
+    r"consistently|openly|jointly|reportedly|allegedly|purportedly|since|still|too|there|here|even|never|"
+    r"(?:did|does|do|has|have|had|would|could|will|can)(?:\s+not|n['’]t)|"
+    # any adverb in -ly but the nouns and names in -ly ("the Hungarian daily said", "the family said")
+    r"(?!(?:family|rally|ally|assembly|supply|reply|monopoly|anomaly|butterfly|daily|weekly|monthly|quarterly"
+    r"|fly|bully|tally|homily|lily|belly|jelly|folly|italy|july)\b)[a-z]+ly|"
+    r"on\s+\w+day|last\s+(?:week|month|year|night)|the\s+(?:next|following|same)\s+(?:day|week|morning|evening)|"
+    r"(?:in|at|during|via|on|through)\s+(?:a|an|the|his|her|their|its)\s+(?:\w+\s+){0,2}?(?:statement|interview|"
+    r"speech|tweet|post|letter|release|conference|briefing|address|broadcast|video|message|hearing|session|"
+    r"meeting|summit|rally|announcement|report)(?:\s+on\s+\w+day)?|on\s+(?:Twitter|Facebook|Instagram|television)"
+    r"))+\s*$"
 )
+
+
+NEGATION_RE = re.compile(r"\bnot\b|n['’]t\b|\bnever\b")
 
 
 HEDGE_ADVERB_RE = re.compile(r"\b(?:reportedly|allegedly|purportedly)\b")
@@ -76,7 +103,8 @@ COORDINATE_END_RE = re.compile(r"(?:,\s*|\s)(?:but|and|yet)(?:\s+(?:also|then|la
 ACT_FOLLOW_RE = re.compile(
     r"(?:\s+(?:on\s+\w+day|yesterday|today|last\s+(?:week|month|night)|earlier|later|in\s+a\s+statement"
     r"|(?:in|on|to|at|during)\s+[^,;:“”\"]{1,40}?))?"
-    r"\s*(?:that\b|,?\s*[:“\"‘])"
+    r"\s*(?:that\b|,?\s*[:“\"‘]|,?\s*(?:asking|urging|calling|demanding|requesting|saying|stating|warning|telling"
+    r"|informing|explaining)\b)"
 )
 
 
@@ -89,7 +117,8 @@ FINAL_RE = re.compile(
 
 # What a released statement is followed by when it is quoted or reported: ", in part, “…", ": …", "saying …".
 STATEMENT_CONTENT_RE = re.compile(
-    r"[\s,]*(?:in\s+part[\s,]*)?(?:[:“\"‘]|that\b|saying\b|stating\b|speaking\s+of\b|calling\b|claiming\b)"
+    r"[\s,]*(?:in\s+part[\s,]*)?(?:[:“\"‘]|that\b|saying\b|stating\b|speaking\s+of\b|calling\b|claiming\b|alleging\b"
+    r"|arguing\b|asserting\b|accusing\b|urging\b|demanding\b|warning\b|denying\b|confirming\b|explaining\b|noting\b)"
 )
 
 
@@ -97,6 +126,27 @@ DENIED_ACT_RE = re.compile(
     r"\s+(?:\w+\s+)?(?:funding|funds|access|entry|bail|permission|requests?|visas?|applications?|appeals?|approval"
     r"|licen[cs]es?|a\s+(?:request|visa|permit|licen[cs]e))\b"
 )
+
+
+# "rejected the allegations", "dismissed the claims as baseless": reporting; "rejected the bill" is an act.
+SPEECH_OBJECT_RE = re.compile(
+    r"\s+(?:(?:the|these|those|such|any|all|his|her|their|its|this|that|a|an)\s+)?(?:\w+\s+){0,2}?"
+    r"(?:claims?|allegations?|accusations?|reports?|suggestions?|criticism|charges|idea|notion|assertions?"
+    r"|statements?|comments?|remarks?|rumou?rs?|speculation|concerns?|calls?|accounts?|narrative|findings)\b"
+    r"|\s+(?:that|as)\b"
+)
+
+
+# "announced the Department of Justice was investigating": a clause with its own subject (not the
+# announcer: "he", "her government") and not the announcer's plan ("will", "would", "plans to").
+THIRD_PARTY_CLAUSE_RE = re.compile(
+    r"\s+(?!(?:that\s+)?(?:he|she|it|they|we|I|his|her|its|their|our|the\s+company|the\s+government)\b)"
+    r"(?:that\s+)?(?:the\s+|a\s+|an\s+)?(?:[\w’'.-]+\s+){0,7}?(?:was|were|is|are|has|have|had)\s+"
+    r"(?!(?:to|going|planning|set|due|scheduled|expected)\b)(?:been\s+)?[a-z]+(?:ed|ing|en)\b"
+)
+
+
+AS_PREPOSITION_RE = re.compile(r"\s+(?:in|at|on|during)\s+")
 
 
 THAT_FOLLOW_RE = re.compile(r"\s+(?:that|he|she|they|it|we|I)\b|\s*[:“\"]")

@@ -12,6 +12,7 @@ from suggestions.attribution.contexts import (
     ACT_OBJECT_RE,
     ADJECTIVE_BEFORE_RE,
     ALLEGED_NOUN_RE,
+    AS_PREPOSITION_RE,
     BE_AUX_RE,
     BE_OR_HAS_RE,
     BY_AHEAD_RE,
@@ -26,19 +27,22 @@ from suggestions.attribution.contexts import (
     HEDGE_ADVERB_RE,
     INFINITIVE_AHEAD_RE,
     NEGATED_SUBJECT_RE,
+    NEGATION_RE,
     NEXT_WORD_RE,
     POSSESSIVE_BEFORE_RE,
     REDUCED_PASSIVE_RE,
     RELATIVE_END_RE,
     REPORTED_TO_RE,
+    SPEECH_OBJECT_RE,
     STATEMENT_CONTENT_RE,
     THAT_FOLLOW_RE,
+    THIRD_PARTY_CLAUSE_RE,
     TO_RE,
     TOLD_OBJECT_RE,
     TRAILING_AUX_RE,
     WITH_NP_RE,
 )
-from suggestions.attribution.kinds import ANONYMOUS, DOCUMENT, PERSON, bare_word, classify
+from suggestions.attribution.kinds import ANONYMOUS, DOCUMENT, PERSON, bare_word, classify, has_source_head
 from suggestions.attribution.lexicon import (
     ACT,
     ADVERB_CONFIDENCE,
@@ -58,6 +62,8 @@ from suggestions.attribution.lexicon import (
     RECORDING,
     REQUEST,
     SAY,
+    SOFT_STANCE,
+    SPEECH,
     STANCE,
     STRICT_COMPLEMENT,
     VEHICLE_HEADS,
@@ -66,6 +72,7 @@ from suggestions.attribution.lexicon import (
 from suggestions.attribution.phrases import (
     SPACES_RE,
     TOKEN_RE,
+    author_span,
     inverted_subject,
     is_subject,
     main_subject,
@@ -122,9 +129,13 @@ def cue_candidate(text: str, match: re.Match[str]) -> Attribution | None:
     if match.group("according") or match.group("asby") or match.group("citing"):
         base = 0.9 if match.group("according") else 0.75 if match.group("asby") else 0.5
         source = nested_source(text, noun_phrase_after(text, end))
-        if match.group().lower() == "per" and (source is None or classify(text[source[0] : source[1]])[1] < 0.9):
-            return None  # "Per the request, …" is no source; "Per the decree, …" is
+        if (match.group().lower() == "per" or match.group("citing")) and not _cited_source(text, source):
+            return None  # "Per the request, …", "citing their refusal to …" name no source; "Per the decree" does
         return with_source(text, source, (start, end), base)
+    if match.group("asverb"):
+        # "As revealed at trial, …", "as reported by local media": the source follows the preposition
+        source = by_agent(text, end) if text.startswith(" by ", end) else _after_preposition(text, end)
+        return with_source(text, source, match.span("asword"), 0.75) if source else None
     if match.group("nounby"):
         agent = noun_phrase_after(text, end + len(" by"))
         return with_source(text, agent, (start, end), 0.75 * quote_factor) if agent else None
@@ -176,14 +187,28 @@ def cue_candidate(text: str, match: re.Match[str]) -> Attribution | None:
     reported_clause = (
         ACT_FOLLOW_RE.match(text, end) or QUOTE_BEFORE_RE.search(text, 0, start) or after_quote or clause_final
     )
-    if word in ACT and not reported_clause and (word in ANNOUNCE or not CLAUSE_AHEAD_RE.match(text, end)):
+    if word in INVERTIBLE and text[:start].rstrip().endswith(",") and inverted_subject(text, end) is not None:
+        reported_clause = True  # "Because only Congress may allocate funds, reads the motion, the …"
+    if (
+        word in ACT
+        and not reported_clause
+        and (word in ANNOUNCE or not CLAUSE_AHEAD_RE.match(text, end))
+        and not (word in ANNOUNCE_QUOTED_ONLY and THIRD_PARTY_CLAUSE_RE.match(text, end))
+    ):
         return None
+    third_party = False
     if word in ANNOUNCE_QUOTED_ONLY and not (QUOTE_FOLLOW_RE.match(text, end) or after_quote or clause_final):
-        return None  # "announced that her government will withdraw the bill": the announcement is the news
+        # "announced that her government will withdraw the bill": the announcement is the news; "announced
+        # the Department of Justice was investigating": a report of what someone else did
+        if not THIRD_PARTY_CLAUSE_RE.match(text, end):
+            return None
+        third_party = True
     if word in ("denied", "denies", "deny") and DENIED_ACT_RE.match(text, end):
         return None  # "Congress has repeatedly denied funding": a refusal, not a statement
     if word in REQUEST and not INFINITIVE_AHEAD_RE.match(text, end):
         return None
+    if word in ("rejected", "rejects", "dismissed") and not SPEECH_OBJECT_RE.match(text, end):
+        return None  # "rejected the bill", "dismissed the case": acts
     if word in ("called", "calls"):
         if CALLED_PARTICLE_RE.match(text, end):
             return None
@@ -206,8 +231,8 @@ def cue_candidate(text: str, match: re.Match[str]) -> Attribution | None:
         agent = by_agent(text, end)
         if agent is not None and (word in PASSIVE_OK or word in SAY or word in STANCE):
             return with_source(text, agent, (start, end), 0.7 * quote_factor)
-    if not passive and word in PASSIVE_OK and REDUCED_PASSIVE_RE.match(text, end):
-        return sourceless_attribution(start, end, 0.45 * quote_factor)
+    if not passive and word in PASSIVE_OK and word != "claimed" and REDUCED_PASSIVE_RE.match(text, end):
+        return sourceless_attribution(text, start, end, 0.45 * quote_factor)
     if passive:
         if word not in PASSIVE_OK:
             # "The decision was criticised by rights groups": only with the agent named.
@@ -225,7 +250,7 @@ def cue_candidate(text: str, match: re.Match[str]) -> Attribution | None:
             or text.startswith(" missing", end)  # "was reported missing": a missing-person report
         ):
             return None  # "K2-18b was first identified in 2015", "no deaths were reported": no report
-        return sourceless_attribution(passive.start(), end, 0.5 * quote_factor)
+        return sourceless_attribution(text, passive.start(), end, 0.5 * quote_factor)
     if word == "told":
         told_object = TOLD_OBJECT_RE.match(text, end)
         if told_object:
@@ -268,7 +293,7 @@ def cue_candidate(text: str, match: re.Match[str]) -> Attribution | None:
         span = subject_before(text, len(trimmed))
     if span is None:
         return None
-    span = name_only(text, span)
+    span = name_only(text, author_span(text, span))
     kind, certainty = classify(text[span[0] : span[1]])
     if word in RECORDING and kind != DOCUMENT:
         return None  # "CCTV captured …" reports; "Rebels captured 12 villages" does not
@@ -291,23 +316,50 @@ def cue_candidate(text: str, match: re.Match[str]) -> Attribution | None:
         and not (COMPLEMENT_FOLLOW_RE.match(text, end) or CLAUSE_AHEAD_RE.match(text, end))
     ):
         return None
-    base = 0.7 if word in STANCE and not request else 0.85
+    if (
+        aux
+        and NEGATION_RE.search(aux.group())
+        and not (
+            THAT_FOLLOW_RE.match(text, end) or CLAUSE_AHEAD_RE.match(text, end) or COMPLEMENT_FOLLOW_RE.match(text, end)
+        )
+    ):
+        return None  # "has not commented on the report": no statement; "did not find the network had …" reports
+    if word in SPEECH and span[1] <= start and (kind != ANONYMOUS or certainty >= 0.6):
+        certainty = max(certainty, 0.9)  # "The coach said", "Trump said": a plain verb of saying is sure of its subject
+    if word in SOFT_STANCE and certainty < 0.9 and not (THAT_FOLLOW_RE.match(text, end) or TO_RE.match(text, end)):
+        return None  # "Storm threatened the coast"
+    base = 0.55 if word in SOFT_STANCE or third_party else 0.65 if word in STANCE and not request else 0.85
     cue_span = (cue_start, end)
     if span[1] <= start and text[span[0] : span[1]].lower() == "reports":
         cue_span = (span[0], end)  # "Reports indicate": the collective is part of the cue
     return Attribution(span, cue_span, text[span[0] : span[1]], kind, round(base * certainty * quote_factor, 3))
 
 
+def _cited_source(text: str, span: tuple[int, int] | None) -> bool:
+    """What "per" or "citing" names is a source when the lexicon knows its head or it is a name."""
+    if span is None:
+        return False
+    return has_source_head(text[span[0] : span[1]])
+
+
 def with_source(text: str, span: tuple[int, int] | None, cue: tuple[int, int], base: float) -> Attribution | None:
     if span is None:
-        return sourceless_attribution(cue[0], cue[1], base * 0.5)
+        return sourceless_attribution(text, cue[0], cue[1], base * 0.5)
     name = text[span[0] : span[1]]
     kind, certainty = classify(name)
     return Attribution(span, cue, name, kind, round(base * max(certainty, 0.8), 3))
 
 
-def sourceless_attribution(start: int, end: int, confidence: float) -> Attribution:
-    return Attribution(None, (start, end), None, ANONYMOUS, round(confidence, 3))
+def sourceless_attribution(text: str, start: int, end: int, confidence: float) -> Attribution:
+    """A cue without a named source ("is said to", "was reported"): like "reportedly" (the dev set's
+    convention), the cue is the source too; anonymous."""
+    return Attribution((start, end), (start, end), text[start:end], ANONYMOUS, round(confidence, 3))
+
+
+def _after_preposition(text: str, end: int) -> tuple[int, int] | None:
+    """The noun phrase after "in", "at", "on" or "during": "as revealed at trial" -> trial."""
+    preposition = AS_PREPOSITION_RE.match(text, end)
+    return noun_phrase_after(text, preposition.end()) if preposition else None
 
 
 def is_proper(text: str, span: tuple[int, int]) -> bool:
@@ -322,7 +374,7 @@ def nested_source(text: str, span: tuple[int, int] | None) -> tuple[int, int] | 
         return None
     head = bare_word(text[span[0] : span[1]].split()[-1])
     if head not in VEHICLE_HEADS:
-        return span
+        return author_span(text, span)
     agent = BY_AHEAD_RE.match(text, span[1])
     if agent is None:
         return span

@@ -59,7 +59,20 @@ ANON_HEADS = word_set(
     "insurgents protesters campaigners someone others rescuers medics doctors paramedics survivors "
     "villagers refugees gunmen men women man woman person rumours rumors accounts families family relatives parents "
     "scientists researchers lawyers organisers organizers staff workers employees members leaders teachers "
-    "students victims eyewitnesses eyewitness"
+    "students victims eyewitnesses eyewitness neighbours neighbors supporters opponents critics voters citizens "
+    "passengers crew survivors bystanders onlookers demonstrators participants attendees delegates visitors "
+    "historians economists academics scholars physicians nurses patients pilots drivers owners players fans "
+    "friends colleagues relatives spectators investors traders farmers veterans locals commentators forecasters "
+    "meteorologists epidemiologists authors writers editors reporters journalists correspondents"
+)
+
+
+# People named by what they are or do: "the singer said" is a person, "a singer said" anonymous.
+PERSON_NOUNS = word_set(
+    "singer actor actress artist musician player athlete coach doctor teacher student boy girl child driver pilot "
+    "victim suspect defendant plaintiff accused passenger survivor winner candidate nominee owner founder "
+    "inventor astronaut captain farmer officer nurse surgeon engineer scientist researcher professor author "
+    "writer mother father wife husband son daughter brother sister widow"
 )
 
 
@@ -82,7 +95,12 @@ DOC_HEADS = word_set(
     "indictment ruling lawsuit estimates tally footage images imagery video videos photos cctv camera cameras "
     "guidelines guideline law laws rules constitution treaty resolution charter manual photographs photograph "
     "pictures picture recording recordings audio database databases register registry website summary "
-    "investigations inquiry inquiries probe probes tests analyses reviews decree decrees directive"
+    "investigations inquiry inquiries probe probes tests analyses reviews decree decrees directive doctrine "
+    "doctrines regulation regulations act bill code policy motion petition complaint affidavit testimony verdict "
+    "judgment judgement order decision proposal plan draft declaration manifesto memorandum memoranda paper "
+    "papers article articles clause provision provisions statute agreement contract protocol minutes transcripts "
+    "documentation dataset archive archives map maps chart charts graph graphs model models projections "
+    "forecast forecasts simulation simulations observations measurements readings results trial trials"
 )
 
 
@@ -103,7 +121,9 @@ MEDIA_PHRASES = phrase_list(
 ORG_WORDS = word_set(
     "group groups service helmets observatory organisation organization organisations organizations un ngo "
     "ngos committee cross crescent watch amnesty foundation institute association council union federation "
-    "coalition network centre center company corporation corp inc ltd university charity monitor msf who "
+    "coalition network centre center centres centers company corporation corp inc ltd university charity monitor "
+    "msf who airline airlines carrier carriers firm firms retailer manufacturer operator developer publisher "
+    "studio club team league hospital museum church school "
     "unicef unhcr unrwa icrc nato hts hezbollah hamas isis isil rebel opposition militia militias jihadist "
     "insurgent faction movement party front brigade brigades mission programme program bank fund"
 )
@@ -120,7 +140,10 @@ GOV_WORDS = word_set(
     "minister ministers army forces military navy police president "
     "presidency premier cabinet kremlin pentagon department embassy authorities authority administration "
     "regime parliament congress senate governor mayor defence defense interior troops soldiers junta "
-    "court courts prosecutor prosecutors commission state"
+    "court courts prosecutor prosecutors commission state senator senators lawmakers lawmaker legislators "
+    "legislator congressman congresswoman congressmen councillors councilors councillor councilor judges judge "
+    "magistrate magistrates firefighters coroner regulators regulator ministers sheriff nations countries agency "
+    "governments"
 )
 
 
@@ -140,7 +163,11 @@ PLACES = word_set(
 ROLE_WORDS = word_set(
     "spokesperson spokesman spokeswoman minister president secretary director chief head leader ceo chairman "
     "chairwoman governor mayor lawyer attorney editor adviser advisor aide commissioner ambassador envoy mother "
-    "father wife husband son daughter brother sister"
+    "father wife husband son daughter brother sister constable inspector superintendent sergeant detective "
+    "officer assemblyman assemblywoman congressman congresswoman senator representative councillor councilor "
+    "legislator lawmaker mp mep judge justice prosecutor professor researcher scientist economist analyst expert "
+    "author writer journalist reporter correspondent columnist historian activist campaigner founder owner "
+    "manager executive coach president chancellor premier counsel"
 )
 
 
@@ -148,7 +175,18 @@ TITLES = word_set(
     "President Minister Secretary Secretary-General Gen. General Lt. Lieutenant Col. Colonel Maj. Major Capt. "
     "Captain Sgt. Adm. Admiral Commander Dr. Dr Mr. Mr Mrs. Mrs Ms. Ms Prof. Professor Sen. Senator Rep. Gov. "
     "Governor Mayor King Queen Prince Princess Sheikh Ayatollah Pope Chancellor Ambassador Judge Justice "
-    "Chief Director Envoy spokesperson spokesman spokeswoman minister president"
+    "Chief Director Envoy spokesperson spokesman spokeswoman minister president Spokesperson Spokesman Spokeswoman"
+)
+
+
+# Adjectives after the head noun: "officials familiar with the talks", "people aware of the plans".
+POSTPOSED_ADJECTIVES = word_set("familiar close aware involved knowledgeable present responsible briefed")
+
+
+# "One of them", "a number of senators": the source is what is counted.
+QUANTITY_HEADS = word_set(
+    "one some many most several few each all both none number group majority minority handful couple dozens "
+    "hundreds thousands two three four five rest half"
 )
 
 
@@ -162,6 +200,10 @@ PLURAL_HEADS = (
     | SPEAKER_HEADS
     | word_set("members leaders workers employees parties companies countries nations states officers agencies news")
 )
+
+
+# Heads that make a noun phrase a source ("their refusal" is none).
+KNOWN_HEADS = PLURAL_HEADS | ROLE_WORDS | word_set("reports rumours rumors")
 
 
 def guess_source_kind(name: str) -> str:
@@ -182,15 +224,16 @@ def classify(name: str) -> tuple[str, float]:
     lower = [bare_word(word) for word in words]
     if len(lower) == 1 and lower[0] in PRONOUN_KINDS:
         return PRONOUN_KINDS[lower[0]], 0.75
-    cut = next(
-        (
-            i
-            for i, word in enumerate(lower)
-            if i > 0 and (word in PREPOSITIONS or is_verb_form(word, words[i]) and word.endswith("ed"))
-        ),
-        len(lower),
-    )
+    cut = _head_end(words, lower)
+    if cut > 1 and lower[cut - 1] in POSTPOSED_ADJECTIVES:
+        cut -= 1  # "officials familiar with the matter", "sources close to the family": the noun before
     head = lower[cut - 1]
+    if head in QUANTITY_HEADS and cut < len(lower) and lower[cut] == "of" and cut + 1 < len(words):
+        # "One of them", "A number of Senators", "some of the victims": the kind of what is counted
+        rest = words[cut + 1 :]
+        if len(rest) == 1 and rest[0].lower() in ("them", "those", "us", "these"):
+            return ANONYMOUS, 1.0
+        return classify(" ".join(rest))
     joined = " " + " ".join(lower) + " "
     if head in ("reports", "rumours", "rumors"):
         return (MEDIA if is_media(words, lower, joined) else REPORTS_KIND), 1.0
@@ -212,6 +255,8 @@ def classify(name: str) -> tuple[str, float]:
         return (DOCUMENT if head == "statement" else ANONYMOUS), 1.0
     if head in ANON_HEADS:
         return ANONYMOUS, 1.0
+    if head in PERSON_NOUNS and cut == len(lower):
+        return (ANONYMOUS if lower[0] in ("a", "an", "one", "another", "some") else PERSON), 1.0
     if is_media(words, lower, joined):
         return MEDIA, 1.0
     if is_titled_name(words):
@@ -230,6 +275,31 @@ def classify(name: str) -> tuple[str, float]:
     return ANONYMOUS, 0.6
 
 
+def _head_end(words: list[str], lower: list[str]) -> int:
+    """Where the head noun phrase ends: before the first preposition or "-ed" participle after the
+    first word ("the decree signed by …", "Sheldon Yett of UNICEF")."""
+    return next(
+        (
+            i
+            for i, word in enumerate(lower)
+            if i > 0 and (word in PREPOSITIONS or is_verb_form(word, words[i]) and word.endswith("ed"))
+        ),
+        len(lower),
+    )
+
+
+def has_source_head(name: str) -> bool:
+    """The name's head (its last word before a preposition) is a name or a word the kind lexicon knows:
+    "the ministry", "anonymous sources", "Reuters"; not "their refusal" nor "the request"."""
+    words = NAME_WORD_RE.findall(name)
+    if not words:
+        return False
+    lower = [bare_word(word) for word in words]
+    cut = _head_end(words, lower)
+    head, original = lower[cut - 1], words[cut - 1]
+    return original[0].isupper() or head in KNOWN_HEADS or head in PRONOUN_KINDS
+
+
 def is_media(words: list[str], lower: list[str], joined: str) -> bool:
     if "AP" in words or any(word in MEDIA_WORDS for word in lower):
         return True
@@ -243,7 +313,8 @@ def is_name_word(word: str) -> bool:
 
 
 def is_titled_name(words: list[str]) -> bool:
-    title = max((i for i, word in enumerate(words) if word in TITLES), default=-1)
+    """A name after a title or a role: "Gen. Jones", "chief constable Nick Adderley"."""
+    title = max((i for i, word in enumerate(words) if word in TITLES or word.lower() in ROLE_WORDS), default=-1)
     following = words[title + 1 :]
     return title >= 0 and 1 <= len(following) <= 4 and following[0][0].isupper() and all(map(is_name_word, following))
 

@@ -52,8 +52,15 @@ SAY = word_set(
     "estimated contend maintain stated stressed stresses observed remarked underlined recalled recounted "
     "vowed vows pledged pledges promised promises predicted speculated lamented complained complains boasted "
     "quipped joked assured retorted answered disputed quoted allege insist deny acknowledge admit confirm "
-    "accuse urge maintains contend estimate estimates predict documented cited cites cite clarified"
+    "accuse urge maintains contend estimate estimates predict documented cited cites cite clarified "
+    # verbs of saying in general use: manner of speaking, reasoning, reassuring, apologising
+    "reaffirmed reaffirms exclaimed shouted yelled screamed whispered muttered theorised theorized hypothesised "
+    "hypothesized reasoned surmised reassured reassures reminded bragged explain tell"
 )
+
+
+# Plain verbs of saying: whoever is their subject is speaking.
+SPEECH = word_set("said says told tells added adds stated states wrote writes tweeted explained explains")
 
 
 # Stances taken towards something ("denounced the conclusions", "called the move a smash and grab"):
@@ -62,8 +69,14 @@ STANCE = word_set(
     "denounced denounces criticised criticized criticises criticizes condemned condemns blamed blames justified "
     "defended defends praised praises hailed hails decried decries lauded questioned described describes called "
     "calls labelled labeled termed dubbed branded demanded demands characterised characterized characterises "
-    "characterizes expressed referred seconded seconds thanked thanks"
+    "characterizes expressed referred seconded seconds thanked thanks slammed slams blasted lambasted rebuked "
+    "chided deplored deplores commended congratulated"
 )
+
+
+# Stances that are also everyday acts ("welcomed the decision" / "welcomed 3,000 visitors",
+# "threatened to resign" / "threatened the town"): weaker still, the label model weighs them.
+SOFT_STANCE = word_set("welcomed welcomes applauded applauds threatened threatens rejected rejects dismissed")
 
 
 # Acts that make the news themselves ("announced three days of mourning", "declared a state of
@@ -71,7 +84,9 @@ STANCE = word_set(
 # reporting cues only before a reported clause ("that", a colon, a quotation, "he …", "the ship was …").
 ACT = word_set(
     "announced announces declared declares revealed reveals disclosed discloses wrote writes informed "
-    "feared fears fear hoped hopes signalled signaled hinted hints concluded concludes responded heard read reads"
+    "feared fears fear hoped hopes signalled signaled hinted hints concluded concludes responded heard read reads "
+    "recommended recommends proposed proposes implied implies detailed details "
+    "outlined outlines elaborated summarised summarized relayed conveyed notified briefed"
 )
 
 
@@ -94,7 +109,8 @@ COMPLEMENT = STRICT_COMPLEMENT | word_set("reports claims estimates predicts")
 WEAK = word_set(
     "suggest suggests suggested indicate indicates indicated show shows showed found find finds believe "
     "believes predict attribute attributes attributed captured recorded list lists listed mentions mention "
-    "mentioned instructs instruct stipulates stipulate specifies specify"
+    "mentioned instructs instruct stipulates stipulate specifies specify forecast forecasts projected projects "
+    "expect expects expected anticipate anticipates anticipated highlighted highlights"
 )
 
 
@@ -106,7 +122,7 @@ RECORDING = word_set(
 
 
 # Requests: reporting cues when an infinitive follows ("invited the countries to open dialogue").
-REQUEST = word_set("asked asks invited invites advised advises")
+REQUEST = word_set("asked asks invited invites advised advises begged implored encouraged encourages")
 
 
 # Only next to a quotation ("“Overall,” he continued, “…").
@@ -117,7 +133,9 @@ QUOTE_ONLY = word_set("continued continues")
 PARTICIPLE = word_set(
     "noting saying adding claiming stating warning insisting arguing alleging asserting declaring explaining "
     "calling describing writing blaming accusing urging reporting telling announcing confirming denying stressing "
-    "suggesting predicting"
+    "suggesting predicting acknowledging admitting conceding emphasising emphasizing questioning criticising "
+    "criticizing condemning denouncing praising thanking vowing pledging promising complaining recalling "
+    "expressing demanding estimating revealing arguing explaining maintaining reiterating"
 )
 
 
@@ -125,7 +143,10 @@ PARTICIPLE = word_set(
 INVERTIBLE = word_set(
     "said says added noted wrote explained stated warned insisted declared argued told replied continued "
     "asked remarked observed commented recalled stressed confirmed claimed tweeted insisted cautioned responded "
-    "countered recalled tweeted read reads"
+    "countered recalled tweeted read reads says adds notes explains writes states argues insists warns recalls "
+    "concluded exclaimed shouted posted alleged admitted conceded acknowledged agreed wondered joked quipped boasted "
+    "lamented complained predicted promised pledged vowed urged suggested reported reports claims continues "
+    "testified reiterated emphasised emphasized"
 )
 
 
@@ -164,7 +185,17 @@ NOUN_FOLLOWERS = word_set(
 
 
 CUE_WORDS = (
-    SAY | STANCE | ACT | COMPLEMENT | WEAK | REQUEST | QUOTE_ONLY | PARTICIPLE | PASSIVE_ONLY | set(ADVERB_CONFIDENCE)
+    SAY
+    | STANCE
+    | SOFT_STANCE
+    | ACT
+    | COMPLEMENT
+    | WEAK
+    | REQUEST
+    | QUOTE_ONLY
+    | PARTICIPLE
+    | PASSIVE_ONLY
+    | set(ADVERB_CONFIDENCE)
 )
 
 
@@ -186,7 +217,11 @@ ADJECTIVES_ED_ING = word_set(
     "armed united based backed led allied related unnamed named detained retired exiled elected trained "
     "concerned informed unidentified appointed sanctioned designated leading ruling governing opposing "
     "fighting neighbouring neighboring visiting outgoing incoming acting striking surviving remaining existing "
-    "missing injured wounded married disabled displaced organised organized"
+    "missing injured wounded married disabled displaced organised organized "
+    # nouns in -ing
+    "filing meeting hearing briefing funding ruling warning training spending housing bombing shooting wedding "
+    "morning evening ceiling offering opening ending setting building beginning feeling something nothing "
+    "anything everything sibling landing uprising reading painting recording standing"
 )
 
 

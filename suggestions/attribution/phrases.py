@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import re
 
-from suggestions.attribution.contexts import NEXT_WORD_RE
+from suggestions.attribution.contexts import NEXT_WORD_RE, TRAILING_AUX_RE
 from suggestions.attribution.kinds import (
     ANON_HEADS,
+    DOCUMENT,
     PERSON,
     PLURAL_HEADS,
     PRONOUN_KINDS,
@@ -15,6 +16,7 @@ from suggestions.attribution.kinds import (
     SPEAKER_HEADS,
     bare_word,
     classify,
+    has_source_head,
     is_name_shape,
     is_name_word,
 )
@@ -32,9 +34,12 @@ from suggestions.attribution.lexicon import (
     REDUCED_RELATIVE,
     SAY,
     STANCE,
+    VEHICLE_HEADS,
     is_verb_form,
 )
 from suggestions.attribution.quotes import QUOTE_RE
+
+DEMONSTRATIVES = frozenset(("this", "these", "those", "that"))
 
 # Where a subject noun phrase can start: punctuation, quotes and clause openers.
 BOUNDARY_RE = re.compile(
@@ -49,7 +54,9 @@ ABBREVIATION_RE = re.compile(r"\([A-Z][\w.&-]{0,15}\)")
 
 
 LEADING_CONJUNCTION_RE = re.compile(
-    r"(?:(?:But|And|Yet|So|However|Meanwhile|Now|Still|Also|Separately|Earlier|Later|Instead)\s+)+"
+    r"(?:(?:But|And|Yet|So|However|Meanwhile|Now|Still|Also|Separately|Earlier|Later|Instead|Then|Additionally"
+    r"|Moreover|Furthermore|Likewise|Similarly|Subsequently|Afterwards|Eventually|Finally|Initially|Previously"
+    r"|Ultimately|Nevertheless|Nonetheless|Thus|Therefore|Again|Indeed|Notably|Elsewhere|Separately|Currently)\s+)+"
 )
 
 
@@ -57,7 +64,13 @@ LEADING_TIME_RE = re.compile(
     r"(?:(?:On|This|Last|Next|Earlier|Later|Late|Early|Since|By|In)\s+(?:this\s+week\s+)?(?:on\s+)?"
     r"(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday|week|month|year|morning|night|January|February"
     r"|March|April|May|June|July|August|September|October|November|December|\d{4})"
-    r"(?:\s+(?:morning|afternoon|evening|night|\d{1,2}(?:,\s+\d{4})?))?\s+)+"
+    r"(?:\s+(?:morning|afternoon|evening|night|\d{1,2}(?:,\s+\d{4})?))?\s+"
+    # "A few days later", "Hours after the attack", "The next day", "Later that week"
+    r"|(?:(?:A|One|Two|Three|Four|Five|Several|A\s+few|A\s+couple\s+of|Some)\s+)?(?:(?:days?|weeks?|months?|years?"
+    r"|hours?|minutes?|Days|Weeks|Months|Years|Hours|Minutes)\s+)(?:later|earlier|afterwards|after|before|ago)\s+"
+    r"|(?:The|That|This)\s+(?:next|following|same|previous)\s+(?:day|week|month|morning|evening|night|year)\s+"
+    r"|(?:Later|Earlier)\s+(?:that|this|the\s+same)\s+(?:day|week|month|morning|evening|night|year)\s+"
+    r"|(?:At\s+the\s+time|In\s+response|In\s+turn|Soon\s+after(?:wards)?|Shortly\s+(?:after(?:wards)?|before))\s+)+"
 )
 
 
@@ -98,6 +111,8 @@ def main_subject(text: str, before: int, start: int = 0) -> tuple[int, int] | No
         # a participle phrase has no finite verb of its own: "Speaking on TV," (but not "Boeing did …,")
         participle = first.endswith("ing") and not any(w.lower() in CLAUSE_WORDS for w in opener.split()[1:])
         if first in OPENING_PREPOSITIONS or participle or first in OPENING_ADVERBS or TIME_ONLY_RE.match(opener):
+            if not text[comma + 1 : before].strip(" ,"):
+                break  # "In the filing itself Ford also made this point, writing": the clause is the subject's
             position = comma + 1
             continue
         break
@@ -129,15 +144,9 @@ def main_subject(text: str, before: int, start: int = 0) -> tuple[int, int] | No
             break
     if end is None:
         return None
-    span = trim_span(text, position, end)
-    if span is None:
-        return None
-    conjunction = LEADING_CONJUNCTION_RE.match(text, span[0], span[1])
-    if conjunction:
-        span = trim_span(text, conjunction.end(), span[1])
-    if span is None or not is_subject(text[span[0] : span[1]]):
-        return None
-    return span
+    aux = TRAILING_AUX_RE.search(text, position, end)
+    # "In the filing itself Ford also made …": subject_from skips the opening phrase and conjunctions
+    return subject_from(text, position, aux.start() if aux else end)
 
 
 def subject_before(text: str, end: int) -> tuple[int, int] | None:
@@ -260,6 +269,7 @@ def subject_before_appositive(text: str, comma: int) -> tuple[int, int] | None:
             )
             or head_words[-1].lower().endswith(("’s", "'s"))
             or all(w[0].islower() for w in head_words[1:])  # "One news site, Znak.com, claims"
+            or head_words[0] in ("A", "An", "a", "an")  # "A Republican Assemblywoman, Jill Tolles, said"
         )
         proper = is_name_shape(name_words) or (len(name_words) == 1 and name_words[0][0].isupper())
         if role and proper:
@@ -271,8 +281,8 @@ def inverted_subject(text: str, cue_end: int) -> tuple[int, int] | None:
     """The inverted subject after the cue, ending the clause: "…,” said Gen. Jones." or "…," said Ryan
     Cloutier of the Harvard–Smithsonian Center, who …"."""
     span = noun_phrase_after(text, cue_end, max_tokens=8)
-    if span is None:
-        return None
+    if span is None or text[span[0] : span[1]].lower() in NOT_A_SPEAKER:
+        return None  # "…, said no."
     # A name followed by its organisation: the span is the name ("Ryan Cloutier of the … Center").
     for token in TOKEN_RE.finditer(text, span[0], span[1]):
         if token.start() > span[0] and token.group() in ("of", "from", "at", "for", "with") and text[span[0]].isupper():
@@ -289,10 +299,13 @@ def inverted_subject(text: str, cue_end: int) -> tuple[int, int] | None:
     words = text[span[0] : span[1]].split()
     apposition = APPOSITIVE_NAME_RE.match(text, span[1])
     if apposition and any(bare_word(word) in ROLE_WORDS or bare_word(word) in SPEAKER_HEADS for word in words):
-        name = apposition.span("name")
-        if is_name_shape(text[name[0] : name[1]].split()):
+        name = trim_span(text, *apposition.span("name"))
+        if name is not None and is_name_shape(text[name[0] : name[1]].split()):
             return name
     return span
+
+
+NOT_A_SPEAKER = frozenset(("no", "yes", "nothing", "so", "this", "that", "it", "otherwise", "little", "more"))
 
 
 APPOSITIVE_NAME_RE = re.compile(r",\s*(?P<name>[A-Z][\w’'.-]*(?:\s+[A-Z][\w’'.-]*){1,3})\s*(?=[,.;]|$)")
@@ -309,7 +322,11 @@ def noun_phrase_after(text: str, position: int, max_tokens: int = 9) -> tuple[in
             break
         word = token.group()
         if word.lower() in POST_STOP and count > 0:
-            break
+            if not _joins_a_name(text, start, end, token):
+                break
+            max_tokens += 3  # "German Chancellor Angela Merkel and British Prime Minister Boris Johnson"
+        if count > 0 and word.islower() and (word in SAY or word in STANCE or word in MAIN_VERB_STOP):
+            break  # "a statement by X said …": the verb ends the phrase
         if count > 0 and word in ("of", "from", "at") and text[start].isupper():
             following = NEXT_WORD_RE.match(text, token.end())
             if following is not None and all(w[0].isupper() for w in text[start:end].split()):
@@ -335,6 +352,36 @@ LEAD_STRIP = set("\"“”‘’'([{-–—,;:.!?…*•")
 TRAIL_STRIP = set("\"“”‘’'([{)]}-–—,;:!?…*•")
 
 
+def _joins_a_name(text: str, start: int, end: int, token: re.Match[str]) -> bool:
+    """ "and" inside a name: "the Centers for Disease Control and Prevention", "Trump and Pence"."""
+    if token.group() != "and" or not text[start:end].split()[-1][:1].isupper():
+        return False
+    following = TOKEN_RE.match(text, SPACES_RE.match(text, token.end()).end())
+    return following is not None and following.group()[0].isupper() and following.group() not in ("The", "A", "An")
+
+
+# "a statement by the Presidential Spokesperson Harry Roque", "a recent report from Reuters": the author.
+VEHICLE_BY_RE = re.compile(
+    r"(?:[\w’'.,-]+\s+){0,4}?(?:" + "|".join(sorted(VEHICLE_HEADS)) + r")s?(?:\s+[^\s,;:]+){0,4}?\s+(?:by|from)\s+"
+)
+
+
+def author_span(text: str, span: tuple[int, int]) -> tuple[int, int]:
+    """The author inside a vehicle phrase ("a tweet on Monday by X" -> X); else the span itself."""
+    vehicle = VEHICLE_BY_RE.match(text, span[0], span[1])
+    if vehicle is None:
+        return span
+    author = trim_span(text, vehicle.end(), span[1])
+    if author is None or not is_subject(text[author[0] : author[1]]):
+        return span
+    if vehicle.group().rstrip().endswith("from"):
+        # "a statement from the ministry" is the ministry's; "footage from the scene" has no author
+        kind, certainty = classify(text[author[0] : author[1]])
+        if kind == DOCUMENT or certainty < 0.9 or not has_source_head(text[author[0] : author[1]]):
+            return span
+    return author
+
+
 def trim_span(text: str, start: int, end: int) -> tuple[int, int] | None:
     while start < end and (text[start].isspace() or text[start] in LEAD_STRIP):
         start += 1
@@ -354,9 +401,12 @@ def closes_bracket(text: str, start: int, end: int) -> bool:
 
 def is_appositive(phrase: str) -> bool:
     tokens = phrase.split()
-    if not 1 <= len(tokens) <= 15 or QUOTE_RE.search(phrase):
+    if not 1 <= len(tokens) <= 15:
         return False
     lower = [token.strip("’'.,").lower() for token in tokens]
+    if QUOTE_RE.search(phrase):
+        # "Republic Act No. 3846, also known as the “Radio Control Law”, states": a name in quotes
+        return lower[0] in ("also", "known", "called", "dubbed", "nicknamed", "named", "so-called", "officially")
     if lower[0] in (
         "who",
         "which",
@@ -371,6 +421,12 @@ def is_appositive(phrase: str) -> bool:
         "quoting",
         "writing",
         "including",
+        "when",
+        "while",
+        "asked",
+        "after",
+        "before",
+        "speaking",
     ):
         return True
     if any(token in CLAUSE_WORDS for token in lower):
@@ -396,6 +452,9 @@ def is_subject(phrase: str) -> bool:
     lower = [token.strip("’'.,").lower() for token in tokens]
     if len(lower) == 1 and lower[0] in PRONOUN_KINDS:
         return True
+    if len(lower) > 1 and lower[0] in DEMONSTRATIVES:
+        # "this person", "these officials": a demonstrative determiner, not a clause
+        lower, tokens = ["the", *lower[1:]], ["the", *tokens[1:]]
     if any(
         token in SAY or token in STANCE or token in MAIN_VERB_STOP
         for token, original in zip(lower[1:], tokens[1:], strict=True)
