@@ -141,7 +141,8 @@ SPEECH_OBJECT_RE = re.compile(
 # announcer: "he", "her government") and not the announcer's plan ("will", "would", "plans to").
 THIRD_PARTY_CLAUSE_RE = re.compile(
     r"\s+(?!(?:that\s+)?(?:he|she|it|they|we|I|his|her|its|their|our|the\s+company|the\s+government)\b)"
-    r"(?:that\s+)?(?:the\s+|a\s+|an\s+)?(?:[\w’'.-]+\s+){0,7}?(?:was|were|is|are|has|have|had)\s+"
+    r"(?:that\s+)?(?:the\s+|a\s+|an\s+)?(?:(?!(?:which|who|whom|whose|that|to)\b)[\w’'.-]+\s+){0,10}?"
+    r"(?:was|were|is|are|has|have|had)\s+"
     r"(?!(?:to|going|planning|set|due|scheduled|expected)\b)(?:been\s+)?[a-z]+(?:ed|ing|en)\b"
 )
 

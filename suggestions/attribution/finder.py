@@ -42,7 +42,7 @@ from suggestions.attribution.contexts import (
     TRAILING_AUX_RE,
     WITH_NP_RE,
 )
-from suggestions.attribution.kinds import ANONYMOUS, DOCUMENT, PERSON, bare_word, classify, has_source_head
+from suggestions.attribution.kinds import ANONYMOUS, DOCUMENT, MEDIA, PERSON, bare_word, classify, has_source_head
 from suggestions.attribution.lexicon import (
     ACT,
     ADVERB_CONFIDENCE,
@@ -61,6 +61,7 @@ from suggestions.attribution.lexicon import (
     QUOTE_ONLY,
     RECORDING,
     REQUEST,
+    REVEAL,
     SAY,
     SOFT_STANCE,
     SPEECH,
@@ -189,12 +190,13 @@ def cue_candidate(text: str, match: re.Match[str]) -> Attribution | None:
     )
     if word in INVERTIBLE and text[:start].rstrip().endswith(",") and inverted_subject(text, end) is not None:
         reported_clause = True  # "Because only Congress may allocate funds, reads the motion, the …"
-    if (
+    act_without_clause = (
         word in ACT
         and not reported_clause
         and (word in ANNOUNCE or not CLAUSE_AHEAD_RE.match(text, end))
         and not (word in ANNOUNCE_QUOTED_ONLY and THIRD_PARTY_CLAUSE_RE.match(text, end))
-    ):
+    )
+    if act_without_clause and word not in REVEAL:
         return None
     third_party = False
     if word in ANNOUNCE_QUOTED_ONLY and not (QUOTE_FOLLOW_RE.match(text, end) or after_quote or clause_final):
@@ -295,6 +297,8 @@ def cue_candidate(text: str, match: re.Match[str]) -> Attribution | None:
         return None
     span = name_only(text, author_span(text, span))
     kind, certainty = classify(text[span[0] : span[1]])
+    if act_without_clause and kind not in (MEDIA, DOCUMENT):
+        return None  # "the newspaper revealed a deal" reports; "the mayor revealed a plaque" does not
     if word in RECORDING and kind != DOCUMENT:
         return None  # "CCTV captured …" reports; "Rebels captured 12 villages" does not
     if (

@@ -90,6 +90,11 @@ ACT = word_set(
 )
 
 
+# Revealing: a report with a noun phrase object too when the subject is an outlet or a document
+# ("the newspaper revealed a deal", "the audit disclosed losses").
+REVEAL = word_set("revealed reveals disclosed discloses detailed details outlined outlines")
+
+
 # "announced she will comply" is the news itself; "announced that …" reports.
 ANNOUNCE = word_set("announced announces declared declares")
 

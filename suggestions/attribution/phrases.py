@@ -447,7 +447,7 @@ def has_verb_form(lower: list[str], tokens: list[str]) -> bool:
 
 def is_subject(phrase: str) -> bool:
     tokens = phrase.split()
-    if not 1 <= len(tokens) <= 12:
+    if not 1 <= len(tokens) <= 15:
         return False
     lower = [token.strip("’'.,").lower() for token in tokens]
     if len(lower) == 1 and lower[0] in PRONOUN_KINDS:
