@@ -23,6 +23,7 @@ DEFAULT_DATA_DIRS = (
     DATA_DIR / "wikinews-heldout2" / "gold",
     DATA_DIR / "wikinews-heldout3" / "gold",
     DATA_DIR / "wikinews-heldout4" / "gold",
+    DATA_DIR / "wikinews-heldout5" / "gold",
 )
 DEFAULT_VERSION = "wikinews-2"
 

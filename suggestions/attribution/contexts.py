@@ -74,7 +74,7 @@ TRAILING_AUX_RE = re.compile(
     r"(?:\s+(?:has|have|had|also|previously|earlier|later|again|repeatedly|publicly|further|separately|"
     r"recently|then|now|yesterday|today|once|already|initially|first|officially|privately|subsequently|"
     r"consistently|openly|jointly|reportedly|allegedly|purportedly|since|still|too|there|here|even|never|"
-    r"(?:did|does|do|has|have|had|would|could|will|can)(?:\s+not|n['’]t)|"
+    r"(?:did|does|do|has|have|had|would|could|will|can)(?:\s+not|n['’]t)|would|will|could|may|might|should|must|"
     # any adverb in -ly but the nouns and names in -ly ("the Hungarian daily said", "the family said")
     r"(?!(?:family|rally|ally|assembly|supply|reply|monopoly|anomaly|butterfly|daily|weekly|monthly|quarterly"
     r"|fly|bully|tally|homily|lily|belly|jelly|folly|italy|july)\b)[a-z]+ly|"
@@ -150,11 +150,23 @@ THIRD_PARTY_CLAUSE_RE = re.compile(
 AS_PREPOSITION_RE = re.compile(r"\s+(?:in|at|on|during)\s+")
 
 
+# A quotation within a few words: "suggested people “think about” it".
+QUOTE_SOON_RE = re.compile(r"(?:\s+[\w’'-]+){0,3}\s*[“\"]")
+
+
 THAT_FOLLOW_RE = re.compile(r"\s+(?:that|he|she|they|it|we|I)\b|\s*[:“\"]")
 
 
 # A reported clause after the cue: "revealed the company had lost", "added he would stay".
 NOT_A_VERB = r"(?!(?:of|and|in|on|for|to|at|by|from|with|as)\b)"
+
+
+# Irregular past tenses that make a reported clause: "claimed Joe Biden only won the elections".
+IRREGULAR_PAST = (
+    "(?:won|lost|made|took|came|went|got|gave|knew|saw|told|left|began|became|kept|held|ran|fell|rose|hit|led|paid"
+    "|sent|spent|built|bought|sold|caught|fought|thought|brought|found|met|stood|wrote|drove|flew|grew|threw|shot"
+    "|struck|fled|broke|chose|spoke|stole|meant|felt|dealt)"
+)
 
 
 CLAUSE_AHEAD_RE = re.compile(
@@ -167,9 +179,11 @@ CLAUSE_AHEAD_RE = re.compile(
     # "claimed Spanton first complained …": a name, an adverb perhaps, a verb in -ed/-s
     + r"|[A-Z][\w’'.-]*(?:\s+[A-Z][\w’'.-]*){0,3}(?:\s+(?:first|also|then|later|only|still|never))?\s+"
     + NOT_A_VERB
-    + r"[a-z]+(?:ed|es|ies|s)\b"
+    + r"(?:[a-z]+(?:ed|es|ies|s)|"
+    + IRREGULAR_PAST
+    + r")\b"
     # "added he would stay", "claimed 190 were dead": an auxiliary within a few words
-    + r"|he|she|they|it|we|I|there|[\w’'.%-]+(?:\s+[\w’'.%-]+){0,6}?\s+(?:is|are|was|were|had|has|have|would|will"
+    + r"|he|she|they|it|we|I|there|[\w’'.%-]+(?:\s+[\w’'.%-]+){0,8}?\s+(?:is|are|was|were|had|has|have|would|will"
     r"|could|can|did|does|should|must|might|may|remains?|remained|planned|plans|intends|wants|wanted|needed|needs))\b"
 )
 

@@ -30,6 +30,7 @@ from suggestions.attribution.contexts import (
     NEGATION_RE,
     NEXT_WORD_RE,
     POSSESSIVE_BEFORE_RE,
+    QUOTE_SOON_RE,
     REDUCED_PASSIVE_RE,
     RELATIVE_END_RE,
     REPORTED_TO_RE,
@@ -85,6 +86,8 @@ from suggestions.attribution.phrases import (
     trim_span,
 )
 from suggestions.attribution.quotes import AFTER_QUOTE_RE, QUOTE_BEFORE_RE, QUOTE_FOLLOW_RE, inside_quote, next_to_quote
+
+PRONOUN_SUBJECTS = frozenset(("he", "she", "they", "we", "i"))
 
 # Candidates this close to the most confident one compete on position (the earliest wins).
 CONFIDENCE_MARGIN = 0.16
@@ -308,10 +311,17 @@ def cue_candidate(text: str, match: re.Match[str]) -> Attribution | None:
     ):
         return None  # "Police found the body" is an act; "the study found", "they found that" report
     if word in WEAK and (certainty < 0.9 or kind == PERSON and certainty < 1.0):
-        if not THAT_FOLLOW_RE.match(text, end):
+        # "Recent developments suggest a shift" is none; "they found that …", "Northern Ireland has
+        # suggested people “think about” it" (a name, then a reported clause or a quotation) report
+        named = is_proper(text, span) or text[span[0] : span[1]].lower() in PRONOUN_SUBJECTS
+        if not (
+            THAT_FOLLOW_RE.match(text, end)
+            or named
+            and (CLAUSE_AHEAD_RE.match(text, end) or QUOTE_SOON_RE.match(text, end))
+        ):
             return None
         certainty = min(certainty, 0.8)
-    needs_complement = word in STRICT_COMPLEMENT or (
+    needs_complement = (word in STRICT_COMPLEMENT and kind not in (DOCUMENT, MEDIA)) or (
         word in COMPLEMENT and certainty < 1.0 and not is_proper(text, span)
     )
     if (
@@ -421,5 +431,10 @@ def participle_subject(text: str, participle: int) -> tuple[int, int] | None:
         if span is not None and is_subject(text[span[0] : span[1]]):
             return span
     if not left.endswith(",") and not left.endswith(" by"):
+        # "Several conservative groups claiming the election was stolen gathered …": the phrase that
+        # opens the sentence and the participle that follows it
+        span = trim_span(text, 0, len(left))
+        if span is not None and "," not in left and is_subject(left) and has_source_head(left):
+            return span
         return None
     return main_subject(text, len(left))

@@ -100,7 +100,8 @@ DOC_HEADS = word_set(
     "judgment judgement order decision proposal plan draft declaration manifesto memorandum memoranda paper "
     "papers article articles clause provision provisions statute agreement contract protocol minutes transcripts "
     "documentation dataset archive archives map maps chart charts graph graphs model models projections "
-    "forecast forecasts simulation simulations observations measurements readings results trial trials"
+    "forecast forecasts simulation simulations observations measurements readings results trial trials advisory "
+    "advisories bulletin bulletins memoirs memoir diary diaries biography autobiography book books"
 )
 
 
@@ -151,6 +152,7 @@ GOV_PHRASES = phrase_list("white house, state department, prime minister, downin
 
 
 PLACES = word_set(
+    "england scotland wales ireland "
     "syria syrian russia russian iran iranian iraq iraqi turkey turkish türkiye israel israeli lebanon lebanese "
     "jordan jordanian egypt egyptian saudi qatar qatari uae yemen yemeni ukraine ukrainian china chinese india "
     "indian pakistan pakistani afghanistan afghan u.s us american britain british uk u.k france french germany "
@@ -175,7 +177,10 @@ TITLES = word_set(
     "President Minister Secretary Secretary-General Gen. General Lt. Lieutenant Col. Colonel Maj. Major Capt. "
     "Captain Sgt. Adm. Admiral Commander Dr. Dr Mr. Mr Mrs. Mrs Ms. Ms Prof. Professor Sen. Senator Rep. Gov. "
     "Governor Mayor King Queen Prince Princess Sheikh Ayatollah Pope Chancellor Ambassador Judge Justice "
-    "Chief Director Envoy spokesperson spokesman spokeswoman minister president Spokesperson Spokesman Spokeswoman"
+    "Chief Director Envoy spokesperson spokesman spokeswoman minister president Spokesperson Spokesman Spokeswoman "
+    "Speaker Chairman Chairwoman Chairperson Commissioner Deputy Attorney Representative Congressman Congresswoman "
+    "Assemblyman Assemblywoman Councillor Councilor Superintendent Inspector Sergeant Detective Officer Bishop "
+    "Archbishop Cardinal Rabbi Imam Lord Lady Sir Dame Emir Sultan Duke Duchess Marshal Pastor Reverend Rev."
 )
 
 

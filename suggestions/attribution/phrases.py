@@ -9,16 +9,19 @@ from suggestions.attribution.contexts import NEXT_WORD_RE, TRAILING_AUX_RE
 from suggestions.attribution.kinds import (
     ANON_HEADS,
     DOCUMENT,
+    KNOWN_HEADS,
     PERSON,
     PLURAL_HEADS,
     PRONOUN_KINDS,
     ROLE_WORDS,
     SPEAKER_HEADS,
+    TITLES,
     bare_word,
     classify,
     has_source_head,
     is_name_shape,
     is_name_word,
+    is_titled_name,
 )
 from suggestions.attribution.lexicon import (
     ADJECTIVES_ED_ING,
@@ -43,7 +46,7 @@ DEMONSTRATIVES = frozenset(("this", "these", "those", "that"))
 
 # Where a subject noun phrase can start: punctuation, quotes and clause openers.
 BOUNDARY_RE = re.compile(
-    r"[,;:()\[\]—–“”\"]|\s-\s|(?<=[.!?])[’']"
+    r"[,;:()\[\]“”\"]|(?<!\w)[—–]|[—–](?!\w)|\s-\s|(?<=[.!?])[’']"
     r"|\b(?:that|but|while|whereas|when|after|because|since|although|though|where|if|so|then|which|who|whom"
     r"|and(?=\s+(?:the|a|an|its|their|his|her)\b))\b"
 )
@@ -146,17 +149,25 @@ def main_subject(text: str, before: int, start: int = 0) -> tuple[int, int] | No
         return None
     aux = TRAILING_AUX_RE.search(text, position, end)
     # "In the filing itself Ford also made …": subject_from skips the opening phrase and conjunctions
-    return subject_from(text, position, aux.start() if aux else end)
+    span = subject_from(text, position, aux.start() if aux else end)
+    return appositive_name(text, span) if span is not None else None
 
 
 def subject_before(text: str, end: int) -> tuple[int, int] | None:
     """The noun phrase that ends at `end` and starts at the nearest clause boundary."""
     starts = [0]
+    last = None
     for boundary in BOUNDARY_RE.finditer(text, 0, end):
         if in_abbreviation(text, boundary.start()):
             continue
         starts.append(boundary.end())
+        last = boundary
     span = subject_from(text, starts[-1], end)
+    if span is not None and last is not None and last.group() == "and" and len(starts) > 1:
+        # "Trump and his supporters claimed": a short name joined to the phrase by "and"
+        first = trim_span(text, starts[-2], last.start())
+        if first is not None and _short_name(text[first[0] : first[1]]):
+            return (first[0], span[1])
     if (
         span is None
         and len(starts) > 1
@@ -165,6 +176,11 @@ def subject_before(text: str, end: int) -> tuple[int, int] | None:
         # "Residents who fled said": the phrase before a short relative clause.
         span = subject_from(text, starts[-2], end)
     return span
+
+
+def _short_name(phrase: str) -> bool:
+    words = phrase.split()
+    return 1 <= len(words) <= 4 and (is_name_shape(words) or (len(words) == 1 and words[0][0].isupper()))
 
 
 def in_abbreviation(text: str, position: int) -> bool:
@@ -224,7 +240,7 @@ def subject_from(text: str, start: int, end: int) -> tuple[int, int] | None:
     return None
 
 
-NAME_OF_RE = re.compile(r"\s+(?:of|from|at)\s+(?:the|a|an)\s")
+NAME_OF_RE = re.compile(r"\s+(?:of|from|at)\s+(?:(?:the|a|an)\s|[A-Z])")
 
 
 def name_only(text: str, span: tuple[int, int]) -> tuple[int, int]:
@@ -234,8 +250,14 @@ def name_only(text: str, span: tuple[int, int]) -> tuple[int, int]:
     if cut is None:
         return span
     words = text[span[0] : cut.start()].split()
-    if len(words) >= 2 and all(is_name_word(word) for word in words) and classify(" ".join(words))[0] == PERSON:
-        return (span[0], cut.start())
+    if (
+        len(words) >= 2
+        and all(is_name_word(word) for word in words[-2:])
+        and words[-1] not in TITLES
+        and bare_word(words[-1]) not in ROLE_WORDS
+        and classify(" ".join(words))[0] == PERSON
+    ):
+        return (span[0], cut.start())  # "Sheldon Yett of UNICEF"; not "US Secretary of State Mike Pompeo"
     return span
 
 
@@ -251,12 +273,25 @@ def trailing_name(text: str, end: int) -> tuple[int, int] | None:
 def subject_before_appositive(text: str, comma: int) -> tuple[int, int] | None:
     """The subject before an appositive: "The White Helmets, an opposition rescue service, affirmed";
     a name in apposition to a role is the source itself ("Merkel's spokesperson, Steffen Seibert, said")."""
-    previous = text.rfind(",", 0, comma)
+    previous = _comma_before(text, comma)
     if previous < 0:
         return None
     appositive = text[previous + 1 : comma]
     if not is_appositive(appositive):
         return None
+    earlier = _comma_before(text, previous)
+    if (
+        earlier >= 0
+        and is_appositive(text[earlier + 1 : previous])
+        and text[earlier + 1 : previous].split()[0]
+        in (
+            "of",
+            "from",
+            "at",
+        )
+    ):
+        # "Anderson Cooper, of CNN, one of her four sons, stated": a chain of appositives
+        return subject_before_appositive(text, previous)
     head = subject_before(text, previous)
     name = trim_span(text, previous + 1, comma)
     if head is not None and name is not None:
@@ -271,18 +306,57 @@ def subject_before_appositive(text: str, comma: int) -> tuple[int, int] | None:
             or all(w[0].islower() for w in head_words[1:])  # "One news site, Znak.com, claims"
             or head_words[0] in ("A", "An", "a", "an")  # "A Republican Assemblywoman, Jill Tolles, said"
         )
-        proper = is_name_shape(name_words) or (len(name_words) == 1 and name_words[0][0].isupper())
-        if role and proper:
+        if role and ends_with_name(name_words):
             return name
     return head
+
+
+def _comma_before(text: str, position: int) -> int:
+    """The last comma before `position` that separates phrases (not the one in "3,000")."""
+    comma = text.rfind(",", 0, position)
+    while comma > 0 and text[comma - 1].isdigit() and text[comma + 1 : comma + 2].isdigit():
+        comma = text.rfind(",", 0, comma)
+    return comma
+
+
+def ends_with_name(words: list[str]) -> bool:
+    """A name, perhaps after its title or role: "Jill Tolles", "doctoral candidate Maninder Thind", "Tesco"."""
+    if len(words) == 1:
+        return words[0][0].isupper()
+    if words[0].lower() in NOT_A_TITLE:
+        return False  # "such as former Representative Beto O'Rourke", "the current President of …"
+    if is_name_shape(words) or is_titled_name(words):
+        return True
+    # lowercase titles before a name ("doctoral candidate"), not a role phrase ("the current President of …")
+    return (
+        len(words) <= 6
+        and is_name_shape(words[-2:])
+        and all(word[0].islower() and word.lower() not in NOT_A_TITLE for word in words[:-2])
+    )
+
+
+NOT_A_TITLE = DETERMINERS | PREPOSITIONS | frozenset(("such", "as", "including", "like", "and", "or"))
+
+
+def appositive_name(text: str, span: tuple[int, int]) -> tuple[int, int]:
+    """The name in apposition after a role: "Another former Trump adviser, Sebastian Gorka, also …"."""
+    apposition = APPOSITIVE_NAME_RE.match(text, span[1])
+    if apposition is None:
+        return span
+    words = text[span[0] : span[1]].split()
+    role = any(bare_word(w) in ROLE_WORDS or bare_word(w) in SPEAKER_HEADS for w in words)
+    name = trim_span(text, *apposition.span("name"))
+    if role and name is not None and is_name_shape(text[name[0] : name[1]].split()):
+        return name
+    return span
 
 
 def inverted_subject(text: str, cue_end: int) -> tuple[int, int] | None:
     """The inverted subject after the cue, ending the clause: "…,” said Gen. Jones." or "…," said Ryan
     Cloutier of the Harvard–Smithsonian Center, who …"."""
     span = noun_phrase_after(text, cue_end, max_tokens=8)
-    if span is None or text[span[0] : span[1]].lower() in NOT_A_SPEAKER:
-        return None  # "…, said no."
+    if span is None or text[span[0] : span[1]].lower() in NOT_A_SPEAKER or not has_source_head(text[span[0] : span[1]]):
+        return None  # "…, said no.", "…, reported a loss of $5 million"
     # A name followed by its organisation: the span is the name ("Ryan Cloutier of the … Center").
     for token in TOKEN_RE.finditer(text, span[0], span[1]):
         if token.start() > span[0] and token.group() in ("of", "from", "at", "for", "with") and text[span[0]].isupper():
@@ -436,12 +510,16 @@ def is_appositive(phrase: str) -> bool:
 
 
 def has_verb_form(lower: list[str], tokens: list[str]) -> bool:
-    """A verb form that makes a clause; "-ed" before a preposition is a reduced relative ("published in")."""
+    """A verb form that makes a clause; "-ed" before a preposition is a reduced relative ("published in"),
+    "-ing" before a role a modifier ("engineering professor")."""
     for index, (token, original) in enumerate(zip(lower, tokens, strict=True)):
         if is_verb_form(token, original):
             following = lower[index + 1] if index + 1 < len(lower) else ""
-            if not (token.endswith("ed") and following in PREPOSITIONS):
-                return True
+            if token.endswith("ed") and following in PREPOSITIONS:
+                continue
+            if token.endswith("ing") and (following in ROLE_WORDS or following in KNOWN_HEADS):
+                continue
+            return True
     return False
 
 
