@@ -4,11 +4,13 @@ Pure Python, no ORM, no model: a compiled lexicon of reporting cues finds the so
 inside one sentence, guesses the source kind, and suggests a codebook label with a confidence.
 
 Modules, bottom up: `lexicon` (word lists), `kinds` (source kinds of names), `contexts` (the cue
-pattern and what around a cue confirms or rules it out), `quotes` (quotation marks), `phrases`
-(source noun phrases), `finder` (one sentence's attribution), `labels` (rule-based labels).
+pattern and what around a cue confirms or rules it out), `quotes` (quotation marks), `phrases` (noun
+phrase shapes), `subjects` (the source of a cue), `candidates` (the Attribution record and the cue
+forms that are not a finite verb), `finder` (one sentence's attribution), `labels` (rule-based labels).
 """
 
-from suggestions.attribution.finder import CONFIDENCE_MARGIN, Attribution, find_attribution
+from suggestions.attribution.candidates import Attribution
+from suggestions.attribution.finder import CONFIDENCE_MARGIN, find_attribution
 from suggestions.attribution.kinds import (
     ANONYMOUS,
     DOCUMENT,

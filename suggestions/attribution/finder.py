@@ -4,18 +4,27 @@ cue span, kind, confidence); the source of the main clause wins."""
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from functools import lru_cache
 
+from suggestions.attribution.candidates import (
+    Attribution,
+    by_agent,
+    colon_candidate,
+    is_cited_source,
+    is_proper,
+    nested_source,
+    participle_subject,
+    source_after_preposition,
+    sourceless_attribution,
+    with_source,
+)
 from suggestions.attribution.contexts import (
     ACT_FOLLOW_RE,
     ACT_OBJECT_RE,
     ADJECTIVE_BEFORE_RE,
     ALLEGED_NOUN_RE,
-    AS_PREPOSITION_RE,
     BE_AUX_RE,
     BE_OR_HAS_RE,
-    BY_AHEAD_RE,
     CALLED_ON_RE,
     CALLED_PARTICLE_RE,
     CLAUSE_AHEAD_RE,
@@ -41,9 +50,8 @@ from suggestions.attribution.contexts import (
     TO_RE,
     TOLD_OBJECT_RE,
     TRAILING_AUX_RE,
-    WITH_NP_RE,
 )
-from suggestions.attribution.kinds import ANONYMOUS, DOCUMENT, MEDIA, PERSON, bare_word, classify, has_source_head
+from suggestions.attribution.kinds import ANONYMOUS, DOCUMENT, MEDIA, PERSON, classify
 from suggestions.attribution.lexicon import (
     ACT,
     ADVERB_CONFIDENCE,
@@ -68,40 +76,25 @@ from suggestions.attribution.lexicon import (
     SPEECH,
     STANCE,
     STRICT_COMPLEMENT,
-    VEHICLE_HEADS,
     WEAK,
 )
-from suggestions.attribution.phrases import (
-    SPACES_RE,
-    TOKEN_RE,
+from suggestions.attribution.phrases import noun_phrase_after
+from suggestions.attribution.quotes import AFTER_QUOTE_RE, QUOTE_BEFORE_RE, QUOTE_FOLLOW_RE, inside_quote, next_to_quote
+from suggestions.attribution.subjects import (
     author_span,
     inverted_subject,
-    is_subject,
     main_subject,
     name_only,
-    noun_phrase_after,
     subject_before,
     subject_before_appositive,
     trailing_name,
-    trim_span,
 )
-from suggestions.attribution.quotes import AFTER_QUOTE_RE, QUOTE_BEFORE_RE, QUOTE_FOLLOW_RE, inside_quote, next_to_quote
 
 PRONOUN_SUBJECTS = frozenset(("he", "she", "they", "we", "i"))
 
+
 # Candidates this close to the most confident one compete on position (the earliest wins).
 CONFIDENCE_MARGIN = 0.16
-
-
-@dataclass(frozen=True, slots=True)
-class Attribution:
-    """Spans are character offsets into the sentence: text[start:end] is the span's text."""
-
-    source_span: tuple[int, int] | None
-    cue_span: tuple[int, int]
-    source_name: str | None
-    source_kind: str
-    confidence: float
 
 
 # Cached: the learned model's features and its spans look at the same sentence twice.
@@ -133,12 +126,12 @@ def cue_candidate(text: str, match: re.Match[str]) -> Attribution | None:
     if match.group("according") or match.group("asby") or match.group("citing"):
         base = 0.9 if match.group("according") else 0.75 if match.group("asby") else 0.5
         source = nested_source(text, noun_phrase_after(text, end))
-        if (match.group().lower() == "per" or match.group("citing")) and not _cited_source(text, source):
+        if (match.group().lower() == "per" or match.group("citing")) and not is_cited_source(text, source):
             return None  # "Per the request, …", "citing their refusal to …" name no source; "Per the decree" does
         return with_source(text, source, (start, end), base)
     if match.group("asverb"):
         # "As revealed at trial, …", "as reported by local media": the source follows the preposition
-        source = by_agent(text, end) if text.startswith(" by ", end) else _after_preposition(text, end)
+        source = by_agent(text, end) if text.startswith(" by ", end) else source_after_preposition(text, end)
         return with_source(text, source, match.span("asword"), 0.75) if source else None
     if match.group("nounby"):
         agent = noun_phrase_after(text, end + len(" by"))
@@ -347,94 +340,3 @@ def cue_candidate(text: str, match: re.Match[str]) -> Attribution | None:
     if span[1] <= start and text[span[0] : span[1]].lower() == "reports":
         cue_span = (span[0], end)  # "Reports indicate": the collective is part of the cue
     return Attribution(span, cue_span, text[span[0] : span[1]], kind, round(base * certainty * quote_factor, 3))
-
-
-def _cited_source(text: str, span: tuple[int, int] | None) -> bool:
-    """What "per" or "citing" names is a source when the lexicon knows its head or it is a name."""
-    if span is None:
-        return False
-    return has_source_head(text[span[0] : span[1]])
-
-
-def with_source(text: str, span: tuple[int, int] | None, cue: tuple[int, int], base: float) -> Attribution | None:
-    if span is None:
-        return sourceless_attribution(text, cue[0], cue[1], base * 0.5)
-    name = text[span[0] : span[1]]
-    kind, certainty = classify(name)
-    return Attribution(span, cue, name, kind, round(base * max(certainty, 0.8), 3))
-
-
-def sourceless_attribution(text: str, start: int, end: int, confidence: float) -> Attribution:
-    """A cue without a named source ("is said to", "was reported"): like "reportedly" (the dev set's
-    convention), the cue is the source too; anonymous."""
-    return Attribution((start, end), (start, end), text[start:end], ANONYMOUS, round(confidence, 3))
-
-
-def _after_preposition(text: str, end: int) -> tuple[int, int] | None:
-    """The noun phrase after "in", "at", "on" or "during": "as revealed at trial" -> trial."""
-    preposition = AS_PREPOSITION_RE.match(text, end)
-    return noun_phrase_after(text, preposition.end()) if preposition else None
-
-
-def is_proper(text: str, span: tuple[int, int]) -> bool:
-    """A capitalised name ("Gazeta Prawna", "Rudaw")."""
-    words = text[span[0] : span[1]].split()
-    return bool(words) and all(word[0].isupper() or word in ("of", "for", "and") for word in words)
-
-
-def nested_source(text: str, span: tuple[int, int] | None) -> tuple[int, int] | None:
-    """ "according to a tweet on Monday by US Secretary of State Mike Pompeo": the author, not the tweet."""
-    if span is None:
-        return None
-    head = bare_word(text[span[0] : span[1]].split()[-1])
-    if head not in VEHICLE_HEADS:
-        return author_span(text, span)
-    agent = BY_AHEAD_RE.match(text, span[1])
-    if agent is None:
-        return span
-    return noun_phrase_after(text, agent.end()) or span
-
-
-def by_agent(text: str, position: int) -> tuple[int, int] | None:
-    """The agent of a passive cue: "was identified as X by a Coast Guard spokesperson"."""
-    agent = BY_AHEAD_RE.match(text, position)
-    if agent is None:
-        return None
-    span = noun_phrase_after(text, agent.end())
-    if span is None or classify(text[span[0] : span[1]])[1] < 0.8:
-        return None
-    return span
-
-
-def colon_candidate(text: str, colon: int, quote_factor: float) -> Attribution | None:
-    """ "Trump's statement read: “…”": the clause before a colon that opens a quotation."""
-    clause_start = max(text.rfind(";", 0, colon), text.rfind("”", 0, colon), text.rfind('"', 0, colon)) + 1
-    span = main_subject(text, colon, clause_start)
-    if span is None:
-        return None
-    verb = trim_span(text, span[1], colon)
-    if verb is None or len(text[verb[0] : verb[1]].split()) > 6:
-        first = TOKEN_RE.match(text, SPACES_RE.match(text, span[1]).end())
-        if first is None:
-            return None
-        verb = first.span()
-    kind, certainty = classify(text[span[0] : span[1]])
-    return Attribution(span, verb, text[span[0] : span[1]], kind, round(0.6 * certainty * quote_factor, 3))
-
-
-def participle_subject(text: str, participle: int) -> tuple[int, int] | None:
-    """Whose participle: "with officials saying" -> officials; ", saying" -> the main clause's subject."""
-    left = text[:participle].rstrip()
-    with_np = WITH_NP_RE.search(left)
-    if with_np:
-        span = trim_span(text, with_np.start("np"), with_np.end("np"))
-        if span is not None and is_subject(text[span[0] : span[1]]):
-            return span
-    if not left.endswith(",") and not left.endswith(" by"):
-        # "Several conservative groups claiming the election was stolen gathered …": the phrase that
-        # opens the sentence and the participle that follows it
-        span = trim_span(text, 0, len(left))
-        if span is not None and "," not in left and is_subject(left) and has_source_head(left):
-            return span
-        return None
-    return main_subject(text, len(left))

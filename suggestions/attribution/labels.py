@@ -6,7 +6,8 @@ from __future__ import annotations
 import re
 
 from annotate.codebook import Label
-from suggestions.attribution.finder import Attribution, find_attribution
+from suggestions.attribution.candidates import Attribution
+from suggestions.attribution.finder import find_attribution
 from suggestions.attribution.lexicon import phrase_list, trie_pattern
 
 BOILERPLATE_RE = re.compile(
