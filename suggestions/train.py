@@ -24,6 +24,7 @@ DEFAULT_DATA_DIRS = (
     DATA_DIR / "wikinews-heldout3" / "gold",
     DATA_DIR / "wikinews-heldout4" / "gold",
     DATA_DIR / "wikinews-heldout5" / "gold",
+    DATA_DIR / "wikinews-heldout6" / "gold",
 )
 DEFAULT_VERSION = "wikinews-2"
 

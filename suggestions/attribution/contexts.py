@@ -43,7 +43,8 @@ POSSESSIVE_BEFORE_RE = re.compile(r"\w(?:['’]s?|s['’])\s+$")
 
 CUE_RE = re.compile(
     r"\b(?:(?P<according>[Aa]ccording\s+to|(?:(?<=^)|(?<=[,;]\s))[Pp]er(?=\s+(?:the|a|an|[A-Z])))|(?P<asby>as\s+reported\s+by)|(?P<citing>citing)"
-    r"|(?P<quoted>quoted\s+as\s+saying)|(?P<pointed>pointed\s+out|went\s+on\s+to\s+(?:say|add|claim|note|explain|describe|call|warn|argue|insist|tell)"
+    r"|(?P<quoted>quoted\s+as\s+saying)|(?P<pointed>pointed\s+out|went\s+on\s+to\s+(?:say|add|claim|note|explain|describe|call|warn|argue|insist|tell|cite"
+    r"|criticise|criticize|praise|deny|accuse|mention|point|question|compare|suggest|predict|express)"
     r"|went\s+(?:so|as)\s+far\s+(?:as\s+)?(?:to\s+)?(?:say|claim|call|describe|suggest|accuse)"
     r"|(?:joined|echoed|renewed|repeated)\s+(?:the\s+|his\s+|her\s+|their\s+|its\s+)?(?:\w+\s+)?calls?"
     r"|took\s+to\s+(?:Twitter|Facebook|Instagram|social\s+media|the\s+airwaves|X)\s+to\s+(?:say|announce|write|"
@@ -54,8 +55,8 @@ CUE_RE = re.compile(
     r"|(?:raised|voiced)\s+(?:\w+\s+)?(?:concerns?|questions?|doubts?|fears?|alarm|objections?|criticism|opposition)"
     r"|cast\s+doubts?|hit\s+out|lashed\s+out"
     # "Officials put the death toll at 45": an estimate
-    r"|(?:put|puts|placed|places)\s+the\s+(?:\w+\s+){0,3}?(?:toll|number|figure|cost|damage|total|count|estimate)s?"
-    r"(?=\s+(?:\w+\s+){0,4}?at\s))"
+    r"|(?:put|puts|placed|places)\s+the\s+(?:\w+\s+){0,3}?(?:toll|number|figure|cost|damage|total|count|estimate|value"
+    r"|price|worth|loss|losses)s?(?=\s+(?:\w+\s+){0,4}?(?:at|in\s+the\s+(?:range|region|hundreds|thousands|tens)|between)\b))"
     r"|(?P<statement>(?:released|issued|published|posted|put\s+out|filed|sent|submitted|signed|wrote)\s+"
     r"(?:(?:a|an|its|their|his|her|the)\s+)?(?:\w+\s+)?(?:statements?|announcements?|messages?|posts?|tweets?|letters?"
     r"|motions?|lawsuits?|suits?|complaints?|petitions?|briefs?|filings?|press\s+releases?)"
@@ -64,7 +65,7 @@ CUE_RE = re.compile(
     r"revealed|disclosed|noted|stated|confirmed|announced|documented|shown|indicated|detailed|described|outlined|said|"
     r"told|testified|claimed|alleged|mentioned|explained|stipulated|specified)(?=\s+(?:by|in|at|on|during)\s))"
     r"|(?P<nounby>(?:estimates?|figures|statement|reports?|findings|account))(?=\s+by\s)"
-    r"|(?P<word>" + trie_pattern(CUE_WORDS) + r"))\b"
+    r"|(?<![\w-])(?P<word>" + trie_pattern(CUE_WORDS) + r"))\b"
     r"|(?P<colon>:\s*(?=[“\"]))"
 )
 
@@ -144,6 +145,7 @@ THIRD_PARTY_CLAUSE_RE = re.compile(
     r"(?:that\s+)?(?:the\s+|a\s+|an\s+)?(?:(?!(?:which|who|whom|whose|that|to)\b)[\w’'.-]+\s+){0,10}?"
     r"(?:was|were|is|are|has|have|had)\s+"
     r"(?!(?:to|going|planning|set|due|scheduled|expected)\b)(?:been\s+)?[a-z]+(?:ed|ing|en)\b"
+    r"|\s+(?:\w+\s+){0,5}?there\s+(?:is|are|was|were|had\s+been|have\s+been|has\s+been)\b"
 )
 
 
@@ -152,6 +154,10 @@ AS_PREPOSITION_RE = re.compile(r"\s+(?:in|at|on|during)\s+")
 
 # A quotation within a few words: "suggested people “think about” it".
 QUOTE_SOON_RE = re.compile(r"(?:\s+[\w’'-]+){0,3}\s*[“\"]")
+
+
+# A short inverted reporting clause between commas: ", reads the motion, ", ", said the minister, ".
+PARENTHETICAL_INVERSION_RE = re.compile(r"\s+(?:(?:the|a|an|his|her|their|its)\s+)?[\w’'.-]+(?:\s+[\w’'.-]+){0,3}\s*,")
 
 
 THAT_FOLLOW_RE = re.compile(r"\s+(?:that|he|she|they|it|we|I)\b|\s*[:“\"]")

@@ -38,6 +38,7 @@ from suggestions.attribution.contexts import (
     NEGATED_SUBJECT_RE,
     NEGATION_RE,
     NEXT_WORD_RE,
+    PARENTHETICAL_INVERSION_RE,
     POSSESSIVE_BEFORE_RE,
     QUOTE_SOON_RE,
     REDUCED_PASSIVE_RE,
@@ -51,7 +52,7 @@ from suggestions.attribution.contexts import (
     TOLD_OBJECT_RE,
     TRAILING_AUX_RE,
 )
-from suggestions.attribution.kinds import ANONYMOUS, DOCUMENT, MEDIA, PERSON, classify
+from suggestions.attribution.kinds import ANONYMOUS, DOCUMENT, MEDIA, PERSON, bare_word, classify
 from suggestions.attribution.lexicon import (
     ACT,
     ADVERB_CONFIDENCE,
@@ -88,9 +89,28 @@ from suggestions.attribution.subjects import (
     subject_before,
     subject_before_appositive,
     trailing_name,
+    trailing_noun_phrase,
 )
 
 PRONOUN_SUBJECTS = frozenset(("he", "she", "they", "we", "i"))
+# Whoever these find, they report a finding: "the researchers found significant quantities of virus".
+RESEARCHERS = frozenset(
+    [
+        "researchers",
+        "scientists",
+        "investigators",
+        "inspectors",
+        "experts",
+        "analysts",
+        "auditors",
+        "authors",
+        "team",
+        "study",
+        "scholars",
+        "economists",
+        "doctors",
+    ]
+)
 
 
 # Candidates this close to the most confident one compete on position (the earliest wins).
@@ -184,7 +204,7 @@ def cue_candidate(text: str, match: re.Match[str]) -> Attribution | None:
     reported_clause = (
         ACT_FOLLOW_RE.match(text, end) or QUOTE_BEFORE_RE.search(text, 0, start) or after_quote or clause_final
     )
-    if word in INVERTIBLE and text[:start].rstrip().endswith(",") and inverted_subject(text, end) is not None:
+    if word in INVERTIBLE and text[:start].rstrip().endswith(",") and PARENTHETICAL_INVERSION_RE.match(text, end):
         reported_clause = True  # "Because only Congress may allocate funds, reads the motion, the …"
     act_without_clause = (
         word in ACT
@@ -244,6 +264,7 @@ def cue_candidate(text: str, match: re.Match[str]) -> Attribution | None:
         if (
             word in AGENT_NEEDED
             or NEGATED_SUBJECT_RE.search(left)
+            or NEGATION_RE.search(passive.group())  # "Protests are not reported in Mosul"
             or REPORTED_TO_RE.match(text, end)
             or text.startswith(" missing", end)  # "was reported missing": a missing-person report
         ):
@@ -280,7 +301,11 @@ def cue_candidate(text: str, match: re.Match[str]) -> Attribution | None:
     elif RELATIVE_END_RE.search(trimmed):
         # "Prime Minister Tuilaepa, who told the press …": the source is the antecedent.
         relative = RELATIVE_END_RE.search(trimmed)
-        span = trailing_name(text, relative.start()) or subject_before(text, relative.start())
+        span = (
+            trailing_name(text, relative.start())
+            or subject_before(text, relative.start())
+            or trailing_noun_phrase(text, relative.start())
+        )
     elif COORDINATE_END_RE.search(trimmed):
         # "The agency did not mention …, but said …": the subject of the first verb, for plain
         # speech verbs or a reported clause only ("… and confirmed their conclusion" is no report).
@@ -300,6 +325,7 @@ def cue_candidate(text: str, match: re.Match[str]) -> Attribution | None:
     if (
         word in ("found", "find", "finds")
         and kind != DOCUMENT
+        and bare_word(text[span[0] : span[1]].split()[-1]) not in RESEARCHERS
         and not (THAT_FOLLOW_RE.match(text, end) or CLAUSE_AHEAD_RE.match(text, end))
     ):
         return None  # "Police found the body" is an act; "the study found", "they found that" report

@@ -101,7 +101,8 @@ DOC_HEADS = word_set(
     "papers article articles clause provision provisions statute agreement contract protocol minutes transcripts "
     "documentation dataset archive archives map maps chart charts graph graphs model models projections "
     "forecast forecasts simulation simulations observations measurements readings results trial trials advisory "
-    "advisories bulletin bulletins memoirs memoir diary diaries biography autobiography book books"
+    "advisories bulletin bulletins memoirs memoir diary diaries biography autobiography book books polling "
+    "sentencing"
 )
 
 
@@ -277,6 +278,9 @@ def classify(name: str) -> tuple[str, float]:
         return PERSON, 0.9
     if len(words) == 1 and words[0][0].isupper():
         return (ORGANISATION, 0.9) if words[0].isupper() and len(words[0]) > 1 else (PERSON, 0.8)
+    named = [word for word in words if word.lower() not in DETERMINERS]
+    if len(named) < len(words) and named and named[0][0].isupper() and all(map(is_name_word, named)):
+        return ORGANISATION, 0.9  # "the CBCP", "the Thames Valley Trust": a name after "the" is a body's
     return ANONYMOUS, 0.6
 
 

@@ -226,7 +226,8 @@ ADJECTIVES_ED_ING = word_set(
     # nouns in -ing
     "filing meeting hearing briefing funding ruling warning training spending housing bombing shooting wedding "
     "morning evening ceiling offering opening ending setting building beginning feeling something nothing "
-    "anything everything sibling landing uprising reading painting recording standing"
+    "anything everything sibling landing uprising reading painting recording standing polling sentencing reporting "
+    "bombing shelling fighting"
 )
 
 

@@ -112,6 +112,8 @@ def noun_phrase_after(text: str, position: int, max_tokens: int = 9) -> tuple[in
         if start < 0:
             start = position
         end = position = token.end()
+        if text[end : end + 1] in ("'", "’") and text[end + 1 : end + 2] == " " and word.endswith("s"):
+            end = position = end + 1  # "the Catholic Bishops' Conference": a plural possessive
         count += 1
         abbreviation = ABBREVIATION_RE.match(text, SPACES_RE.match(text, end).end())
         if abbreviation:

@@ -28,6 +28,7 @@ from suggestions.attribution.lexicon import (
     MAIN_VERB_STOP,
     OPENING_ADVERBS,
     OPENING_PREPOSITIONS,
+    PREPOSITIONS,
     REDUCED_RELATIVE,
     VEHICLE_HEADS,
     is_verb_form,
@@ -48,7 +49,7 @@ from suggestions.attribution.phrases import (
 BOUNDARY_RE = re.compile(
     r"[,;:()\[\]“”\"]|(?<!\w)[—–]|[—–](?!\w)|\s-\s|(?<=[.!?])[’']"
     r"|\b(?:that|but|while|whereas|when|after|because|since|although|though|where|if|so|then|which|who|whom"
-    r"|and(?=\s+(?:the|a|an|its|their|his|her)\b))\b"
+    r"|and(?=\s+(?:the|a|an|its|their|his|her|other|some|many|several|most|all|both|each|every)\b))\b"
 )
 
 
@@ -227,6 +228,26 @@ def name_only(text: str, span: tuple[int, int]) -> tuple[int, int]:
         and classify(" ".join(words))[0] == PERSON
     ):
         return (span[0], cut.start())  # "Sheldon Yett of UNICEF"; not "US Secretary of State Mike Pompeo"
+    return span
+
+
+def trailing_noun_phrase(text: str, end: int) -> tuple[int, int] | None:
+    """The noun phrase that ends at `end` after a preposition or verb: "requests for leniency from
+    Fields' lawyers, who argued" -> "Fields' lawyers"."""
+    tokens = list(TOKEN_RE.finditer(text, max(0, end - 120), end))
+    start = None
+    for token in reversed(tokens[-6:]):
+        lower = token.group().lower()
+        if lower in PREPOSITIONS or lower in CLAUSE_WORDS or (lower in CUE_WORDS and token.group().islower()):
+            break
+        start = token.start()
+        if lower in DETERMINERS:
+            break
+    if start is None:
+        return None
+    span = trim_span(text, start, end)
+    if span is None or not is_subject(text[span[0] : span[1]]) or not has_source_head(text[span[0] : span[1]]):
+        return None
     return span
 
 

@@ -765,6 +765,45 @@ def test_acts_and_non_reports_have_no_attribution(text: str) -> None:
         pytest.param("Officials put the death toll at 45.", "Officials", "put the death toll", id="put-at"),
         pytest.param("The ministry rejected the allegations as baseless.", "The ministry", "rejected", id="rejected"),
         pytest.param(
+            "The hearings included requests for leniency from Fields' lawyers, who argued his mental illness.",
+            "Fields' lawyers",
+            "argued",
+            id="relative-clause-after-a-preposition",
+        ),
+        pytest.param(
+            'The bishop was described by the CBCP as "a strong advocate for the environment."',
+            "the CBCP",
+            "was described",
+            id="passive-agent-acronym-after-the",
+        ),
+        pytest.param(
+            "He went on to cite the ruling on same-sex marriage.", "He", "went on to cite", id="went-on-to-cite"
+        ),
+        pytest.param(
+            "The palace's chief executive placed the value of the artwork in the range of five million dollars.",
+            "The palace's chief executive",
+            "placed the value",
+            id="placed-the-value-in-the-range",
+        ),
+        pytest.param(
+            "The city's security chief announced on Facebook there were suspects in custody.",
+            "The city's security chief",
+            "announced",
+            id="announced-there-were",
+        ),
+        pytest.param(
+            "The bishop died yesterday, according to the Catholic Bishops' Conference of the Philippines.",
+            "the Catholic Bishops' Conference of the Philippines",
+            "according to",
+            id="plural-possessive-inside-a-name",
+        ),
+        pytest.param(
+            "The NHC predicted landfall on Friday and other forecasters predicted a storm surge.",
+            "The NHC",
+            "predicted",
+            id="and-other-starts-a-clause",
+        ),
+        pytest.param(
             "Video footage from the scene shows pews broken and scattered.",
             "Video footage from the scene",  # "from the scene" names no author
             "shows",
@@ -800,6 +839,12 @@ def test_general_reporting_constructions(text: str, source: str, cue: str) -> No
         pytest.param("On Wednesday in the US state of Alabama, the governor signed the act.", id="state-the-noun"),
         pytest.param("Both sides agreed on a line as the border that would divide the sea.", id="agreed-on"),
         pytest.param("Storms threatened the coast.", id="threatened-by-weather"),
+        pytest.param("Protests are not reported in Mosul, in northern Iraq.", id="negated-passive"),
+        pytest.param("In that event, Fields, a self-described Neo-Nazi, killed a woman.", id="self-described"),
+        pytest.param(
+            "The governor of Louisiana, a U.S. state on the Gulf of Mexico, declared a state of emergency on Thursday.",
+            id="appositive-then-an-act",
+        ),
     ],
 )
 def test_general_non_reports_have_no_sure_attribution(text: str) -> None:
