@@ -52,7 +52,16 @@ from suggestions.attribution.contexts import (
     TOLD_OBJECT_RE,
     TRAILING_AUX_RE,
 )
-from suggestions.attribution.kinds import ANONYMOUS, DOCUMENT, MEDIA, PERSON, bare_word, classify
+from suggestions.attribution.kinds import (
+    ANONYMOUS,
+    DOCUMENT,
+    GOVERNMENT,
+    MEDIA,
+    ORGANISATION,
+    PERSON,
+    bare_word,
+    classify,
+)
 from suggestions.attribution.lexicon import (
     ACT,
     ADVERB_CONFIDENCE,
@@ -92,6 +101,12 @@ from suggestions.attribution.subjects import (
     trailing_noun_phrase,
 )
 
+# Tallies an authority keeps: "Health authorities recorded 12 new cases".
+TALLY = frozenset(("recorded", "registered", "listed", "counted"))
+COUNT_AHEAD_RE = re.compile(
+    r"\s+(?:(?:a|an|the|at\s+least|more\s+than|over|about|some|another)\s+)?[\d,.]+\b"
+    r"|\s+(?:\w+\s+)?(?:dozens|hundreds|thousands)\b"
+)
 PRONOUN_SUBJECTS = frozenset(("he", "she", "they", "we", "i"))
 # Whoever these find, they report a finding: "the researchers found significant quantities of virus".
 RESEARCHERS = frozenset(
@@ -320,8 +335,13 @@ def cue_candidate(text: str, match: re.Match[str]) -> Attribution | None:
     kind, certainty = classify(text[span[0] : span[1]])
     if act_without_clause and kind not in (MEDIA, DOCUMENT):
         return None  # "the newspaper revealed a deal" reports; "the mayor revealed a plaque" does not
-    if word in RECORDING and kind != DOCUMENT:
-        return None  # "CCTV captured …" reports; "Rebels captured 12 villages" does not
+    if (
+        word in RECORDING
+        and kind != DOCUMENT
+        and not (word in TALLY and kind in (GOVERNMENT, ORGANISATION) and COUNT_AHEAD_RE.match(text, end))
+    ):
+        # "CCTV captured …", "authorities recorded 12 new cases" report; "Rebels captured 12 villages" does not
+        return None
     if (
         word in ("found", "find", "finds")
         and kind != DOCUMENT

@@ -114,7 +114,8 @@ COMPLEMENT = STRICT_COMPLEMENT | word_set("reports claims estimates predicts")
 WEAK = word_set(
     "suggest suggests suggested indicate indicates indicated show shows showed found find finds believe "
     "believes predict attribute attributes attributed captured recorded list lists listed mentions mention "
-    "mentioned instructs instruct stipulates stipulate specifies specify forecast forecasts projected projects "
+    "mentioned instructs instruct stipulates stipulate specifies specify registered counted forecast forecasts "
+    "projected projects "
     "expect expects expected anticipate anticipates anticipated highlighted highlights"
 )
 
@@ -122,7 +123,7 @@ WEAK = word_set(
 # Evidence verbs whose subject must be a recording or document ("CCTV captured their arrival").
 RECORDING = word_set(
     "captured recorded list lists listed mentions mention mentioned instructs instruct stipulates stipulate "
-    "specifies specify"
+    "specifies specify registered counted"
 )
 
 

@@ -804,6 +804,12 @@ def test_acts_and_non_reports_have_no_attribution(text: str) -> None:
             id="and-other-starts-a-clause",
         ),
         pytest.param(
+            "Health authorities recorded 12 new cases on Sunday.",
+            "Health authorities",
+            "recorded",
+            id="an-authority-recording-a-tally",
+        ),
+        pytest.param(
             "Video footage from the scene shows pews broken and scattered.",
             "Video footage from the scene",  # "from the scene" names no author
             "shows",
@@ -840,6 +846,7 @@ def test_general_reporting_constructions(text: str, source: str, cue: str) -> No
         pytest.param("Both sides agreed on a line as the border that would divide the sea.", id="agreed-on"),
         pytest.param("Storms threatened the coast.", id="threatened-by-weather"),
         pytest.param("Protests are not reported in Mosul, in northern Iraq.", id="negated-passive"),
+        pytest.param("The army captured 12 villages.", id="captured-a-number-of-places"),
         pytest.param("In that event, Fields, a self-described Neo-Nazi, killed a woman.", id="self-described"),
         pytest.param(
             "The governor of Louisiana, a U.S. state on the Gulf of Mexico, declared a state of emergency on Thursday.",
