@@ -25,6 +25,7 @@ DEFAULT_DATA_DIRS = (
     DATA_DIR / "wikinews-heldout4" / "gold",
     DATA_DIR / "wikinews-heldout5" / "gold",
     DATA_DIR / "wikinews-heldout6" / "gold",
+    DATA_DIR / "wikinews-heldout7" / "gold",
 )
 DEFAULT_VERSION = "wikinews-2"
 

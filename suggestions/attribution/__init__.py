@@ -27,6 +27,7 @@ from suggestions.attribution.labels import (
     BOILERPLATE_RE,
     DATELINE_RE,
     STARTS_DEMONSTRATIVE_RE,
+    caption_positions,
     is_boilerplate,
     suggest_label,
 )
@@ -47,6 +48,7 @@ __all__ = [
     "REPORTS_KIND",
     "STARTS_DEMONSTRATIVE_RE",
     "Attribution",
+    "caption_positions",
     "find_attribution",
     "guess_source_kind",
     "is_boilerplate",

@@ -59,7 +59,8 @@ CUE_RE = re.compile(
     r"|price|worth|loss|losses)s?(?=\s+(?:\w+\s+){0,4}?(?:at|in\s+the\s+(?:range|region|hundreds|thousands|tens)|between)\b))"
     r"|(?P<statement>(?:released|issued|published|posted|put\s+out|filed|sent|submitted|signed|wrote)\s+"
     r"(?:(?:a|an|its|their|his|her|the)\s+)?(?:\w+\s+)?(?:statements?|announcements?|messages?|posts?|tweets?|letters?"
-    r"|motions?|lawsuits?|suits?|complaints?|petitions?|briefs?|filings?|press\s+releases?)"
+    r"|motions?|lawsuits?|suits?|complaints?|petitions?|briefs?|filings?|press\s+releases?|stud(?:y|ies)|papers?"
+    r"|reports?)"
     r"(?:\s+(?:which|that)\s+(?:read|reads|said|says|stated))?)"
     r"|(?P<asverb>(?:(?<=^)|(?<=[,;]\s))[Aa]s\s+(?:(?:was|were|has\s+been|had\s+been)\s+)?(?P<asword>reported|"
     r"revealed|disclosed|noted|stated|confirmed|announced|documented|shown|indicated|detailed|described|outlined|said|"
@@ -71,8 +72,18 @@ CUE_RE = re.compile(
 
 
 # Auxiliaries, adverbs and time phrases between a subject and its verb.
+# "in a statement", "at a news conference on Monday": where something was said.
+VEHICLE_ASIDE = (
+    r"(?:in|at|during|via|on|through)\s+(?:a|an|the|his|her|their|its)\s+(?:\w+\s+){0,2}?(?:statement|interview|"
+    r"speech|tweet|post|letter|release|conference|briefing|address|broadcast|video|message|hearing|session|"
+    r"meeting|summit|rally|announcement|report)(?:\s+on\s+\w+day)?"
+)
+
+
 TRAILING_AUX_RE = re.compile(
-    r"(?:\s+(?:has|have|had|also|previously|earlier|later|again|repeatedly|publicly|further|separately|"
+    r"(?:\s*,\s*"
+    + VEHICLE_ASIDE
+    + r"\s*,|\s+(?:has|have|had|also|previously|earlier|later|again|repeatedly|publicly|further|separately|"
     r"recently|then|now|yesterday|today|once|already|initially|first|officially|privately|subsequently|"
     r"consistently|openly|jointly|reportedly|allegedly|purportedly|since|still|too|there|here|even|never|"
     r"(?:did|does|do|has|have|had|would|could|will|can)(?:\s+not|n['’]t)|would|will|could|may|might|should|must|"
@@ -80,10 +91,8 @@ TRAILING_AUX_RE = re.compile(
     r"(?!(?:family|rally|ally|assembly|supply|reply|monopoly|anomaly|butterfly|daily|weekly|monthly|quarterly"
     r"|fly|bully|tally|homily|lily|belly|jelly|folly|italy|july)\b)[a-z]+ly|"
     r"on\s+\w+day|last\s+(?:week|month|year|night)|the\s+(?:next|following|same)\s+(?:day|week|morning|evening)|"
-    r"(?:in|at|during|via|on|through)\s+(?:a|an|the|his|her|their|its)\s+(?:\w+\s+){0,2}?(?:statement|interview|"
-    r"speech|tweet|post|letter|release|conference|briefing|address|broadcast|video|message|hearing|session|"
-    r"meeting|summit|rally|announcement|report)(?:\s+on\s+\w+day)?|on\s+(?:Twitter|Facebook|Instagram|television)"
-    r"))+\s*$"
+    + VEHICLE_ASIDE
+    + r"|on\s+(?:Twitter|Facebook|Instagram|television)))+\s*$"
 )
 
 
@@ -119,7 +128,8 @@ FINAL_RE = re.compile(
 # What a released statement is followed by when it is quoted or reported: ", in part, “…", ": …", "saying …".
 STATEMENT_CONTENT_RE = re.compile(
     r"[\s,]*(?:in\s+part[\s,]*)?(?:[:“\"‘]|that\b|saying\b|stating\b|speaking\s+of\b|calling\b|claiming\b|alleging\b"
-    r"|arguing\b|asserting\b|accusing\b|urging\b|demanding\b|warning\b|denying\b|confirming\b|explaining\b|noting\b)"
+    r"|arguing\b|asserting\b|accusing\b|urging\b|demanding\b|warning\b|denying\b|confirming\b|explaining\b|noting\b"
+    r"|documenting\b|showing\b|finding\b|revealing\b|detailing\b|describing\b|suggesting\b|indicating\b)"
 )
 
 
@@ -233,3 +243,9 @@ REDUCED_PASSIVE_RE = re.compile(r"\s+to\s+(?:be|have)\b")
 
 
 NEXT_WORD_RE = re.compile(r"\s+([a-z]+)")
+
+
+COUNT_AHEAD_RE = re.compile(
+    r"\s+(?:(?:a|an|the|at\s+least|more\s+than|over|about|some|another)\s+)?[\d,.]+\b"
+    r"|\s+(?:\w+\s+)?(?:dozens|hundreds|thousands)\b"
+)

@@ -4,6 +4,7 @@ interpretive wording analysis, anything else a claim."""
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
 from annotate.codebook import Label
 from suggestions.attribution.candidates import Attribution
@@ -57,7 +58,21 @@ FIRST_PERSON_RE = re.compile(r"\b(?:I|we|We|our|Our|us)\b")
 
 def is_boilerplate(text: str) -> bool:
     """Not part of the report: a byline, credit, "Original Source:" trailer or a bare dateline."""
-    return bool(BOILERPLATE_RE.match(text)) or strip_dateline(text) is None
+    return bool(BOILERPLATE_RE.match(text) or CREDIT_RE.search(text)) or strip_dateline(text) is None
+
+
+# A picture credit anywhere in the sentence: "The collapse of the spire, around 19:45 Image: Remi Mathis".
+CREDIT_RE = re.compile(r"(?:^|\s|\()(?:Image|Photo|Photograph|Picture|Credit)s?:\s+\S")
+
+
+def caption_positions(texts: Sequence[str]) -> set[int]:
+    """Sentences that are picture captions: the one right before a credit line ("Fire in the frame of
+    Notre Dame." followed by "Image: …"), besides the credit lines themselves (is_boilerplate)."""
+    return {
+        i
+        for i in range(len(texts) - 1)
+        if CREDIT_RE.match(texts[i + 1]) and not CREDIT_RE.search(texts[i]) and len(texts[i].split()) <= 40
+    }
 
 
 def suggest_label(text: str) -> tuple[str, float, Attribution | None]:
@@ -69,7 +84,7 @@ def suggest_label(text: str) -> tuple[str, float, Attribution | None]:
     body = strip_dateline(text)
     if body is None:
         return Label.OTHER.value, 0.9, None
-    if BOILERPLATE_RE.match(text):
+    if BOILERPLATE_RE.match(text) or CREDIT_RE.search(text):
         return Label.OTHER.value, 0.95, None
     attribution = find_attribution(text)
     if attribution is not None and attribution.confidence >= 0.5:

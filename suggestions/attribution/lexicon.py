@@ -141,7 +141,7 @@ PARTICIPLE = word_set(
     "calling describing writing blaming accusing urging reporting telling announcing confirming denying stressing "
     "suggesting predicting acknowledging admitting conceding emphasising emphasizing questioning criticising "
     "criticizing condemning denouncing praising thanking vowing pledging promising complaining recalling "
-    "expressing demanding estimating revealing arguing explaining maintaining reiterating"
+    "expressing demanding estimating revealing arguing explaining maintaining reiterating documenting detailing"
 )
 
 
@@ -285,3 +285,34 @@ def is_verb_form(token: str, original: str) -> bool:
         and len(token) > 4
         and token not in ADJECTIVES_ED_ING
     )
+
+
+# Tallies an authority keeps: "Health authorities recorded 12 new cases".
+TALLY = frozenset(("recorded", "registered", "listed", "counted"))
+
+
+PRONOUN_SUBJECTS = frozenset(("he", "she", "they", "we", "i"))
+
+
+# Whoever these find, they report a finding: "the researchers found significant quantities of virus".
+RESEARCHERS = frozenset(
+    [
+        "researchers",
+        "scientists",
+        "investigators",
+        "inspectors",
+        "experts",
+        "analysts",
+        "auditors",
+        "authors",
+        "team",
+        "study",
+        "scholars",
+        "economists",
+        "doctors",
+    ]
+)
+
+
+# Noun cues ("a statement by X", "estimates by"): part of an adjunct, not a clause's verb.
+NOUN_CUES = frozenset(("estimate", "estimates", "figures", "statement", "report", "reports", "findings", "account"))

@@ -268,7 +268,7 @@ def test_train_from_the_shipped_data_reproduces_the_shipped_default_model(tmp_pa
     output = tmp_path / "model.json"
     args = ["train", *[f"--gold-dir={folder}" for folder in DEFAULT_DATA_DIRS], "--output", str(output)]
     text = run(*args)
-    assert f"trained {DEFAULT_VERSION} on 1205 sentences of 76 articles" in text
+    assert f"trained {DEFAULT_VERSION} on 1358 sentences of 88 articles" in text
     assert output.read_bytes() == DEFAULT_MODEL_PATH.read_bytes()
 
 
