@@ -30,6 +30,13 @@ DEFAULT_DATA_DIRS = (
 DEFAULT_VERSION = "wikinews-2"
 
 
+def default_data_without(gold: Sequence[GoldSentence]) -> list[GoldSentence]:
+    """The default model's training sentences, less the articles of `gold` (by file name): what each
+    fold adds when `evaluate --with-default-data` scores the default's recipe on those articles."""
+    articles = {g.article_id for g in gold}
+    return [g for g in read_gold_dirs(DEFAULT_DATA_DIRS) if g.article_id not in articles]
+
+
 def sklearn_version() -> str:
     import sklearn
 
