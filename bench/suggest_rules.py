@@ -1,4 +1,4 @@
-"""Benchmark of the rule-based label suggester (suggestions/attribution.py) on one core.
+"""Benchmark of the rule-based label suggester (suggestions/attribution/) on one core.
 
 Times suggest_label over 10,000 generated news sentences (median of 5 runs) against a baseline of one
 compiled `re.search` per sentence. Run from the project root: `.venv/bin/python bench/suggest_rules.py`.

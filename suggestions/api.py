@@ -37,7 +37,7 @@ class SuggestionSerializer(serializers.Serializer):
     source_kind = serializers.ChoiceField(choices=SourceKind.choices, allow_null=True)
     source_id = serializers.IntegerField(allow_null=True, help_text="the matching source registry entry")
     model_version = serializers.CharField(
-        help_text="the shipped default (e.g. wikinews-1), a retrained lr-<trained at>-<training size>, or rules-N"
+        help_text="the shipped default (e.g. wikinews-2), a retrained lr-<trained at>-<training size>, or rules-N"
     )
 
 

@@ -89,6 +89,20 @@ _STOP = _set(
 )
 
 
+# Closed-class words (determiners, pronouns, auxiliaries, modals, prepositions, conjunctions, time
+# and focus adverbs), one feature each: how a sentence is built rather than what it is about, so
+# they carry over to new topics (content words would learn the training articles' topics).
+_FUNCTION_WORDS = _set(
+    "the a an this these that those its their his her our my some any no every each all both other another "
+    "is are was were be been being has have had do does did will would shall should can could may might must "
+    "not never also still already yet just only even again now then currently recently previously formerly later "
+    "earlier since ago until while when after before during as because although though however but and or so "
+    "thus therefore which who whom whose where what why how if than more most less least very such many much "
+    "few several in on at by for from with without about into over under between among against through across "
+    "toward towards he she it they we i you him them us there here one two first last"
+)
+
+
 def _content_words(text: str) -> set[str]:
     return {w.lower() for w in _TOKEN_RE.findall(text) if w.lower() not in _STOP and len(w) > 2}
 
@@ -233,6 +247,11 @@ def sentence_features(text: str, attribution: Attribution | None, year: int | No
     features["has_quote"] = float(bool(QUOTE_RE.search(text)))
     features["question"] = float(text.rstrip("”\"' ").endswith("?"))
     features["boilerplate"] = float(bool(BOILERPLATE_RE.match(text) or DATELINE_RE.match(text)))
+    for word in words & _FUNCTION_WORDS:
+        features["w_" + word] = 1.0
+    # the share of "-ed" verbs: a narrated chain of events rather than a standing fact
+    past_forms = sum(1 for token in original if token.islower() and token.endswith("ed") and len(token) > 4)
+    features["ed_share"] = min(past_forms / n_words * 5, 1.0)
     if attribution is not None:
         features["cue"] = 1.0
         features["cue_confidence"] = attribution.confidence

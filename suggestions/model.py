@@ -23,7 +23,7 @@ import numpy as np
 logger = logging.getLogger(__name__)
 
 MODEL_FORMAT = "sourcemark-label-model/1"
-RULES_VERSION = "rules-2"
+RULES_VERSION = "rules-3"
 LEARNED_KIND = "learned"
 DEFAULT_MODEL_PATH = Path(__file__).resolve().parent / "data" / "default_model.json"
 DIGITS = 6

@@ -1,7 +1,7 @@
 """Suggested marks: a label, a calibrated confidence and attribution spans for each sentence.
 
 Suggestions are made per article (a sentence's neighbours and position are features). The rule
-finder (suggestions/attribution.py) supplies spans; the label and its confidence come from the label
+finder (suggestions/attribution/) supplies spans; the label and its confidence come from the label
 model (the active trained one, else the shipped default), or from the rules when neither is usable.
 Suggestions are never stored as marks; a mark accepted from one records that it was.
 """
@@ -13,7 +13,14 @@ from datetime import date
 from typing import Any
 
 from annotate.codebook import Label
-from suggestions.attribution import PERSON, Attribution, find_attribution, is_boilerplate, suggest_label
+from suggestions.attribution import (
+    PERSON,
+    Attribution,
+    caption_positions,
+    find_attribution,
+    is_boilerplate,
+    suggest_label,
+)
 from suggestions.features import article_features
 from suggestions.model import Suggester, active_suggester, fallback_suggester
 from suggestions.registry import SourceIndex, load_source_index
@@ -28,18 +35,23 @@ Labelled = tuple[str, float, Attribution | None]
 def label_article(texts: Sequence[str], *, published: date | None, suggester: Suggester) -> list[Labelled]:
     """(label, confidence, attribution found) for each sentence of one article, in order.
 
-    Boilerplate ("Original Source:", bylines) is `other` by rule. Without a model the rules label
+    Boilerplate ("Original Source:", bylines, picture credits) and picture captions (the sentence
+    before a credit line) are `other` by rule. Without a model the rules label
     each sentence alone and their confidence is not calibrated.
     """
+    captions = caption_positions(texts)
     if suggester.model is None:
-        return [suggest_label(text) for text in texts]
+        return [
+            (Label.OTHER.value, OTHER_CONFIDENCE, None) if i in captions else suggest_label(text)
+            for i, text in enumerate(texts)
+        ]
     attributions = [find_attribution(text) for text in texts]
     rows = article_features(texts, published, attributions)
     probabilities = suggester.model.probabilities(rows)
     classes = suggester.model.classes
     labelled: list[Labelled] = []
-    for text, attribution, row in zip(texts, attributions, probabilities, strict=True):
-        if is_boilerplate(text):
+    for i, (text, attribution, row) in enumerate(zip(texts, attributions, probabilities, strict=True)):
+        if i in captions or is_boilerplate(text):
             labelled.append((Label.OTHER.value, OTHER_CONFIDENCE, None))
             continue
         best = int(row.argmax())

@@ -21,8 +21,20 @@ DEFAULT_DATA_DIRS = (
     DATA_DIR / "wikinews-dev" / "gold",
     DATA_DIR / "wikinews-heldout" / "gold",
     DATA_DIR / "wikinews-heldout2" / "gold",
+    DATA_DIR / "wikinews-heldout3" / "gold",
+    DATA_DIR / "wikinews-heldout4" / "gold",
+    DATA_DIR / "wikinews-heldout5" / "gold",
+    DATA_DIR / "wikinews-heldout6" / "gold",
+    DATA_DIR / "wikinews-heldout7" / "gold",
 )
-DEFAULT_VERSION = "wikinews-1"
+DEFAULT_VERSION = "wikinews-2"
+
+
+def default_data_without(gold: Sequence[GoldSentence]) -> list[GoldSentence]:
+    """The default model's training sentences, less the articles of `gold` (by file name): what each
+    fold adds when `evaluate --with-default-data` scores the default's recipe on those articles."""
+    articles = {g.article_id for g in gold}
+    return [g for g in read_gold_dirs(DEFAULT_DATA_DIRS) if g.article_id not in articles]
 
 
 def sklearn_version() -> str:

@@ -121,3 +121,18 @@ def test_a_sure_reporting_cue_makes_an_attribution_whatever_the_model_says():
     assert first["confidence"] < 0.5  # but the model's probability stays the confidence: a hint
     assert first["prefill"] is False
     assert second["label"] == Label.CLAIM
+
+
+def test_picture_captions_and_credits_are_other_with_the_model_and_the_rules():
+    texts = [
+        "The roof of the cathedral caught fire yesterday.",
+        "Officials said the two bell towers were saved.",
+        "Fire in the frame of the cathedral.",
+        "Image: LeLaisserPasserA38.",
+        "The collapse of the spire, around 19:45 CEST Image: Remi Mathis (photos).",
+    ]
+    for suggester in (None, RULES):
+        labels = [s["label"] for s in suggest_article(texts, suggester=suggester)]
+        assert labels[2:] == [Label.OTHER] * 3  # the caption before a credit line, and the credits
+        assert labels[1] == Label.ATTRIBUTION
+        assert labels[0] != Label.OTHER

@@ -184,7 +184,7 @@ def test_evaluate_prints_rules_default_and_retrained_figures(reviewer):
     )
     output = run("evaluate", "--folds", "3")
     assert "60 in 6 article(s); 3-fold cross-validation by article" in output
-    assert "rules (rules-2): accuracy" in output
+    assert "rules (rules-3): accuracy" in output
     assert f"default ({DEFAULT_VERSION}): accuracy" in output
     assert "retrained (cross-validated): accuracy" in output
     for piece in ("  claim ", "  attribution ", "  overlap ", "  exact ", "  token overlap ", "calibration: Brier"):
@@ -268,7 +268,7 @@ def test_train_from_the_shipped_data_reproduces_the_shipped_default_model(tmp_pa
     output = tmp_path / "model.json"
     args = ["train", *[f"--gold-dir={folder}" for folder in DEFAULT_DATA_DIRS], "--output", str(output)]
     text = run(*args)
-    assert f"trained {DEFAULT_VERSION} on 613 sentences of 34 articles" in text
+    assert f"trained {DEFAULT_VERSION} on 1358 sentences of 88 articles" in text
     assert output.read_bytes() == DEFAULT_MODEL_PATH.read_bytes()
 
 
@@ -281,3 +281,13 @@ def test_gold_sentences_leave_in_progress_marks_out(reviewer, make_user):
     (other,) = make_gold_corpus([newcomer], articles=1, sentences=3, seed=2)
     Assignment.objects.filter(article=other).update(submitted_at=None)
     assert {g.article_id for g in gold_sentences()} == {article.pk}
+
+
+def test_the_default_recipe_leaves_out_the_articles_it_scores():
+    from suggestions.train import default_data_without
+
+    heldout = read_gold_dirs([DEFAULT_DATA_DIRS[1]])
+    everything = read_gold_dirs(DEFAULT_DATA_DIRS)
+    rest = default_data_without(heldout)
+    assert {g.article_id for g in rest}.isdisjoint({g.article_id for g in heldout})
+    assert len(rest) == len(everything) - len(heldout)

@@ -50,6 +50,11 @@ class Command(BaseCommand):
         evaluate_parser.add_argument(
             "--model", metavar="PATH", help="score this model file as the default (e.g. one trained with --output)"
         )
+        evaluate_parser.add_argument(
+            "--with-default-data",
+            action="store_true",
+            help="with --gold-dir: each fold also trains on the default model's other articles (its recipe)",
+        )
         evaluate_parser.add_argument("--format", choices=["text", "json"], default="text")
         predict_parser = actions.add_parser("predict", help="suggestions for text files, folders, JSONL or '-'")
         predict_parser.add_argument("paths", nargs="+", metavar="PATH")
@@ -94,7 +99,7 @@ class Command(BaseCommand):
         self.stdout.write((self.style.SUCCESS if result.active else self.style.WARNING)(result.message))
         self.stdout.write(format_report(result.model.metrics["evaluation"], None))
 
-    def handle_evaluate(self, *, gold_dir, folds, format, model=None, **options):
+    def handle_evaluate(self, *, gold_dir, folds, format, model=None, with_default_data=False, **options):
         acceptance = None
         default: LabelModel | bool = True
         if model:
@@ -107,7 +112,8 @@ class Command(BaseCommand):
                 gold = read_gold_dirs(gold_dir)
             except GoldFileError as exc:
                 raise CommandError(str(exc)) from None
-            report = evaluate.evaluate(gold, folds=folds, default=default)
+            extra = train.default_data_without(gold) if with_default_data else ()
+            report = evaluate.evaluate(gold, folds=folds, extra=extra, default=default)
         else:
             gold = gold_sentences()
             if not gold:
