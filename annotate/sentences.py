@@ -1,15 +1,42 @@
 """Sentence splitting with exact character offsets.
 
-Paragraphs (line breaks) always end a sentence; inside a paragraph pysbd finds the boundaries
-(abbreviations such as U.S., Dr., Gen., a.m., decimals and quotes). Offsets are then located in
-the original text, so `text[start:end] == sentence` holds by construction.
+Paragraphs (line breaks) always end a sentence. Inside a paragraph the boundaries are pysbd's
+(abbreviations such as U.S., Dr., Gen., a.m., decimals, quotes), found in three steps so that the
+time stays linear in the text and pysbd only sees the parts where cheap rules are unsure:
+
+1. **Certain boundaries.** `word. Next`: a stop after a word of two or more letters that is none of
+   pysbd's abbreviations, outside any quotes, brackets or parentheses, followed by spaces and a
+   capital letter. pysbd splits there, and nothing it decides on one side depends on the other
+   side, so the paragraph is cut there. Paragraphs with features pysbd treats as a whole (list
+   markers, parentheses between quotes, numbered references, its own placeholder characters) are
+   not cut.
+2. **Plain pieces.** A piece between certain boundaries with no other stop in it (decimals such as
+   3.5 aside) is one sentence, as pysbd would find.
+3. **pysbd** splits every other piece, in windows of at most `WINDOW` characters: pysbd's time per
+   character grows with the length of its input (a 200 KB paragraph took minutes), so a longer
+   piece is cut first at its last likely boundary (a stop and a space), else at a space.
+
+Steps 1 and 2 give exactly pysbd's sentences on every text tested against it (the tests, the
+development set, generated text); step 3 differs from pysbd only inside pieces longer than
+`WINDOW` with no certain boundary, where pysbd itself would take quadratic time.
+`split_sentences_pysbd` is the reference (pysbd on whole paragraphs) for tests and benchmarks.
+
+Offsets are located in the original text, so `text[start:end] == sentence` holds by construction.
 """
 
 import re
 import threading
+from bisect import bisect_right
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import pysbd
+from pysbd.lang.common import Common
+from pysbd.lang.english import English
+from pysbd.lists_item_replacer import ListItemReplacer
+from pysbd.processor import Processor
+
+WINDOW = 2000  # pysbd's cost per character is flat up to about this length and grows beyond it
 
 _local = threading.local()
 _LINE = re.compile(r"[^\n]+")
@@ -21,6 +48,54 @@ BOILERPLATE = re.compile(
     re.IGNORECASE,
 )
 TRAILER = re.compile(r"^\s*Original Source\s*:\s*(?P<value>\S+)\s*$", re.IGNORECASE)
+
+_ABBREVIATIONS = frozenset(
+    abbr.lower()
+    for abbr in (
+        *English.Abbreviation.ABBREVIATIONS,
+        *English.Abbreviation.PREPOSITIVE_ABBREVIATIONS,
+        *English.Abbreviation.NUMBER_ABBREVIATIONS,
+    )
+)
+# A stop followed by spaces and anything but another stop: where pysbd may end a sentence.
+_STOP_SPACE = re.compile(r"[.?!](?= +([^\s.?!]))")
+_CLOSERS = frozenset("\"”’')]")
+# A quotation closed after its stop, one space and a capital: pysbd ends the sentence after the quote.
+_QUOTE_END = re.compile(r"[.?!][\"”](?=\s[A-Z])")
+# Stops other than decimal points, and pysbd's split of a quotation closed after a stop or a dash.
+_STOP = re.compile(r"[!?]|(?<!\d)\.|\.(?!\d)")
+_SPLIT_QUOTE = re.compile(Common.QUOTATION_AT_END_OF_SENTENCE_REGEX)
+# pysbd's own placeholder characters, CJK stops and brackets, line separators other than \n,
+# backslashes (quote escapes) and braces (an abbreviation quirk): leave such paragraphs to pysbd whole.
+_EXOTIC = re.compile(r"[\\{\r\x0b\x0c\x1c-\x1e\x85\u2028\u2029。．！？（）「」∯∮ȸȹ☉☈☇☄♨☝☏ƪ♟♝ᓰᓱᓳᓴᓷᓸ✂⌬⎋♬♭]")
+# A single quote after a space opens a quotation only if the whole paragraph says so (pysbd).
+_SINGLE_QUOTE = re.compile(r"(?:^|(?<=\s))'")
+_NUMBERED_REFERENCE = re.compile(Common.NUMBERED_REFERENCE_REGEX)
+_PARENS_QUOTES_START = re.compile(r"[\"”]\s\(")
+_PARENS_QUOTES_END = re.compile(r"\)\s[\"“]")
+# pysbd's list markers (ListItemReplacer), found with equivalent faster patterns (tested)
+_ALPHA_LIST_PERIODS = re.compile(r"(?<!\S)[a-z](?=\.)")
+_ALPHA_LIST_PARENS = re.compile(r"(?<![^\s(])[a-z]+(?=\))")
+_LIST_LETTERS = frozenset(ListItemReplacer.LATIN_NUMERALS) | frozenset(ListItemReplacer.ROMAN_NUMERALS)
+_NUMBERED_LIST_PERIODS = re.compile(r"(?<!\d)\d{1,2}(?=\.[\s)])")
+_NUMBERED_LIST_PARENS = re.compile(ListItemReplacer.NUMBERED_LIST_PARENS_REGEX)
+_DOUBLE_PUNCTUATION = re.compile(English.DoublePunctuationRules.DoublePunctuation)
+_ROMAN_PARENS = re.compile(ListItemReplacer.ROMAN_NUMERALS_IN_PARENTHESES)
+# Quotes, brackets and parentheses pysbd reads as one unit: (opening, closing, single-quote rules).
+_PAIRS = (
+    ("‘", "’", True),
+    ('"', '"', False),
+    ("[", "]", False),
+    ("(", ")", False),
+    ("«", "»", False),
+    ("“", "”", False),
+    ("--", "--", False),
+)
+_OPENING = frozenset("('\"“‘")  # pysbd may read a sentence opening with these as a unit
+_LIKELY_BOUNDARY = re.compile(r"[.!?][\"'”’)\]]*\s+")
+_SPACE = re.compile(r"\s+")
+_NOT_SPACE = re.compile(r"\S")
+_ASCII_LETTERS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
 
 
 @dataclass(frozen=True)
@@ -39,46 +114,300 @@ def _segmenter() -> pysbd.Segmenter:
     return _local.segmenter
 
 
-def _split_paragraph(paragraph: str) -> list[str]:
+class _PartProcessor(Processor):
+    """pysbd's processor for part of a paragraph that has a stop elsewhere: pysbd leaves a text
+    with no stop whole, but inside such a paragraph it splits that part like any other."""
+
+    def check_for_punctuation(self, txt):
+        return self.process_text(txt)
+
+
+def _pysbd_pieces(text: str, part: bool = False) -> list[str]:
     # The processor alone gives the sentence strings; Segmenter.segment() would also locate
-    # them with one uncached regex per sentence (half the time), which split_sentences does
-    # itself with str.find.
+    # them with one uncached regex per sentence, which _locate does with str.find.
     try:
-        return _segmenter().processor(paragraph).process()
-    except Exception:  # pysbd can fail on odd input; a paragraph is then one sentence.
-        return [paragraph]
+        if part:
+            return _PartProcessor(text, _segmenter().language_module).process()
+        return _segmenter().processor(text).process()
+    except Exception:  # pysbd can fail on odd input; the text is then one sentence.
+        return [text]
 
 
-def split_sentences(text: str) -> list[SentenceSpan]:
-    """Split `text` into sentences in document order, never overlapping.
+def _locate(paragraph: str, start: int, end: int, pieces: list[str], out: list[tuple[int, int]]) -> None:
+    """Append the offsets of `pieces` (sentences of paragraph[start:end], in order) to `out`."""
+    cursor = start
+    for piece in pieces:
+        piece = piece.strip()
+        if not piece:
+            continue
+        found = paragraph.find(piece, cursor, end)
+        if found < 0:  # the splitter altered the text: keep the rest as one sentence
+            rest = paragraph[cursor:end]
+            piece = rest.strip()
+            if piece:
+                found = cursor + len(rest) - len(rest.lstrip())
+                out.append((found, found + len(piece)))
+            return
+        out.append((found, found + len(piece)))
+        cursor = found + len(piece)
+    _add_stripped(paragraph, cursor, end, out)  # anything the splitter dropped still belongs to a sentence
 
-    Each sentence is whitespace-trimmed and `text[s.start:s.end] == s.text`. Boilerplate
-    lines (an "Original Source:" trailer, credits) come back with `reviewable=False`.
-    """
+
+def _add_stripped(paragraph: str, start: int, end: int, out: list[tuple[int, int]]) -> None:
+    piece = paragraph[start:end]
+    stripped = piece.strip()
+    if stripped:
+        first = start + len(piece) - len(piece.lstrip())
+        out.append((first, first + len(stripped)))
+
+
+def _windows(paragraph: str, start: int, end: int) -> list[tuple[int, int]]:
+    """Cut paragraph[start:end] into windows of at most WINDOW characters, each ending at the last
+    likely boundary (else the last space) of its second half."""
+    windows = []
+    while end - start > WINDOW:
+        low, high = start + WINDOW // 2, start + WINDOW
+        cut = None
+        for match in _LIKELY_BOUNDARY.finditer(paragraph, low, high):
+            cut = match.end()
+        if cut is None:
+            for match in _SPACE.finditer(paragraph, low, high):
+                cut = match.end()
+        cut = cut or high
+        windows.append((start, cut))
+        start = cut
+    windows.append((start, end))
+    return windows
+
+
+def _split_unsure(paragraph: str, start: int, end: int, out: list[tuple[int, int]], part: bool) -> None:
+    windows = _windows(paragraph, start, end)
+    part = part or len(windows) > 1 and _STOP.search(paragraph) is not None
+    for low, high in windows:
+        _locate(paragraph, low, high, _pysbd_pieces(paragraph[low:high], part), out)
+
+
+def _whole_paragraph_only(paragraph: str) -> bool:
+    """Features pysbd reads across the whole paragraph: such a paragraph is not cut."""
+    if (
+        _EXOTIC.search(paragraph)
+        or _SINGLE_QUOTE.search(paragraph)
+        or _DOUBLE_PUNCTUATION.match(paragraph)
+        or _NUMBERED_REFERENCE.search(paragraph)
+    ):
+        return True
+    if (opening := _PARENS_QUOTES_START.search(paragraph)) and _PARENS_QUOTES_END.search(paragraph, opening.end()):
+        return True
+    letters = sum(1 for m in _ALPHA_LIST_PERIODS.finditer(paragraph))
+    letters += sum(1 for m in _ALPHA_LIST_PARENS.finditer(paragraph) if m.group() in _LIST_LETTERS)
+    if letters >= 2:
+        return True
+    return _consecutive(numbered_list_items(paragraph)) or _consecutive(
+        [int(m.group()) for m in _NUMBERED_LIST_PARENS.finditer(paragraph)]
+    )
+
+
+def numbered_list_items(paragraph: str) -> list[int]:
+    """The numbers pysbd's NUMBERED_LIST_REGEX_1 finds: 1-2 digits before `. ` or `.)` after a
+    space, the start, or a dash or bullet there (`s-` before `.)`: pysbd's own quirk)."""
+    items = []
+    for match in _NUMBERED_LIST_PERIODS.finditer(paragraph):
+        begin = match.start()
+        before = paragraph[begin - 1] if begin else ""
+        ok = not before or before.isspace()
+        if not ok and before in "-⁃":
+            ok = begin == 1 or paragraph[begin - 2].isspace()
+            if not ok and before == "-" and paragraph[begin - 2] == "s":
+                ok = paragraph[match.end() + 1] == ")"
+        if ok:
+            items.append(int(match.group()))
+    return items
+
+
+def _consecutive(numbers: list[int]) -> bool:
+    """pysbd marks a numbered list when two neighbouring items follow each other."""
+    return any(b == a + 1 or {a, b} == {0, 9} for a, b in zip(numbers, numbers[1:], strict=False))
+
+
+class _Spans:
+    """Half-open spans, merged and sorted, with a membership test for positions."""
+
+    def __init__(self, spans: list[tuple[int, int]]):
+        self.starts: list[int] = []
+        self.ends: list[int] = []
+        for begin, finish in sorted(spans):
+            if self.ends and begin <= self.ends[-1]:
+                self.ends[-1] = max(self.ends[-1], finish)
+            else:
+                self.starts.append(begin)
+                self.ends.append(finish)
+
+    def __contains__(self, position: int) -> bool:
+        index = bisect_right(self.starts, position) - 1
+        return index >= 0 and position < self.ends[index]
+
+
+def _protected(paragraph: str) -> tuple[_Spans, _Spans, set[int]]:
+    """What pysbd reads as one unit (quotes, brackets, parentheses, `--` asides).
+
+    Returns every span, generously (an opening with no closing protects the rest of the paragraph;
+    nested parentheses from the outer opening), the spans pysbd protects for certain, and the
+    positions of the quotes that close one of those."""
+    length = len(paragraph)
+    generous, exact, closing_quotes = [], [], set()
+    for opening, closing, single in _PAIRS:
+        index = 0
+        while (begin := paragraph.find(opening, index)) >= 0:
+            if single and begin and not paragraph[begin - 1].isspace():
+                index = begin + 1
+                continue
+            close = paragraph.find(closing, begin + len(opening))
+            while single and close >= 0 and close + 1 < length and paragraph[close + 1] in _ASCII_LETTERS:
+                close = paragraph.find(closing, close + 1)
+            if close < 0:
+                generous.append((begin, length))
+                break
+            if close == begin + 1 and not single:  # pysbd's pattern needs something between: no pair here
+                index = begin + 1
+                continue
+            generous.append((begin, close + len(closing)))
+            if opening in ('"', "“"):
+                exact.append((begin, close + 1))
+                closing_quotes.add(close)
+            elif opening in "[«" or (opening == "(" and paragraph.find("(", begin + 1, close) < 0):
+                exact.append((begin, close + 1))
+            index = close + len(closing)
+    return _Spans(generous), _Spans(exact), closing_quotes
+
+
+def _cuts(paragraph: str) -> tuple[list[int], _Spans, _Spans] | None:
+    """Where pysbd certainly ends a sentence (step 1), as positions just after each end, and the
+    spans in which pysbd certainly ignores stops; None when no stop certainly stays a stop (pysbd
+    then leaves the whole paragraph as one sentence unless it decides otherwise)."""
+    generous, exact, closing_quotes = _protected(paragraph)
+    cuts = []
+    for match in _STOP_SPACE.finditer(paragraph):
+        stop = match.start()
+        begin = paragraph.rfind(" ", 0, stop) + 1
+        word = paragraph[begin:stop]
+        if not word or any(c.isspace() for c in word) or stop in generous:
+            continue
+        if word[-1] not in _CLOSERS:  # a word: not an abbreviation, nor a list number opening the paragraph
+            if len(word) < 2 or not word.isalnum() or word.lower() in _ABBREVIATIONS:
+                continue
+            if begin == 0 and len(word) <= 2 and word.isdigit():
+                continue
+        if paragraph[stop] == "!" and (word.endswith(("Yahoo", "Yum")) or match.group(1).islower()):
+            continue
+        cuts.append(stop + 1)
+    if not cuts and not _final_stop(paragraph):
+        return None
+    for match in _QUOTE_END.finditer(paragraph):
+        quote = match.end() - 1
+        if quote in closing_quotes and match.end() not in generous:
+            cuts.append(match.end())
+    return sorted(cuts), generous, exact
+
+
+def _final_stop(paragraph: str) -> bool:
+    """The paragraph ends with a stop pysbd leaves a stop (no space after it, no ellipsis, no Yahoo!)."""
+    if len(paragraph) < 2 or paragraph[-1] not in ".?!" or paragraph[-2] in ".?!" or paragraph[-2].isspace():
+        return False
+    return not paragraph.endswith(("Yahoo!", "Yum!"))
+
+
+def _is_plain(paragraph: str, start: int, end: int, exact: _Spans) -> bool:
+    """paragraph[start:end] (starting with no space) is one sentence to pysbd: every stop inside is
+    in a span pysbd ignores, and it holds no quotation pysbd would split after."""
+    last = end - 1
+    while paragraph[last].isspace():
+        last -= 1
+    if paragraph[last] == "!" and paragraph.endswith(("Yahoo!", "Yum!"), start, last + 1):
+        return False
+    if _SPLIT_QUOTE.search(paragraph, start, end):
+        return False
+    return all(match.start() in exact for match in _STOP.finditer(paragraph, start, last))
+
+
+def _roman_before(paragraph: str, first: int, close: int) -> bool:
+    """pysbd hides `(iv)`-style numerals before a capital, so their `)` closes nothing."""
+    match = _ROMAN_PARENS.match(paragraph, paragraph.rfind("(", first, close))
+    return match is not None and match.end() == close + 1
+
+
+def _split_piece(
+    paragraph: str, start: int, end: int, generous: _Spans, exact: _Spans, out: list[tuple[int, int]]
+) -> None:
+    """Split paragraph[start:end], which begins where pysbd begins a sentence (step 2, else 3)."""
+    while first := _NOT_SPACE.search(paragraph, start, end):
+        first = first.start()
+        if paragraph[first] == "(":  # pysbd reads "(…)" before a capital as a sentence of its own
+            close = paragraph.find(")", first + 1, end)
+            if (
+                close - first > 2
+                and close + 2 < len(paragraph)
+                and paragraph[close + 1].isspace()
+                and "A" <= paragraph[close + 2] <= "Z"
+                and close + 1 not in generous
+                and not _roman_before(paragraph, first, close)
+                and not _SPLIT_QUOTE.search(paragraph, first, close + 1)
+            ):
+                out.append((first, close + 1))
+                start = close + 1
+                continue
+        if paragraph[first] in _OPENING or not _is_plain(paragraph, first, end, exact):
+            _split_unsure(paragraph, start, end, out, part=True)
+        else:
+            _add_stripped(paragraph, first, end, out)
+        return
+
+
+def _paragraph_spans(paragraph: str, out: list[tuple[int, int]]) -> None:
+    found = None if _whole_paragraph_only(paragraph) else _cuts(paragraph)
+    if found is None:
+        _split_unsure(paragraph, 0, len(paragraph), out, part=False)
+        return
+    cuts, generous, exact = found
+    start = 0
+    for end in [*cuts, len(paragraph)]:
+        if end > start:
+            _split_piece(paragraph, start, end, generous, exact, out)
+            start = end
+
+
+def _paragraph_spans_pysbd(paragraph: str, out: list[tuple[int, int]]) -> None:
+    _locate(paragraph, 0, len(paragraph), _pysbd_pieces(paragraph), out)
+
+
+def _split(text: str, split_paragraph: Callable[[str, list], None]) -> list[SentenceSpan]:
     spans: list[SentenceSpan] = []
     for line in _LINE.finditer(text):
         paragraph, offset = line.group(), line.start()
         if not paragraph.strip():
             continue
         reviewable = not BOILERPLATE.match(paragraph)
-        pieces = _split_paragraph(paragraph) if reviewable else [paragraph]
-        cursor = 0
-        for piece in pieces:
-            piece = piece.strip()
-            if not piece:
-                continue
-            found = paragraph.find(piece, cursor)
-            if found < 0:  # the splitter altered the text: keep the rest as one sentence
-                rest = paragraph[cursor:]
-                found, piece = cursor + len(rest) - len(rest.lstrip()), rest.strip()
-                if not piece:
-                    break
-            start, end = offset + found, offset + found + len(piece)
-            spans.append(SentenceSpan(len(spans), start, end, text[start:end], reviewable))
-            cursor = found + len(piece)
-        tail = paragraph[cursor:].strip()
-        if tail:  # anything the splitter dropped still belongs to a sentence
-            found = paragraph.find(tail, cursor)
-            start, end = offset + found, offset + found + len(tail)
-            spans.append(SentenceSpan(len(spans), start, end, text[start:end], reviewable))
+        found: list[tuple[int, int]] = []
+        if reviewable:
+            split_paragraph(paragraph, found)
+        else:
+            _add_stripped(paragraph, 0, len(paragraph), found)
+        for start, end in found:
+            spans.append(
+                SentenceSpan(len(spans), offset + start, offset + end, text[offset + start : offset + end], reviewable)
+            )
     return spans
+
+
+def split_sentences(text: str) -> list[SentenceSpan]:
+    """Split `text` into sentences in document order, never overlapping, in time linear in its length.
+
+    Each sentence is whitespace-trimmed and `text[s.start:s.end] == s.text`. Boilerplate
+    lines (an "Original Source:" trailer, credits) come back with `reviewable=False`.
+    """
+    return _split(text, _paragraph_spans)
+
+
+def split_sentences_pysbd(text: str) -> list[SentenceSpan]:
+    """The reference split: pysbd on each whole paragraph, as before the fast path. Its time grows
+    faster than the paragraph's length: for tests and benchmarks only."""
+    return _split(text, _paragraph_spans_pysbd)

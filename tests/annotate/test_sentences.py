@@ -1,3 +1,7 @@
+import json
+import os
+from pathlib import Path
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -93,3 +97,135 @@ words = st.sampled_from(
 @given(st.lists(words, max_size=60).map(" ".join))
 def test_offsets_hold_for_tricky_tokens(text):
     _assert_invariants(text, split_sentences(text))
+
+
+# --- linear time (issue 12.1): pysbd only ever sees bounded windows -------------------------------
+
+SENTENCE = "The minister said the budget would rise by 3.5 per cent next year, officials confirmed. "
+
+
+class PysbdGivenTooMuch(BaseException):  # not an Exception: the splitter's fallback must not swallow it
+    pass
+
+
+def _pysbd_inputs(monkeypatch) -> list[int]:
+    """Record the length of every text pysbd's processor is given; fail at once on a long one
+    (pysbd would take minutes on it)."""
+    import pysbd.processor
+
+    from annotate.sentences import WINDOW
+
+    seen: list[int] = []
+    original = pysbd.processor.Processor.process
+
+    def process(self):
+        seen.append(len(self.text))
+        if len(self.text) > WINDOW:
+            raise PysbdGivenTooMuch(f"pysbd given {len(self.text):,} characters at once")
+        return original(self)
+
+    monkeypatch.setattr(pysbd.processor.Processor, "process", process)
+    return seen
+
+
+LONG_PARAGRAPHS = {
+    "plain sentences": SENTENCE * 2400,
+    "abbreviations everywhere": "Dr. Smith met Gen. Jones at 9 a.m. in the U.S. on Monday. " * 3500,
+    "one unclosed parenthesis": "(" + SENTENCE * 2400,
+    "one long quotation": '"' + SENTENCE * 2400 + '"',
+    "quoted sentences": 'He said: "We will win. They lost." Then he left. ' * 4100,
+    "no spaces": "x" * 200_000,
+    "no stops": "word " * 40_000,
+}
+
+
+@pytest.mark.parametrize("shape", LONG_PARAGRAPHS)
+def test_a_200_kb_paragraph_reaches_pysbd_only_in_bounded_windows(monkeypatch, shape):
+    text = LONG_PARAGRAPHS[shape]
+    assert len(text) >= 200_000
+    assert "\n" not in text
+    seen = _pysbd_inputs(monkeypatch)
+    spans = split_sentences(text)
+    assert spans
+    assert sum(seen) <= len(text)  # every character at most once: linear in the input
+    assert spans[0].start == len(text) - len(text.lstrip())
+    assert spans[-1].end == len(text.rstrip())
+    _assert_invariants(text, spans)
+    for before, after in zip(spans, spans[1:], strict=False):  # nothing lost between sentences
+        assert not text[before.end : after.start].strip()
+
+
+def test_plain_sentences_never_reach_pysbd(monkeypatch):
+    seen = _pysbd_inputs(monkeypatch)
+    spans = split_sentences(SENTENCE * 100)
+    assert len(spans) == 100
+    assert seen == []
+
+
+# --- the fast path gives pysbd's sentences (issue 17.1: quality unchanged) ------------------------
+
+from annotate.sentences import split_sentences_pysbd  # noqa: E402
+
+TRICKY = [
+    'He said "we won. They lost." He left.',
+    'He said "we won. They lost". He left.',
+    '(a "b." C) D e.',
+    "A (b. c) d. E",
+    "He left. (then came back.) Next one.",
+    "He left. then came back.",
+    "He left! then came. He left! Then came.",
+    "Hi (ab) The end. (ab) The end. (i) The end. (iv) The end.",
+    "( Jan. He (c) May.",
+    "(The (iv) Inc. ( art. the",
+    "It Word. “quoted” I",
+    "(ab) U.S. It",
+    '(see (see !" (The pp. Capital s-2.) Ltd. I ,” "Hi." Inc. 2019. Word. 3.5 , Yahoo!    end No.',
+    "Prices rose in 2019. The bank said. 1. First item. 2. Second item.",
+    "See Yahoo! The site. Or Yum! It is.",
+    "Total: 45%. Then 12. Then 3. Done.",
+    "Mr. Smith went to Washington. He met Sen. Jones. I met him. It was 5 p.m. The end.",
+    "The “first sentence.” The second. ‘Single quotes. Here.’ Then.",
+    "A -- an aside. With a stop -- ends. Next.",
+    'An empty "" pair. Then "a quote. Inside" and more. End.',
+    "Citation.[1] Next sentence. Another.12 Next.",
+    "a. first b. second c. third. The list.",
+]
+
+
+@pytest.mark.parametrize("text", TRICKY)
+def test_fast_split_equals_pysbd(text):
+    fast, reference = split_sentences(text), split_sentences_pysbd(text)
+    assert [(s.start, s.end) for s in fast] == [(s.start, s.end) for s in reference]
+
+
+TOKENS = """U.S. Dr. Gen. a.m. p.m. 3.5 said “quoted” Assad’s the 😀 e.g. No. 1. 2. ? ! ... Mr. The He I " ' “ ”
+‘ ’ ( ) [ ]
+-- word. word! Word. x. a. b. i. (a) (ii) 1) 2) 2019. 12. inc. etc. is. May. p. . , : Yahoo! ." ?" .” ,” 's workers'
+(see « » lowercase Then Smith. J. .) Ph.D. www.x.com Jan. 10. -1. [1] .12 Co. KG (iv) (ab) (The "Hi." """
+pieces = st.sampled_from(TOKENS.split())
+separators = st.sampled_from([" ", " ", " ", "  ", "", "\u00a0", "\t"])
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.tuples(pieces, separators), max_size=60).map(lambda xs: "".join(a + b for a, b in xs)))
+def test_fast_split_equals_pysbd_on_tricky_text(text):
+    fast, reference = split_sentences(text), split_sentences_pysbd(text)
+    assert [(s.start, s.end) for s in fast] == [(s.start, s.end) for s in reference]
+
+
+DEVSET = Path(__file__).resolve().parents[2].parent / "shared" / "devset"
+
+
+def test_development_set_matches_its_gold_splits():
+    """The 14 Wikinews articles of ../shared/devset: every sentence exactly as in gold/*.sentences.json."""
+    articles = sorted((DEVSET / "articles").glob("*.json"))
+    if not articles:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"development set not found at {DEVSET}")
+        pytest.skip(f"development set not found at {DEVSET}")
+    for path in articles:
+        text = json.loads(path.read_text(encoding="utf-8"))["text"]
+        gold = json.loads((DEVSET / "gold" / f"{path.stem}.sentences.json").read_text(encoding="utf-8"))
+        assert [(s.start, s.end) for s in split_sentences(text)] == [
+            (s["start"], s["end"]) for s in gold["sentences"]
+        ], path.name
