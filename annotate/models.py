@@ -107,6 +107,13 @@ class Article(models.Model):
         "ingest the corrected text as a new article and retire this one."
     )
     content_hash = models.CharField(max_length=64, unique=True, help_text="SHA-256 of the text")
+    normalized_hash = models.CharField(
+        max_length=64,
+        db_index=True,
+        blank=True,
+        help_text="SHA-256 of the text with whitespace runs collapsed (NFC, no zero-width characters): "
+        "ingest skips a text that differs from a stored one only in whitespace",
+    )
     retired = models.BooleanField(
         default=False, help_text="Kept with its marks, but out of queues, assignment and new score runs"
     )

@@ -170,7 +170,9 @@ LOGOUT_REDIRECT_URL = "home"
 
 # Ingestion limits. JSON from outside (request bodies, JSONL lines) nests at most this deep.
 JSON_MAX_DEPTH = int(os.environ.get("JSON_MAX_DEPTH", "64"))
-INGEST_MAX_BYTES = int(os.environ.get("INGEST_MAX_BYTES", str(2 * 1024 * 1024)))
+INGEST_MAX_BYTES = int(os.environ.get("INGEST_MAX_BYTES", str(2 * 1024 * 1024)))  # per article (a file or a JSONL line)
+# Articles stored per transaction by `ingest`: bounded, so a write lock is never held for long.
+INGEST_BATCH_ARTICLES = int(os.environ.get("INGEST_BATCH_ARTICLES", "500"))
 DATA_UPLOAD_MAX_MEMORY_SIZE = int(os.environ.get("DATA_UPLOAD_MAX_MEMORY_SIZE", str(4 * 1024 * 1024)))
 
 # Anonymous visitors may read published scores and outlet pages unless this is off.

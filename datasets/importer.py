@@ -11,7 +11,6 @@ one transaction: a bad line writes nothing and the error names the line.
 from __future__ import annotations
 
 import datetime
-import hashlib
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -22,6 +21,7 @@ from django.core.management.color import no_style
 from django.db import connection, transaction
 
 from annotate import safejson
+from annotate.ingest import text_hashes
 from annotate.models import (
     Adjudication,
     Annotation,
@@ -184,7 +184,7 @@ def _article(record: dict, registry: _Registry, line: int) -> Article:
         url=record["url"] or "",
         published=_date(record["published"], line),
         text=text,
-        content_hash=hashlib.sha256(text.encode()).hexdigest(),
+        **text_hashes(text),
     )
     try:
         article.full_clean()
