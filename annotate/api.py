@@ -17,7 +17,7 @@ from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 
 from . import filters
-from .ingest import IngestError, ingest_articles, parse_input
+from .ingest import IngestError, check_characters, ingest_articles, parse_input, parse_record
 from .models import (
     Annotation,
     AnnotationRevision,
@@ -36,6 +36,8 @@ from .serializers import (
     AnnotationRevisionSerializer,
     AnnotationSerializer,
     AnnotationWriteSerializer,
+    ArticleBatchResultSerializer,
+    ArticleBatchSerializer,
     ArticleDetailSerializer,
     ArticleIngestSerializer,
     ArticleSerializer,
@@ -212,6 +214,8 @@ class ArticleViewSet(
         serializer.is_valid(raise_exception=True)
         fields = serializer.validated_data
         overrides = {name: fields[name] for name in ("outlet", "url", "title", "published", "topic") if name in fields}
+        if problem := check_characters("text", fields["text"]):
+            raise ValidationError({"text": problem})
         try:
             items = parse_input("request", fields["text"].encode(), **overrides)
             if len(items) != 1:
@@ -227,6 +231,52 @@ class ArticleViewSet(
         article.created, article.message = result.created, result.message
         body = IngestResultSerializer(article).data
         return Response(body, status=status.HTTP_201_CREATED if result.created else status.HTTP_200_OK)
+
+    @extend_schema(
+        request=ArticleBatchSerializer,
+        responses={
+            201: ArticleBatchResultSerializer,
+            200: ArticleBatchResultSerializer,
+            400: OpenApiResponse(OpenApiTypes.OBJECT, description="per article index: the field and what is wrong"),
+        },
+        description="Ingest up to 1,000 articles in one request, each an object with the fields of a JSONL line "
+        "of the `ingest` command (text, title, url, outlet, published, topic) and the same rules. All are "
+        "validated first: any bad one gives 400 naming it and nothing is stored. Then all are stored in one "
+        "transaction; an article already stored (same text up to whitespace, or same URL) is skipped. 201 when "
+        "at least one was added, else 200.",
+    )
+    @action(detail=False, methods=["post"], url_path="batch")
+    def batch(self, request):
+        serializer = ArticleBatchSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        items, errors = [], {}
+        for index, record in enumerate(serializer.validated_data["articles"]):
+            try:
+                items.append(parse_record(record, origin=f"articles[{index}]"))
+            except IngestError as exc:
+                errors[str(index)] = {_ingest_field(exc.reason): exc.reason}
+        if errors:
+            raise ValidationError({"articles": errors})
+        try:
+            results = ingest_articles(items)
+        except IngestError as exc:
+            raise ValidationError({"articles": exc.reason}) from None
+        body = {
+            "added": sum(result.created for result in results),
+            "skipped": sum(not result.created for result in results),
+            "sentences": sum(result.sentences for result in results),
+            "results": [
+                {
+                    "index": index,
+                    "id": result.article.pk,
+                    "created": result.created,
+                    "sentences": result.sentences,
+                    "message": result.message,
+                }
+                for index, result in enumerate(results)
+            ],
+        }
+        return Response(body, status=status.HTTP_201_CREATED if body["added"] else status.HTTP_200_OK)
 
 
 class ArticleSentenceList(generics.ListAPIView):

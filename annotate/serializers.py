@@ -130,6 +130,38 @@ class ArticleIngestSerializer(StrictFieldsMixin, serializers.Serializer):
     topic = serializers.CharField(required=False, allow_blank=True, max_length=200)
 
 
+class ArticleRecordSerializer(StrictFieldsMixin, serializers.Serializer):
+    """One article of a batch: the fields of a JSONL line of the `ingest` command (same rules)."""
+
+    text = serializers.CharField(trim_whitespace=False, allow_blank=True)
+    title = serializers.CharField(required=False, allow_blank=True, allow_null=True, trim_whitespace=False)
+    outlet = serializers.CharField(required=False, allow_blank=True, allow_null=True)
+    url = serializers.CharField(required=False, allow_blank=True, allow_null=True)
+    published = serializers.CharField(
+        required=False, allow_blank=True, allow_null=True, help_text="ISO date, YYYY-MM-DD"
+    )
+    topic = serializers.CharField(required=False, allow_blank=True, allow_null=True)
+
+
+class ArticleBatchSerializer(StrictFieldsMixin, serializers.Serializer):
+    articles = serializers.ListField(child=ArticleRecordSerializer(), min_length=1, max_length=1000)
+
+
+class ArticleBatchItemSerializer(serializers.Serializer):
+    index = serializers.IntegerField(help_text="position in the request's `articles`")
+    id = serializers.IntegerField(help_text="the stored article (new, or the one already stored)")
+    created = serializers.BooleanField(help_text="False when the article was already stored")
+    sentences = serializers.IntegerField(help_text="sentences stored for a new article (0 when skipped)")
+    message = serializers.CharField()
+
+
+class ArticleBatchResultSerializer(serializers.Serializer):
+    added = serializers.IntegerField()
+    skipped = serializers.IntegerField()
+    sentences = serializers.IntegerField()
+    results = ArticleBatchItemSerializer(many=True)
+
+
 class IngestResultSerializer(ArticleDetailSerializer):
     created = serializers.BooleanField(read_only=True, help_text="False when the article was already stored")
     message = serializers.CharField(read_only=True)

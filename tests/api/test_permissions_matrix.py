@@ -29,6 +29,7 @@ EXPECTED = [
     ("post", "/api/v1/outlets/{outlet}/restore/", None, (D, 403, 403, 200)),
     ("get", "/api/v1/articles/", None, (D, 200, 200, 200)),
     ("post", "/api/v1/articles/", {"text": NEW_TEXT}, (D, 403, 403, 201)),
+    ("post", "/api/v1/articles/batch/", {"articles": [{"text": "New.", "outlet": "a.net"}]}, (D, 403, 403, 201)),
     ("get", "/api/v1/articles/{article}/", None, (D, 200, 200, 200)),
     # The article has a mark: it is never deleted (409 tells to retire it).
     ("delete", "/api/v1/articles/{article}/", None, (D, 403, 403, 409)),

@@ -1,0 +1,107 @@
+"""POST /api/v1/articles/ and /api/v1/articles/batch/: the ingest rules through the API (issues 12.3, 17.1)."""
+
+import json
+
+import pytest
+
+from annotate.models import Article, Outlet, Sentence
+
+from .conftest import client_for
+
+pytestmark = pytest.mark.django_db
+TEXT = "Officials said the bridge reopened on Monday. Traffic is expected to rise.\n\nOriginal Source: example.com"
+
+
+def post(client, path, body):
+    """JSON with \\u escapes, as a client would send a lone surrogate or a NUL."""
+    return client.post(path, json.dumps(body), content_type="application/json")
+
+
+def record(i: int, **extra) -> dict:
+    return {
+        "title": f"Article {i}",
+        "url": f"https://news.example.com/{i}",
+        "outlet": "news.example.com",
+        "published": "2024-05-01",
+        "text": f"Story number {i} happened on Monday. Officials said it was calm. Traffic rose by 3.5 per cent.",
+        **extra,
+    }
+
+
+@pytest.mark.parametrize(
+    ("body", "field", "message"),
+    [
+        ({"text": "A lone \ud800 surrogate.\nOriginal Source: a.com"}, "text", "urrogate"),
+        ({"text": TEXT, "title": "x\udc00y"}, "title", "urrogate"),
+        ({"text": '{"text": "in JSON \\ud800 form", "outlet": "a.com"}'}, "text", "unpaired surrogate (\\ud800)"),
+        ({"text": TEXT, "outlet": ("a" * 60 + ".") * 5 + "com"}, "outlet", "over the 253-character limit"),
+        ({"text": "\u200b\u200d\ufeff"}, "text", "empty text"),
+        ({"text": '{"text": "in JSON \\u0000 form", "outlet": "a.com"}'}, "text", "NUL"),
+    ],
+)
+def test_what_postgresql_cannot_store_is_a_400_on_every_database(lead_client, body, field, message):
+    response = post(lead_client, "/api/v1/articles/", body)
+    assert response.status_code == 400, response.content
+    assert message in str(response.json()[field])
+    assert Article.objects.count() == Outlet.objects.count() == 0
+
+
+def test_a_batch_is_stored_at_once_and_again_changes_nothing(lead_client):
+    articles = [record(i) for i in range(5)]
+    response = lead_client.post("/api/v1/articles/batch/", {"articles": articles}, format="json")
+    assert response.status_code == 201, response.json()
+    body = response.json()
+    assert (body["added"], body["skipped"]) == (5, 0)
+    assert body["sentences"] == Sentence.objects.count() == 15
+    stored = {a.pk: a for a in Article.objects.all()}
+    for item in body["results"]:
+        article = stored[item["id"]]
+        assert article.title == f"Article {item['index']}"
+        assert item["created"] is True
+        assert item["sentences"] == article.sentences.count() == 3
+
+    again = lead_client.post("/api/v1/articles/batch/", {"articles": articles}, format="json")
+    assert again.status_code == 200
+    assert (again.json()["added"], again.json()["skipped"]) == (0, 5)
+    assert [item["id"] for item in again.json()["results"]] == [item["id"] for item in body["results"]]
+    assert Article.objects.count() == 5
+
+
+def test_a_batch_with_one_bad_article_names_it_and_stores_nothing(lead_client):
+    articles = [record(0), record(1, url="ftp://x.com/1"), record(2, text="\u0000"), record(3, colour="red")]
+    response = lead_client.post("/api/v1/articles/batch/", {"articles": articles}, format="json")
+    assert response.status_code == 400
+    errors = response.json()["articles"]
+    assert "colour" in str(errors)
+    assert Article.objects.count() == 0
+    response = lead_client.post("/api/v1/articles/batch/", {"articles": articles[:2]}, format="json")
+    assert response.status_code == 400
+    assert response.json() == {"articles": {"1": {"url": "url: 'ftp://x.com/1' is not an http(s) URL"}}}
+    response = post(lead_client, "/api/v1/articles/batch/", {"articles": [record(0), record(1, title="a\udfffb")]})
+    assert response.status_code == 400
+    assert "urrogate" in str(response.json()["articles"])
+    assert Article.objects.count() == 0
+
+
+@pytest.mark.parametrize("body", [{}, {"articles": []}, {"articles": "x"}, {"articles": [1]}, {"other": 1}])
+def test_a_malformed_batch_is_a_400(lead_client, body):
+    assert lead_client.post("/api/v1/articles/batch/", body, format="json").status_code == 400
+
+
+def test_only_leads_ingest_batches(reviewer):
+    response = client_for(reviewer).post("/api/v1/articles/batch/", {"articles": [record(0)]}, format="json")
+    assert response.status_code == 403
+    assert client_for().post("/api/v1/articles/batch/", {"articles": [record(0)]}, format="json").status_code in (
+        401,
+        403,
+    )
+    assert Article.objects.count() == 0
+
+
+def test_a_batch_costs_the_same_queries_for_2_or_200_articles(lead_client, django_assert_max_num_queries):
+    with django_assert_max_num_queries(14):
+        assert lead_client.post("/api/v1/articles/batch/", {"articles": [record(i) for i in range(2)]}, format="json")
+    articles = [record(i) for i in range(2, 202)]
+    with django_assert_max_num_queries(14):
+        response = lead_client.post("/api/v1/articles/batch/", {"articles": articles}, format="json")
+    assert response.json()["added"] == 200
