@@ -69,15 +69,17 @@ _SPLIT_QUOTE = re.compile(Common.QUOTATION_AT_END_OF_SENTENCE_REGEX)
 # backslashes (quote escapes) and braces (an abbreviation quirk): leave such paragraphs to pysbd whole.
 _EXOTIC = re.compile(r"[\\{\r\x0b\x0c\x1c-\x1e\x85\u2028\u2029。．！？（）「」∯∮ȸȹ☉☈☇☄♨☝☏ƪ♟♝ᓰᓱᓳᓴᓷᓸ✂⌬⎋♬♭]")
 # A single quote after a space opens a quotation only if the whole paragraph says so (pysbd).
-_SINGLE_QUOTE = re.compile(r"(?:^|(?<=\s))'")
+_SPACE_QUOTE = re.compile(r"\s'")
 _NUMBERED_REFERENCE = re.compile(Common.NUMBERED_REFERENCE_REGEX)
+_REFERENCE_HINT = re.compile(r"\.(?=[\[\d])")  # where a numbered reference can start
 _PARENS_QUOTES_START = re.compile(r"[\"”]\s\(")
 _PARENS_QUOTES_END = re.compile(r"\)\s[\"“]")
-# pysbd's list markers (ListItemReplacer), found with equivalent faster patterns (tested)
-_ALPHA_LIST_PERIODS = re.compile(r"(?<!\S)[a-z](?=\.)")
-_ALPHA_LIST_PARENS = re.compile(r"(?<![^\s(])[a-z]+(?=\))")
+# pysbd's list markers (ListItemReplacer), found with patterns that do not start with a lookbehind
+# (Python's re would try it at every position): the same matches, tested against pysbd's own
+_ALPHA_LIST_PERIODS = re.compile(r"\s[a-z]\.")
+_LETTER_PERIOD = re.compile(r"[a-z]\.")
 _LIST_LETTERS = frozenset(ListItemReplacer.LATIN_NUMERALS) | frozenset(ListItemReplacer.ROMAN_NUMERALS)
-_NUMBERED_LIST_PERIODS = re.compile(r"(?<!\d)\d{1,2}(?=\.[\s)])")
+_NUMBERED_LIST_PERIODS = re.compile(r"\d{1,2}(?=\.[\s)])")
 _NUMBERED_LIST_PARENS = re.compile(ListItemReplacer.NUMBERED_LIST_PARENS_REGEX)
 _DOUBLE_PUNCTUATION = re.compile(English.DoublePunctuationRules.DoublePunctuation)
 _ROMAN_PARENS = re.compile(ListItemReplacer.ROMAN_NUMERALS_IN_PARENTHESES)
@@ -189,22 +191,36 @@ def _split_unsure(paragraph: str, start: int, end: int, out: list[tuple[int, int
 
 def _whole_paragraph_only(paragraph: str) -> bool:
     """Features pysbd reads across the whole paragraph: such a paragraph is not cut."""
-    if (
-        _EXOTIC.search(paragraph)
-        or _SINGLE_QUOTE.search(paragraph)
-        or _DOUBLE_PUNCTUATION.match(paragraph)
-        or _NUMBERED_REFERENCE.search(paragraph)
-    ):
+    if _EXOTIC.search(paragraph) or _DOUBLE_PUNCTUATION.match(paragraph):
+        return True
+    if paragraph.startswith("'") or _SPACE_QUOTE.search(paragraph) or has_numbered_reference(paragraph):
         return True
     if (opening := _PARENS_QUOTES_START.search(paragraph)) and _PARENS_QUOTES_END.search(paragraph, opening.end()):
         return True
-    letters = sum(1 for m in _ALPHA_LIST_PERIODS.finditer(paragraph))
-    letters += sum(1 for m in _ALPHA_LIST_PARENS.finditer(paragraph) if m.group() in _LIST_LETTERS)
-    if letters >= 2:
+    if alphabetical_list_items(paragraph) >= 2:
         return True
     return _consecutive(numbered_list_items(paragraph)) or _consecutive(
         [int(m.group()) for m in _NUMBERED_LIST_PARENS.finditer(paragraph)]
     )
+
+
+def has_numbered_reference(paragraph: str) -> bool:
+    """pysbd's NUMBERED_REFERENCE_REGEX matches somewhere (`word.[1] Next`, `word.12 Next`)."""
+    return any(_NUMBERED_REFERENCE.match(paragraph, hint.start()) for hint in _REFERENCE_HINT.finditer(paragraph))
+
+
+def alphabetical_list_items(paragraph: str) -> int:
+    """How many `a.` or `(iv)`-style markers pysbd's ALPHABETICAL_LIST regexes find and keep."""
+    count = sum(1 for _ in _ALPHA_LIST_PERIODS.finditer(paragraph)) + bool(_LETTER_PERIOD.match(paragraph))
+    close = paragraph.find(")")
+    while close >= 0:  # `x)`, `(iv)`: a run of lowercase letters after the start, a space or `(`
+        begin = close
+        while begin > 0 and close - begin <= 5 and "a" <= paragraph[begin - 1] <= "z":
+            begin -= 1
+        if begin < close and (begin == 0 or paragraph[begin - 1].isspace() or paragraph[begin - 1] == "("):
+            count += paragraph[begin:close] in _LIST_LETTERS
+        close = paragraph.find(")", close + 1)
+    return count
 
 
 def numbered_list_items(paragraph: str) -> list[int]:
@@ -214,11 +230,17 @@ def numbered_list_items(paragraph: str) -> list[int]:
     for match in _NUMBERED_LIST_PERIODS.finditer(paragraph):
         begin = match.start()
         before = paragraph[begin - 1] if begin else ""
-        ok = not before or before.isspace()
-        if not ok and before in "-⁃":
-            ok = begin == 1 or paragraph[begin - 2].isspace()
-            if not ok and before == "-" and paragraph[begin - 2] == "s":
-                ok = paragraph[match.end() + 1] == ")"
+        if before.isdecimal():  # inside a longer number
+            continue
+        two = paragraph[begin - 2] if begin >= 2 else ""  # "" is the start
+        if not before or before.isspace():
+            ok = True
+        elif before == "-" and paragraph[match.end() + 1] == ")":
+            ok = two in ("", "s")  # pysbd writes (?<=s\-) there, not (?<=\s\-)
+        elif before in "-⁃":
+            ok = two == "" or two.isspace()
+        else:
+            ok = False
         if ok:
             items.append(int(match.group()))
     return items
@@ -310,10 +332,14 @@ def _cuts(paragraph: str) -> tuple[list[int], _Spans, _Spans] | None:
 
 
 def _final_stop(paragraph: str) -> bool:
-    """The paragraph ends with a stop pysbd leaves a stop (no space after it, no ellipsis, no Yahoo!)."""
-    if len(paragraph) < 2 or paragraph[-1] not in ".?!" or paragraph[-2] in ".?!" or paragraph[-2].isspace():
+    """The paragraph ends with a stop pysbd leaves a stop: right at the end (no space after it), after
+    a word of letters or digits or a closing quote or bracket (not `P.M.`, not an ellipsis, not Yahoo!)."""
+    if len(paragraph) < 2 or paragraph[-1] not in ".?!":
         return False
-    return not paragraph.endswith(("Yahoo!", "Yum!"))
+    word = paragraph[paragraph.rfind(" ") + 1 : -1]
+    if not word or any(c.isspace() for c in word) or paragraph.endswith(("Yahoo!", "Yum!")):
+        return False
+    return word[-1] in _CLOSERS or word.isalnum()
 
 
 def _is_plain(paragraph: str, start: int, end: int, exact: _Spans) -> bool:

@@ -189,6 +189,8 @@ TRICKY = [
     'An empty "" pair. Then "a quote. Inside" and more. End.',
     "Citation.[1] Next sentence. Another.12 Next.",
     "a. first b. second c. third. The list.",
+    "(The ” s-2.) A. (i) P.M.",
+    "1. First. 2. Second. -3.) s-4.) The end.",
 ]
 
 
@@ -229,3 +231,26 @@ def test_development_set_matches_its_gold_splits():
         assert [(s.start, s.end) for s in split_sentences(text)] == [
             (s["start"], s["end"]) for s in gold["sentences"]
         ], path.name
+
+
+# --- the faster detectors of pysbd's paragraph-wide features give pysbd's own answers ----------
+
+markers = st.text(alphabet="abivx 12309.)(-⁃s\t'[]", max_size=40)
+
+
+@settings(max_examples=500, deadline=None)
+@given(markers)
+def test_list_and_reference_detectors_equal_pysbds_regexes(text):
+    import re
+
+    from pysbd.lang.common import Common
+    from pysbd.lists_item_replacer import ListItemReplacer as L
+
+    from annotate import sentences
+
+    assert sentences.numbered_list_items(text) == [int(m.strip()) for m in re.findall(L.NUMBERED_LIST_REGEX_1, text)]
+    letters = set(L.LATIN_NUMERALS) | set(L.ROMAN_NUMERALS)
+    expected = len(re.findall(L.ALPHABETICAL_LIST_WITH_PERIODS, text))
+    expected += len([m for m in re.findall(L.ALPHABETICAL_LIST_WITH_PARENS, text) if m in letters])
+    assert sentences.alphabetical_list_items(text) == expected
+    assert sentences.has_numbered_reference(text) == bool(re.search(Common.NUMBERED_REFERENCE_REGEX, text))
