@@ -49,6 +49,9 @@ BOILERPLATE = re.compile(
 )
 TRAILER = re.compile(r"^\s*Original Source\s*:\s*(?P<value>\S+)\s*$", re.IGNORECASE)
 
+_GENERAL_ABBREVIATIONS = frozenset(English.Abbreviation.ABBREVIATIONS)
+_PREPOSITIVE = _GENERAL_ABBREVIATIONS & frozenset(English.Abbreviation.PREPOSITIVE_ABBREVIATIONS)
+_NUMBER_ABBREVIATIONS = _GENERAL_ABBREVIATIONS & frozenset(English.Abbreviation.NUMBER_ABBREVIATIONS) - _PREPOSITIVE
 _ABBREVIATIONS = frozenset(
     abbr.lower()
     for abbr in (
@@ -63,7 +66,9 @@ _CLOSERS = frozenset("\"”’')]")
 # A quotation closed after its stop, one space and a capital: pysbd ends the sentence after the quote.
 _QUOTE_END = re.compile(r"[.?!][\"”](?=\s[A-Z])")
 # Stops other than decimal points, and pysbd's split of a quotation closed after a stop or a dash.
-_STOP = re.compile(r"[!?]|(?<!\d)\.|\.(?!\d)")
+_STOP = re.compile(r"[.!?]")
+_MULTI_PERIOD = re.compile(r"[a-zA-Z](?:\.[a-zA-Z])+\.")  # U.S., a.m., e.g. (pysbd: all periods hidden)
+_WORD_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_")
 _SPLIT_QUOTE = re.compile(Common.QUOTATION_AT_END_OF_SENTENCE_REGEX)
 # pysbd's own placeholder characters, CJK stops and brackets, line separators other than \n,
 # backslashes (quote escapes) and braces (an abbreviation quirk): leave such paragraphs to pysbd whole.
@@ -78,7 +83,7 @@ _PARENS_QUOTES_END = re.compile(r"\)\s[\"“]")
 # (Python's re would try it at every position): the same matches, tested against pysbd's own
 _ALPHA_LIST_PERIODS = re.compile(r"\s[a-z]\.")
 _LETTER_PERIOD = re.compile(r"[a-z]\.")
-_LIST_LETTERS = frozenset(ListItemReplacer.LATIN_NUMERALS) | frozenset(ListItemReplacer.ROMAN_NUMERALS)
+_LATIN, _ROMAN = ListItemReplacer.LATIN_NUMERALS, ListItemReplacer.ROMAN_NUMERALS
 _NUMBERED_LIST_PERIODS = re.compile(r"\d{1,2}(?=\.[\s)])")
 _NUMBERED_LIST_PARENS = re.compile(ListItemReplacer.NUMBERED_LIST_PARENS_REGEX)
 _DOUBLE_PUNCTUATION = re.compile(English.DoublePunctuationRules.DoublePunctuation)
@@ -91,7 +96,6 @@ _PAIRS = (
     ("(", ")", False),
     ("«", "»", False),
     ("“", "”", False),
-    ("--", "--", False),
 )
 _OPENING = frozenset("('\"“‘")  # pysbd may read a sentence opening with these as a unit
 _LIKELY_BOUNDARY = re.compile(r"[.!?][\"'”’)\]]*\s+")
@@ -197,8 +201,9 @@ def _whole_paragraph_only(paragraph: str) -> bool:
         return True
     if (opening := _PARENS_QUOTES_START.search(paragraph)) and _PARENS_QUOTES_END.search(paragraph, opening.end()):
         return True
-    if alphabetical_list_items(paragraph) >= 2:
-        return True
+    for items in alphabetical_list_items(paragraph):
+        if _alphabetical_list(items, _LATIN) or _alphabetical_list(items, _ROMAN):
+            return True
     return _consecutive(numbered_list_items(paragraph)) or _consecutive(
         [int(m.group()) for m in _NUMBERED_LIST_PARENS.finditer(paragraph)]
     )
@@ -209,18 +214,29 @@ def has_numbered_reference(paragraph: str) -> bool:
     return any(_NUMBERED_REFERENCE.match(paragraph, hint.start()) for hint in _REFERENCE_HINT.finditer(paragraph))
 
 
-def alphabetical_list_items(paragraph: str) -> int:
-    """How many `a.` or `(iv)`-style markers pysbd's ALPHABETICAL_LIST regexes find and keep."""
-    count = sum(1 for _ in _ALPHA_LIST_PERIODS.finditer(paragraph)) + bool(_LETTER_PERIOD.match(paragraph))
+def alphabetical_list_items(paragraph: str) -> tuple[list[str], list[str]]:
+    """The `a.` and the `x)` / `(iv)` markers pysbd's ALPHABETICAL_LIST regexes find, in order (the
+    latter only up to 5 letters: no longer one is a list letter)."""
+    periods = [paragraph[0]] if _LETTER_PERIOD.match(paragraph) else []
+    periods += [match.group()[1] for match in _ALPHA_LIST_PERIODS.finditer(paragraph)]
+    parens = []
     close = paragraph.find(")")
-    while close >= 0:  # `x)`, `(iv)`: a run of lowercase letters after the start, a space or `(`
+    while close >= 0:  # a run of lowercase letters after the start, a space or `(`
         begin = close
         while begin > 0 and close - begin <= 5 and "a" <= paragraph[begin - 1] <= "z":
             begin -= 1
-        if begin < close and (begin == 0 or paragraph[begin - 1].isspace() or paragraph[begin - 1] == "("):
-            count += paragraph[begin:close] in _LIST_LETTERS
+        if 0 < close - begin <= 5 and (begin == 0 or paragraph[begin - 1].isspace() or paragraph[begin - 1] == "("):
+            parens.append(paragraph[begin:close])
         close = paragraph.find(")", close + 1)
-    return count
+    return periods, parens
+
+
+def _alphabetical_list(items: list[str], alphabet: list[str]) -> bool:
+    """pysbd's iterate_alphabet_array may mark a list: two items are neighbour letters. (pysbd only
+    compares each item with the next and the previous, but the first item's previous one is the
+    last item, so a piece of the paragraph can pair any two: any two neighbours count.)"""
+    places = {alphabet.index(item) for item in items if item in alphabet}
+    return any(place + 1 in places for place in places)
 
 
 def numbered_list_items(paragraph: str) -> list[int]:
@@ -274,9 +290,13 @@ def _protected(paragraph: str) -> tuple[_Spans, _Spans, set[int]]:
 
     Returns every span, generously (an opening with no closing protects the rest of the paragraph;
     nested parentheses from the outer opening), the spans pysbd protects for certain, and the
-    positions of the quotes that close one of those."""
+    positions of the quotes that close one of those. Every span pysbd protects is inside a generous
+    one, so no cut falls inside it."""
     length = len(paragraph)
     generous, exact, closing_quotes = [], [], set()
+    # pysbd hides `(iv)` before a capital after it has protected the parentheses but before it
+    # reads a sentence opening with "(" up to the next ")"
+    roman_closers = {match.end() - 1 for match in _ROMAN_PARENS.finditer(paragraph)} if "(" in paragraph else set()
     for opening, closing, single in _PAIRS:
         index = 0
         while (begin := paragraph.find(opening, index)) >= 0:
@@ -292,13 +312,25 @@ def _protected(paragraph: str) -> tuple[_Spans, _Spans, set[int]]:
             if close == begin + 1 and not single:  # pysbd's pattern needs something between: no pair here
                 index = begin + 1
                 continue
-            generous.append((begin, close + len(closing)))
+            reach = close
+            while opening == "(" and reach in roman_closers:  # a sentence opening "(" ends at a later ")"
+                reach = paragraph.find(")", reach + 1)
+            generous.append((begin, length if reach < 0 else reach + 1))
             if opening in ('"', "“"):
                 exact.append((begin, close + 1))
                 closing_quotes.add(close)
             elif opening in "[«" or (opening == "(" and paragraph.find("(", begin + 1, close) < 0):
                 exact.append((begin, close + 1))
             index = close + len(closing)
+    index = 0
+    while (begin := paragraph.find("--", index)) >= 0:  # `-- aside --`: no dash between (pysbd's pattern)
+        dash = paragraph.find("-", begin + 2)
+        if dash >= 0 and paragraph.startswith("--", dash):
+            generous.append((begin, dash + 2))
+            exact.append((begin, dash + 2))
+            index = dash + 2
+        else:
+            index = begin + 1
     return _Spans(generous), _Spans(exact), closing_quotes
 
 
@@ -343,8 +375,8 @@ def _final_stop(paragraph: str) -> bool:
 
 
 def _is_plain(paragraph: str, start: int, end: int, exact: _Spans) -> bool:
-    """paragraph[start:end] (starting with no space) is one sentence to pysbd: every stop inside is
-    in a span pysbd ignores, and it holds no quotation pysbd would split after."""
+    """paragraph[start:end] (starting with no space) is one sentence to pysbd: no stop inside can end
+    a sentence, and it holds no quotation pysbd would split after."""
     last = end - 1
     while paragraph[last].isspace():
         last -= 1
@@ -352,7 +384,45 @@ def _is_plain(paragraph: str, start: int, end: int, exact: _Spans) -> bool:
         return False
     if _SPLIT_QUOTE.search(paragraph, start, end):
         return False
-    return all(match.start() in exact for match in _STOP.finditer(paragraph, start, last))
+    return all(_never_ends(paragraph, match.start(), exact) for match in _STOP.finditer(paragraph, start, last))
+
+
+def _never_ends(paragraph: str, stop: int, exact: _Spans) -> bool:
+    """pysbd hides this stop before it looks for sentence ends (and never brings it back there)."""
+    if stop in exact:  # inside quotes, brackets, parentheses
+        return True
+    if paragraph[stop] != ".":
+        return False
+    before = paragraph[stop - 1] if stop else ""
+    after = paragraph[stop + 1] if stop + 1 < len(paragraph) else ""
+    if after.isdecimal() or (before.isdecimal() and after and not after.isspace()):
+        return True  # 3.5, 2019.10 (Numbers rules)
+    if before in _WORD_CHARS and after in _WORD_CHARS and (stop < 2 or paragraph[stop - 2] != "."):
+        return True  # example.com (WithMultiplePeriodsAndEmailRule; in www.x.com the x is taken by w.x)
+    if not after.isspace() and after not in ".:-?,":
+        return False
+    begin = stop
+    while begin and not paragraph[begin - 1].isspace():
+        begin -= 1
+    word = paragraph[begin:stop]
+    following = paragraph[stop + 2 : stop + 3]  # after exactly one space
+    if len(word) == 1 and "A" <= word <= "Z" and word != "I":  # an initial: J. Smith
+        return after.isspace() or (begin > 0 and after == "," and following.isspace())
+    if _MULTI_PERIOD.fullmatch(paragraph, begin, stop + 1):  # U.S. officials (lower case next)
+        rest = paragraph[stop + 1 : stop + 40].lstrip()
+        return after.isspace() and rest[:1].islower() and rest[:1].isascii()
+    if not word.isalpha():
+        return False
+    lower = word.lower()
+    if lower in _PREPOSITIVE:  # Dr. Smith
+        return after.isspace()
+    if lower in _NUMBER_ABBREVIATIONS:  # No. 5
+        return after.isspace() and (following.isdecimal() or paragraph[stop + 1 :].lstrip()[:1] == "(")
+    if lower in _GENERAL_ABBREVIATIONS:  # Inc. said, etc., and
+        if after in ".:-?,":
+            return True
+        return after.isspace() and ("a" <= following <= "z" or following.isdecimal() or following == "(")
+    return False
 
 
 def _roman_before(paragraph: str, first: int, close: int) -> bool:

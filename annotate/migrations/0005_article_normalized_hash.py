@@ -35,6 +35,7 @@ class Migration(migrations.Migration):
             name="normalized_hash",
             field=models.CharField(
                 blank=True,
+                db_default="",
                 db_index=True,
                 help_text="SHA-256 of the text with whitespace runs collapsed (NFC, no zero-width characters): "
                 "ingest skips a text that differs from a stored one only in whitespace",

@@ -191,6 +191,9 @@ TRICKY = [
     "a. first b. second c. third. The list.",
     "(The ” s-2.) A. (i) P.M.",
     "1. First. 2. Second. -3.) s-4.) The end.",
+    "“quoted” 11. www.x.com Co. It went to a.b.c.d. The end.",
+    '-- s-2.)  dead. ?demarcation a.m.  -- "A." B  bombing  Gen.(\tIn on.\t" etc.!" the  -- office.',
+    "Dr. Smith met No. 5 and Inc. said, etc., that U.S. officials and J. Smith, I. Jones. I. The end.",
 ]
 
 
@@ -203,7 +206,8 @@ def test_fast_split_equals_pysbd(text):
 TOKENS = """U.S. Dr. Gen. a.m. p.m. 3.5 said “quoted” Assad’s the 😀 e.g. No. 1. 2. ? ! ... Mr. The He I " ' “ ”
 ‘ ’ ( ) [ ]
 -- word. word! Word. x. a. b. i. (a) (ii) 1) 2) 2019. 12. inc. etc. is. May. p. . , : Yahoo! ." ?" .” ,” 's workers'
-(see « » lowercase Then Smith. J. .) Ph.D. www.x.com Jan. 10. -1. [1] .12 Co. KG (iv) (ab) (The "Hi." """
+(see « » lowercase Then Smith. J. .) Ph.D. www.x.com Jan. 10. -1. [1] .12 Co. KG (iv) (ab) (The "Hi." Gen.(
+Inc. Corp. U.K. x.y a.b.c St. Sen. art. 5 officials ( , : - """
 pieces = st.sampled_from(TOKENS.split())
 separators = st.sampled_from([" ", " ", " ", "  ", "", "\u00a0", "\t"])
 
@@ -249,8 +253,17 @@ def test_list_and_reference_detectors_equal_pysbds_regexes(text):
     from annotate import sentences
 
     assert sentences.numbered_list_items(text) == [int(m.strip()) for m in re.findall(L.NUMBERED_LIST_REGEX_1, text)]
-    letters = set(L.LATIN_NUMERALS) | set(L.ROMAN_NUMERALS)
-    expected = len(re.findall(L.ALPHABETICAL_LIST_WITH_PERIODS, text))
-    expected += len([m for m in re.findall(L.ALPHABETICAL_LIST_WITH_PARENS, text) if m in letters])
-    assert sentences.alphabetical_list_items(text) == expected
+    periods, parens = sentences.alphabetical_list_items(text)
+    assert periods == re.findall(L.ALPHABETICAL_LIST_WITH_PERIODS, text)
+    assert parens == [m for m in re.findall(L.ALPHABETICAL_LIST_WITH_PARENS, text) if len(m) <= 5]
+    lists = L(text)
+    lists.format_alphabetical_lists()
+    lists.format_roman_numeral_lists()
+    marked = any(
+        sentences._alphabetical_list(items, a)
+        for items in (periods, parens)
+        for a in (L.LATIN_NUMERALS, L.ROMAN_NUMERALS)
+    )
+    if lists.text != text:  # pysbd marked a list: the paragraph is never cut
+        assert marked
     assert sentences.has_numbered_reference(text) == bool(re.search(Common.NUMBERED_REFERENCE_REGEX, text))
