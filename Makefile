@@ -1,5 +1,5 @@
 # The two commands a newcomer needs: `make run` and `make test`.
-.PHONY: run test lint bench serve
+.PHONY: run test lint bench serve bench-peer
 
 run:  ## run the app on SQLite with demo data at http://127.0.0.1:8000/ (and a task worker)
 	scripts/run
@@ -15,3 +15,6 @@ lint:  ## ruff, formatting, import contracts, migrations check (needs no secrets
 
 serve:  ## production-style: gunicorn + whitenoise + a supervised task worker (needs SECRET_KEY, ALLOWED_HOSTS; DATABASE_URL)
 	scripts/serve
+
+bench-peer:  ## side by side with doccano 1.8.4 (../shared/peerbench): ~40 min; PEER_ARGS="--n 1000 --repeats 1" for a look
+	.venv/bin/python bench/peer.py $(PEER_ARGS)

@@ -1,11 +1,18 @@
 """Ingest benchmark: 1,000 generated articles (~30 sentences each) into PostgreSQL and SQLite.
 
-Prints sentences/second for splitting alone, for the whole ingest (parse, split, validate,
-store: one transaction per article, as `ingest` does for a folder), and for a baseline that
-bulk-inserts the same pre-split rows with one executemany (SQLite) or COPY (PostgreSQL).
-The figure to improve is the ratio whole-ingest / baseline.
+Prints sentences/second for splitting alone (and for the reference splitter, pysbd on whole
+paragraphs, as before issue 12.1/17), for the whole ingest (parse, validate, split, store in
+INGEST_BATCH_ARTICLES batches, as the `ingest` command does), and for a baseline that bulk-inserts
+the same pre-split rows with one executemany (SQLite) or COPY (PostgreSQL). Then two cases that
+must stay linear (issue 12.1, 17.5):
+
+- one huge paragraph: the same sentences as one paragraph of 20 KB, 200 KB and 2 MB, split
+  (sentences/s must not fall with the size; the reference pysbd takes minutes at 200 KB);
+- a JSONL corpus of --corpus-mb MB through `manage.py ingest` in its own process: peak RSS, which
+  must not grow with the corpus (the article limit applies per line).
 
     .venv/bin/python bench/ingest.py [--articles 1000] [--db both|postgres|sqlite] [--repeat 3]
+    .venv/bin/python bench/ingest.py --db sqlite --corpus-mb 20,200
 """
 
 import argparse
@@ -14,6 +21,7 @@ import random
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -77,6 +85,62 @@ def make_articles(count: int, sentences: int, seed: int = 7) -> list[bytes]:
     return articles
 
 
+def huge_paragraph(repeat: int) -> None:
+    """Split one paragraph of growing size: sentences/s must stay flat (linear time)."""
+    from annotate.sentences import split_sentences
+
+    sentence = "The minister said the budget would rise by 3.5 per cent next year, officials confirmed. "
+    rng = random.Random(3)
+    quoted = [sentence, 'He said: "We will win. They lost." ', "Dr. Smith met Gen. Jones at 9 a.m. in the U.S. "]
+    unit = "".join(rng.choice(quoted) for _ in range(200))
+    print("one huge paragraph (no line break), split alone, median of", repeat)
+    base = None
+    for size in (20_000, 200_000, 2_000_000):
+        text = (unit * (size // len(unit) + 1))[:size]
+        times, count = [], 0
+        for _ in range(repeat):
+            start = time.perf_counter()
+            count = len(split_sentences(text))
+            times.append(time.perf_counter() - start)
+        rate = count / statistics.median(times)
+        base = base or rate
+        print(f"  {size:>9,} chars: {count:>7,} sentences, {rate:10,.0f} sentences/s ({rate / base:.2f}x at 20 KB)")
+
+
+def corpus_memory(sizes_mb: list[int]) -> None:
+    """Peak RSS of `manage.py ingest` on JSONL corpora of growing size (bounded memory, issue 17.5)."""
+    import json
+
+    rng = random.Random(11)
+    print("JSONL corpus through `manage.py ingest` (its own process, SQLite): peak RSS")
+    for size_mb in sizes_mb:
+        with tempfile.TemporaryDirectory() as folder:
+            corpus = Path(folder) / "corpus.jsonl"
+            with corpus.open("w", encoding="utf-8") as out:
+                index = 0
+                while out.tell() < size_mb << 20:
+                    body = " ".join(
+                        " ".join(rng.choice(WORDS) for _ in range(rng.randint(8, 24))).capitalize() + "."
+                        for _ in range(30)
+                    )
+                    record = {"title": f"A{index}", "outlet": f"o{index % 50}.example.com", "text": body}
+                    out.write(json.dumps(record) + "\n")
+                    index += 1
+            database = Path(folder) / "corpus.sqlite3"
+            env = {**os.environ, "DATABASE_URL": f"sqlite:///{database}", "SECRET_KEY": "bench-only-" + "k" * 50}
+            subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], cwd=ROOT, env=env, check=True)
+            start = time.perf_counter()
+            process = subprocess.Popen(
+                [sys.executable, "manage.py", "ingest", str(corpus)], cwd=ROOT, env=env, stdout=subprocess.DEVNULL
+            )
+            _, status, usage = os.wait4(process.pid, 0)
+            wall = time.perf_counter() - start
+            print(
+                f"  {size_mb:>5} MB, {index:>8,} articles: {wall:7.1f} s, {index * 30 / wall:9,.0f} sentences/s, "
+                f"peak RSS {usage.ru_maxrss / 1024:6.0f} MiB (exit {os.waitstatus_to_exitcode(status)})"
+            )
+
+
 def run_one(database_url: str, count: int, repeat: int) -> None:
     os.environ["DATABASE_URL"] = database_url
     os.environ.setdefault("SECRET_KEY", "bench-only-secret-key")
@@ -87,9 +151,9 @@ def run_one(database_url: str, count: int, repeat: int) -> None:
     from django.core.management import call_command
     from django.db import connection, transaction
 
-    from annotate.ingest import ingest_articles, parse_plain_text
+    from annotate.ingest import parse_plain_text, store_articles, text_hashes
     from annotate.models import Article, Outlet
-    from annotate.sentences import split_sentences
+    from annotate.sentences import split_sentences, split_sentences_pysbd
 
     call_command("migrate", verbosity=0)
     raw = make_articles(count, 30)
@@ -100,18 +164,22 @@ def run_one(database_url: str, count: int, repeat: int) -> None:
             Article.objects.all().delete()
             Outlet.objects.all().delete()
 
-    split_times, ingest_times, base_times = [], [], []
+    split_times, reference_times, ingest_times, base_times = [], [], [], []
     total_sentences = 0
     for _ in range(repeat):
         texts = [r.decode() for r in raw]
         start = time.perf_counter()
         total_sentences = sum(len(split_sentences(t)) for t in texts)
         split_times.append(time.perf_counter() - start)
+        start = time.perf_counter()
+        assert sum(len(split_sentences_pysbd(t)) for t in texts) == total_sentences
+        reference_times.append(time.perf_counter() - start)
 
         clear()
         start = time.perf_counter()
-        for index, item in enumerate(raw):
-            ingest_articles([parse_plain_text(item, origin=f"article-{index}.txt")])
+        items = (parse_plain_text(item, origin=f"article-{index}.txt") for index, item in enumerate(raw))
+        for _ in store_articles(items):
+            pass
         ingest_times.append(time.perf_counter() - start)
 
         # Baseline: the same rows, pre-split, in one bulk statement per table.
@@ -131,13 +199,14 @@ def run_one(database_url: str, count: int, repeat: int) -> None:
             article_rows, sentence_rows = [], []
             for offset, i in enumerate(items):
                 article_id = next_id + offset
-                article_rows.append((article_id, outlet_ids[i.outlet], i.title, i.url, i.text, i.content_hash))
+                hashes = text_hashes(i.text)
+                article_rows.append((article_id, outlet_ids[i.outlet], i.title, i.url, i.text, *hashes.values()))
                 sentence_rows.extend(
                     (article_id, s.position, s.start, s.end, s.text, s.reviewable) for s in i.sentences
                 )
             cursor.executemany(
-                "INSERT INTO annotate_article (id, outlet_id, title, url, text, content_hash, created) "
-                "VALUES (%s, %s, %s, %s, %s, %s, CURRENT_TIMESTAMP)",
+                "INSERT INTO annotate_article (id, outlet_id, title, url, text, content_hash, normalized_hash, "
+                "created) VALUES (%s, %s, %s, %s, %s, %s, %s, CURRENT_TIMESTAMP)",
                 article_rows,
             )
             if vendor == "postgresql":
@@ -160,9 +229,15 @@ def run_one(database_url: str, count: int, repeat: int) -> None:
                     "(SELECT MAX(id) FROM annotate_article))"
                 )
 
-    split, whole, base = (statistics.median(t) for t in (split_times, ingest_times, base_times))
+    split, reference, whole, base = (
+        statistics.median(t) for t in (split_times, reference_times, ingest_times, base_times)
+    )
     print(f"[{vendor}] {count} articles, {total_sentences} sentences, median of {repeat}")
     print(f"  splitting alone : {total_sentences / split:10,.0f} sentences/s")
+    print(
+        f"  reference split : {total_sentences / reference:10,.0f} sentences/s (pysbd on whole paragraphs: "
+        f"{reference / split:.1f}x slower, same sentences)"
+    )
     print(f"  whole ingest    : {total_sentences / whole:10,.0f} sentences/s  ({count / whole:,.0f} articles/s)")
     method = "COPY" if vendor == "postgresql" else "executemany"
     print(f"  bulk baseline   : {total_sentences / base:10,.0f} sentences/s  ({method})")
@@ -177,11 +252,15 @@ def main() -> None:
     parser.add_argument("--articles", type=int, default=1000)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--db", choices=["both", "postgres", "sqlite"], default="both")
+    parser.add_argument("--corpus-mb", default="", help="comma-separated corpus sizes for the memory case")
     parser.add_argument("--database-url", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.database_url:
         run_one(args.database_url, args.articles, args.repeat)
         return
+    huge_paragraph(args.repeat)
+    if args.corpus_mb:
+        corpus_memory([int(size) for size in args.corpus_mb.split(",")])
     urls = []
     if args.db in ("both", "postgres"):
         pg = subprocess.run(
