@@ -189,7 +189,8 @@ def run_one(database_url: str, count: int, repeat: int) -> None:
         with transaction.atomic(), connection.cursor() as cursor:
             domains = sorted({i.outlet for i in items})
             cursor.executemany(
-                "INSERT INTO annotate_outlet (domain, name, created) VALUES (%s, '', CURRENT_TIMESTAMP)",
+                "INSERT INTO annotate_outlet (domain, name, retired, created) "
+                "VALUES (%s, '', FALSE, CURRENT_TIMESTAMP)",
                 [(d,) for d in domains],
             )
             cursor.execute("SELECT domain, id FROM annotate_outlet")
@@ -206,7 +207,7 @@ def run_one(database_url: str, count: int, repeat: int) -> None:
                 )
             cursor.executemany(
                 "INSERT INTO annotate_article (id, outlet_id, title, url, text, content_hash, normalized_hash, "
-                "created) VALUES (%s, %s, %s, %s, %s, %s, %s, CURRENT_TIMESTAMP)",
+                "retired, created) VALUES (%s, %s, %s, %s, %s, %s, %s, FALSE, CURRENT_TIMESTAMP)",
                 article_rows,
             )
             if vendor == "postgresql":
