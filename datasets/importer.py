@@ -21,7 +21,7 @@ from django.core.management.color import no_style
 from django.db import connection, transaction
 
 from annotate import safejson
-from annotate.ingest import text_hashes
+from annotate.ingest import check_characters, text_hashes
 from annotate.models import (
     Adjudication,
     Annotation,
@@ -150,6 +150,8 @@ def import_records(lines: Iterable[str | bytes]) -> ImportResult:
                 raise DatasetImportError(f"not JSON ({exc.msg})", number)
             if not isinstance(record, dict) or (missing := [k for k in REQUIRED if k not in record]):
                 raise DatasetImportError(f"not an export record (missing {', '.join(missing) or 'fields'})", number)
+            if problem := _unstorable(record):
+                raise DatasetImportError(problem, number)
             article = articles.get(record["article_id"]) or _article(record, registry, number)
             if article.pk not in articles:
                 articles[article.pk] = article
@@ -162,6 +164,18 @@ def import_records(lines: Iterable[str | bytes]) -> ImportResult:
                 result.adjudications += 1
         _reset_sequences()
     return result
+
+
+def _unstorable(value, name: str = "record") -> str | None:
+    """A NUL or an unpaired surrogate anywhere in the record: PostgreSQL refuses them (SQLite would
+    store them), so both databases refuse the line (the rule ingest applies)."""
+    if isinstance(value, str):
+        return check_characters(name, value)
+    items = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
+    for key, item in items:
+        if problem := _unstorable(item, f"{name}.{key}" if isinstance(key, str) else f"{name}[{key}]"):
+            return problem
+    return None
 
 
 def _article(record: dict, registry: _Registry, line: int) -> Article:

@@ -99,3 +99,16 @@ def test_the_byte_test_corpus_round_trips_byte_for_byte(db, tmp_path, include_un
     for name in DATA_FILES:
         assert (second.path / name).read_bytes() == (first.path / name).read_bytes(), name
     assert second.card["counts"] == first.card["counts"]
+
+
+@pytest.mark.parametrize(("escape", "what"), [("\\u0000", "NUL"), ("\\ud800", "unpaired surrogate")])
+def test_a_line_postgresql_could_not_store_is_refused_on_every_database(annotated, tmp_path, escape, what):
+    first = write_export(ExportOptions(), tmp_path / "first")
+    lines = (first.path / "sentences.jsonl").read_text(encoding="utf-8").splitlines()
+    _empty_database()
+    record = json.loads(lines[0])
+    record["article"]["title"] = "x"
+    broken = json.dumps(record).replace('"title": "x"', f'"title": "x{escape}"')
+    with pytest.raises(DatasetImportError, match=f"line 1: record.article.title: contains an? {what}"):
+        import_records([broken, lines[1]])
+    assert Article.objects.count() == 0
