@@ -60,10 +60,6 @@ _ZERO_WIDTH = re.compile(r"[\u00ad\u180e\u200b-\u200f\u2060-\u2064\ufeff]")
 _LOCK_KEY = zlib.crc32(b"sourcemark.ingest")  # PostgreSQL advisory lock: one ingest batch at a time
 
 
-def batch_articles() -> int:
-    return settings.INGEST_BATCH_ARTICLES
-
-
 class IngestError(ValueError):
     """Input that cannot be ingested; the message names the file and, where known, the line."""
 
@@ -85,7 +81,7 @@ class StoreError(Exception):
     """The database refused a batch: the batches before it are stored, this one is not."""
 
     def __init__(self, message: str, item: "ArticleInput"):
-        self.item = item
+        self.item, self.reason = item, message
         where = item.origin + (f", line {item.line}" if item.line else "")
         super().__init__(f"{where}: could not store: {message}")
 
@@ -262,24 +258,20 @@ def _decode(raw: bytes, origin: str, line: int | None = None) -> str:
 
 
 def _lines(handle: BinaryIO, limit: int) -> Iterator[tuple[int, bytes | None, int]]:
-    """(number, line, bytes read) for each line; line is None when it is longer than `limit`
-    (then read through in chunks, never held whole)."""
+    """(number, line without its newline, bytes read) for each line; the line is None when it is
+    longer than `limit` bytes (it is then read through in pieces, never held whole) and the size
+    is its length."""
     number = 0
-    while True:
-        raw = handle.readline(limit + 2)
-        if not raw:
-            return
+    while raw := handle.readline(limit + 2):
         number += 1
         size = len(raw)
-        if len(raw) > limit + 1 or (len(raw) == limit + 1 and not raw.endswith(b"\n")):
-            while not raw.endswith(b"\n"):
-                raw = handle.readline(1 << 20)
-                if not raw:
-                    break
-                size += len(raw)
-            yield number, None, size
+        content = raw[:-1] if raw.endswith(b"\n") else raw
+        if len(content) <= limit:
+            yield number, content, size
             continue
-        yield number, raw, size
+        while not raw.endswith(b"\n") and (raw := handle.readline(1 << 20)):
+            size += len(raw)
+        yield number, None, size - raw.endswith(b"\n")  # its length without the newline
 
 
 def _parse_date(value, origin: str, line: int | None) -> datetime.date | None:
@@ -576,7 +568,7 @@ def _batches(items: Iterable[ArticleInput], size: int) -> Iterator[list[ArticleI
 def store_articles(items: Iterable[ArticleInput], *, batch_size: int | None = None) -> Iterator[IngestResult]:
     """Split and store articles, `batch_size` (INGEST_BATCH_ARTICLES) to a transaction; one result
     per article, in order. A database failure raises StoreError: the batches before it are stored."""
-    for batch in _batches(items, batch_size or batch_articles()):
+    for batch in _batches(items, batch_size or settings.INGEST_BATCH_ARTICLES):
         yield from _store_batch(batch)
 
 
@@ -590,7 +582,7 @@ def ingest_articles(items: list[ArticleInput]) -> list[IngestResult]:
     try:
         return _store_batch(items)
     except StoreError as exc:
-        raise IngestError(str(exc).split(": could not store: ", 1)[-1], origin=items[0].origin) from None
+        raise IngestError(f"could not store: {exc.reason}", origin=items[0].origin) from None
 
 
 def ingest_text(raw: bytes, *, name: str = "request", **overrides) -> list[IngestResult]:

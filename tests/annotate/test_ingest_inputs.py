@@ -188,7 +188,16 @@ def test_one_article_over_the_limit_is_named_by_its_line(tmp_path, settings):
     err = io.StringIO()
     with pytest.raises(CommandError, match="nothing was written"):
         call_command("ingest", path, stdout=io.StringIO(), stderr=err)
-    assert "corpus.jsonl, line 2: line is 632 bytes, over the 300-byte limit" in err.getvalue()
+    assert "corpus.jsonl, line 2: line is 631 bytes, over the 300-byte limit" in err.getvalue()
+
+
+def test_the_limit_is_the_article_not_its_newline(tmp_path, settings):
+    line = json.dumps({**GOOD, "text": "Exactly at the limit. " * 10}).encode()
+    (tmp_path / "c.jsonl").write_bytes(line + b"\n" + line[:-1] + b' "}\n')
+    settings.INGEST_MAX_BYTES = len(line)
+    found = list(ingest.read_records(ingest.Input("c.jsonl", path=tmp_path / "c.jsonl")))
+    assert isinstance(found[0], ingest.ArticleInput)
+    assert str(found[1]) == f"c.jsonl, line 2: line is {len(line) + 2:,} bytes, over the {len(line):,}-byte limit"
 
 
 def test_a_long_line_is_never_read_whole(tmp_path, settings):
@@ -204,7 +213,7 @@ def test_a_long_line_is_never_read_whole(tmp_path, settings):
     source = ingest.Input("c.jsonl", path=tmp_path / "c.jsonl")
     source.open = lambda: Recording(io.FileIO(tmp_path / "c.jsonl"))
     found = list(ingest.read_records(source))
-    assert str(found[0]) == "c.jsonl, line 1: line is 5,000,013 bytes, over the 1,000-byte limit"
+    assert str(found[0]) == "c.jsonl, line 1: line is 5,000,012 bytes, over the 1,000-byte limit"
     assert isinstance(found[1], ingest.ArticleInput)
     assert reads
     assert all(0 < size <= 1 << 20 for size in reads)  # never an unbounded readline
