@@ -14,7 +14,6 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 
 import numpy as np
-from datasketch import MinHash
 
 BANDS = 20
 ROWS = 3
@@ -30,6 +29,9 @@ def signatures(token_sets: Sequence[Iterable[str]]) -> np.ndarray:
     seed: the same tokens give the same signature in every process). An empty set gets the
     datasketch empty signature (all maximum values) and no band keys."""
     encoded = [[token.encode() for token in tokens] for tokens in token_sets]
+    # imported here: datasketch pulls in scipy (~0.5 s), which pages and the ingest command never need
+    from datasketch import MinHash
+
     minhashes = MinHash.bulk(encoded, num_perm=NUM_PERM, seed=SEED)
     if not minhashes:
         return np.zeros((0, NUM_PERM), dtype=np.uint64)
