@@ -26,6 +26,7 @@ from .models import (
     Article,
     Assignment,
     AssignmentEvent,
+    Flag,
     Origin,
     Outlet,
     Reviewer,
@@ -43,6 +44,7 @@ from .services import (
     change_annotation,
     deactivate_users,
     reopen_assignment,
+    resolve_flag,
     set_retired,
 )
 
@@ -503,6 +505,7 @@ def user_history(user) -> dict[str, int]:
         "mark revisions": AnnotationRevision.objects.filter(Q(reviewer=user) | Q(changed_by=user)).count(),
         "adjudications": Adjudication.objects.filter(lead=user).count(),
         "assignment events": AssignmentEvent.objects.filter(by=user).count(),
+        "flags": Flag.objects.filter(Q(reviewer=user) | Q(resolved_by=user)).count(),
     }
     return {name: count for name, count in counts.items() if count}
 
@@ -542,3 +545,33 @@ class KeepingUserAdmin(UserAdmin):
             )
             return HttpResponseRedirect(reverse("admin:auth_user_change", args=[user.pk]))
         return super().delete_view(request, object_id, extra_context)
+
+
+@admin.register(Flag)
+class FlagAdmin(admin.ModelAdmin):
+    """Reviewers' flags. Leads resolve them on /annotate/flags/ or with the action here; the
+    reviewer's report itself is not edited."""
+
+    list_display = ["__str__", "article_link", "reviewer", "reason", "note", "created", "resolved_at", "resolved_by"]
+    list_filter = [("resolved_at", admin.EmptyFieldListFilter), "reason", "reviewer"]
+    search_fields = ["article__title", "sentence__text", "note", "reviewer__username"]
+    list_select_related = ["article", "reviewer", "resolved_by"]
+    raw_id_fields = ["article", "sentence"]
+    readonly_fields = ["article", "sentence", "reviewer", "reason", "note", "created", "resolved_at", "resolved_by"]
+    fields = [*readonly_fields, "resolution"]
+    actions = ["resolve"]
+
+    def has_add_permission(self, request):
+        return False
+
+    @admin.display(description="article")
+    def article_link(self, obj):
+        return _link("article", obj.article_id, obj.article.title[:60])
+
+    @admin.action(description="Resolve the selected open flags")
+    def resolve(self, request, queryset):
+        resolved = 0
+        for flag in queryset.open():
+            resolve_flag(flag=flag, lead=request.user, resolution="resolved in the admin")
+            resolved += 1
+        self.message_user(request, f"{resolved} flag(s) resolved.", messages.SUCCESS)

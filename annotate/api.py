@@ -23,6 +23,7 @@ from .models import (
     AnnotationRevision,
     Article,
     Assignment,
+    Flag,
     Origin,
     Outlet,
     Sentence,
@@ -44,6 +45,9 @@ from .serializers import (
     AssignmentEventSerializer,
     AssignmentSerializer,
     ConflictSerializer,
+    FlagResolveSerializer,
+    FlagSerializer,
+    FlagWriteSerializer,
     IngestResultSerializer,
     OutletSerializer,
     ReopenSerializer,
@@ -58,10 +62,13 @@ from .services import (
     StaleVersion,
     change_annotation,
     delete_annotation,
+    flag_problem,
     reopen_assignment,
+    resolve_flag,
     save_annotation,
     set_retired,
     submit_assignment,
+    withdraw_flag,
 )
 
 
@@ -625,3 +632,83 @@ class AssignmentViewSet(
         events = self.get_object().events.select_related("by").order_by("at", "id")
         page = self.paginate_queryset(events)
         return self.get_paginated_response(AssignmentEventSerializer(page, many=True).data)
+
+
+def _validation_error(exc: DjangoValidationError) -> ValidationError:
+    if hasattr(exc, "message_dict"):
+        return ValidationError({key: " ".join(messages) for key, messages in exc.message_dict.items()})
+    return ValidationError({"detail": " ".join(exc.messages)})
+
+
+@extend_schema_view(
+    create=extend_schema(request=FlagWriteSerializer, responses={201: FlagSerializer, 200: FlagSerializer}),
+    resolve=extend_schema(request=FlagResolveSerializer, responses={200: FlagSerializer}),
+    destroy=extend_schema(responses={204: None}),
+)
+class FlagViewSet(ApiViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.DestroyModelMixin):
+    """Problems reviewers report: a sentence (bad split, …) or a whole article (not news, a
+    duplicate, …). A flagged sentence need not be marked before submitting. Reviewers see and
+    withdraw their own open flags; leads see all and resolve them."""
+
+    serializer_class = FlagSerializer
+    permission_classes = [permissions.IsAuthenticated]
+    filterset_class = filters.FlagFilter
+    ordering_fields = ["created", "resolved_at", "id"]
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return Flag.objects.none()
+        flags = Flag.objects.select_related("reviewer", "resolved_by").order_by("created", "id")
+        return flags if is_lead(self.request.user) else flags.filter(reviewer=self.request.user)
+
+    def create(self, request, *args, **kwargs):
+        serializer = FlagWriteSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        fields = serializer.validated_data
+        article = fields["article"]
+        user = request.user
+        if not is_lead(user) and not Assignment.objects.filter(article=article, reviewer=user).exists():
+            raise PermissionDenied("You can flag only the articles assigned to you.")
+        existed = Flag.objects.open().filter(reviewer=user, article=article, sentence=fields.get("sentence")).exists()
+        try:
+            flag = flag_problem(
+                reviewer=user,
+                article=article,
+                sentence=fields.get("sentence"),
+                reason=fields["reason"],
+                note=fields.get("note", ""),
+            )
+        except DjangoValidationError as exc:
+            raise _validation_error(exc) from None
+        except IntegrityError:  # a concurrent request flagged the same target first
+            raise ValidationError({"detail": "this is already flagged; try again to change the reason"}) from None
+        flag = Flag.objects.select_related("reviewer", "resolved_by").get(pk=flag.pk)
+        return Response(FlagSerializer(flag).data, status=status.HTTP_200_OK if existed else status.HTTP_201_CREATED)
+
+    def destroy(self, request, *args, **kwargs):
+        flag = self.get_object()
+        if flag.reviewer_id != request.user.pk:
+            raise PermissionDenied("Only the reviewer who raised a flag can withdraw it; leads resolve flags.")
+        try:
+            withdraw_flag(flag=flag)
+        except DjangoValidationError as exc:
+            raise _validation_error(exc) from None
+        except Flag.DoesNotExist:
+            raise Http404 from None
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @action(detail=True, methods=["post"])
+    def resolve(self, request, pk=None):
+        """Close the flag with what was done about it (leads only)."""
+        if not is_lead(request.user):
+            raise PermissionDenied("Only leads resolve flags.")
+        flag = self.get_object()
+        serializer = FlagResolveSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        try:
+            resolution = serializer.validated_data.get("resolution", "")
+            flag = resolve_flag(flag=flag, lead=request.user, resolution=resolution)
+        except DjangoValidationError as exc:
+            raise _validation_error(exc) from None
+        flag = Flag.objects.select_related("reviewer", "resolved_by").get(pk=flag.pk)
+        return Response(FlagSerializer(flag).data)

@@ -11,6 +11,7 @@ router.register("articles", api.ArticleViewSet, basename="article")
 router.register("sources", api.SourceViewSet, basename="source")
 router.register("annotations", api.AnnotationViewSet, basename="annotation")
 router.register("assignments", api.AssignmentViewSet, basename="assignment")
+router.register("flags", api.FlagViewSet, basename="flag")
 
 urlpatterns = [
     path("articles/<int:pk>/sentences/", api.ArticleSentenceList.as_view(), name="article-sentences"),

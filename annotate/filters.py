@@ -7,7 +7,7 @@ from django import forms
 from django_filters.fields import IsoDateTimeField
 
 from .codebook import Label, SourceKind
-from .models import Annotation, Article, Assignment, Outlet, Sentence, Source
+from .models import Annotation, Article, Assignment, Flag, FlagReason, Outlet, Sentence, Source
 
 
 class UTCIsoDateTimeField(IsoDateTimeField):
@@ -112,3 +112,14 @@ class AssignmentFilter(filters.FilterSet):
     class Meta:
         model = Assignment
         fields = ["article", "outlet", "reviewer", "submitted"]
+
+
+class FlagFilter(filters.FilterSet):
+    article = IdFilter(field_name="article_id")
+    reviewer = filters.CharFilter(field_name="reviewer__username", help_text="username")
+    reason = filters.ChoiceFilter(choices=FlagReason.choices)
+    open = filters.BooleanFilter(field_name="resolved_at", lookup_expr="isnull", help_text="true: not resolved yet")
+
+    class Meta:
+        model = Flag
+        fields = ["article", "reviewer", "reason", "open"]

@@ -1,9 +1,27 @@
 """The annotation domain: outlets, articles split into sentences, the source registry,
 reviewers' marks with their history, assignments and adjudications."""
 
+from datetime import timedelta
+
 from django.conf import settings
 from django.db import models
-from django.db.models import BooleanField, Exists, ExpressionWrapper, OuterRef, Q
+from django.db.models import (
+    BooleanField,
+    Case,
+    Count,
+    DurationField,
+    Exists,
+    ExpressionWrapper,
+    F,
+    IntegerField,
+    Max,
+    Min,
+    OuterRef,
+    Q,
+    Subquery,
+    Sum,
+    When,
+)
 from django.db.models.functions import Lower, Substr
 from django.urls import reverse
 
@@ -154,6 +172,45 @@ class SentenceQuerySet(models.QuerySet):
         if not user.is_authenticated:
             return self.none()
         return self.filter(Exists(Assignment.objects.filter(article=OuterRef("article_id"), reviewer=user)))
+
+    def with_number(self):
+        """Each sentence with `number` (`sentence_number`): the one numbering people see."""
+        return self.annotate(number=sentence_number())
+
+    def left_for(self, user):
+        """The reviewable sentences `user` has neither marked nor flagged; none once they have
+        flagged the whole article. What stands between a reviewer and submitting."""
+        whole_article = Flag.objects.filter(article=OuterRef("article"), reviewer=user, sentence__isnull=True)
+        return (
+            self.filter(reviewable=True)
+            .exclude(annotations__reviewer=user)
+            .exclude(flags__reviewer=user)
+            .exclude(Exists(whole_article))
+        )
+
+
+def sentence_number(path: str = "") -> Case:
+    """THE sentence numbering people see (annotation page, adjudication, evidence and source
+    tables, messages), as an expression on rows that reach a sentence through `path` ("" on
+    Sentence rows, "sentence__" on rows with a `sentence` foreign key): the sentence's place among
+    its article's *reviewable* sentences, counted from 1 in document order; None for sentences
+    nobody reviews (trailers, credits). It matches the "marked / total" progress count, which
+    also counts only reviewable sentences. `position` stays the internal, 0-based place among
+    all sentences."""
+    before = (
+        Sentence.objects.filter(
+            article=OuterRef(f"{path}article"), reviewable=True, position__lte=OuterRef(f"{path}position")
+        )
+        .order_by()
+        .values("article")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return Case(
+        When(**{f"{path}reviewable": True}, then=Subquery(before, output_field=IntegerField())),
+        default=None,
+        output_field=IntegerField(),
+    )
 
 
 class Sentence(models.Model):
@@ -379,6 +436,32 @@ class AnnotationQuerySet(models.QuerySet):
         mine_submitted = Assignment.objects.filter(reviewer=user, submitted_at__isnull=False).values("article_id")
         return marks.filter(Q(reviewer=user) | (Q(sentence__article_id__in=mine_submitted) & counting_condition()))
 
+    def pace_by_reviewer(self, *, break_after: timedelta):
+        """Per reviewer, in one GROUP BY query: `marks`, the `first` and `last` creation times,
+        and the marks made within `break_after` of the same reviewer's previous mark (`paced`)
+        with the time between them summed (`active`, a timedelta or None). Longer gaps are breaks
+        and count neither as time nor as marks."""
+        previous = (
+            Annotation.objects.filter(reviewer=OuterRef("reviewer"))
+            .filter(Q(created__lt=OuterRef("created")) | Q(created=OuterRef("created"), pk__lt=OuterRef("pk")))
+            .order_by("-created", "-pk")
+            .values("created")[:1]
+        )
+        gap = ExpressionWrapper(F("created") - Subquery(previous), output_field=DurationField())
+        paced = Q(gap__lte=break_after)
+        return (
+            self.order_by()
+            .alias(gap=gap)
+            .values("reviewer")
+            .annotate(
+                marks=Count("pk"),
+                first=Min("created"),
+                last=Max("created"),
+                paced=Count("pk", filter=paced),
+                active=Sum("gap", filter=paced),
+            )
+        )
+
 
 class Annotation(models.Model):
     """One reviewer's mark of one sentence. Spans are character offsets into the sentence text."""
@@ -508,3 +591,68 @@ class Adjudication(models.Model):
 
     def __str__(self):
         return f"{self.sentence_id}: {self.label}"
+
+
+class FlagReason(models.TextChoices):
+    BAD_SPLIT = "bad_split", "Bad sentence split"
+    NOT_NEWS = "not_news", "Not news"
+    DUPLICATE = "duplicate", "Duplicate"
+    OTHER = "other", "Other problem"
+
+
+class FlagQuerySet(models.QuerySet):
+    def open(self):
+        return self.filter(resolved_at__isnull=True)
+
+    def by_reviewer(self, user):
+        return self.filter(reviewer=user)
+
+
+class Flag(models.Model):
+    """A reviewer's report that a sentence, or a whole article (`sentence` empty), is a problem:
+    a bad split, not news, a duplicate, or something else (then the note says what). A flagged
+    sentence (every sentence, for a flagged article) need not be marked before submitting. Leads
+    see open flags on their home page and resolve them with a note."""
+
+    Reason = FlagReason
+
+    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="flags")
+    sentence = models.ForeignKey(Sentence, on_delete=models.CASCADE, null=True, blank=True, related_name="flags")
+    reviewer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="flags")
+    reason = models.CharField(max_length=20, choices=FlagReason.choices)
+    note = models.TextField(blank=True)
+    created = models.DateTimeField(auto_now_add=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    resolution = models.TextField(blank=True, help_text="What the lead did about it")
+
+    objects = FlagQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["created", "id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(reason__in=FlagReason.values), name="flag_reason_valid"),
+            models.CheckConstraint(condition=~Q(reason="other") | ~Q(note=""), name="flag_other_has_note"),
+            # One open flag per reviewer and sentence, and per reviewer and whole article.
+            models.UniqueConstraint(
+                fields=["reviewer", "sentence"],
+                condition=Q(resolved_at__isnull=True, sentence__isnull=False),
+                name="flag_one_open_per_sentence",
+            ),
+            models.UniqueConstraint(
+                fields=["reviewer", "article"],
+                condition=Q(resolved_at__isnull=True, sentence__isnull=True),
+                name="flag_one_open_per_article",
+            ),
+        ]
+        indexes = [models.Index(fields=["article", "reviewer"], name="flag_article_reviewer")]
+
+    def __str__(self):
+        target = f"sentence {self.sentence_id}" if self.sentence_id else f"article {self.article_id}"
+        return f"{target}: {self.get_reason_display()}{' (resolved)' if self.resolved_at else ''}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.resolved_at is None

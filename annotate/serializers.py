@@ -13,6 +13,8 @@ from .models import (
     Article,
     Assignment,
     AssignmentEvent,
+    Flag,
+    FlagReason,
     Outlet,
     Sentence,
     Side,
@@ -334,3 +336,39 @@ class AssignmentSerializer(StrictFieldsMixin, serializers.ModelSerializer):
         if Assignment.objects.filter(article=attrs["article"], reviewer=attrs["reviewer"]).exists():
             raise serializers.ValidationError({"reviewer": "is already assigned to this article"})
         return attrs
+
+
+class FlagSerializer(serializers.ModelSerializer):
+    """A reviewer's flag: a sentence (or, with `sentence` null, the whole article) is a problem."""
+
+    reviewer = serializers.CharField(source="reviewer.username", read_only=True)
+    resolved_by = serializers.CharField(source="resolved_by.username", read_only=True, allow_null=True)
+
+    class Meta:
+        model = Flag
+        fields = [
+            "id",
+            "article",
+            "sentence",
+            "reviewer",
+            "reason",
+            "note",
+            "created",
+            "resolved_at",
+            "resolved_by",
+            "resolution",
+        ]
+        read_only_fields = fields
+
+
+class FlagWriteSerializer(StrictFieldsMixin, serializers.Serializer):
+    article = serializers.PrimaryKeyRelatedField(queryset=Article.objects.all())
+    sentence = serializers.PrimaryKeyRelatedField(
+        queryset=Sentence.objects.all(), allow_null=True, required=False, help_text="empty: the whole article"
+    )
+    reason = serializers.ChoiceField(choices=FlagReason.choices)
+    note = serializers.CharField(required=False, allow_blank=True, max_length=2000, help_text="required for `other`")
+
+
+class FlagResolveSerializer(StrictFieldsMixin, serializers.Serializer):
+    resolution = serializers.CharField(required=False, allow_blank=True, max_length=2000)

@@ -1,5 +1,6 @@
 """Writes that span models or need a transaction: marks with their history, assignments (assign,
-submit, reopen), retiring articles and outlets, deactivating users, external reviewers.
+submit, reopen), retiring articles and outlets, deactivating users, external reviewers, flagging
+problems and resolving flags.
 
 The one write path for marks. Every change to a mark (the annotation page and the API, the admin,
 the Label Studio pull, the dataset import, the demo) goes through `save_annotation`,
@@ -40,6 +41,8 @@ from .models import (
     Article,
     Assignment,
     AssignmentEvent,
+    Flag,
+    FlagReason,
     Origin,
     Outlet,
     Reviewer,
@@ -539,14 +542,17 @@ def assign_articles(*, articles, reviewers, overlap: int = 2, assigned_by=None) 
 
 
 def unmarked_sentences(assignment: Assignment):
-    return assignment.article.sentences.filter(reviewable=True).exclude(annotations__reviewer=assignment.reviewer)
+    """The reviewable sentences the reviewer has neither marked nor flagged (none at all once
+    they flagged the whole article)."""
+    return assignment.article.sentences.left_for(assignment.reviewer)
 
 
 @transaction.atomic
 def submit_assignment(*, assignment: Assignment, by=None) -> Assignment:
-    """Mark a reviewer's work on an article as done; every reviewable sentence must be marked.
-    From then on its marks are read-only for the reviewer (until a lead reopens it). `by`: who
-    submits (default the reviewer); recorded as an AssignmentEvent."""
+    """Mark a reviewer's work on an article as done; every reviewable sentence must be marked or
+    flagged (or the whole article flagged). From then on its marks are read-only for the reviewer
+    (until a lead reopens it). `by`: who submits (default the reviewer); recorded as an
+    AssignmentEvent."""
     assignment = Assignment.objects.select_for_update(of=("self",)).select_related("article").get(pk=assignment.pk)
     if assignment.submitted_at is not None:
         return assignment
@@ -614,3 +620,49 @@ def create_external_reviewer(*, username: str, email: str = "", origin: str):
     user.save()
     Reviewer.objects.create(user=user, is_external=True, origin=origin)
     return user
+
+
+def flag_problem(*, reviewer, article: Article, sentence: Sentence | None = None, reason: str, note: str = "") -> Flag:
+    """Record that `reviewer` finds `sentence` (or, without one, the whole article) a problem.
+    A second flag on the same target while the first is open changes the reason and note."""
+    errors = {}
+    if reason not in FlagReason.values:
+        errors["reason"] = f"{reason!r} is not one of {', '.join(FlagReason.values)}"
+    note = note.strip()
+    if reason == FlagReason.OTHER and not note:
+        errors["note"] = "say what the problem is"
+    if sentence is not None and sentence.article_id != article.pk:
+        errors["sentence"] = "this sentence belongs to another article"
+    elif sentence is not None and not sentence.reviewable:
+        errors["sentence"] = "this sentence is not reviewed (a trailer or credit): nothing to flag"
+    if errors:
+        raise ValidationError(errors)
+    flag = Flag.objects.select_for_update().open().filter(reviewer=reviewer, article=article, sentence=sentence).first()
+    if flag is None:
+        flag = Flag(reviewer=reviewer, article=article, sentence=sentence)
+    flag.reason, flag.note = reason, note
+    flag.full_clean(exclude=["article", "sentence", "reviewer", "resolved_by"])
+    flag.save()
+    return flag
+
+
+@transaction.atomic
+def resolve_flag(*, flag: Flag, lead, resolution: str = "") -> Flag:
+    """A lead closes a flag, saying what was done (fixed, removed, or nothing needed)."""
+    flag = Flag.objects.select_for_update().get(pk=flag.pk)
+    if flag.resolved_at is not None:
+        raise ValidationError({"flag": f"already resolved on {flag.resolved_at:%Y-%m-%d %H:%M}"})
+    flag.resolved_at = timezone.now()
+    flag.resolved_by = lead
+    flag.resolution = resolution.strip()
+    flag.save(update_fields=["resolved_at", "resolved_by", "resolution"])
+    return flag
+
+
+@transaction.atomic
+def withdraw_flag(*, flag: Flag) -> None:
+    """The reviewer takes back an open flag (a resolved one is part of the record and stays)."""
+    flag = Flag.objects.select_for_update().get(pk=flag.pk)
+    if flag.resolved_at is not None:
+        raise ValidationError({"flag": "a resolved flag cannot be withdrawn"})
+    flag.delete()

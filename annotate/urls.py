@@ -10,4 +10,6 @@ urlpatterns = [
     path("articles/<int:pk>/", views.article, name="article"),
     path("assign/", views.assign, name="assign"),
     path("progress/", views.progress, name="progress"),
+    path("flags/", views.flags, name="flags"),
+    path("flags/<int:pk>/resolve/", views.resolve, name="resolve-flag"),
 ]

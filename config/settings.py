@@ -99,6 +99,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "annotate.context_processors.roles",
+                "config.context_processors.lead_navigation",
             ],
         },
     },
@@ -165,7 +166,7 @@ MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", VAR_DIR / "media"))
 EXPORT_ROOT = Path(os.environ.get("EXPORT_ROOT", VAR_DIR / "exports"))
 
 LOGIN_URL = "login"
-LOGIN_REDIRECT_URL = "annotate:queue"
+LOGIN_REDIRECT_URL = "landing"  # leads to their home, reviewers to their queue
 LOGOUT_REDIRECT_URL = "home"
 
 # Ingestion limits. JSON from outside (request bodies, JSONL lines) nests at most this deep.

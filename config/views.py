@@ -1,17 +1,22 @@
-"""Site-wide pages: the front page, the health check, the sign-in page and the 500 handler."""
+"""Site-wide pages: the front page, the leads' home, the health check, the sign-in page and the
+500 handler."""
 
 import logging
 import sys
 
 from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
 from django.contrib.auth.forms import AuthenticationForm
 from django.db import connection
+from django.db.models import Count, Q
 from django.http import JsonResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.views import defaults
 from django.views.decorators.cache import never_cache
 
-from annotate.models import is_lead
+from annotate.models import Assignment, Flag, is_lead
+from annotate.roles import lead_required
+from datasets.models import ExportJob
 from reliability import queries
 from reliability.models import ScoreRun
 from reliability.views import SORTS
@@ -41,6 +46,37 @@ def home(request):
             "unassigned": queries.unassigned_articles().count(),
         }
     return render(request, "home.html", context)
+
+
+@login_required
+def landing(request):
+    """Where signing in leads: leads to their home, reviewers to their queue."""
+    return redirect("lead-home" if is_lead(request.user) else "annotate:queue")
+
+
+@lead_required
+def lead_home(request):
+    """The leads' home: what waits for them (disputes, flags), and assignment, progress, exports
+    and score runs one click away, each with the figure that says whether it needs attention."""
+    flags = Flag.objects.open().select_related("article", "reviewer").order_by("created", "id")
+    assignments = Assignment.objects.aggregate(
+        total=Count("pk"),
+        submitted=Count("pk", filter=Q(submitted_at__isnull=False)),
+        reviewers=Count("reviewer", distinct=True),
+    )
+    runs = ScoreRun.objects.all()
+    context = {
+        "disputed": queries.disputed_sentences().count(),
+        "flags": list(flags[:5]),
+        "flag_count": flags.count(),
+        "unassigned": queries.unassigned_articles().count(),
+        "assignments": assignments,
+        "own_open": request.user.assignments.filter(submitted_at__isnull=True).count(),
+        "export": ExportJob.objects.select_related("created_by").first(),
+        "run": runs.first(),
+        "published": runs.filter(published=True).first(),
+    }
+    return render(request, "lead_home.html", context)
 
 
 @never_cache

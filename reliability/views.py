@@ -14,7 +14,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from annotate.codebook import LABEL_KEYS, Label
-from annotate.models import Annotation, Article, Outlet, Sentence, Source
+from annotate.models import Annotation, Article, Outlet, Sentence, Source, sentence_number
 from annotate.roles import lead_required
 from claims import queries as claims_queries
 from claims.matching import AUTO_THRESHOLD, MEASURED_PRECISION, REVIEW_THRESHOLD
@@ -215,6 +215,7 @@ def outlet_evidence(request, domain):
         kind, rows = "articles", _article_evidence(snapshot, part)
     else:
         rows = queries.evidence_sentences(run.pk, outlet.pk, indicator, part) if run else RunSentence.objects.none()
+        rows = rows.annotate(number=sentence_number("sentence__"))
     return render(
         request,
         "reliability/outlet_evidence.html",
@@ -247,6 +248,7 @@ def source_detail(request, pk):
     source = get_object_or_404(Source.objects.select_related("side__topic"), pk=pk)
     run = _run_for(request)
     rows = queries.source_attributions(run.pk, source.pk) if run else RunSentence.objects.none()
+    rows = rows.annotate(number=sentence_number("sentence__"))
     return render(
         request,
         "reliability/source_detail.html",
@@ -271,6 +273,7 @@ def adjudication_queue(request):
     marks = Annotation.objects.visible_to(request.user).select_related("reviewer", "source").order_by("reviewer")
     disputed = (
         queries.disputed_sentences()
+        .with_number()
         .select_related("article__outlet")
         .prefetch_related(Prefetch("annotations", queryset=marks))
     )
@@ -290,7 +293,7 @@ def adjudication_queue(request):
 @require_POST
 @lead_required
 def adjudicate(request, sentence_id):
-    sentence = get_object_or_404(Sentence, pk=sentence_id)
+    sentence = get_object_or_404(Sentence.objects.with_number().select_related("article"), pk=sentence_id)
     source_id = request.POST.get("source") or None
     source = get_object_or_404(Source, pk=source_id) if source_id else None
     label = request.POST.get("label", "")
@@ -301,8 +304,12 @@ def adjudicate(request, sentence_id):
             sentence=sentence, label=label, source=source, lead=request.user, note=request.POST.get("note", "")
         )
     except ValidationError as error:
-        messages.error(request, f"Sentence {sentence.pk}: " + "; ".join(error.messages))
+        messages.error(request, f"{_sentence_name(sentence)}: " + "; ".join(error.messages))
     else:
-        messages.success(request, f"Sentence {sentence.pk} settled as {label}.")
+        messages.success(request, f"{_sentence_name(sentence)} settled as {label}.")
     page = request.POST.get("page")
     return redirect(reverse("reliability:adjudicate") + (f"?page={page}" if page else ""))
+
+
+def _sentence_name(sentence) -> str:
+    return f"Sentence {sentence.number} of “{sentence.article.title}”"

@@ -13,8 +13,8 @@ from django.utils import timezone
 from annotate.codebook import Label, SourceKind
 from annotate.ingest import ingest_articles, parse_plain_text
 from annotate.models import Annotation, Article, Assignment, Source
+from annotate.presenters import sentences_per_hour
 from annotate.services import MarkInput, save_annotation, submit_assignment
-from annotate.views import throughput
 
 
 def page_state(response) -> dict:
@@ -140,8 +140,17 @@ def test_article_page_embeds_sentences_my_marks_sides_and_suggestions(client, re
     assert set(state["suggestions"]) <= {str(s["id"]) for s in state["sentences"] if s["reviewable"]}
     for suggestion in state["suggestions"].values():
         assert suggestion["label"] in Label.values
+    assert [s["number"] for s in state["sentences"]] == [*range(1, 20), None]  # the trailer has none
+    assert state["urls"] == {
+        "annotations": "/api/v1/annotations/",
+        "sources": "/api/v1/sources/",
+        "flags": "/api/v1/flags/",
+        "submit": f"/api/v1/assignments/{assignment.pk}/submit/",
+        "queue": "/annotate/",
+    }
     html = response.content.decode()
-    assert 'id="s-7"' in html
+    # No element id matches the #s-<position> address, so the browser does not jump past the header.
+    assert 'id="sent-7" data-id="' in html and 'id="s-7"' not in html
     assert "style=" not in html  # CSP: no inline styles
     assert "<script>" not in html  # CSP: no inline scripts
 
@@ -248,33 +257,112 @@ def test_assign_page_refuses_an_overlap_larger_than_the_reviewers(client, lead, 
     assert not Assignment.objects.exists()
 
 
+def spread_marks(reviewer, seconds_apart: float, *, start=None):
+    """Give the reviewer's marks creation times `seconds_apart` from each other, in sentence order."""
+    start = start or timezone.now() - timedelta(hours=2)
+    marks = Annotation.objects.filter(reviewer=reviewer).order_by("sentence__article_id", "sentence__position")
+    for index, annotation in enumerate(marks):
+        Annotation.objects.filter(pk=annotation.pk).update(created=start + timedelta(seconds=seconds_apart * index))
+
+
 @pytest.mark.django_db
-def test_progress_page_shows_counts_and_throughput(client, lead, reviewer, sample_article):
-    assignment = Assignment.objects.create(article=sample_article, reviewer=reviewer)
-    mark_all(reviewer, sample_article)
-    submit_assignment(assignment=assignment)
-    start = timezone.now() - timedelta(hours=2)
-    for index, annotation in enumerate(Annotation.objects.order_by("sentence__position")):
-        Annotation.objects.filter(pk=annotation.pk).update(created=start + timedelta(seconds=20 * index))
+def test_progress_page_shows_counts_and_a_rate_over_a_meaningful_window(client, lead, reviewer, sample_article):
+    second = make_article(30, "second")
+    for article in (sample_article, second):
+        assignment = Assignment.objects.create(article=article, reviewer=reviewer)
+        mark_all(reviewer, article)
+        submit_assignment(assignment=assignment)
+    spread_marks(reviewer, 30)  # 49 marks, one every 30 seconds: 24 minutes of work
     client.force_login(lead)
     response = client.get(reverse("annotate:progress"))
     assert response.status_code == 200
     row = response.context["reviewers"][0]
     assert (row["username"], row["articles"], row["submitted"], row["sentences"], row["marks"]) == (
         "reviewer1",
-        1,
-        1,
-        19,
-        19,
+        2,
+        2,
+        49,
+        49,
     )
-    assert row["per_hour"] == 180  # one mark every 20 seconds
+    assert row["active_hours"] == pytest.approx(48 * 30 / 3600)
+    assert row["per_hour"] == 120  # one mark every 30 seconds
 
 
-def test_throughput_ignores_breaks_and_needs_two_marks():
-    start = timezone.now()
-    times = [start, start + timedelta(seconds=30), start + timedelta(hours=3), start + timedelta(hours=3, seconds=30)]
-    hours, per_hour = throughput(times)
-    assert hours == pytest.approx(60 / 3600)
-    assert per_hour == pytest.approx(120)
-    assert throughput([start]) == (0.0, None)
-    assert throughput([]) == (0.0, None)
+@pytest.mark.django_db
+def test_progress_page_shows_no_rate_over_a_tiny_window_and_says_why(client, lead, reviewer, sample_article):
+    Assignment.objects.create(article=sample_article, reviewer=reviewer)
+    mark_all(reviewer, sample_article)
+    spread_marks(reviewer, 0.01)  # 19 marks within a fifth of a second: "187632 sentences/hour" before
+    client.force_login(lead)
+    response = client.get(reverse("annotate:progress"))
+    row = response.context["reviewers"][0]
+    assert row["per_hour"] is None
+    assert row["per_hour_why"] == "only 0 min of active time (a rate needs 10)"
+    html = response.content.decode()
+    assert "only 0 min of active time" in html
+    assert "sentences/hour" not in html and "187632" not in html
+
+
+@pytest.mark.django_db
+def test_progress_breaks_count_neither_as_time_nor_as_marks(client, lead, reviewer, sample_article):
+    Assignment.objects.create(article=sample_article, reviewer=reviewer)
+    mark_all(reviewer, sample_article)
+    marks = list(Annotation.objects.filter(reviewer=reviewer).order_by("sentence__position"))
+    start = timezone.now() - timedelta(days=1)
+    # Ten marks a minute apart, a three-hour break, then nine more a minute apart.
+    times = [start + timedelta(minutes=i) for i in range(10)]
+    times += [start + timedelta(hours=3, minutes=i) for i in range(9)]
+    for annotation, created in zip(marks, times, strict=True):
+        Annotation.objects.filter(pk=annotation.pk).update(created=created)
+    client.force_login(lead)
+    row = client.get(reverse("annotate:progress")).context["reviewers"][0]
+    assert row["active_hours"] == pytest.approx(17 / 60)  # 9 + 8 one-minute gaps
+    assert row["per_hour"] is None
+    assert row["per_hour_why"] == "only 17 paced marks (a rate needs 20)"
+
+
+@pytest.mark.django_db
+def test_progress_page_queries_do_not_grow_with_marks(client, lead, reviewer, reviewer2, django_assert_num_queries):
+    small, large = make_article(5, "small"), make_article(200, "large")
+    client.force_login(lead)
+    counts = []
+    for article, who in ((small, reviewer), (large, reviewer2)):
+        Assignment.objects.create(article=article, reviewer=who)
+        mark_all(who, article)
+        with CaptureQueriesContext(connection) as queries:
+            client.get(reverse("annotate:progress"))
+        counts.append(len(queries))
+    assert counts[0] == counts[1]
+
+
+def test_sentences_per_hour_needs_ten_minutes_and_twenty_marks():
+    assert sentences_per_hour(timedelta(minutes=30), 60) == (120, "")
+    assert sentences_per_hour(timedelta(minutes=10), 20) == (120, "")
+    assert sentences_per_hour(timedelta(minutes=9, seconds=59), 500) == (
+        None,
+        "only 9 min of active time (a rate needs 10)",
+    )
+    assert sentences_per_hour(timedelta(hours=1), 19) == (None, "only 19 paced marks (a rate needs 20)")
+    assert sentences_per_hour(None, 0)[0] is None
+
+
+@pytest.mark.django_db
+def test_one_sentence_numbering_counts_reviewable_sentences_from_one(client, reviewer, sample_article):
+    """The annotation page, its state, and the progress count agree: a credit line in the middle
+    (not reviewed) gets no number and does not shift the numbers after it."""
+    from annotate.models import Sentence
+
+    sample_article.sentences.filter(position=3).update(reviewable=False)
+    numbers = dict(Sentence.objects.filter(article=sample_article).with_number().values_list("position", "number"))
+    assert [numbers[p] for p in range(6)] == [1, 2, 3, None, 4, 5]
+    assert numbers[18] == 18 and numbers[19] is None
+    assignment = Assignment.objects.create(article=sample_article, reviewer=reviewer)
+    client.force_login(reviewer)
+    response = client.get(reverse("annotate:article", args=[sample_article.pk]))
+    html = response.content.decode()
+    assert '<label for="progress" id="progress-text">0 / 18 sentences marked</label>' in html
+    assert (
+        'id="sent-4" data-id="' in html and 'data-number="4"><span class="sent-num" aria-hidden="true">4</span>' in html
+    )
+    assert [s["number"] for s in page_state(response)["sentences"]][2:5] == [3, None, 4]
+    assert assignment.submitted_at is None

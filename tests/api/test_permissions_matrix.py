@@ -8,7 +8,7 @@ import pytest
 from drf_spectacular.generators import SchemaGenerator
 
 from annotate.models import Assignment, Outlet, Source
-from annotate.services import MarkInput, save_annotation
+from annotate.services import MarkInput, flag_problem, save_annotation
 
 from .conftest import client_for, ingest_once
 
@@ -61,6 +61,16 @@ EXPECTED = [
     ("post", "/api/v1/assignments/{assignment}/submit/", None, (D, 400, 404, 400)),
     ("post", "/api/v1/assignments/{assignment}/reopen/", None, (D, 403, 403, 400)),  # not submitted
     ("get", "/api/v1/assignments/{assignment}/history/", None, (D, 403, 403, 200)),
+    ("get", "/api/v1/flags/", None, (D, 200, 200, 200)),
+    (
+        "post",
+        "/api/v1/flags/",
+        {"article": "{article}", "sentence": "{sentence}", "reason": "bad_split"},
+        (D, 201, 201, 201),
+    ),
+    ("get", "/api/v1/flags/{flag}/", None, (D, 200, 404, 200)),
+    ("delete", "/api/v1/flags/{flag}/", None, (D, 204, 404, 403)),  # leads resolve, they do not withdraw
+    ("post", "/api/v1/flags/{flag}/resolve/", {"resolution": "split fixed"}, (D, 403, 403, 200)),
     ("post", "/api/v1/auth/token/", {"username": "reviewer1", "password": "pw-for-tests-1"}, (200, 200, 200, 200)),
     ("get", "/api/v1/schema/", None, (200, 200, 200, 200)),
     ("get", "/api/v1/docs/", None, (200, 200, 200, 200)),
@@ -71,6 +81,7 @@ OURS = (
     "/api/v1/sources",
     "/api/v1/annotations",
     "/api/v1/assignments",
+    "/api/v1/flags",
     "/api/v1/auth",
     "/api/v1/schema",
     "/api/v1/docs",
@@ -95,6 +106,7 @@ def _template(path: str) -> str:
         ("sources", "source"),
         ("annotations", "annotation"),
         ("assignments", "assignment"),
+        ("flags", "flag"),
     ):
         if path.startswith(f"/api/v1/{resource}/{{id}}"):
             return path.replace("{id}", "{" + name + "}")
@@ -123,6 +135,12 @@ def world(assigned_article, reviewer, reviewer2, lead):
             "marked": marked.pk,
             "sentence": assigned_article.sentences.get(position=2).pk,
             "assignment": Assignment.objects.get(article=assigned_article, reviewer=reviewer).pk,
+            "flag": flag_problem(
+                reviewer=reviewer,
+                article=assigned_article,
+                sentence=assigned_article.sentences.get(position=3),
+                reason="bad_split",
+            ).pk,
         },
     }
 

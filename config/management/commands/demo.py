@@ -84,7 +84,9 @@ SOURCES = [
     ("World Health Organization", SourceKind.ORGANISATION, "international", ["WHO"]),
     ("Hakan Fidan", SourceKind.PERSON, "international", ["Turkey's foreign minister"]),
     ("Analysts", SourceKind.ANONYMOUS, None, ["Military analysts", "Experts", "Observers"]),
-    ("Reports", SourceKind.MEDIA, None, ["Reports indicate"]),
+    # The codebook (DESIGN.md, the guidelines): "reports indicate" is a vague collective, kind
+    # anonymous; `media` is another outlet named as the source.
+    ("Reports", SourceKind.ANONYMOUS, None, ["Reports indicate"]),
     (
         "Syrian government",
         SourceKind.GOVERNMENT,
@@ -139,6 +141,8 @@ class Command(BaseCommand):
         password = password or secrets.token_urlsafe(9)
         topic, _ = Topic.objects.get_or_create(name=TOPIC)
         sides = {name: Side.objects.get_or_create(topic=topic, name=name)[0] for name in SIDES}
+        # Earlier demos stored "Reports" as media, against the codebook: correct it on the next run.
+        Source.objects.filter(name="Reports", kind=SourceKind.MEDIA).update(kind=SourceKind.ANONYMOUS)
         for name, kind, side, aliases in SOURCES:
             source, _ = Source.objects.get_or_create(name=name, defaults={"kind": kind, "side": sides.get(side)})
             for alias in aliases:

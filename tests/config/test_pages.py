@@ -1,0 +1,148 @@
+"""Site-wide page behaviour: where signing in leads, the leads' home and navigation counts, one
+rule for forbidden pages (sign-in for anonymous visitors, a styled 403 for the signed-in), and
+styled 404/500 pages with DEBUG off."""
+
+import pytest
+from django.test import Client
+from django.urls import path, reverse
+
+from annotate.codebook import Label
+from annotate.models import Assignment
+from annotate.services import MarkInput, flag_problem, save_annotation
+from config.urls import urlpatterns as site_urls
+
+
+def boom(request):
+    raise RuntimeError("a bug")
+
+
+urlpatterns = [path("boom/", boom), *site_urls]
+
+# Every page that is for leads only: GET pages and POST actions.
+LEAD_PAGES = [
+    ("get", "/lead/"),
+    ("get", "/annotate/assign/"),
+    ("get", "/annotate/progress/"),
+    ("get", "/annotate/flags/"),
+    ("get", "/adjudicate/"),
+    ("get", "/exports/"),
+    ("get", "/exports/1/download/"),
+    ("post", "/annotate/flags/1/resolve/"),
+    ("post", "/adjudicate/1/"),
+    ("post", "/outlets/publish/"),
+    ("post", "/outlets/recompute/"),
+]
+SIGNED_IN_PAGES = ["/annotate/", "/annotate/continue/", "/annotate/articles/1/", "/start/"]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("method", "url"), LEAD_PAGES + [("get", url) for url in SIGNED_IN_PAGES])
+def test_anonymous_visitors_are_sent_to_sign_in_everywhere(client, method, url):
+    response = getattr(client, method)(url)
+    assert response.status_code == 302
+    assert response.url == f"{reverse('login')}?next={url}"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("method", "url"), LEAD_PAGES)
+def test_reviewers_get_a_styled_forbidden_page_on_lead_pages(client, reviewer, method, url):
+    client.force_login(reviewer)
+    response = getattr(client, method)(url)
+    assert response.status_code == 403
+    html = response.content.decode()
+    assert "You can't open this page" in html
+    assert "This page is for leads." in html
+    assert "signed in as <strong>reviewer1</strong>" in html
+    assert 'href="/static/css/site.css"' in html
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("url", [url for method, url in LEAD_PAGES if method == "get" and "download" not in url])
+def test_leads_open_every_lead_page(client, lead, url):
+    client.force_login(lead)
+    assert client.get(url).status_code == 200
+
+
+@pytest.mark.django_db
+def test_signing_in_leads_leads_to_their_home_and_reviewers_to_their_queue(lead, reviewer):
+    for user, home in ((lead, "/lead/"), (reviewer, "/annotate/")):
+        client = Client()
+        response = client.post(reverse("login"), {"username": user.username, "password": "pw-for-tests-1"})
+        assert response.url == reverse("landing")
+        assert client.get(response.url).url == home
+    response = Client().post(
+        reverse("login") + "?next=/annotate/progress/", {"username": "lead", "password": "pw-for-tests-1"}
+    )
+    assert response.url == "/annotate/progress/"  # an explicit next still wins
+
+
+@pytest.mark.django_db
+def test_the_lead_home_shows_what_waits_and_the_navigation_counts(
+    client, lead, reviewer, reviewer2, sample_article, django_assert_max_num_queries
+):
+    for who in (reviewer, reviewer2):
+        Assignment.objects.create(article=sample_article, reviewer=who)
+    # Two disputed sentences: the reviewers disagree on positions 0 and 1.
+    for position, (mine, theirs) in {0: (Label.CLAIM, Label.ANALYSIS), 1: (Label.OTHER, Label.CLAIM)}.items():
+        sentence = sample_article.sentences.get(position=position)
+        save_annotation(reviewer=reviewer, sentence=sentence, mark=MarkInput(label=mine))
+        save_annotation(reviewer=reviewer2, sentence=sentence, mark=MarkInput(label=theirs))
+    flag_problem(reviewer=reviewer, article=sample_article, reason="duplicate")
+    client.force_login(lead)
+    with django_assert_max_num_queries(20):
+        response = client.get(reverse("lead-home"))
+    html = response.content.decode()
+    assert '<p class="figure" id="home-disputed">2</p>' in html
+    assert '<p class="figure" id="home-flags">1</p>' in html
+    assert 'id="nav-adjudicate">Adjudication <span class="count">2<' in html
+    assert 'id="nav-flags">Flags <span class="count">1<' in html
+    for name in ("reliability:adjudicate", "annotate:flags", "annotate:assign", "annotate:progress", "exports:list"):
+        assert f'href="{reverse(name)}"' in html
+    assert 'href="/outlets/"' in html
+    assert "Duplicate" in html and "whole article" in html
+    assert "0 / 2" in html  # assignments submitted
+    # Reviewers see neither the counts nor the lead links.
+    client.force_login(reviewer)
+    html = client.get(reverse("annotate:queue")).content.decode()
+    assert "nav-adjudicate" not in html and "Lead home" not in html
+
+
+@pytest.mark.django_db
+def test_leads_without_assignments_are_pointed_to_their_home_from_the_queue(client, lead):
+    client.force_login(lead)
+    assert 'href="/lead/"' in client.get(reverse("annotate:queue")).content.decode()
+
+
+@pytest.mark.django_db
+def test_not_found_is_a_styled_page_with_the_reason(client, reviewer, sample_article):
+    response = client.get("/no/such/page/")
+    assert response.status_code == 404
+    html = response.content.decode()
+    assert "Page not found" in html and "Nothing lives at this address." in html
+    assert 'href="/static/css/site.css"' in html
+    client.force_login(reviewer)
+    response = client.get(reverse("annotate:article", args=[sample_article.pk]))  # not assigned
+    assert response.status_code == 404
+    assert "This article is not assigned to you." in response.content.decode()
+
+
+@pytest.mark.django_db
+@pytest.mark.urls(__name__)
+def test_server_errors_are_a_styled_page_with_debug_off(settings):
+    assert settings.DEBUG is False
+    client = Client(raise_request_exception=False)
+    response = client.get("/boom/")
+    assert response.status_code == 500
+    html = response.content.decode()
+    assert "Something went wrong on our side" in html
+    assert 'href="/static/css/site.css"' in html
+    assert "RuntimeError" not in html and "a bug" not in html
+
+
+@pytest.mark.django_db
+def test_an_expired_form_is_a_styled_page(reviewer):
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(reviewer)
+    response = client.post(reverse("logout"))
+    assert response.status_code == 403
+    assert "This form has expired" in response.content.decode()
