@@ -1,8 +1,11 @@
 // The keyboard-first annotation page: labels, source and cue spans, the source picker, notes,
-// suggestions, autosave through the REST API, submit, and the disagreements after submitting.
+// suggestions, undo/redo, flags, autosave through the REST API, submit, and the disagreements
+// after submitting. Keys always act on the current sentence, whatever was clicked last.
+import { FlagDialog } from "./flagdialog.js";
 import { SaveQueue } from "./savequeue.js";
 import { SourcePicker } from "./sourcepicker.js";
 import { wordsOf, spanFromWords, wordsFromSpan, selectionSpan } from "./spans.js";
+import { UndoHistory } from "./undo.js";
 
 const state = JSON.parse(document.getElementById("annotate-state").textContent);
 const $ = (id) => document.getElementById(id);
@@ -18,6 +21,9 @@ const FIELDS = ["label", "source", "source_span", "cue_span", "note", "from_sugg
 const local = new Map(); // sentence id -> the mark as the reviewer sees it (saved, queued or a draft)
 const saved = new Map(); // sentence id -> {id, version} of the stored annotation
 const problems = new Map(); // sentence id -> message of a refused or conflicting save
+const committed = new Map(); // sentence id -> the mark last sent to the server (undo's "before")
+const undo = new UndoHistory();
+let flags = state.flags.slice(); // the reviewer's flags on this article, oldest first
 let current = 0; // index into `reviewable`
 let spanMode = null; // {kind: "source"|"cue", sid, words, first, last}
 let noteTimer = null;
@@ -36,6 +42,7 @@ function markOf(annotation) {
 
 for (const [sid, annotation] of Object.entries(state.annotations)) {
   local.set(Number(sid), markOf(annotation));
+  committed.set(Number(sid), markOf(annotation));
   saved.set(Number(sid), { id: annotation.id, version: annotation.version });
 }
 
@@ -52,11 +59,14 @@ const queue = new SaveQueue({
   onConflict(sid, currentValue, detail) {
     if (currentValue) {
       local.set(sid, markOf(currentValue));
+      committed.set(sid, markOf(currentValue));
       saved.set(sid, { id: currentValue.id, version: currentValue.version });
     } else {
       local.delete(sid);
+      committed.delete(sid);
       saved.delete(sid);
     }
+    undo.forget(sid);
     problems.set(sid, `Changed elsewhere (${detail}); showing the stored value.`);
     if (byId.has(sid)) renderSentence(sid);
   },
@@ -70,8 +80,13 @@ const queue = new SaveQueue({
 // Unsaved changes from an earlier visit (or another article) are newer than the page: apply them.
 for (const [sid, entry] of queue.pending) {
   if (!byId.has(sid)) continue;
-  if (entry.desired === null) local.delete(sid);
-  else local.set(sid, markOf(entry.desired));
+  if (entry.desired === null) {
+    local.delete(sid);
+    committed.delete(sid);
+  } else {
+    local.set(sid, markOf(entry.desired));
+    committed.set(sid, markOf(entry.desired));
+  }
 }
 
 function describeErrors(errors) {
@@ -85,23 +100,66 @@ function savable(mark) {
   return mark && mark.label && !(mark.label === "attribution" && !mark.source);
 }
 
+function sameMark(a, b) {
+  if (!a || !b) return a === b;
+  return FIELDS.every((field) => JSON.stringify(a[field]) === JSON.stringify(b[field]));
+}
+
+// Send the sentence's mark (or, with `mark` null, its removal) through the save queue. Unless this
+// is an undo or redo itself, the change is remembered for undo.
+function send(sid, mark, { record = true } = {}) {
+  const before = committed.get(sid) || null;
+  if (sameMark(before, mark)) return;
+  const stored = saved.get(sid);
+  if (mark === null) {
+    if (stored || queue.pending.has(sid)) queue.set(sid, { desired: null, id: stored ? stored.id : null, version: stored ? stored.version : null });
+    committed.delete(sid);
+  } else {
+    const desired = {};
+    for (const field of FIELDS) desired[field] = mark[field];
+    queue.set(sid, { desired, id: stored ? stored.id : null, version: stored ? stored.version : null });
+    committed.set(sid, markOf(desired));
+  }
+  problems.delete(sid);
+  if (record) undo.record(sid, before, mark);
+}
+
 function commit(sid) {
   const mark = local.get(sid);
   renderSentence(sid);
   if (!savable(mark)) return;
-  const stored = saved.get(sid) || {};
-  const desired = {};
-  for (const field of FIELDS) desired[field] = mark[field];
-  problems.delete(sid);
-  queue.set(sid, { desired, id: stored.id || null, version: stored.version || null });
+  send(sid, mark);
   renderSentence(sid);
 }
 
 function clearMark(sid) {
-  const stored = saved.get(sid);
   local.delete(sid);
-  if (stored || queue.pending.has(sid)) queue.set(sid, { desired: null, id: stored ? stored.id : null, version: stored ? stored.version : null });
+  send(sid, null);
   renderSentence(sid);
+}
+
+// Undo (or redo) the last change: the sentence gets its earlier (or later) mark back through the
+// normal save path, so the server keeps the undo in the mark's history like any other change.
+function step(direction) {
+  const change = direction === "undo" ? undo.undo() : undo.redo();
+  if (!change) {
+    announce(direction === "undo" ? "Nothing to undo." : "Nothing to redo.");
+    return;
+  }
+  const mark = direction === "undo" ? change.before : change.after;
+  if (mark) local.set(change.sid, markOf(mark));
+  else local.delete(change.sid);
+  send(change.sid, mark, { record: false });
+  const index = reviewable.findIndex((s) => s.id === change.sid);
+  if (index >= 0 && index !== current) go(index);
+  renderSentence(change.sid);
+  const sentence = byId.get(change.sid);
+  const what = mark && mark.label ? labelName[mark.label] : "no mark";
+  announce(`${direction === "undo" ? "Undone" : "Redone"}: sentence ${sentence.number} is back to ${what}.`);
+}
+
+function announce(text) {
+  $("announce").textContent = text;
 }
 
 function edit(sid, changes, { keepSuggestion = false } = {}) {
@@ -139,6 +197,25 @@ function renderSaveStatus(summary) {
 setInterval(() => {
   if (queue.retryAt) renderSaveStatus(queue.summary());
 }, 1000);
+
+// The reviewer's flag of a sentence (sid) or of the whole article (sid null): the newest open one,
+// else the newest resolved one.
+function flagOf(sid) {
+  const mine = flags.filter((flag) => flag.sentence === sid);
+  return mine.filter((flag) => !flag.resolved).pop() || mine.pop() || null;
+}
+
+function openFlagOf(sid) {
+  const flag = flagOf(sid);
+  return flag && !flag.resolved ? flag : null;
+}
+
+// The same rule as the server's Sentence.left_for: a sentence is done when marked or flagged, and
+// a flagged article is done as a whole.
+function leftToDo() {
+  if (flagOf(null)) return 0;
+  return reviewable.filter((s) => !savable(local.get(s.id)) && !flagOf(s.id)).length;
+}
 
 function draftCount() {
   let count = 0;
@@ -191,10 +268,15 @@ function renderSentence(sid) {
   element.classList.toggle("draft", Boolean(mark && mark.label && !savable(mark)));
   element.classList.toggle("problem", problems.has(sid));
   element.classList.toggle("disagree", state.others !== null && disagrees(sid));
+  const flag = flagOf(sid);
+  element.classList.toggle("flagged", Boolean(flag));
   if (mark && mark.label) {
     badge.classList.add("label", `label-${mark.label}`);
     badge.textContent = savable(mark) ? labelName[mark.label] : `${labelName[mark.label]}: needs a source`;
     if (queue.pending.has(sid)) badge.classList.add("unsaved");
+  } else if (flag) {
+    badge.classList.add("flag-badge");
+    badge.textContent = `flagged: ${flag.reason_name}`;
   } else if (suggestion && !locked) {
     // Pre-filled only when the model is sure enough (right >= 95 % on held-out articles); else a hint.
     badge.classList.add("ghost", `ghost-${suggestion.label}`, ...(suggestion.prefill ? [] : ["hint"]));
@@ -202,22 +284,27 @@ function renderSentence(sid) {
   } else {
     badge.textContent = "";
   }
+  if (flag && mark && mark.label) badge.textContent += " · flagged";
   if (state.others !== null && disagrees(sid)) badge.textContent += " ≠";
   if (reviewable[current] && reviewable[current].id === sid) renderPanel();
 }
 
 function renderProgress() {
   const marked = reviewable.filter((s) => savable(local.get(s.id))).length;
+  const flagged = reviewable.filter((s) => flagOf(s.id)).length;
   $("progress").value = marked;
   $("progress").max = reviewable.length;
-  $("progress-text").textContent = `${marked} / ${reviewable.length} sentences marked`;
+  let text = `${marked} / ${reviewable.length} sentences marked`;
+  if (flagOf(null)) text += " · article flagged";
+  else if (flagged) text += ` · ${flagged} flagged`;
+  $("progress-text").textContent = text;
   const button = $("submit-button");
   if (button && !locked) {
-    const ready = marked === reviewable.length;
-    button.disabled = !ready;
-    $("submit-message").textContent = ready
-      ? "Every sentence is marked: submit to see where the other reviewers disagree."
-      : `${reviewable.length - marked} sentence(s) left to mark.`;
+    const left = leftToDo();
+    button.disabled = left > 0;
+    $("submit-message").textContent = left === 0
+      ? "Every sentence is marked or flagged: submit to see where the other reviewers disagree."
+      : `${left} sentence(s) left to mark (or flag).`;
   }
 }
 
@@ -258,7 +345,7 @@ function renderPanel() {
   if (!sentence) return;
   const mark = local.get(sentence.id);
   const suggestion = state.suggestions[sentence.id];
-  $("cur-pos").textContent = `${sentence.position + 1} of ${sentences.length}`;
+  $("cur-pos").textContent = `${sentence.number} of ${reviewable.length}`;
   renderCurrentText(sentence, mark);
   for (const button of document.querySelectorAll(".label-button")) {
     const pressed = Boolean(mark && mark.label === button.dataset.label);
@@ -286,6 +373,15 @@ function renderPanel() {
       : `Hint, not pre-filled (too unsure): ${parts.join(" · ").replace("Suggested: ", "")} — choose a label with 1–4`;
   } else {
     box.hidden = true;
+  }
+
+  const flag = flagOf(sentence.id) || flagOf(null);
+  const flagLine = $("cur-flag");
+  flagLine.hidden = !flag;
+  if (flag) {
+    const what = flag.sentence ? "You flagged this sentence" : "You flagged the whole article";
+    const outcome = flag.resolved ? ` — resolved${flag.resolution ? `: ${flag.resolution}` : ""}` : " (f to change or withdraw)";
+    flagLine.textContent = `${what}: ${flag.reason_name}${flag.note ? ` (“${flag.note}”)` : ""}${outcome}`;
   }
 
   let message = problems.get(sentence.id) || "";
@@ -339,10 +435,11 @@ function renderDisagreements() {
     ? `Disagreements: ${disputed.length} of ${reviewable.length} sentences `
     : "No disagreements with the other reviewers' labels.";
   box.append(title);
+  if (disputed.length) box.append("— sentence ");
   for (const sentence of disputed) {
     const link = document.createElement("a");
     link.href = `#s-${sentence.position}`;
-    link.textContent = `#${sentence.position + 1}`;
+    link.textContent = String(sentence.number);
     link.addEventListener("click", (event) => {
       event.preventDefault();
       go(reviewable.indexOf(sentence));
@@ -353,8 +450,16 @@ function renderDisagreements() {
 
 // ---- navigation --------------------------------------------------------------------------------
 
+// A button of the panel keeps focus after a mouse click; let go of it, so that Enter and the other
+// keys act on the current sentence, not on the button clicked last.
+function releaseControl() {
+  const active = document.activeElement;
+  if (active && active !== document.body && $("panel").contains(active) && active.matches("button")) active.blur();
+}
+
 function go(index, { scroll = true } = {}) {
   if (!reviewable.length) return;
+  releaseControl();
   index = Math.max(0, Math.min(reviewable.length - 1, index));
   const previous = reviewable[current];
   if (previous) sentenceElement(previous.id).classList.remove("current");
@@ -367,6 +472,18 @@ function go(index, { scroll = true } = {}) {
   history.replaceState(null, "", `#s-${reviewable[current].position}`);
   if (scroll) element.scrollIntoView({ block: "nearest" });
   renderPanel();
+}
+
+// On opening, the page stays at its header (title, notices, the disagreement summary). On a wide
+// screen a current sentence out of sight is scrolled into view; on a phone the docked panel shows
+// it already, and the title stays visible.
+function initialScroll() {
+  window.scrollTo(0, 0);
+  if (locked || !reviewable.length) return;
+  if (window.matchMedia("(max-width: 60rem)").matches) return; // the panel docks at the bottom (site.css)
+  const element = sentenceElement(reviewable[current].id);
+  const box = element.getBoundingClientRect();
+  if (box.top < 0 || box.bottom > window.innerHeight) element.scrollIntoView({ block: "center" });
 }
 
 function initialIndex() {
@@ -530,6 +647,31 @@ function restoreFocus() {
   if (document.activeElement && document.activeElement !== document.body) document.activeElement.blur();
 }
 
+const flagDialog = new FlagDialog({ dialog: $("flag-dialog"), csrf: state.csrf, url: state.urls.flags });
+
+async function flagProblem() {
+  const sentence = reviewable[current] || null;
+  const result = await flagDialog.open({
+    articleId: state.article.id,
+    sentence,
+    existing: { sentence: sentence ? openFlagOf(sentence.id) : null, article: openFlagOf(null) },
+  });
+  restoreFocus();
+  if (!result) return;
+  if (result.flag) {
+    flags = flags.filter((flag) => flag.id !== result.flag.id);
+    const reason = state.flag_reasons.find((r) => r.value === result.flag.reason);
+    flags.push({ ...result.flag, reason_name: reason ? reason.name : result.flag.reason, resolved: false });
+    announce(`Flagged ${result.flag.sentence ? `sentence ${byId.get(result.flag.sentence).number}` : "the whole article"}: ${reason ? reason.name : result.flag.reason}.`);
+  } else {
+    flags = flags.filter((flag) => flag.id !== result.withdrawn.id);
+    announce("Flag withdrawn.");
+  }
+  for (const s of reviewable) renderSentence(s.id);
+  renderPanel();
+  renderProgress();
+}
+
 function saveNote() {
   const sid = reviewable[current].id;
   const mark = local.get(sid) || blankMark();
@@ -539,6 +681,7 @@ function saveNote() {
 }
 
 async function submitArticle() {
+  releaseControl();
   const button = $("submit-button");
   const message = $("submit-message");
   button.disabled = true;
@@ -554,7 +697,8 @@ async function submitArticle() {
     const payload = await response.json().catch(() => ({}));
     if (!response.ok) throw new Error(describeErrors(payload));
     message.textContent = "Submitted. Loading the other reviewers' marks…";
-    location.reload();
+    location.replace(location.pathname); // reopens at the header: the notice and the disagreements
+
   } catch (error) {
     message.textContent = `Not submitted: ${error.message}`;
     button.disabled = false;
@@ -567,10 +711,24 @@ function typing(target) {
   return target.closest("input, textarea, select, [contenteditable=true]");
 }
 
+function undoKey(event) {
+  if (!(event.ctrlKey || event.metaKey) || event.altKey) return null;
+  const key = event.key.toLowerCase();
+  if (key === "z") return event.shiftKey ? "redo" : "undo";
+  if (key === "y" && !event.shiftKey) return "redo";
+  return null;
+}
+
 document.addEventListener("keydown", (event) => {
   if (document.querySelector("dialog[open]")) return; // dialogs handle their own keys
-  if (event.ctrlKey || event.metaKey || event.altKey) return;
   const target = event.target;
+  const history = undoKey(event);
+  if (history && !typing(target)) {
+    event.preventDefault();
+    if (!locked) step(history);
+    return;
+  }
+  if (event.ctrlKey || event.metaKey || event.altKey) return;
   if (typing(target)) {
     if (event.key === "Escape" && target.id === "note") {
       saveNote();
@@ -598,6 +756,8 @@ document.addEventListener("keydown", (event) => {
   else if (key === "p") chooseSource(reviewable[current].id);
   else if (key === "n") $("note").focus();
   else if (key === "x") clearMark(reviewable[current].id);
+  else if (key === "u") step("undo");
+  else if (key === "f") flagProblem();
   else handled = false;
   if (handled) event.preventDefault();
 });
@@ -612,11 +772,25 @@ $("note").addEventListener("blur", () => {
 });
 
 for (const button of document.querySelectorAll(".label-button")) {
-  button.addEventListener("click", () => setLabel(button.dataset.label));
+  button.addEventListener("click", () => {
+    releaseControl();
+    setLabel(button.dataset.label);
+  });
 }
-document.querySelector('[data-action="pick-source"]').addEventListener("click", () => chooseSource(reviewable[current].id));
-document.querySelector('[data-action="span-source"]').addEventListener("click", () => startSpan("source"));
-document.querySelector('[data-action="span-cue"]').addEventListener("click", () => startSpan("cue"));
+const actions = {
+  "pick-source": () => chooseSource(reviewable[current].id),
+  "span-source": () => startSpan("source"),
+  "span-cue": () => startSpan("cue"),
+  flag: () => flagProblem(),
+  undo: () => step("undo"),
+  redo: () => step("redo"),
+};
+for (const button of document.querySelectorAll("[data-action]")) {
+  button.addEventListener("click", () => {
+    releaseControl();
+    actions[button.dataset.action]();
+  });
+}
 $("help-button").addEventListener("click", () => $("help-dialog").showModal());
 if ($("submit-button")) $("submit-button").addEventListener("click", submitArticle);
 
@@ -632,8 +806,9 @@ $("article-text").addEventListener("click", (event) => {
 for (const sentence of reviewable) renderSentence(sentence.id);
 renderDisagreements();
 const wantsSubmit = location.hash === "#submit";
-go(initialIndex());
-if (wantsSubmit && $("submit-button") && !$("submit-button").disabled) $("submit-button").focus();
+go(initialIndex(), { scroll: false });
+initialScroll();
+if (wantsSubmit && $("submit-button") && !$("submit-button").disabled) $("submit-button").focus({ preventScroll: true });
 renderSaveStatus(queue.summary());
 queue.flush();
 document.body.dataset.ready = "true";

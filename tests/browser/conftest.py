@@ -17,7 +17,11 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
+ROOT = Path(__file__).resolve().parents[2]
+SCREENSHOTS = ROOT / "artifacts" / "screenshots"
+# axe-core comes from npm (package.json, pinned in package-lock.json), installed by scripts/test
+# (scripts/test-tools); the tests hand it to the page from this file, never from a CDN.
+AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
 
 
 @pytest.fixture(scope="session")
@@ -96,12 +100,43 @@ def screenshot():
     return take
 
 
-def log_in(page, base_url: str, username: str, password: str = "pw-for-tests-1") -> None:
-    """Sign in with the keyboard only."""
+def log_in(page, base_url: str, username: str, password: str = "pw-for-tests-1", *, lands: str = "/annotate/") -> None:
+    """Sign in with the keyboard only; reviewers land on their queue, leads on /lead/."""
     page.goto(f"{base_url}/accounts/login/")
     page.focus("#id_username")
     page.keyboard.type(username)
     page.keyboard.press("Tab")
     page.keyboard.type(password)
     page.keyboard.press("Enter")
-    page.wait_for_url(f"{base_url}/annotate/")
+    page.wait_for_url(f"{base_url}{lands}")
+
+
+@pytest.fixture(scope="session")
+def axe_path() -> Path:
+    if not AXE.exists():
+        message = f"{AXE} is missing: run scripts/test-tools (npm ci installs the pinned axe-core)"
+        if os.environ.get("CI") == "true":
+            pytest.fail(message)
+        pytest.skip(message + " (skipped locally, fails under CI=true)")
+    return AXE
+
+
+def axe_violations(page, axe_path: Path, *, impacts=("serious", "critical")) -> list[dict]:
+    """Run axe-core on the page as it is and return the violations of these impacts. The script is
+    served from the page's own origin (a routed URL answered from the local file), so the page's
+    strict CSP (script-src 'self') stays on and nothing is fetched from the network."""
+    origin = page.evaluate("location.origin")
+    url = f"{origin}/__tests__/axe.min.js"
+    page.route(url, lambda route: route.fulfill(path=str(axe_path), content_type="application/javascript"))
+    if not page.evaluate("typeof window.axe !== 'undefined'"):
+        page.add_script_tag(url=url)
+    found = page.evaluate(
+        """async () => {
+            const result = await axe.run(document, {resultTypes: ["violations"]});
+            return result.violations.map((v) => ({
+                id: v.id, impact: v.impact, help: v.help,
+                nodes: v.nodes.slice(0, 5).map((n) => n.target.join(" ")),
+            }));
+        }"""
+    )
+    return [violation for violation in found if violation["impact"] in impacts]
