@@ -175,3 +175,21 @@ def test_env_file_supplies_values_and_the_environment_wins(tmp_path):
     refused = _manage("check", env={**env, "DEBUG": "false"})
     assert refused.returncode != 0
     assert "SECRET_KEY is not set" in refused.stderr
+
+
+@pytest.mark.django_db
+def test_reports_is_one_kind_in_the_guidelines_the_demo_registry_and_the_suggestions(client):
+    """The codebook: "reports indicate" is a vague collective, kind anonymous; media is another
+    outlet. The guidelines, the demo registry and the suggester say the same (and an older demo
+    database that stored "Reports" as media is corrected by the next demo run)."""
+    from annotate.codebook import SourceKind
+    from suggestions.predict import suggest_texts
+
+    Source.objects.create(name="Reports", kind=SourceKind.MEDIA)
+    call_command("demo", "--password", "demo-pw-123", stdout=io.StringIO())
+    assert Source.objects.get(name="Reports").kind == SourceKind.ANONYMOUS
+    html = client.get("/guidelines/").content.decode()
+    assert "the registry's “Reports” and “Analysts” are such sources" in html
+    assert "Source: a vague collective, kind <code>anonymous</code> (“Reports”)" in html
+    (suggestion,) = suggest_texts(["Reports indicate that at least 25 people have died."])
+    assert (suggestion["label"], suggestion["source_kind"]) == ("attribution", SourceKind.ANONYMOUS)
