@@ -99,7 +99,8 @@ def test_api_flag_change_withdraw_and_resolve(assigned, reviewer, reviewer2, lea
     )
     assert response.status_code == 201, response.data
     flag_id = response.data["id"]
-    assert response.data["reviewer"] == "reviewer1" and response.data["resolved_at"] is None
+    assert response.data["reviewer"] == "reviewer1"
+    assert response.data["resolved_at"] is None
     response = api.post(
         "/api/v1/flags/", {"article": sample_article.pk, "sentence": sentence.pk, "reason": "duplicate"}, format="json"
     )
@@ -154,7 +155,9 @@ def test_leads_see_open_flags_and_resolve_them_on_the_flags_page(client, assigne
     flag = flag_problem(reviewer=reviewer, article=sample_article, sentence=sentence, reason="bad_split", note="cut")
     client.force_login(lead)
     html = client.get(reverse("annotate:flags")).content.decode()
-    assert "Bad sentence split" in html and "sentence 8" in html and "“cut”" in html
+    assert "Bad sentence split" in html
+    assert "sentence 8" in html
+    assert "“cut”" in html
     assert f"#s-{sentence.position}" in html
     response = client.post(
         reverse("annotate:resolve-flag", args=[flag.pk]),

@@ -150,7 +150,8 @@ def test_article_page_embeds_sentences_my_marks_sides_and_suggestions(client, re
     }
     html = response.content.decode()
     # No element id matches the #s-<position> address, so the browser does not jump past the header.
-    assert 'id="sent-7" data-id="' in html and 'id="s-7"' not in html
+    assert 'id="sent-7" data-id="' in html
+    assert 'id="s-7"' not in html
     assert "style=" not in html  # CSP: no inline styles
     assert "<script>" not in html  # CSP: no inline scripts
 
@@ -300,7 +301,8 @@ def test_progress_page_shows_no_rate_over_a_tiny_window_and_says_why(client, lea
     assert row["per_hour_why"] == "only 0 min of active time (a rate needs 10)"
     html = response.content.decode()
     assert "only 0 min of active time" in html
-    assert "sentences/hour" not in html and "187632" not in html
+    assert "sentences/hour" not in html
+    assert "187632" not in html
 
 
 @pytest.mark.django_db
@@ -355,14 +357,14 @@ def test_one_sentence_numbering_counts_reviewable_sentences_from_one(client, rev
     sample_article.sentences.filter(position=3).update(reviewable=False)
     numbers = dict(Sentence.objects.filter(article=sample_article).with_number().values_list("position", "number"))
     assert [numbers[p] for p in range(6)] == [1, 2, 3, None, 4, 5]
-    assert numbers[18] == 18 and numbers[19] is None
+    assert numbers[18] == 18
+    assert numbers[19] is None
     assignment = Assignment.objects.create(article=sample_article, reviewer=reviewer)
     client.force_login(reviewer)
     response = client.get(reverse("annotate:article", args=[sample_article.pk]))
     html = response.content.decode()
     assert '<label for="progress" id="progress-text">0 / 18 sentences marked</label>' in html
-    assert (
-        'id="sent-4" data-id="' in html and 'data-number="4"><span class="sent-num" aria-hidden="true">4</span>' in html
-    )
+    assert 'id="sent-4" data-id="' in html
+    assert 'data-number="4"><span class="sent-num" aria-hidden="true">4</span>' in html
     assert [s["number"] for s in page_state(response)["sentences"]][2:5] == [3, None, 4]
     assert assignment.submitted_at is None

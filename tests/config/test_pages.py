@@ -99,12 +99,14 @@ def test_the_lead_home_shows_what_waits_and_the_navigation_counts(
     for name in ("reliability:adjudicate", "annotate:flags", "annotate:assign", "annotate:progress", "exports:list"):
         assert f'href="{reverse(name)}"' in html
     assert 'href="/outlets/"' in html
-    assert "Duplicate" in html and "whole article" in html
+    assert "Duplicate" in html
+    assert "whole article" in html
     assert "0 / 2" in html  # assignments submitted
     # Reviewers see neither the counts nor the lead links.
     client.force_login(reviewer)
     html = client.get(reverse("annotate:queue")).content.decode()
-    assert "nav-adjudicate" not in html and "Lead home" not in html
+    assert "nav-adjudicate" not in html
+    assert "Lead home" not in html
 
 
 @pytest.mark.django_db
@@ -118,7 +120,8 @@ def test_not_found_is_a_styled_page_with_the_reason(client, reviewer, sample_art
     response = client.get("/no/such/page/")
     assert response.status_code == 404
     html = response.content.decode()
-    assert "Page not found" in html and "Nothing lives at this address." in html
+    assert "Page not found" in html
+    assert "Nothing lives at this address." in html
     assert 'href="/static/css/site.css"' in html
     client.force_login(reviewer)
     response = client.get(reverse("annotate:article", args=[sample_article.pk]))  # not assigned
@@ -136,7 +139,8 @@ def test_server_errors_are_a_styled_page_with_debug_off(settings):
     html = response.content.decode()
     assert "Something went wrong on our side" in html
     assert 'href="/static/css/site.css"' in html
-    assert "RuntimeError" not in html and "a bug" not in html
+    assert "RuntimeError" not in html
+    assert "a bug" not in html
 
 
 @pytest.mark.django_db

@@ -1,0 +1,104 @@
+"""Every page a reviewer, a lead or a reader opens, on the demo data with simulated marks and a
+published score run: axe-core finds no serious or critical violation, nothing overflows
+sideways on a phone, no console error; screenshots at desktop and phone width go to
+artifacts/screenshots/<page>-desktop.png and -phone.png."""
+
+import io
+from contextlib import redirect_stdout
+
+import pytest
+from django.core.management import call_command
+
+from annotate.models import Annotation, Article, Assignment, Source
+from reliability.models import ScoreRun
+
+from .conftest import axe_violations, log_in
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+DESKTOP = {"width": 1280, "height": 800}
+PHONE = {"width": 390, "height": 844}
+
+
+@pytest.fixture
+def demo(db):
+    with redirect_stdout(io.StringIO()):
+        call_command("demo", "--with-marks", "--password", "pw-for-tests-1", stdout=io.StringIO())
+        call_command("scores", "--recompute", "--publish", stdout=io.StringIO())
+    article = Article.objects.order_by("pk").first()
+    reviewer_article = Assignment.objects.filter(reviewer__username="reviewer1").order_by("pk").first().article
+    source = Source.objects.get(name="The White Helmets")
+    run = ScoreRun.objects.filter(published=True).first()
+    outlet = run.snapshots.filter(insufficient_evidence=False).first().outlet
+    assert Annotation.objects.exists()
+    return {"article": article, "reviewer_article": reviewer_article, "source": source, "outlet": outlet}
+
+
+def pages(demo) -> list[tuple[str, str, str | None]]:
+    """(name, path, who): who signs in first (None: an anonymous reader)."""
+    outlet = demo["outlet"].domain
+    return [
+        ("front", "/", None),
+        ("method", "/method/", None),
+        ("outlets", "/outlets/", None),
+        ("outlet", f"/outlets/{outlet}/", None),
+        ("evidence", f"/outlets/{outlet}/evidence/?indicator=sourcing_rate&part=x", None),
+        ("source", f"/sources/{demo['source'].pk}/", None),
+        ("guidelines", "/guidelines/", None),
+        ("login", "/accounts/login/", None),
+        ("queue", "/annotate/", "reviewer1"),
+        ("annotation", f"/annotate/articles/{demo['reviewer_article'].pk}/", "reviewer1"),
+        ("forbidden", "/adjudicate/", "reviewer1"),
+        ("not-found", "/annotate/articles/999999/", "reviewer1"),
+        ("lead-home", "/lead/", "lead"),
+        ("adjudication", "/adjudicate/", "lead"),
+        ("flags", "/annotate/flags/", "lead"),
+        ("assign", "/annotate/assign/", "lead"),
+        ("progress", "/annotate/progress/", "lead"),
+        ("exports", "/exports/", "lead"),
+        ("outlets-lead", "/outlets/", "lead"),
+    ]
+
+
+def test_every_page_is_accessible_fits_a_phone_and_is_screenshotted(
+    live_server, browser, browser_settings, screenshot, axe_path, demo
+):
+    problems = []
+    contexts = {}
+    try:
+        for name, path, who in pages(demo):
+            for size, viewport in (("desktop", DESKTOP), ("phone", PHONE)):
+                key = (who, size)
+                if key not in contexts:
+                    context = browser.new_context(viewport=viewport)
+                    context.set_default_timeout(15_000)
+                    page = context.new_page()
+                    if who:
+                        log_in(page, live_server.url, who, lands="/lead/" if who == "lead" else "/annotate/")
+                    contexts[key] = (context, page)
+                page = contexts[key][1]
+                errors = []
+                page.on("pageerror", lambda error, errors=errors: errors.append(str(error)))
+                page.on(
+                    "console",
+                    lambda message, errors=errors: errors.append(message.text) if message.type == "error" else None,
+                )
+                response = page.goto(f"{live_server.url}{path}")
+                if "annotate/articles" in path and response.status == 200:
+                    page.wait_for_selector("body[data-ready=true]")
+                screenshot(page, f"{name}-{size}", full_page=True)
+                expected = {"forbidden": 403, "not-found": 404}.get(name, 200)
+                if response.status != expected:
+                    problems.append(f"{name} {size}: HTTP {response.status}")
+                # The browser reports the 403/404 responses themselves as console errors.
+                errors = [e for e in errors if f"status of {expected}" not in e]
+                if errors:
+                    problems.append(f"{name} {size}: console {errors}")
+                if size == "phone" and not page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"):
+                    problems.append(f"{name} phone: wider than the window (sideways scrolling)")
+                for violation in axe_violations(page, axe_path):
+                    problems.append(f"{name} {size}: axe {violation['impact']} {violation['id']} {violation['nodes']}")
+    finally:
+        for context, _ in contexts.values():
+            context.close()
+    assert problems == [], "\n".join(problems)
