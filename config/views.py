@@ -21,6 +21,7 @@ from reliability import queries
 from reliability.models import ScoreRun
 from reliability.views import SORTS
 
+from .context_processors import disputed_count
 from .exceptions import is_database_busy
 from .middleware import database_busy_response
 from .throttling import LoginThrottle
@@ -42,7 +43,7 @@ def home(request):
         context["open_assignments"] = request.user.assignments.filter(submitted_at__isnull=True).count()
     if is_lead(request.user):
         context["lead"] = {
-            "disputed": queries.disputed_sentences().count(),
+            "disputed": disputed_count(fresh=True),  # also refreshes the navigation's cached count
             "unassigned": queries.unassigned_articles().count(),
         }
     return render(request, "home.html", context)
@@ -66,7 +67,7 @@ def lead_home(request):
     )
     runs = ScoreRun.objects.all()
     context = {
-        "disputed": queries.disputed_sentences().count(),
+        "disputed": disputed_count(fresh=True),  # also refreshes the navigation's cached count
         "flags": list(flags[:5]),
         "flag_count": flags.count(),
         "unassigned": queries.unassigned_articles().count(),

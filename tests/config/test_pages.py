@@ -150,3 +150,25 @@ def test_an_expired_form_is_a_styled_page(reviewer):
     response = client.post(reverse("logout"))
     assert response.status_code == 403
     assert "This form has expired" in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_the_navigation_count_is_cached_and_cleared_by_a_change(client, lead, reviewer, reviewer2, sample_article):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    first, second = sample_article.sentences.filter(position__in=[0, 1]).order_by("position")
+    save_annotation(reviewer=reviewer, sentence=first, mark=MarkInput(label=Label.CLAIM))
+    save_annotation(reviewer=reviewer2, sentence=first, mark=MarkInput(label=Label.ANALYSIS))
+    client.force_login(lead)
+    counts = []
+    for _ in range(2):
+        with CaptureQueriesContext(connection) as queries:
+            html = client.get(reverse("annotate:flags")).content.decode()
+        counts.append(len(queries))
+        assert 'id="nav-adjudicate">Adjudication <span class="count">1<' in html
+    assert counts[1] == counts[0] - 1  # the second page reads the count from the cache
+    save_annotation(reviewer=reviewer, sentence=second, mark=MarkInput(label=Label.CLAIM))
+    save_annotation(reviewer=reviewer2, sentence=second, mark=MarkInput(label=Label.OTHER))
+    html = client.get(reverse("annotate:flags")).content.decode()
+    assert 'id="nav-adjudicate">Adjudication <span class="count">2<' in html
