@@ -4,12 +4,11 @@ reviewers' marks with their history, assignments and adjudications."""
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import models
+from django.db import connections, models
 from django.db.models import (
     BooleanField,
     Case,
     Count,
-    DurationField,
     Exists,
     ExpressionWrapper,
     F,
@@ -19,10 +18,10 @@ from django.db.models import (
     OuterRef,
     Q,
     Subquery,
-    Sum,
     When,
+    Window,
 )
-from django.db.models.functions import Lower, Substr
+from django.db.models.functions import Lag, Lower, Substr
 from django.urls import reverse
 
 from .codebook import Label, SourceKind
@@ -436,31 +435,44 @@ class AnnotationQuerySet(models.QuerySet):
         mine_submitted = Assignment.objects.filter(reviewer=user, submitted_at__isnull=False).values("article_id")
         return marks.filter(Q(reviewer=user) | (Q(sentence__article_id__in=mine_submitted) & counting_condition()))
 
-    def pace_by_reviewer(self, *, break_after: timedelta):
-        """Per reviewer, in one GROUP BY query: `marks`, the `first` and `last` creation times,
-        and the marks made within `break_after` of the same reviewer's previous mark (`paced`)
-        with the time between them summed (`active`, a timedelta or None). Longer gaps are breaks
-        and count neither as time nor as marks."""
-        previous = (
-            Annotation.objects.filter(reviewer=OuterRef("reviewer"))
-            .filter(Q(created__lt=OuterRef("created")) | Q(created=OuterRef("created"), pk__lt=OuterRef("pk")))
-            .order_by("-created", "-pk")
-            .values("created")[:1]
-        )
-        gap = ExpressionWrapper(F("created") - Subquery(previous), output_field=DurationField())
-        paced = Q(gap__lte=break_after)
-        return (
-            self.order_by()
-            .alias(gap=gap)
+    def pace_by_reviewer(self, *, break_after: timedelta) -> list[dict]:
+        """Per reviewer with marks here: `marks`, the `first` and `last` creation times, and the
+        marks made within `break_after` of the same reviewer's previous mark (`paced`) with the
+        time between them summed (`active`, a timedelta). Longer gaps are breaks and count neither
+        as time nor as marks.
+
+        Two queries whatever the number of marks: one GROUP BY for the counts and times, and one
+        over a window function (LAG) for the gaps. The window runs in the ORM; the seconds between
+        two times are written per database (Django cannot aggregate over a window)."""
+        rows = {
+            row["reviewer"]: {**row, "paced": 0, "active": timedelta(0)}
+            for row in self.order_by()
             .values("reviewer")
-            .annotate(
-                marks=Count("pk"),
-                first=Min("created"),
-                last=Max("created"),
-                paced=Count("pk", filter=paced),
-                active=Sum("gap", filter=paced),
+            .annotate(marks=Count("pk"), first=Min("created"), last=Max("created"))
+        }
+        previous = Window(Lag("created"), partition_by=[F("reviewer")], order_by=[F("created").asc(), F("pk").asc()])
+        marks = self.order_by().annotate(mark_reviewer=F("reviewer"), mark_created=F("created"), previous=previous)
+        inner, params = marks.values("mark_reviewer", "mark_created", "previous").query.sql_with_params()
+        connection = connections[self.db]
+        gap = _SECONDS_BETWEEN[connection.vendor].format(later="mark_created", earlier="previous")
+        limit = break_after.total_seconds()
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT mark_reviewer, SUM(CASE WHEN {gap} <= %s THEN 1 ELSE 0 END),"
+                f" SUM(CASE WHEN {gap} <= %s THEN {gap} ELSE 0 END) FROM ({inner}) marks GROUP BY mark_reviewer",
+                [limit, limit, *params],
             )
-        )
+            for reviewer, paced, seconds in cursor.fetchall():
+                rows[reviewer]["paced"] = int(paced or 0)
+                rows[reviewer]["active"] = timedelta(seconds=float(seconds or 0))
+        return list(rows.values())
+
+
+# Seconds from `earlier` to `later` (two timestamp columns), per database.
+_SECONDS_BETWEEN = {
+    "postgresql": "EXTRACT(EPOCH FROM ({later} - {earlier}))",
+    "sqlite": "((julianday({later}) - julianday({earlier})) * 86400.0)",
+}
 
 
 class Annotation(models.Model):

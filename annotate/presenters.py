@@ -233,7 +233,8 @@ def sentences_per_hour(active: timedelta | None, paced: int) -> tuple[int | None
 
 def progress_rows() -> list[dict]:
     """One row per reviewer with assignments or marks, by username: articles assigned and
-    submitted, sentences assigned, marks, active time and sentences per hour (three queries)."""
+    submitted, sentences assigned, marks, active time and sentences per hour (four queries,
+    whatever the number of marks)."""
     reviewable = (
         Sentence.objects.filter(article=OuterRef("article"), reviewable=True)
         .order_by()
