@@ -71,6 +71,9 @@ const queue = new SaveQueue({
     if (byId.has(sid)) renderSentence(sid);
   },
   onRejected(sid, errors) {
+    // What the server keeps is unknown here: the next change is sent whatever it is.
+    committed.delete(sid);
+    undo.forget(sid);
     problems.set(sid, `Not saved: ${describeErrors(errors)}`);
     if (byId.has(sid)) renderSentence(sid);
   },
