@@ -622,6 +622,7 @@ def create_external_reviewer(*, username: str, email: str = "", origin: str):
     return user
 
 
+@transaction.atomic
 def flag_problem(*, reviewer, article: Article, sentence: Sentence | None = None, reason: str, note: str = "") -> Flag:
     """Record that `reviewer` finds `sentence` (or, without one, the whole article) a problem.
     A second flag on the same target while the first is open changes the reason and note."""
