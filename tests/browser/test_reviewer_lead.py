@@ -8,7 +8,7 @@ from playwright.sync_api import expect
 
 from annotate.codebook import Label, SourceKind
 from annotate.models import Annotation, AnnotationRevision, Assignment, Flag, Source
-from annotate.services import MarkInput, save_annotation
+from annotate.services import MarkInput, save_annotation, submit_assignment
 from tests.annotate.test_views import make_article
 
 from .conftest import log_in
@@ -42,6 +42,17 @@ def in_view(page, selector: str) -> bool:
 def mark(reviewer, article, position: int, label: str = Label.ANALYSIS, **extra):
     sentence = article.sentences.get(position=position)
     return save_annotation(reviewer=reviewer, sentence=sentence, mark=MarkInput(label=label, **extra))[0]
+
+
+def submit_work(reviewer, article, labels: dict[int, str] | None = None) -> None:
+    """The reviewer marks every sentence they have not marked (analysis, or `labels[position]`)
+    and submits: only submitted work counts, for other reviewers' eyes and the adjudication queue."""
+    labels = labels or {}
+    assignment = Assignment.objects.get_or_create(article=article, reviewer=reviewer)[0]
+    marked = set(Annotation.objects.filter(reviewer=reviewer).values_list("sentence_id", flat=True))
+    for sentence in article.sentences.filter(reviewable=True).exclude(pk__in=marked):
+        mark(reviewer, article, sentence.position, labels.get(sentence.position, Label.ANALYSIS))
+    submit_assignment(assignment=assignment)
 
 
 @pytest.fixture
@@ -146,11 +157,10 @@ def test_the_page_opens_at_its_header_and_shows_the_submitted_notice(
     live_server, open_page, screenshot, sample_article, reviewer, reviewer2
 ):
     Assignment.objects.create(article=sample_article, reviewer=reviewer)
-    Assignment.objects.create(article=sample_article, reviewer=reviewer2)
     for position in range(19):
         if position != 1:
             mark(reviewer, sample_article, position)
-        mark(reviewer2, sample_article, position, Label.CLAIM if position == 2 else Label.ANALYSIS)
+    submit_work(reviewer2, sample_article, {2: Label.CLAIM})
     page, errors = open_page()
     log_in(page, live_server.url, "reviewer1")
     page.goto(f"{live_server.url}/annotate/continue/")
@@ -204,7 +214,6 @@ def test_one_numbering_on_the_page_in_adjudication_and_in_messages(
     sample_article.sentences.filter(position=3).update(reviewable=False)  # a credit line in the middle
     Assignment.objects.create(article=sample_article, reviewer=reviewer)
     mark(reviewer, sample_article, 5, Label.CLAIM)
-    mark(reviewer2, sample_article, 5, Label.ANALYSIS)  # disputed: sentence 5 (position 5, one skipped)
     page, errors = open_page()
     log_in(page, live_server.url, "reviewer1")
     open_article(page, live_server.url, sample_article)
@@ -217,6 +226,9 @@ def test_one_numbering_on_the_page_in_adjudication_and_in_messages(
     page.click("#sent-5 .sent-text")
     assert page.inner_text("#panel-title") == "Sentence 5 of 18"
 
+    # Both submit; they disagree on sentence 5 (position 5, one line before it not reviewed).
+    submit_work(reviewer, sample_article)
+    submit_work(reviewer2, sample_article, {5: Label.ANALYSIS})
     lead_page, lead_errors = open_page()
     log_in(lead_page, live_server.url, "lead", lands="/lead/")
     lead_page.click("#nav-adjudicate")
@@ -316,10 +328,8 @@ def test_flagging_a_sentence_and_the_article_lets_the_reviewer_submit(
 def test_leads_land_on_their_home_with_everything_one_click_away(
     live_server, open_page, screenshot, sample_article, reviewer, reviewer2, lead
 ):
-    for who in (reviewer, reviewer2):
-        Assignment.objects.create(article=sample_article, reviewer=who)
-    mark(reviewer, sample_article, 0, Label.CLAIM)
-    mark(reviewer2, sample_article, 0, Label.ANALYSIS)
+    submit_work(reviewer, sample_article, {0: Label.CLAIM})
+    submit_work(reviewer2, sample_article)
     page, errors = open_page()
     log_in(page, live_server.url, "lead", lands="/lead/")
     assert page.inner_text("h1") == "Lead home"

@@ -8,8 +8,19 @@ from django.urls import path, reverse
 
 from annotate.codebook import Label
 from annotate.models import Assignment
-from annotate.services import MarkInput, flag_problem, save_annotation
+from annotate.services import MarkInput, flag_problem, save_annotation, submit_assignment
 from config.urls import urlpatterns as site_urls
+
+
+def submitted_work(article, reviewers, disputes: dict[int, tuple[str, str]]) -> None:
+    """Two reviewers mark every sentence (analysis, except where `disputes` gives each their own
+    label) and submit: only submitted work counts, so only then are the disputes in the queue."""
+    for index, reviewer in enumerate(reviewers):
+        assignment = Assignment.objects.get_or_create(article=article, reviewer=reviewer)[0]
+        for sentence in article.sentences.filter(reviewable=True):
+            label = disputes.get(sentence.position, (Label.ANALYSIS, Label.ANALYSIS))[index]
+            save_annotation(reviewer=reviewer, sentence=sentence, mark=MarkInput(label=label))
+        submit_assignment(assignment=assignment)
 
 
 def boom(request):
@@ -51,7 +62,7 @@ def test_reviewers_get_a_styled_forbidden_page_on_lead_pages(client, reviewer, m
     assert response.status_code == 403
     html = response.content.decode()
     assert "You can't open this page" in html
-    assert "This page is for leads." in html
+    assert "Only leads can open this page." in html
     assert "signed in as <strong>reviewer1</strong>" in html
     assert 'href="/static/css/site.css"' in html
 
@@ -80,13 +91,10 @@ def test_signing_in_leads_leads_to_their_home_and_reviewers_to_their_queue(lead,
 def test_the_lead_home_shows_what_waits_and_the_navigation_counts(
     client, lead, reviewer, reviewer2, sample_article, django_assert_max_num_queries
 ):
-    for who in (reviewer, reviewer2):
-        Assignment.objects.create(article=sample_article, reviewer=who)
     # Two disputed sentences: the reviewers disagree on positions 0 and 1.
-    for position, (mine, theirs) in {0: (Label.CLAIM, Label.ANALYSIS), 1: (Label.OTHER, Label.CLAIM)}.items():
-        sentence = sample_article.sentences.get(position=position)
-        save_annotation(reviewer=reviewer, sentence=sentence, mark=MarkInput(label=mine))
-        save_annotation(reviewer=reviewer2, sentence=sentence, mark=MarkInput(label=theirs))
+    submitted_work(
+        sample_article, [reviewer, reviewer2], {0: (Label.CLAIM, Label.ANALYSIS), 1: (Label.OTHER, Label.CLAIM)}
+    )
     flag_problem(reviewer=reviewer, article=sample_article, reason="duplicate")
     client.force_login(lead)
     with django_assert_max_num_queries(20):
@@ -101,7 +109,7 @@ def test_the_lead_home_shows_what_waits_and_the_navigation_counts(
     assert 'href="/outlets/"' in html
     assert "Duplicate" in html
     assert "whole article" in html
-    assert "0 / 2" in html  # assignments submitted
+    assert "2 / 2" in html  # assignments submitted
     # Reviewers see neither the counts nor the lead links.
     client.force_login(reviewer)
     html = client.get(reverse("annotate:queue")).content.decode()
@@ -126,7 +134,7 @@ def test_not_found_is_a_styled_page_with_the_reason(client, reviewer, sample_art
     client.force_login(reviewer)
     response = client.get(reverse("annotate:article", args=[sample_article.pk]))  # not assigned
     assert response.status_code == 404
-    assert "This article is not assigned to you." in response.content.decode()
+    assert "No such article, or it is not assigned to you." in response.content.decode()
 
 
 @pytest.mark.django_db
@@ -157,18 +165,20 @@ def test_the_navigation_count_is_cached_and_cleared_by_a_change(client, lead, re
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    first, second = sample_article.sentences.filter(position__in=[0, 1]).order_by("position")
-    save_annotation(reviewer=reviewer, sentence=first, mark=MarkInput(label=Label.CLAIM))
-    save_annotation(reviewer=reviewer2, sentence=first, mark=MarkInput(label=Label.ANALYSIS))
+    submitted_work(
+        sample_article, [reviewer, reviewer2], {0: (Label.CLAIM, Label.ANALYSIS), 1: (Label.OTHER, Label.CLAIM)}
+    )
     client.force_login(lead)
     counts = []
     for _ in range(2):
         with CaptureQueriesContext(connection) as queries:
             html = client.get(reverse("annotate:flags")).content.decode()
         counts.append(len(queries))
-        assert 'id="nav-adjudicate">Adjudication <span class="count">1<' in html
+        assert 'id="nav-adjudicate">Adjudication <span class="count">2<' in html
     assert counts[1] == counts[0] - 1  # the second page reads the count from the cache
-    save_annotation(reviewer=reviewer, sentence=second, mark=MarkInput(label=Label.CLAIM))
-    save_annotation(reviewer=reviewer2, sentence=second, mark=MarkInput(label=Label.OTHER))
+    client.post(
+        reverse("reliability:adjudicate-sentence", args=[sample_article.sentences.get(position=0).pk]),
+        {"label": "claim"},
+    )
     html = client.get(reverse("annotate:flags")).content.decode()
-    assert 'id="nav-adjudicate">Adjudication <span class="count">2<' in html
+    assert 'id="nav-adjudicate">Adjudication <span class="count">1<' in html

@@ -46,6 +46,10 @@ PAGES = {
     "annotate:article": (R, 200, 200, N, 200),
     "annotate:assign": (R, D, D, D, 200),
     "annotate:progress": (R, D, D, D, 200),
+    "annotate:flags": (R, D, D, D, 200),
+    "annotate:resolve-flag": (M, M, M, M, M),
+    "landing": (R, R, R, R, R),  # to sign in; signed in: to the queue, leads to /lead/
+    "lead-home": (R, D, D, D, 200),
     "exports:list": (R, D, D, D, 200),
     "exports:download": (R, D, D, D, N),
     "reliability:outlet-list": (200, 200, 200, 200, 200),
