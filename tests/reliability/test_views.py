@@ -101,7 +101,7 @@ def test_outlet_page_shows_indicators_charts_and_evidence_links(client, publishe
     assert "Side balance" in html
     assert "evidence/?indicator=anonymous_share&amp;part=x" in html
     assert "Most-cited sources" in html
-    assert "reliable" in html
+    assert "Reviewer agreement: <strong>high</strong>" in html  # the reviewers agree; a word about them, not the outlet
     assert html.count("<svg") >= 2
     for article in Article.objects.filter(outlet__domain="scored.example"):  # listed by title, linked
         assert f'{reverse("annotate:article", args=[article.pk])}">{article.title}</a>' in html
