@@ -178,11 +178,19 @@ def outlet_detail(request, domain):
             "sides": charts.side_bar(figures.get("counts", {}).get("sides", {})),
             "trend": charts.trend_line([(m["month"], m["score"]) for m in monthly]),
             "monthly": monthly,
-            "history": charts.trend_line([(h["computed_at"].strftime("%Y-%m-%d"), h["score"]) for h in history]),
+            "history": charts.trend_line(list(zip(_run_labels(history), [h["score"] for h in history], strict=True))),
             "history_rows": history,
             "rewrites": claims_queries.outlet_rewrites(outlet),
         },
     )
+
+
+def _run_labels(history: list[dict]) -> list[str]:
+    """x labels of the score history: the run's date, with the time when two runs share a day."""
+    days = [h["computed_at"].strftime("%Y-%m-%d") for h in history]
+    if len(set(days)) == len(days):
+        return days
+    return [h["computed_at"].strftime("%Y-%m-%d %H:%M") for h in history]
 
 
 def _run_for(request):

@@ -102,3 +102,62 @@ def test_every_page_is_accessible_fits_a_phone_and_is_screenshotted(
         for context, _ in contexts.values():
             context.close()
     assert problems == [], "\n".join(problems)
+
+
+CHART_CHECK = """() => Array.from(document.querySelectorAll("svg[role=img]")).map((svg) => {
+  const names = (svg.getAttribute("aria-labelledby") || "").split(" ").filter(Boolean)
+    .map((id) => (document.getElementById(id) || {}).textContent || "");
+  const marks = svg.querySelectorAll("polyline, rect, circle").length;
+  const points = Array.from(svg.querySelectorAll("polyline"))
+    .map((p) => p.getAttribute("points").trim().split(" ").length);
+  const texts = Array.from(svg.querySelectorAll("text")).map((t) => t.textContent);
+  return { id: svg.closest("figure") ? svg.closest("figure").id : "", names, marks, points, texts,
+           caption: svg.closest("figure") && svg.closest("figure").querySelector("figcaption") ? true : false };
+})"""
+
+
+def test_public_score_pages_read_correctly_in_the_browser(live_server, open_page, screenshot, demo):
+    """Items 11-14 as a reader sees them: agreement named and set apart, one interval with its
+    explanation and the raw counts, only labelled charts with a text alternative, no links inside
+    the forest plot, and the outlets table within a phone's width."""
+    page, errors = open_page()
+    page.goto(f"{live_server.url}/outlets/")
+    body = page.inner_text("main")
+    assert "not reliable" not in body
+    assert "reviewer agreement:" in page.inner_text("table.leaderboard tbody td.review-quality")
+    score_bg = page.eval_on_selector("table.leaderboard tbody td.num", "e => getComputedStyle(e).backgroundColor")
+    review_bg = page.eval_on_selector(
+        "table.leaderboard tbody td.review-quality", "e => getComputedStyle(e).backgroundColor"
+    )
+    assert score_bg != review_bg  # set apart from the outlet's score
+    assert page.locator("#forest-chart svg a").count() == 0
+    forest = page.evaluate(CHART_CHECK)
+    assert forest[0]["names"][0].startswith("Reliability score of each outlet")
+    assert demo["outlet"].domain in forest[0]["names"][1]
+    assert "Reliability score (0–100)" in forest[0]["texts"]
+
+    # A second published run: the outlet page draws the score's history too.
+    call_command("scores", "--recompute", "--publish", stdout=io.StringIO())
+    page.goto(f"{live_server.url}/outlets/{demo['outlet'].domain}/")
+    assert page.locator("#history-chart svg polyline").count() == 1
+    headers = page.locator("table.indicators thead th").all_inner_texts()
+    assert [h.replace("\xa0", " ") for h in headers if "interval" in h] == ["90 % interval"]
+    assert "9 times out of 10" in page.inner_text("#interval-explained")
+    counted = page.locator("table.indicators tbody td[data-label=Counted]").all_inner_texts()
+    assert all(c.startswith("from ") and "raw " in c for c in counted)
+    for chart in page.evaluate(CHART_CHECK):
+        if not chart["id"]:
+            continue  # the legend's colour swatches are decorative (aria-hidden), not charts
+        assert chart["caption"], chart
+        assert all(name.strip() for name in chart["names"]), chart  # a title and a description
+        assert chart["marks"] > 0, chart  # never empty axes
+        assert all(count >= 2 for count in chart["points"]), chart  # a line has two points at least
+    screenshot(page, "outlet-charts", full_page=True)
+
+    phone, phone_errors = open_page(width=390, height=844)
+    phone.goto(f"{live_server.url}/outlets/")
+    assert phone.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    width = phone.eval_on_selector("table.leaderboard", "e => e.getBoundingClientRect().right")
+    assert width <= 390
+    assert errors == []
+    assert phone_errors == []
