@@ -5,7 +5,6 @@ from functools import cache as once
 from django.core.cache import cache
 
 from annotate.models import Flag, is_lead
-from reliability import queries
 
 # Counting the adjudication queue reads every marked sentence's gold label (~0.7 s at 60,000
 # sentences on PostgreSQL): too slow for a badge on every lead page. The count is cached for up
@@ -20,6 +19,10 @@ def disputed_count(*, fresh: bool = False) -> int:
     """The number of sentences waiting in the adjudication queue (cached, see above)."""
     count = None if fresh else cache.get(DISPUTED_KEY)
     if count is None:
+        # Imported here: config/apps.py imports this module at start-up, and the queries pull in
+        # numpy and scipy (tests/config/test_startup.py keeps start-up free of them).
+        from reliability import queries
+
         count = queries.disputed_sentences().count()
         cache.set(DISPUTED_KEY, count, DISPUTED_TTL)
     return count
