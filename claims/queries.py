@@ -36,7 +36,7 @@ def group_outlets(group: ClaimGroup) -> list[OutletCarrying]:
         with_gold(
             Sentence.objects.filter(
                 claim_membership__group=group, article__retired=False, article__outlet__retired=False
-            )
+            ).with_number()
         )
         .select_related("article__outlet")
         .order_by("article__published", "article_id", "position")

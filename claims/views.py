@@ -55,7 +55,7 @@ def article_claims(request, pk):
     if not _readable(request):
         return redirect_to_login(request.get_full_path())
     article = get_object_or_404(Article.objects.select_related("outlet"), pk=pk)
-    sentences = list(article.sentences.filter(reviewable=True).order_by("position"))
+    sentences = list(article.sentences.filter(reviewable=True).with_number().order_by("position"))
     group_of = queries.groups_of_sentences(s.pk for s in sentences)
     for sentence in sentences:
         sentence.group_id = group_of.get(sentence.pk)

@@ -3,6 +3,7 @@
 import pytest
 from django.urls import reverse
 
+from annotate.models import Sentence
 from claims import services
 from claims.models import ArticleLink, ClaimDecision, ClaimGroup
 
@@ -123,3 +124,21 @@ def test_the_review_queue_lists_pending_links_for_leads(client, corpus, lead):
     assert response.status_code == 200
     assert "Links not reviewed yet" in response.content.decode()
     assert "Aleppo airport falls" in response.content.decode()
+
+
+def test_claim_pages_number_sentences_as_every_other_page_does(client, corpus):
+    """Issue 14 item 4: one numbering everywhere (reviewable sentences, from 1), here too; the
+    claim and article pages counted `position + 1`, which counts lines nobody reviews."""
+    member = Sentence.objects.filter(claim_membership__isnull=False, position__gt=0).order_by("pk").first()
+    assert member is not None
+    group = member.claim_membership.group
+    # A line before it nobody reviews (a dateline, say): position + 1 and the number now differ.
+    Sentence.objects.filter(article=member.article, position=0).update(reviewable=False)
+    number = Sentence.objects.with_number().get(pk=member.pk).number
+    assert number == member.position
+    html = client.get(reverse("claims:detail", args=[group.pk])).content.decode()
+    title = member.article.title
+    assert f"{title}</a>, sentence {number}\n" in html
+    assert f"{title}</a>, sentence {member.position + 1}\n" not in html
+    html = client.get(reverse("claims:article", args=[member.article_id])).content.decode()
+    assert f'<li value="{number}">{member.text}' in html
