@@ -139,6 +139,11 @@ class OutletRewrites:
     rewritten_by_others: int
 
     @property
+    def original(self) -> int:
+        """Articles that restate no other outlet (original reporting as far as Sourcemark can tell)."""
+        return self.articles - self.rewrites
+
+    @property
     def original_share(self) -> float | None:
         return (self.articles - self.rewrites) / self.articles if self.articles else None
 

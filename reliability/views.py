@@ -36,6 +36,9 @@ INDICATOR_NAMES = {
     "weak_claim_share": "Single-source or unsourced claims",
     "corroboration_rate": "Corroboration rate",
 }
+# What each indicator's x / n counts (method v2's claims indicators count articles or claims).
+SHARED_CLAIMS = "claims shared with other outlets"
+INDICATOR_UNITS = {"original_share": "articles", "first_share": SHARED_CLAIMS, "weak_claim_share": SHARED_CLAIMS}
 DIRECTIONS = {"higher_is_better": "higher is better", "lower_is_better": "lower is better", "not_scored": "not scored"}
 SORTS = {
     "score": [F("score").desc(nulls_last=True), "outlet__domain"],
@@ -153,6 +156,7 @@ def outlet_detail(request, domain):
             "key": key,
             "name": INDICATOR_NAMES[key],
             "direction_text": DIRECTIONS[INDICATORS[key][2]],
+            "unit": INDICATOR_UNITS.get(key, "sentences"),
             **figures.get("indicators", {}).get(key, {}),
         }
         for key in INDICATORS

@@ -62,7 +62,7 @@ def test_article_and_outlet_pages_show_the_links(client, corpus, lead):
     assert "Restated by" in html
     assert "original reporting as far as Sourcemark can tell" in html
     html = client.get(reverse("reliability:outlet-detail", args=["levantdigest.example"])).content.decode()
-    assert "original reporting share 0.00" in html
+    assert "Original reporting: <strong>0 of 1 article</strong> (0.0%)" in html
     client.force_login(lead)
     html = client.get(reverse("annotate:article", args=[rewrite.pk])).content.decode()
     assert 'id="rewrite-links"' in html

@@ -126,3 +126,32 @@ def test_trend_line_geometry_says_when_there_is_no_line():
     assert charts.trend_line([("2024-11", 60.0), ("2024-12", None)])["has_line"] is False
     assert charts.trend_line([("2024-11", 60.0), ("2024-12", 70.0)])["has_line"] is True
     assert charts.trend_line([])["has_line"] is False
+
+
+def test_each_indicator_counts_in_its_own_unit(client, published):
+    """Method v2's claims indicators count articles or shared claims, not sentences: the raw x / n
+    beside each rate says which (it said "sentences" for all nine)."""
+    html = client.get(reverse("reliability:outlet-detail", args=["scored.example"])).content.decode()
+    table = html[
+        html.index('<table class="indicators') : html.index("</table>", html.index('<table class="indicators'))
+    ]
+    rows = {
+        re.search(r'<th scope="row">(.*?)</th>', row).group(1): row
+        for row in re.findall(r"<tr>.*?</tr>", table, re.S)
+        if '<th scope="row">' in row
+    }
+    assert re.search(r"from \d+ / \d+ articles", rows["Original reporting share"])
+    assert re.search(r"from \d+ / \d+ claims shared with other outlets", rows["First-to-report share"])
+    assert re.search(r"from \d+ / \d+ claims shared with other outlets", rows["Single-source or unsourced claims"])
+    assert re.search(r"from \d+ / \d+ sentences", rows["Corroboration rate"])
+    assert re.search(r"from \d+ / \d+ sentences", rows["Sourcing rate"])
+
+
+def test_the_rewrites_section_reads_as_counts_and_a_percentage_and_fits_a_phone(client, build, published):
+    """The outlet page's original reporting section (claims app): the raw share as x of n articles
+    and a percentage (it printed a bare 0.83), and its table turns into cards on a phone with
+    row headers like every other table on the page."""
+    html = client.get(reverse("reliability:outlet-detail", args=["scored.example"])).content.decode()
+    section = html[html.index('id="rewrites"') :]
+    assert re.search(r"Original reporting: <strong>\d+ of \d+ articles</strong> \(\d+\.\d%", section)
+    assert "share 0." not in section
