@@ -1,5 +1,5 @@
 """Every page a reviewer, a lead or a reader opens, on the demo data with simulated marks and a
-published score run: axe-core finds no serious or critical violation, nothing overflows
+published score run (and the claims pages): axe-core finds no serious or critical violation, nothing overflows
 sideways on a phone, no console error; screenshots at desktop and phone width go to
 artifacts/screenshots/<page>-desktop.png and -phone.png."""
 
@@ -10,6 +10,7 @@ import pytest
 from django.core.management import call_command
 
 from annotate.models import Annotation, Article, Assignment, Source
+from claims.models import ArticleLink, ClaimGroup
 from reliability.models import ScoreRun
 
 from .conftest import axe_violations, log_in
@@ -31,7 +32,26 @@ def demo(db):
     run = ScoreRun.objects.filter(published=True).first()
     outlet = run.snapshots.filter(insufficient_evidence=False).first().outlet
     assert Annotation.objects.exists()
-    return {"article": article, "reviewer_article": reviewer_article, "source": source, "outlet": outlet}
+    # The claims pages: a claim carried by several outlets, the aggregator's rewrite and its outlet.
+    group = ClaimGroup.objects.filter(outlet_count__gte=2).order_by("-outlet_count", "pk").first()
+    link = ArticleLink.objects.select_related("article__outlet").order_by("pk").first()
+    assert group is not None
+    assert link is not None
+    return {
+        "article": article,
+        "reviewer_article": reviewer_article,
+        "source": source,
+        "outlet": outlet,
+        "claim": group,
+        "rewrite": link.article,
+    }
+
+
+# The innermost elements that reach past the window's right edge (what to fix when a page scrolls sideways).
+WIDER_THAN_THE_WINDOW = """() => Array.from(document.querySelectorAll("body *"))
+  .filter((el) => el.getBoundingClientRect().right > window.innerWidth + 1)
+  .filter((el) => !Array.from(el.children).some((c) => c.getBoundingClientRect().right > window.innerWidth + 1))
+  .slice(0, 5).map((el) => `${el.tagName.toLowerCase()}.${el.className} "${el.textContent.trim().slice(0, 40)}"`)"""
 
 
 def pages(demo) -> list[tuple[str, str, str | None]]:
@@ -44,6 +64,10 @@ def pages(demo) -> list[tuple[str, str, str | None]]:
         ("outlet", f"/outlets/{outlet}/", None),
         ("evidence", f"/outlets/{outlet}/evidence/?indicator=sourcing_rate&part=x", None),
         ("source", f"/sources/{demo['source'].pk}/", None),
+        ("outlet-rewrites", f"/outlets/{demo['rewrite'].outlet.domain}/", None),
+        ("claims", "/claims/", None),
+        ("claim", f"/claims/{demo['claim'].pk}/", None),
+        ("article-claims", f"/claims/articles/{demo['rewrite'].pk}/", None),
         ("guidelines", "/guidelines/", None),
         ("login", "/accounts/login/", None),
         ("queue", "/annotate/", "reviewer1"),
@@ -57,6 +81,8 @@ def pages(demo) -> list[tuple[str, str, str | None]]:
         ("progress", "/annotate/progress/", "lead"),
         ("exports", "/exports/", "lead"),
         ("outlets-lead", "/outlets/", "lead"),
+        ("claim-lead", f"/claims/{demo['claim'].pk}/", "lead"),
+        ("claims-review", "/claims/review/", "lead"),
     ]
 
 
@@ -95,7 +121,8 @@ def test_every_page_is_accessible_fits_a_phone_and_is_screenshotted(
                 if errors:
                     problems.append(f"{name} {size}: console {errors}")
                 if size == "phone" and not page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"):
-                    problems.append(f"{name} phone: wider than the window (sideways scrolling)")
+                    wide = page.evaluate(WIDER_THAN_THE_WINDOW)
+                    problems.append(f"{name} phone: wider than the window (sideways scrolling): {wide}")
                 for violation in axe_violations(page, axe_path):
                     problems.append(f"{name} {size}: axe {violation['impact']} {violation['id']} {violation['nodes']}")
     finally:
