@@ -1,11 +1,14 @@
 # The two commands a newcomer needs: `make run` and `make test`.
-.PHONY: run test lint bench serve bench-peer
+.PHONY: run test lint bench serve bench-peer screenshots
 
 run:  ## run the app on SQLite with demo data at http://127.0.0.1:8000/ (and a task worker)
 	scripts/run
 
 test:  ## install what tests need and run the whole suite (SQLite, then PostgreSQL)
 	scripts/test
+
+screenshots:  ## every page at desktop and phone width into artifacts/screenshots/ (the browser tests, axe-core included)
+	scripts/screenshots
 
 lint:  ## ruff, formatting, import contracts, migrations check (needs no secrets)
 	.venv/bin/ruff check .

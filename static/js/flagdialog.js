@@ -18,7 +18,11 @@ export class FlagDialog {
     });
     this.withdrawButton.addEventListener("click", () => this.withdraw());
     dialog.querySelector("#flag-cancel").addEventListener("click", () => this.finish(null));
-    dialog.addEventListener("close", () => this.finish(null));
+    // Escape closes the dialog without a result. The close event comes a task after close(): by
+    // then a quick "f" may have opened the dialog again, and that new opening must stay open.
+    dialog.addEventListener("close", () => {
+      if (!this.dialog.open) this.finish(null);
+    });
   }
 
   // sentence: {id, number} of the current sentence (or null); existing: {sentence: flag|null, article: flag|null},

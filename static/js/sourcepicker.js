@@ -28,7 +28,11 @@ export class SourcePicker {
       this.create();
     });
     dialog.querySelector("#new-back").addEventListener("click", () => this.showSearch());
-    dialog.addEventListener("close", () => this.finish(null));
+    // Escape closes the picker without a source. The close event comes a task after close(): by
+    // then a quick "p" may have opened the picker again, and that new opening must stay open.
+    dialog.addEventListener("close", () => {
+      if (!this.dialog.open) this.finish(null);
+    });
   }
 
   open({ query = "", kind = null } = {}) {

@@ -258,7 +258,22 @@ def test_back_to_search_in_the_source_picker_shows_the_search_again(live_server,
     expect(page.locator("#source-create")).to_be_hidden()
     expect(page.locator("#source-search")).to_be_visible()
     assert page.evaluate("document.activeElement.id") == "source-query"
+    # Choosing a source and pressing "p" at once opens the picker again, and it stays open.
+    Source.objects.create(name="Reports", kind=SourceKind.ANONYMOUS)
+    page.fill("#source-query", "Reports")
+    page.wait_for_selector("#source-results [role=option]:not(.create)")
+    assert page.evaluate(REOPEN_AT_ONCE, ["source-dialog", "#source-results [role=option]:not(.create)", "p"]) is True
     assert errors == []
+
+
+# Click a button that closes a dialog and press its key in one task, then look a moment later:
+# is the dialog open? (Its late close event closed the new opening.)
+REOPEN_AT_ONCE = """([dialogId, closer, key]) => new Promise((resolve) => {
+  const dialog = document.getElementById(dialogId);
+  dialog.querySelector(closer).click();
+  document.body.dispatchEvent(new KeyboardEvent("keydown", { key, bubbles: true }));
+  setTimeout(() => resolve(dialog.open), 100);
+})"""
 
 
 def test_flagging_a_sentence_and_the_article_lets_the_reviewer_submit(
@@ -272,6 +287,19 @@ def test_flagging_a_sentence_and_the_article_lets_the_reviewer_submit(
     log_in(page, live_server.url, "reviewer1")
     open_article(page, live_server.url, sample_article, "#s-6")
     assert page.is_disabled("#submit-button")
+    # Escape closes it without flagging.
+    press(page, "f")
+    page.wait_for_selector("#flag-dialog[open]")
+    press(page, "Escape")
+    page.wait_for_selector("#flag-dialog:not([open])", state="attached")
+    assert not Flag.objects.exists()
+    # "f" pressed in the same moment the dialog closed (its close event still queued) opens it, and
+    # it stays open: the late close event closed the new opening, and the next click found no dialog.
+    press(page, "f")
+    page.wait_for_selector("#flag-dialog[open]")
+    assert page.evaluate(REOPEN_AT_ONCE, ["flag-dialog", "#flag-cancel", "f"]) is True
+    press(page, "Escape")
+    page.wait_for_selector("#flag-dialog:not([open])", state="attached")
     press(page, "f")
     page.wait_for_selector("#flag-dialog[open]")
     assert page.inner_text("#flag-sentence-label") == "Sentence 7"
@@ -297,12 +325,14 @@ def test_flagging_a_sentence_and_the_article_lets_the_reviewer_submit(
     expect(page.locator("#sent-6 [data-badge]")).to_have_text("flagged: Bad sentence split")
     assert Flag.objects.get().reason == "bad_split"
     press(page, "f")
+    page.wait_for_selector("#flag-dialog[open]")
     page.click("#flag-withdraw")
     expect(page.locator("#sent-6 [data-badge]")).to_have_text("suggested: Attribution")
     assert not Flag.objects.exists()
     assert page.is_disabled("#submit-button")
     # The whole article: not news.
     press(page, "f")
+    page.wait_for_selector("#flag-dialog[open]")
     page.check('input[name="target"][value="article"]')
     page.check('input[name="reason"][value="not_news"]')
     page.click('#flag-form button[type="submit"]')
