@@ -17,6 +17,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
+from typing import TypedDict
 
 from django.db import connection
 from django.db.models import (
@@ -417,7 +418,16 @@ def record_run_claims(run_id: int) -> int:
     return len(records)
 
 
-def claim_counts(run_id: int) -> dict[int, dict[str, int]]:
+class ClaimCounts(TypedDict, total=False):
+    """The claims fields of `ArticleCounts` (method version 2), as `claim_counts` gives them."""
+
+    carried: int
+    carried_first: int
+    carried_weak: int
+    corroborated: int
+
+
+def claim_counts(run_id: int) -> dict[int, ClaimCounts]:
     """Article id -> the claims fields of `ArticleCounts` from the run's claims record: carried
     (claim groups its claims and attributions are in), carried_first, carried_weak (single-source
     or unsourced groups) and corroborated (its sentences in corroborated groups). One query."""

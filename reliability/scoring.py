@@ -618,14 +618,14 @@ def compare_sentence_spans(
     tokens: list[Span] | None = None  # tokenised once per sentence, and only when a span needs it
     units = []
     for mark in ordered:
-        unit = {}
+        unit: dict[str, set] = {}
         for kind in ("source", "cue"):
             span: Span | None = getattr(mark, kind)
             checked = _checked_spans([] if span is None else [span], limit=len(text))
             if checked and tokens is None:
                 tokens = _token_bounds(text)
             unit[f"{kind}_exact"] = checked
-            unit[f"{kind}_token"] = _covered(checked, tokens) if checked else set()
+            unit[f"{kind}_token"] = _covered(checked, tokens) if checked and tokens is not None else set()
         units.append(unit)
     compared = []
     for i, first in enumerate(ordered):

@@ -1,6 +1,7 @@
 """Pages: the outlet leaderboard (forest plot), outlet pages with the evidence behind every
 number, source pages, the method page and the leads' adjudication queue."""
 
+from collections.abc import Iterable
 from functools import wraps
 
 from django.contrib import messages
@@ -221,6 +222,7 @@ def outlet_evidence(request, domain):
     # Sentences for most indicators; claim groups (first-to-report, single-source or unsourced
     # share) and articles (original reporting share) for the claims indicators of method v2.
     kind = "sentences"
+    rows: Iterable
     if indicator in queries.CLAIM_EVIDENCE_INDICATORS:
         kind, rows = "claims", queries.claim_evidence(run.pk, outlet.pk, indicator, part) if run else []
     elif indicator in queries.ARTICLE_EVIDENCE_INDICATORS:
@@ -291,7 +293,7 @@ def adjudication_queue(request):
     )
     page = Paginator(disputed, 25).get_page(request.GET.get("page"))
     for sentence in page:
-        seen = {}
+        seen: dict[int, Source] = {}
         for mark in sentence.annotations.all():
             if mark.source_id and mark.counted:
                 seen.setdefault(mark.source_id, mark.source)
