@@ -197,7 +197,8 @@ def run_one(database_url: str, count: int, repeat: int) -> None:
             outlet_ids = dict(cursor.fetchall())
             cursor.execute("SELECT COALESCE(MAX(id), 0) FROM annotate_article")
             next_id = cursor.fetchone()[0] + 1
-            article_rows, sentence_rows = [], []
+            article_rows: list[tuple] = []
+            sentence_rows: list[tuple] = []
             for offset, i in enumerate(items):
                 article_id = next_id + offset
                 hashes = text_hashes(i.text)
