@@ -551,12 +551,12 @@ def agreement_patterns(run_id: int, *, per_article: bool = False) -> AgreementPa
     )
     patterns = AgreementPatterns()
     for row in rows.iterator(chunk_size=ALPHA_CHUNK):
-        outlet_id, article_id = row[0], row[1] if per_article else None
+        outlet_id = row[0]
         key, sentences = tuple(row[len(keys) : -1]), row[-1]
         patterns.overall[key] += sentences
         patterns.by_outlet[outlet_id][key] += sentences
         if per_article:
-            patterns.by_article[article_id][key] += sentences  # type: ignore[index]
+            patterns.by_article[row[1]][key] += sentences
     return patterns
 
 
