@@ -177,8 +177,9 @@ def run_one(database_url: str, count: int, repeat: int) -> None:
 
         clear()
         start = time.perf_counter()
-        items = (parse_plain_text(item, origin=f"article-{index}.txt") for index, item in enumerate(raw))
-        for _ in store_articles(items):
+        for _ in store_articles(
+            parse_plain_text(item, origin=f"article-{index}.txt") for index, item in enumerate(raw)
+        ):
             pass
         ingest_times.append(time.perf_counter() - start)
 
