@@ -17,7 +17,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
-from typing import TypedDict
+from typing import TypedDict, cast
 
 from django.db import connection
 from django.db.models import (
@@ -38,7 +38,7 @@ from django.db.models.lookups import Exact, GreaterThan
 
 from annotate.codebook import NAMED_KINDS, Label, SourceKind
 from annotate.gold import ADJUDICATED, DISPUTED, MAJORITY, UNANIMOUS, UNMARKED
-from annotate.models import Adjudication, Annotation, Article, Outlet, Sentence, Source
+from annotate.models import Adjudication, Annotation, Article, Outlet, Sentence, SentenceQuerySet, Source
 from claims.grouping import CORROBORATED, first_reporters, group_status
 from claims.models import ArticleLink, ClaimGroup
 from reliability.models import PATTERN_FIELDS, RunClaim, RunSentence, ScoreSnapshot
@@ -151,14 +151,15 @@ def sentences_with_label_source(queryset: QuerySet | None = None) -> QuerySet:
     return queryset.annotate(mark_count=mark_count, label_source=label_source)
 
 
-def disputed_sentences() -> QuerySet:
+def disputed_sentences() -> SentenceQuerySet:
     """Sentences waiting for a lead: no adjudication, and either no majority label among two or
     more counting marks, or a gold attribution whose source has no majority. Oldest article first.
     In-progress marks dispute nothing: they do not count yet."""
     queryset = sentences_with_label_source(Sentence.objects.filter(adjudication__isnull=True))
-    return queryset.filter(
+    disputed = queryset.filter(
         Q(label_source=DISPUTED) | Q(gold_label=Label.ATTRIBUTION, gold_source__isnull=True)
     ).order_by("article_id", "position")
+    return cast(SentenceQuerySet, disputed)  # (annotating keeps the queryset's class)
 
 
 # --- The run's record: every sentence's gold label, decided once -------------------------------

@@ -1,14 +1,13 @@
 """Pages: the outlet leaderboard (forest plot), outlet pages with the evidence behind every
 number, source pages, the method page and the leads' adjudication queue."""
 
-from collections.abc import Iterable
 from functools import wraps
 
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.db.models import F, Prefetch
+from django.db.models import F, Prefetch, QuerySet
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -222,7 +221,7 @@ def outlet_evidence(request, domain):
     # Sentences for most indicators; claim groups (first-to-report, single-source or unsourced
     # share) and articles (original reporting share) for the claims indicators of method v2.
     kind = "sentences"
-    rows: Iterable
+    rows: list[dict] | QuerySet
     if indicator in queries.CLAIM_EVIDENCE_INDICATORS:
         kind, rows = "claims", queries.claim_evidence(run.pk, outlet.pk, indicator, part) if run else []
     elif indicator in queries.ARTICLE_EVIDENCE_INDICATORS:
