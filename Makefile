@@ -10,10 +10,11 @@ test:  ## install what tests need and run the whole suite (SQLite, then PostgreS
 screenshots:  ## every page at desktop and phone width into artifacts/screenshots/ (the browser tests, axe-core included)
 	scripts/screenshots
 
-lint:  ## ruff, formatting, import contracts, migrations check (needs no secrets)
+lint:  ## ruff, formatting, import contracts, static types, migrations check (needs no secrets)
 	.venv/bin/ruff check .
 	.venv/bin/ruff format --check .
 	.venv/bin/lint-imports --no-logo
+	DEBUG=true .venv/bin/mypy
 	DEBUG=true .venv/bin/python manage.py makemigrations --check --dry-run
 
 serve:  ## production-style: gunicorn + whitenoise + a supervised task worker (needs SECRET_KEY, ALLOWED_HOSTS; DATABASE_URL)

@@ -7,6 +7,8 @@ with marks are deactivated rather than deleted, and submitted assignments are re
 removed.
 """
 
+from typing import Any
+
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
@@ -72,7 +74,7 @@ class ReadOnlyInline(admin.TabularInline):
         return False
 
 
-class RetireMixin:
+class RetireMixin(admin.ModelAdmin):
     """Retire / bring back actions, and a delete that refuses rows with marks (retire them instead)."""
 
     def _still_needed(self, obj) -> str | None:
@@ -81,7 +83,7 @@ class RetireMixin:
     def delete_view(self, request, object_id, extra_context=None):
         obj = self.get_object(request, object_id)
         reason = self._still_needed(obj) if obj is not None else None
-        if reason:
+        if obj is not None and reason:
             self.message_user(request, f"{obj} is not deleted: {reason}. Retire it instead.", messages.ERROR)
             return HttpResponseRedirect(reverse(f"admin:annotate_{self.opts.model_name}_change", args=[obj.pk]))
         return super().delete_view(request, object_id, extra_context)
@@ -297,8 +299,9 @@ class AnnotationAdminForm(forms.ModelForm):
         if self.instance.pk and not self.is_bound:
             self.fields["based_on_version"].initial = self.instance.version
 
-    def clean(self):
-        cleaned = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        cleaned = self.cleaned_data
         if self.errors:
             return cleaned
         span = {}
@@ -337,8 +340,10 @@ class AnnotationAdminForm(forms.ModelForm):
         pass  # clean() checked and wrote the mark through the service; nothing else to validate
 
     def save(self, commit=True):
-        self.save_m2m = lambda: None  # the mark has no many-to-many fields
         return self.instance
+
+    def save_m2m(self) -> None:
+        pass  # the mark has no many-to-many fields
 
 
 @admin.register(Annotation)
@@ -384,7 +389,7 @@ class AnnotationAdmin(admin.ModelAdmin):
     def get_form(self, request, obj=None, change=False, **kwargs):
         form = super().get_form(request, obj, change=change, **kwargs)
 
-        class WithRequest(form):
+        class WithRequest(form):  # type: ignore[valid-type,misc]  # mypy can't follow a base chosen at run time
             def __init__(self, *args, **inner):
                 super().__init__(*args, request=request, **inner)
 
@@ -524,7 +529,7 @@ if admin.site.is_registered(User):
 class KeepingUserAdmin(UserAdmin):
     """Users with marks are deactivated, never deleted."""
 
-    list_display = [*UserAdmin.list_display, "is_active"]
+    list_display = [*UserAdmin.list_display, "is_active"]  # type: ignore[misc]  # stubs: a ClassVar, typed per instance
     actions = [deactivate]
 
     def get_actions(self, request):
@@ -535,7 +540,7 @@ class KeepingUserAdmin(UserAdmin):
     def delete_view(self, request, object_id, extra_context=None):
         user = self.get_object(request, object_id)
         history = user_history(user) if user is not None else {}
-        if history:
+        if user is not None and history:
             done = ", ".join(f"{count} {name}" for name, count in history.items())
             self.message_user(
                 request,

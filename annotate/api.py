@@ -538,7 +538,7 @@ def _span(value) -> tuple[int, int] | None:
 def _mark(fields: dict) -> MarkInput:
     """A new mark from the request's fields."""
     return MarkInput(
-        label=fields.get("label"),
+        label=fields.get("label", ""),  # sent on create and PUT; a PATCH without it leaves it out (_changes)
         source=_source(fields.get("source")),
         source_span=_span(fields.get("source_span")),
         cue_span=_span(fields.get("cue_span")),

@@ -32,7 +32,7 @@ class IdFilter(filters.NumberFilter):
     """An object id: a whole number within the database's integer range, so that an absurd value
     is a 400 rather than an overflow inside the database driver."""
 
-    field_class = forms.IntegerField
+    field_class = forms.IntegerField  # type: ignore[assignment]  # stubs: any form field may stand here
 
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("min_value", 0)

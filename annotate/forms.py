@@ -1,5 +1,7 @@
 """Forms of the annotation pages; AssignForm also validates `manage.py assign`."""
 
+from typing import Any
+
 from django import forms
 from django.contrib.auth import get_user_model
 from django.db.models import Q
@@ -52,8 +54,9 @@ class AssignForm(forms.Form):
     )
     unassigned = forms.BooleanField(required=False, label="Only articles nobody is assigned to yet")
 
-    def clean(self):
-        cleaned = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        cleaned = self.cleaned_data
         if self.errors:
             return cleaned
         reviewers = list(cleaned.get("reviewers") or reviewer_users())

@@ -31,12 +31,12 @@ import zlib
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, TypedDict, cast
 from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.db import DatabaseError, IntegrityError, connection, transaction
-from django.db.models import Q
+from django.db.models import Field, Q
 
 from . import safejson
 from .models import Article, Outlet, Sentence, Topic
@@ -48,16 +48,24 @@ TEXT_SUFFIXES = frozenset({".txt", ".text", ".md"})
 JSONL_SUFFIXES = frozenset({".jsonl", ".ndjson"})
 OVERRIDES = ("outlet", "url", "title", "published", "topic")
 # Column limits, read from the models so the rule lives in one place.
-TITLE_MAX = Article._meta.get_field("title").max_length
-URL_MAX = Article._meta.get_field("url").max_length
-DOMAIN_MAX = Outlet._meta.get_field("domain").max_length
-TOPIC_MAX = Topic._meta.get_field("name").max_length
+# (CharFields: their max_length is set)
+TITLE_MAX = cast(int, Article._meta.get_field("title").max_length)
+URL_MAX = cast(int, Article._meta.get_field("url").max_length)
+DOMAIN_MAX = cast(int, Outlet._meta.get_field("domain").max_length)
+TOPIC_MAX = cast(int, Topic._meta.get_field("name").max_length)
 DEFAULT_TITLE_MAX = 200
 # Characters that show nothing: a text of only these (and whitespace) is empty.
 _INVISIBLE = re.compile(r"[\s\u00ad\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff]*")
 _WHITESPACE = re.compile(r"\s+")
 _ZERO_WIDTH = re.compile(r"[\u00ad\u180e\u200b-\u200f\u2060-\u2064\ufeff]")
 _LOCK_KEY = zlib.crc32(b"sourcemark.ingest")  # PostgreSQL advisory lock: one ingest batch at a time
+
+
+class Where(TypedDict):
+    """Where an input record is: IngestError's keyword arguments."""
+
+    origin: str
+    line: int | None
 
 
 class IngestError(ValueError):
@@ -141,7 +149,7 @@ class ArticleInput:
 
 @dataclass
 class IngestResult:
-    article: Article | None
+    article: Article
     created: bool
     message: str
     origin: str = ""
@@ -309,7 +317,7 @@ def check_characters(name: str, value: str) -> str | None:
 
 def _validate(item: ArticleInput) -> ArticleInput:
     """Check and normalise the fields shared by every kind of input (nothing is split yet)."""
-    where = {"origin": item.origin, "line": item.line}
+    where: Where = {"origin": item.origin, "line": item.line}
     for name in ("text", "title", "url", "outlet", "topic"):
         if problem := check_characters(name, getattr(item, name)):
             raise IngestError(problem, **where)
@@ -383,7 +391,7 @@ def parse_plain_text(
 
 def _parse_record(raw: bytes, *, origin: str, line: int, outlet: str = "", topic: str = "") -> ArticleInput:
     """One JSONL line: an object with the fields `title, url, outlet, published, text` (and `topic`)."""
-    where = {"origin": origin, "line": line}
+    where: Where = {"origin": origin, "line": line}
     try:
         record = safejson.loads(_decode(raw, origin, line))
     except json.JSONDecodeError as exc:
@@ -394,7 +402,7 @@ def _parse_record(raw: bytes, *, origin: str, line: int, outlet: str = "", topic
 
 
 def _from_record(record, *, origin: str, line: int | None, outlet: str = "", topic: str = "", size: int = 0):
-    where = {"origin": origin, "line": line}
+    where: Where = {"origin": origin, "line": line}
     if not isinstance(record, dict):
         raise IngestError("each line must be a JSON object", **where)
     if unknown := sorted(set(record) - JSONL_FIELDS):
@@ -505,7 +513,7 @@ def open_inputs(paths: Iterable[str], **overrides) -> list[Input]:
 
 
 def check_inputs(
-    inputs: list[Input], *, progress: Callable[[int], None] | None = None, shown: int = 50, **overrides
+    inputs: list[Input], *, progress: Callable[[int], object] | None = None, shown: int = 50, **overrides
 ) -> CheckReport:
     """Validate every record of every input (nothing split, nothing written); the report's `errors`
     say what is wrong where (the first `shown` of them)."""
@@ -617,7 +625,7 @@ def _insert_sentences(rows: list[tuple]) -> None:
         return
     meta = Sentence._meta
     columns = ", ".join(
-        connection.ops.quote_name(meta.get_field(name).column)
+        connection.ops.quote_name(cast(Field, meta.get_field(name)).column)
         for name in ("article", "position", "start", "end", "text", "reviewable")
     )
     table = connection.ops.quote_name(meta.db_table)

@@ -2,6 +2,7 @@
 reviewers' marks with their history, assignments and adjudications."""
 
 from datetime import timedelta
+from typing import cast
 
 from django.conf import settings
 from django.db import connections, models
@@ -221,6 +222,10 @@ class Sentence(models.Model):
     end = models.PositiveIntegerField()
     text = models.TextField()
     reviewable = models.BooleanField(default=True, help_text="False for trailers and boilerplate")
+
+    # Not columns: set on the row annotate.services' locking read returns for a new mark.
+    source_exists: bool
+    actor_is_lead: bool
 
     objects = SentenceQuerySet.as_manager()
 
@@ -502,6 +507,11 @@ class Annotation(models.Model):
 
     objects = AnnotationQuerySet.as_manager()
 
+    # Not columns: `counted` from `with_counting`, `reviewer_submitted` set by the write path
+    # (annotate.services); `provisional` reads either when present.
+    counted: bool | None
+    reviewer_submitted: bool | None
+
     class Meta:
         ordering = ["sentence", "reviewer"]
         constraints = [
@@ -521,11 +531,13 @@ class Annotation(models.Model):
 
     @property
     def source_span(self) -> tuple[int, int] | None:
-        return None if self.source_start is None else (self.source_start, self.source_end)
+        # both ends or neither (annotation_source_span_valid)
+        return None if self.source_start is None else (self.source_start, cast(int, self.source_end))
 
     @property
     def cue_span(self) -> tuple[int, int] | None:
-        return None if self.cue_start is None else (self.cue_start, self.cue_end)
+        # both ends or neither (annotation_cue_span_valid)
+        return None if self.cue_start is None else (self.cue_start, cast(int, self.cue_end))
 
     @property
     def provisional(self) -> bool:

@@ -5,6 +5,7 @@ check who may look, call one of these, and render."""
 import logging
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -55,9 +56,18 @@ def _suggestions(sentences: list[Sentence]) -> dict:
 
 
 def _plain_suggestion(value: dict) -> dict:
-    keys = ("label", "confidence", "prefill", "source_span", "cue_span", "source_name", "source_kind", "source_id")
+    keys: tuple[str, ...] = (
+        "label",
+        "confidence",
+        "prefill",
+        "source_span",
+        "cue_span",
+        "source_name",
+        "source_kind",
+        "source_id",
+    )
     keys += ("model_version",)
-    plain = {key: value.get(key) for key in keys}
+    plain: dict[str, Any] = {key: value.get(key) for key in keys}
     for key in ("source_span", "cue_span"):
         plain[key] = list(plain[key]) if plain[key] else None
     return plain

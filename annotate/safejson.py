@@ -8,6 +8,7 @@ The limit is settings.JSON_MAX_DEPTH (default 64; Sourcemark's own payloads nest
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 
 from django.conf import settings
 from rest_framework import parsers
@@ -35,7 +36,7 @@ def depth(value) -> int:
     while stack:
         item, level = stack.pop()
         if isinstance(item, dict):
-            children = item.values()
+            children: Iterable = item.values()
         elif isinstance(item, list):
             children = item
         else:

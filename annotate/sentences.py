@@ -435,8 +435,8 @@ def _split_piece(
     paragraph: str, start: int, end: int, generous: _Spans, exact: _Spans, out: list[tuple[int, int]]
 ) -> None:
     """Split paragraph[start:end], which begins where pysbd begins a sentence (step 2, else 3)."""
-    while first := _NOT_SPACE.search(paragraph, start, end):
-        first = first.start()
+    while found := _NOT_SPACE.search(paragraph, start, end):
+        first = found.start()
         if paragraph[first] == "(":  # pysbd reads "(…)" before a capital as a sentence of its own
             close = paragraph.find(")", first + 1, end)
             if (

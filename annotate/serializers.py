@@ -19,10 +19,11 @@ from .models import (
     Sentence,
     Side,
     Source,
+    Topic,
 )
 
 
-class StrictFieldsMixin:
+class StrictFieldsMixin(serializers.Serializer):
     """Reject fields the serializer does not know, naming them (a typo must not be ignored)."""
 
     def to_internal_value(self, data):
@@ -62,9 +63,11 @@ class OutletSerializer(StrictFieldsMixin, serializers.ModelSerializer):
 
 
 class ArticleSerializer(serializers.ModelSerializer):
-    outlet = serializers.SlugRelatedField(slug_field="domain", read_only=True)
+    outlet: "serializers.SlugRelatedField[Outlet]" = serializers.SlugRelatedField(slug_field="domain", read_only=True)
     outlet_id = serializers.IntegerField(read_only=True)
-    topic = serializers.SlugRelatedField(slug_field="name", read_only=True, allow_null=True)
+    topic: "serializers.SlugRelatedField[Topic]" = serializers.SlugRelatedField(
+        slug_field="name", read_only=True, allow_null=True
+    )
     url = serializers.CharField(read_only=True, help_text="the article's address, or empty")
 
     class Meta:
@@ -191,7 +194,7 @@ class SourceSerializer(StrictFieldsMixin, serializers.ModelSerializer):
 
     @extend_schema_field(serializers.CharField(allow_null=True))
     def get_side_name(self, source: Source) -> str | None:
-        return source.side.name if source.side_id else None
+        return source.side.name if source.side is not None else None
 
     def validate_name(self, value: str) -> str:
         value = value.strip()
@@ -264,8 +267,8 @@ class AnnotationWriteSerializer(StrictFieldsMixin, serializers.Serializer):
     # Ids, not looked up here: the write (annotate.services) reads the sentence and checks the
     # source in the same query that locks the mark, and answers 400 naming the field.
     sentence = serializers.IntegerField(min_value=1, max_value=2**63 - 1, help_text="the sentence id")
-    label = serializers.ChoiceField(choices=Label.choices)
-    source = serializers.IntegerField(
+    label = serializers.ChoiceField(choices=Label.choices)  # type: ignore[assignment]  # DRF's metaclass takes declared fields off the class
+    source = serializers.IntegerField(  # type: ignore[assignment]  # (as for label)
         min_value=1, max_value=2**63 - 1, allow_null=True, required=False, help_text="a source id of the registry"
     )
     source_span = SpanField()
@@ -330,7 +333,7 @@ class AssignmentSerializer(StrictFieldsMixin, serializers.ModelSerializer):
         model = Assignment
         fields = ["id", "article", "article_title", "reviewer", "assigned_by", "created", "submitted_at"]
         read_only_fields = ["assigned_by", "created", "submitted_at"]
-        validators = []  # replaced by validate(), which names the field
+        validators: list = []  # replaced by validate(), which names the field
 
     def validate(self, attrs):
         if Assignment.objects.filter(article=attrs["article"], reviewer=attrs["reviewer"]).exists():

@@ -25,11 +25,13 @@ import dataclasses
 import itertools
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Exists, F, Q, Value
+from django.db.models.expressions import Combinable
 from django.utils import timezone
 
 from .codebook import Label
@@ -187,7 +189,7 @@ def _source_exists(source: Source | None):
 
 
 def _check_source(row, mark: MarkInput) -> None:
-    if not row.source_exists:
+    if not row.source_exists and mark.source is not None:  # (no source always exists)
         raise ValidationError({"source": f"there is no source {mark.source.pk} in the registry"})
 
 
@@ -207,7 +209,7 @@ def _submitted(article_id: int, reviewer_id: int):
     return Assignment.objects.filter(article_id=article_id, reviewer_id=reviewer_id, submitted_at__isnull=False)
 
 
-def _write_condition(annotation: Annotation, changed_by) -> Q:
+def _write_condition(annotation: Annotation, changed_by) -> Q | Combinable:
     """What must still hold when the UPDATE or DELETE runs (the database checks it in the same
     statement, so a submit committed meanwhile is seen): the reviewer's own assignment is not
     submitted, and a reviewer who is not a lead has an assignment on the article at all. A lead
@@ -215,7 +217,7 @@ def _write_condition(annotation: Annotation, changed_by) -> Q:
     article_id, reviewer_id = annotation.sentence.article_id, annotation.reviewer_id
     if changed_by is not None and changed_by.pk != reviewer_id:
         return Q()
-    condition = ~Exists(_submitted(article_id, reviewer_id))
+    condition: Q | Combinable = ~Exists(_submitted(article_id, reviewer_id))
     if changed_by is not None and not is_lead(changed_by):
         condition &= Exists(Assignment.objects.filter(article_id=article_id, reviewer_id=reviewer_id))
     return condition
@@ -467,7 +469,7 @@ def delete_annotation(*, annotation: Annotation | int, expected_version: int | N
 
 
 @transaction.atomic
-def import_marks(marks: Iterable[tuple[Annotation, object]], *, changed_by=None) -> list[Annotation]:
+def import_marks(marks: Iterable[tuple[Annotation, datetime]], *, changed_by=None) -> list[Annotation]:
     """Store a batch of new marks (dataset import): unsaved Annotation rows with their original
     creation times, each checked against the codebook, at version 1 with one `create` revision.
     The target sentences' articles must be in service; no mark may exist yet (IntegrityError)."""
@@ -525,7 +527,7 @@ def assign_articles(*, articles, reviewers, overlap: int = 2, assigned_by=None) 
     if len(reviewers) < overlap:
         raise ValidationError({"overlap": f"needs at least {overlap} reviewers, got {len(reviewers)}"})
     articles = [article for article in articles if not article.retired]
-    existing = {}
+    existing: dict[int, set[int]] = {}
     for article_id, reviewer_id in Assignment.objects.filter(article__in=articles).values_list("article", "reviewer"):
         existing.setdefault(article_id, set()).add(reviewer_id)
     load = {r.pk: Assignment.objects.filter(reviewer=r).count() for r in reviewers}

@@ -177,8 +177,9 @@ def run_one(database_url: str, count: int, repeat: int) -> None:
 
         clear()
         start = time.perf_counter()
-        items = (parse_plain_text(item, origin=f"article-{index}.txt") for index, item in enumerate(raw))
-        for _ in store_articles(items):
+        for _ in store_articles(
+            parse_plain_text(item, origin=f"article-{index}.txt") for index, item in enumerate(raw)
+        ):
             pass
         ingest_times.append(time.perf_counter() - start)
 
@@ -199,7 +200,8 @@ def run_one(database_url: str, count: int, repeat: int) -> None:
             outlet_ids = dict(cursor.fetchall())
             cursor.execute("SELECT COALESCE(MAX(id), 0) FROM annotate_article")
             next_id = cursor.fetchone()[0] + 1
-            article_rows, sentence_rows = [], []
+            article_rows: list[tuple] = []
+            sentence_rows: list[tuple] = []
             for offset, i in enumerate(items):
                 article_id = next_id + offset
                 hashes = text_hashes(i.text)

@@ -24,7 +24,9 @@ import socket
 import subprocess
 import sys
 import time
+from importlib import import_module
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 HARNESS = Path(os.environ.get("PEERBENCH_HARNESS", ROOT.parent / "shared" / "peerbench"))
@@ -58,7 +60,7 @@ def ensure_data(work: Path, n: int) -> None:
     doccano_file = data / f"dataset_n{n}_seed{SEED}.jsonl"
     if not doccano_file.exists():
         sys.path.insert(0, str(HARNESS))
-        import bench as harness  # noqa: PLC0415 (the harness's own generator: byte-identical data)
+        harness: Any = import_module("bench")  # the harness's own generator (byte-identical data), not our bench/
 
         harness.write_dataset(str(doccano_file), n, SEED)
     if not (data / f"sm_n{n}.jsonl").exists():
@@ -160,7 +162,7 @@ def run_sourcemark(work: Path, checkout: Path, label: str, db: str, n: int, k: i
 
 def cpu_snapshot(roots: dict) -> dict:
     """CPU seconds (user + system, with reaped children) of each process tree, from /proc."""
-    import bench as harness  # noqa: PLC0415 (the harness: its process-tree walk)
+    harness: Any = import_module("bench")  # the harness's: its process-tree walk
 
     tick = os.sysconf("SC_CLK_TCK")
     seconds = {}
@@ -185,7 +187,7 @@ def doccano_run(args) -> None:
     """Inside the doccano run (doccano's venv): the harness's bench.py, plus the CPU of the server
     trees during import and export, which it does not record."""
     sys.path.insert(0, str(HARNESS))
-    import bench as harness  # noqa: PLC0415
+    harness: Any = import_module("bench")  # the harness's (on sys.path above), not our bench/
 
     marks, original_req, original_wait = [], harness.Client.req, harness.Client.wait_task
 
@@ -224,9 +226,9 @@ def doccano_run(args) -> None:
 def sm_run(args) -> None:
     """Inside the Sourcemark run: the harness's smbench.py, plus the batch-API phase."""
     sys.path.insert(0, str(HARNESS))
-    import smbench  # noqa: PLC0415
+    smbench: Any = import_module("smbench")
 
-    import bench as harness  # noqa: PLC0415
+    harness: Any = import_module("bench")  # the harness's (on sys.path above), not our bench/
 
     if not hasattr(harness, "cpu_snapshot"):  # smbench expects these from its bench.py; this copy lacks them
         harness.cpu_snapshot, harness.cpu_delta = cpu_snapshot, cpu_delta
@@ -287,7 +289,7 @@ def sm_run(args) -> None:
 
 def table(work: Path, n: int, dbs: list[str], labels: list[str]) -> str:
     sys.path.insert(0, str(HARNESS))
-    import side_by_side as sbs  # noqa: PLC0415 (the harness's own metrics and formatting)
+    sbs: Any = import_module("side_by_side")  # (the harness's own metrics and formatting)
 
     def rows():
         for label, doccano, ours, digits in sbs.metrics(n):

@@ -232,7 +232,7 @@ def child(backend: str, outlets: int, articles: int, sentences: int, repeats: in
                 "peak_rss_mb_after": round(peak_rss_mb(), 1),
                 "scored_outlets": scored,
                 "runs": ScoreRun.objects.count(),
-                "overall_alpha": round(run.overall_alpha, 3),
+                "overall_alpha": round(run.overall_alpha, 3) if run.overall_alpha is not None else None,
             }
         )
     )
@@ -254,7 +254,8 @@ def main() -> None:
     parser.add_argument("--size", nargs=3, type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.backend:
-        child(args.backend, *args.size, args.repeats)
+        outlets, articles, sentences = args.size
+        child(args.backend, outlets, articles, sentences, args.repeats)
         return
     size = (300, 20000, 600000) if args.full else (30, 2000, 60000)
     plans = [("postgresql", size), ("sqlite", tuple(max(1, n // 10) for n in size))]

@@ -25,7 +25,6 @@ for variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(variable, "1")  # one core
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "bench"))
 
 
 def median_seconds(function: Callable[[], object], runs: int) -> float:
@@ -102,8 +101,8 @@ def main() -> None:
         setup_django(Path(folder) / "bench.sqlite3")
         from django.db import connection
         from django.test.utils import CaptureQueriesContext
-        from suggest_rules import generate_sentences
 
+        from bench.suggest_rules import generate_sentences
         from suggestions import model as suggestion_model
         from suggestions import predict
         from suggestions.models import SuggestionModel
@@ -142,10 +141,12 @@ def main() -> None:
         with CaptureQueriesContext(connection) as queries:
             call()
         default_article = median_seconds(call, args.runs * 4)
+        shipped = suggestion_model.default_model()
+        assert shipped is not None, "the shipped model (suggestions/data/default_model.json) is missing"
         SuggestionModel.objects.create(
             version="lr-bench",
             kind="learned",
-            parameters=suggestion_model.default_model().to_dict(),
+            parameters=shipped.to_dict(),
             is_active=True,
             training_size=474,
         )

@@ -1,5 +1,7 @@
 """Input of the claims pages: list filters and the leads' actions."""
 
+from typing import cast
+
 from django import forms
 
 from .models import ClaimGroup
@@ -23,7 +25,7 @@ class SplitForm(forms.Form):
 
     def __init__(self, *args, group: ClaimGroup, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["sentences"].choices = [
+        cast(forms.TypedMultipleChoiceField, self.fields["sentences"]).choices = [
             (member.sentence_id, str(member.sentence_id)) for member in group.members.all()
         ]
 

@@ -3,6 +3,7 @@ matches; a group's status from its sources. Pure functions over plain values, no
 
 from __future__ import annotations
 
+import datetime
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -164,14 +165,14 @@ def group_status(sources: Iterable[tuple[int, str]]) -> str:
     return UNSOURCED
 
 
-def first_reporters(members: Iterable[tuple[int, object]]) -> set[int]:
+def first_reporters(members: Iterable[tuple[int, datetime.date | None]]) -> set[int]:
     """Outlet ids that carried a group first: (outlet id, publication date or None) per member;
     the earliest date wins (ties: all of them); members without a date count only when no member
     has one."""
     dated = [(outlet, published) for outlet, published in members if published is not None]
     if not dated:
         return set()
-    first = min(published for _outlet, published in dated)  # type: ignore[type-var]
+    first = min(published for _outlet, published in dated)
     return {outlet for outlet, published in dated if published == first}
 
 

@@ -1,6 +1,9 @@
 """API shapes of the claims app: groups with their members, article links."""
 
+from django.contrib.auth.models import User
 from rest_framework import serializers
+
+from annotate.models import Article
 
 from .models import ArticleLink, ClaimGroup, ClaimMember
 
@@ -31,8 +34,10 @@ class ClaimGroupSerializer(serializers.ModelSerializer):
 
 
 class ArticleLinkSerializer(serializers.ModelSerializer):
-    original_article = serializers.PrimaryKeyRelatedField(read_only=True)
-    decided_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    original_article: "serializers.PrimaryKeyRelatedField[Article]" = serializers.PrimaryKeyRelatedField(read_only=True)
+    decided_by: "serializers.SlugRelatedField[User]" = serializers.SlugRelatedField(
+        slug_field="username", read_only=True
+    )
 
     class Meta:
         model = ArticleLink

@@ -19,14 +19,16 @@ def revoke_users_tokens(modeladmin, request, queryset):
     modeladmin.message_user(request, f"Revoked {count} token(s) of {len(users)} user(s).")
 
 
+TOKEN_FIELDS = ("user", "created", "expiry")  # shown, never edited
+
+
 @admin.register(AuthToken)
 class TokenAdmin(admin.ModelAdmin):
     list_display = ["user", "created", "expiry"]
     list_filter = ["created", "expiry"]
     search_fields = ["user__username", "user__email"]
     list_select_related = ["user"]
-    fields = ["user", "created", "expiry"]
-    readonly_fields = fields
+    fields = readonly_fields = TOKEN_FIELDS
     actions = ["delete_selected", revoke_users_tokens]
 
     def has_add_permission(self, request):

@@ -9,7 +9,7 @@ from django.contrib.auth.decorators import login_required
 from django.contrib.auth.forms import AuthenticationForm
 from django.db import connection
 from django.db.models import Count, Q
-from django.http import JsonResponse
+from django.http import HttpResponseBase, JsonResponse
 from django.shortcuts import redirect, render
 from django.views import defaults
 from django.views.decorators.cache import never_cache
@@ -111,7 +111,7 @@ def login_view(request, *args, **kwargs):
         form.full_clean()  # unbound: no errors of its own, only the refusal below
         form.cleaned_data = {}
         form.add_error(None, f"Too many failed sign-ins. Try again in {wait} seconds.")
-        response = render(request, "registration/login.html", {"form": form}, status=429)
+        response: HttpResponseBase = render(request, "registration/login.html", {"form": form}, status=429)
         response["Retry-After"] = str(wait)
         return response
     response = auth_views.LoginView.as_view(redirect_authenticated_user=True)(request, *args, **kwargs)

@@ -20,6 +20,7 @@ Supervision (restarting a worker whose process ended) is scripts/worker's job; `
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 import os
 import signal
@@ -113,7 +114,7 @@ def reclaim_lost_tasks(*, idle_worker_id: str | None = None) -> list[tuple[str, 
                 row.save(update_fields=["status", "finished_at", "return_value", "exception_class_path", "traceback"])
                 outcomes.append((str(row.pk), "failed"))
                 logger.error("task %s (%s): %s; failed", row.pk, row.task_name, reason)
-                transaction.on_commit(lambda row=row, reason=reason: _announce_failure(row, reason))
+                transaction.on_commit(functools.partial(_announce_failure, row, reason))
     TaskWorker.objects.filter(heartbeat__lt=cutoff).delete()
     return outcomes
 

@@ -1,5 +1,6 @@
 """/api/v1/exports/: leads queue dataset exports, poll their progress and download the zip."""
 
+from django.contrib.auth.models import User
 from django.http import FileResponse
 from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
@@ -18,7 +19,9 @@ from .tasks import queue_export
 
 class ExportJobSerializer(serializers.ModelSerializer):
     download_url = serializers.SerializerMethodField()
-    created_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    created_by: "serializers.SlugRelatedField[User]" = serializers.SlugRelatedField(
+        slug_field="username", read_only=True
+    )
 
     class Meta:
         model = ExportJob

@@ -1,5 +1,7 @@
 """The leads' export form: the same options as the command and the API."""
 
+from typing import Any
+
 from django import forms
 
 from annotate.models import Outlet, Topic
@@ -36,8 +38,9 @@ class ExportForm(forms.Form):
     seed = forms.CharField(initial=DEFAULT_SEED, max_length=100)
     ratios = forms.CharField(initial=",".join(map(str, DEFAULT_RATIOS)), help_text="train,dev,test")
 
-    def clean(self):
-        data = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        data = self.cleaned_data
         if self.errors:
             return data
         try:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime
 from dataclasses import asdict, dataclass, field, fields
+from typing import Any
 
 from annotate.codebook import Label
 from annotate.gold import ADJUDICATED, MAJORITY, UNANIMOUS
@@ -111,7 +112,8 @@ class ExportOptions:
             self.min_agreement = None
         else:
             try:
-                self.min_agreement = float(self.min_agreement)
+                given: Any = self.min_agreement  # a number or its text, as the caller gave it
+                self.min_agreement = float(given)
             except (TypeError, ValueError):
                 raise ExportOptionsError(f"min_agreement {self.min_agreement!r} is not a number")
             if not 0 <= self.min_agreement <= 1:

@@ -24,7 +24,7 @@ import threading
 from collections.abc import Callable, Iterator
 from functools import lru_cache
 from queue import Full, Queue
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from django.db import connection, connections
 from django.db.models import CharField, Count, Exists, Func, OuterRef, Q, QuerySet, Subquery
@@ -111,7 +111,7 @@ class IsoTimestamp(Func):
 
     output_field = CharField()
 
-    def as_sql(self, compiler, connection, **extra_context):
+    def as_sql(self, compiler, connection, function=None, template=None, arg_joiner=None, **extra_context):
         sql, params = compiler.compile(self.source_expressions[0])
         return f"(({sql}) || '')", params
 
@@ -263,7 +263,8 @@ def _stored_timestamp_text(value: str) -> str:
     if plain[10:11] == " " and (len(plain) == 19 or (len(plain) == 26 and plain[19] == "." and plain[20:] != "000000")):
         return f"{plain[:10]}T{plain[11:]}+00:00"
     # Anything else: what Django's own converter makes of it.
-    converted = connection.ops.convert_datetimefield_value(parse_datetime(value), None, connection)
+    ops: Any = connection.ops  # SQLite's operations (the only backend that stores text) have the converter
+    converted = ops.convert_datetimefield_value(parse_datetime(value), None, connection)
     return converted.isoformat()
 
 
@@ -310,8 +311,8 @@ def iter_rows(
     options: ExportOptions,
     *,
     batch_size: int | None = None,
-    on_total: Callable[[int], None] | None = None,
-    on_chunk: Callable[[int], None] | None = None,
+    on_total: Callable[[int], object] | None = None,
+    on_chunk: Callable[[int], object] | None = None,
 ) -> Iterator[Row]:
     """Yield the rows `options` keep, in (article id, position) order.
 
@@ -322,7 +323,8 @@ def iter_rows(
     seed, ratios = options.seed, options.ratios
     keeps_label, sides, min_agreement = options.keeps_label, options.sides, options.min_agreement
     timestamp = str if connection.vendor == "postgresql" else _stored_timestamp_text
-    article_id = article = last_article = None
+    article_id = last_article = None
+    article: dict[str, Any] = {}  # the current article's fields, set with its first sentence
     read = 0
     reads = _reads(options, batch_size or BATCH_SIZE)
     if not connection.in_atomic_block:

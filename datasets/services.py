@@ -106,7 +106,7 @@ def remove_stale_partials(folder: str | os.PathLike, *, final_name: str | None =
     live process holds their lock). With `final_name`, only those of that destination. Returns
     what was removed; never raises."""
     folder = Path(folder)
-    removed = []
+    removed: list[Path] = []
     try:
         entries = list(folder.iterdir())
     except OSError:
@@ -218,7 +218,9 @@ class _Tally:
 
     def counts(self) -> dict:
         labels = [*Label.values, "null"]
-        by_label, by_split, by_label_source = Counter(), Counter(), Counter()
+        by_label: Counter = Counter()
+        by_split: Counter = Counter()
+        by_label_source: Counter = Counter()
         by_split_label: dict[str, Counter] = {split: Counter() for split in SPLITS}
         for (label, split, label_source), n in self.groups.items():
             by_label[label] += n
@@ -242,8 +244,8 @@ def write_export(
     *,
     force: bool = False,
     as_zip: bool = False,
-    on_total: Callable[[int], None] | None = None,
-    on_progress: Callable[[int], None] | None = None,
+    on_total: Callable[[int], object] | None = None,
+    on_progress: Callable[[int], object] | None = None,
 ) -> ExportResult:
     """Export the sentences `options` select to `out` (a folder, or `out`.zip with as_zip).
 

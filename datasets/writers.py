@@ -12,6 +12,7 @@ import os
 import re
 import tempfile
 from pathlib import Path
+from typing import IO, Any
 
 import orjson
 
@@ -70,6 +71,7 @@ class Writer:
 
     def __init__(self, folder: Path):
         self.path = folder / FILENAMES[self.name]
+        self.file: IO[Any]  # bytes when `binary`, else text
         if self.binary:
             self.file = open(self.path, "wb", buffering=BUFFER)  # noqa: SIM115 (closed in close/abort)
         else:

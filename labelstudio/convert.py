@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import cast
 
 from django.utils.dateparse import parse_datetime
 
@@ -28,7 +29,7 @@ from .config import (
     TO_NAME,
 )
 
-SOURCE_NAME_MAX_LENGTH = Source._meta.get_field("name").max_length
+SOURCE_NAME_MAX_LENGTH = cast(int, Source._meta.get_field("name").max_length)  # a CharField's
 
 
 class ConversionError(ValueError):
@@ -151,7 +152,9 @@ def parse_result(result: list, text: str) -> ParsedMark:
     for item in result:
         if not isinstance(item, dict) or item.get("to_name", TO_NAME) != TO_NAME:
             continue
-        value = item.get("value") if isinstance(item.get("value"), dict) else {}
+        value = item.get("value")
+        if not isinstance(value, dict):
+            value = {}
         name = item.get("from_name")
         if name == LABEL_FROM_NAME:
             labels.extend(_strings(value.get("choices"), "label choices", problems))
@@ -200,6 +203,7 @@ def parse_result(result: list, text: str) -> ParsedMark:
         problems.append(f"the SOURCE span is longer than a source name may be ({SOURCE_NAME_MAX_LENGTH} characters)")
     if problems:
         raise ConversionError("; ".join(problems))
+    assert label is not None  # (no problems: one codebook label)
     return ParsedMark(
         label=label,
         source_span=source[1] if source else None,

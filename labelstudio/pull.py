@@ -21,6 +21,7 @@ import dataclasses
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import cast
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
@@ -86,7 +87,7 @@ class _Item:
     annotator: Annotator
     mark: ParsedMark
     updated: datetime | None
-    source_ref: object = None  # a Source id, or ("new", lower name)
+    source_ref: int | tuple[str, str] | None = None  # a Source id, or ("new", lower name)
 
 
 @dataclass
@@ -225,7 +226,8 @@ def apply_rows(
                 continue
             source_ref = None
             if mark.source_span is not None:
-                source_ref = registry.match(mark.source_text)
+                # (the index holds Source ids, and the ("new", name) keys added below)
+                source_ref = cast(int | tuple[str, str] | None, registry.match(mark.source_text))
                 if source_ref is None:
                     if not mark.source_kind:
                         report.invalid.append(
@@ -285,7 +287,9 @@ class _Writer:
                 sentence_id__in=sentence_ids, reviewer_id__in=user_ids, settled_at__isnull=True
             )
         }
-        self.sources = Source.objects.in_bulk({item.source_ref for item in items if isinstance(item.source_ref, int)})
+        self.sources: dict[int | tuple[str, str], Source] = Source.objects.in_bulk(
+            {item.source_ref for item in items if isinstance(item.source_ref, int)}
+        )
 
     def write(self, item: _Item) -> None:
         user = self.users[item.annotator.key]
@@ -440,7 +444,7 @@ def confirmed_users(url: str) -> UserResolver:
             identity.remote_user_id: identity
             for identity in LabelStudioIdentity.objects.filter(url=url, remote_user_id__in=list(accounts))
         }
-        found = {}
+        found: dict[str, object] = {}
         for remote_id, annotator in sorted(accounts.items()):
             identity = known.get(remote_id)
             if identity is None:

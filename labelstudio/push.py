@@ -7,6 +7,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
@@ -60,7 +61,7 @@ def reviewable_sentences(*, outlet: str | None = None, article_ids: Iterable[int
 def task_for_sentence(sentence: Sentence, suggestion: dict | None) -> dict:
     """One Label Studio task: the sentence, its article context and ids; our suggestion as a prediction."""
     article = sentence.article
-    task = {
+    task: dict[str, Any] = {
         "data": {
             DATA_SENTENCE: sentence.text,
             DATA_CONTEXT: context_window(article.text, sentence.start, sentence.end),
@@ -110,6 +111,7 @@ def _sync_config(client, url: str, link: LabelStudioProject, remote, xml: str, f
 def _project_for_push(
     client, url: str, *, title: str, project_id: int | None, force_config: bool, report_notes: list[str]
 ) -> tuple[LabelStudioProject, bool, bool]:
+    link: LabelStudioProject | None
     xml = label_config()
     try:
         validate_locally(xml)
@@ -154,7 +156,7 @@ def push(
     limit: int | None = None,
     force_config: bool = False,
     batch_size: int = BATCH_SIZE,
-    progress: Callable[[int], None] | None = None,
+    progress: Callable[[int], object] | None = None,
 ) -> PushReport:
     """Create or update the project and import the selected sentences that it does not have yet.
 

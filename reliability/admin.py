@@ -30,7 +30,7 @@ class ScoreSnapshotInline(ReadOnlyInline):
     ]
 
 
-class KeepPublishedMixin:
+class KeepPublishedMixin(admin.ModelAdmin):
     """No bulk delete (it would reach published runs); one object only while its run is unpublished."""
 
     def get_actions(self, request):

@@ -43,6 +43,7 @@ class ScoreSnapshotFilter(django_filters.FilterSet):
     def filter_latest(self, queryset, name, value):
         if not value:
             return queryset
+        assert self.request is not None  # the API's filter always has its request
         runs = ScoreRun.objects.readable_by(self.request.user)
         latest = runs.values("pk").first()
         return queryset.filter(run_id=latest["pk"]) if latest else queryset.none()

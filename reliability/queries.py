@@ -17,6 +17,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
+from typing import TypedDict, cast
 
 from django.db import connection
 from django.db.models import (
@@ -37,7 +38,7 @@ from django.db.models.lookups import Exact, GreaterThan
 
 from annotate.codebook import NAMED_KINDS, Label, SourceKind
 from annotate.gold import ADJUDICATED, DISPUTED, MAJORITY, UNANIMOUS, UNMARKED
-from annotate.models import Adjudication, Annotation, Article, Outlet, Sentence, Source
+from annotate.models import Adjudication, Annotation, Article, Outlet, Sentence, SentenceQuerySet, Source
 from claims.grouping import CORROBORATED, first_reporters, group_status
 from claims.models import ArticleLink, ClaimGroup
 from reliability.models import PATTERN_FIELDS, RunClaim, RunSentence, ScoreSnapshot
@@ -150,14 +151,15 @@ def sentences_with_label_source(queryset: QuerySet | None = None) -> QuerySet:
     return queryset.annotate(mark_count=mark_count, label_source=label_source)
 
 
-def disputed_sentences() -> QuerySet:
+def disputed_sentences() -> SentenceQuerySet:
     """Sentences waiting for a lead: no adjudication, and either no majority label among two or
     more counting marks, or a gold attribution whose source has no majority. Oldest article first.
     In-progress marks dispute nothing: they do not count yet."""
     queryset = sentences_with_label_source(Sentence.objects.filter(adjudication__isnull=True))
-    return queryset.filter(
+    disputed = queryset.filter(
         Q(label_source=DISPUTED) | Q(gold_label=Label.ATTRIBUTION, gold_source__isnull=True)
     ).order_by("article_id", "position")
+    return cast(SentenceQuerySet, disputed)  # (annotating keeps the queryset's class)
 
 
 # --- The run's record: every sentence's gold label, decided once -------------------------------
@@ -417,7 +419,16 @@ def record_run_claims(run_id: int) -> int:
     return len(records)
 
 
-def claim_counts(run_id: int) -> dict[int, dict[str, int]]:
+class ClaimCounts(TypedDict, total=False):
+    """The claims fields of `ArticleCounts` (method version 2), as `claim_counts` gives them."""
+
+    carried: int
+    carried_first: int
+    carried_weak: int
+    corroborated: int
+
+
+def claim_counts(run_id: int) -> dict[int, ClaimCounts]:
     """Article id -> the claims fields of `ArticleCounts` from the run's claims record: carried
     (claim groups its claims and attributions are in), carried_first, carried_weak (single-source
     or unsourced groups) and corroborated (its sentences in corroborated groups). One query."""
@@ -541,12 +552,12 @@ def agreement_patterns(run_id: int, *, per_article: bool = False) -> AgreementPa
     )
     patterns = AgreementPatterns()
     for row in rows.iterator(chunk_size=ALPHA_CHUNK):
-        outlet_id, article_id = row[0], row[1] if per_article else None
+        outlet_id = row[0]
         key, sentences = tuple(row[len(keys) : -1]), row[-1]
         patterns.overall[key] += sentences
         patterns.by_outlet[outlet_id][key] += sentences
         if per_article:
-            patterns.by_article[article_id][key] += sentences  # type: ignore[index]
+            patterns.by_article[row[1]][key] += sentences
     return patterns
 
 

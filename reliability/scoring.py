@@ -207,36 +207,6 @@ def _checked_spans(spans: Iterable[Span], limit: int | None = None) -> set[Span]
     return checked
 
 
-def span_f1_exact(spans_a: Iterable[Span], spans_b: Iterable[Span]) -> float | None:
-    """Exact-match F1 between two reviewers' spans: 2 |A and B| / (|A| + |B|).
-
-    Input: each reviewer's (start, end) character spans (end exclusive) over the same items, as
-    offsets into one shared text; when pooling spans of several sentences use article offsets
-    (sentence.start + offset) so that equal tuples mean the same characters. Duplicates count once.
-    Output: F1 in [0, 1]; None when neither reviewer marked a span (nothing to compare, shown as
-    "undefined" like alpha); 0.0 when only one did. Raises ValueError for start < 0 or end <= start.
-    """
-    a, b = _checked_spans(spans_a), _checked_spans(spans_b)
-    return _f1(len(a & b), len(a), len(b))
-
-
-def span_f1_token_overlap(spans_a: Iterable[Span], spans_b: Iterable[Span], text: str) -> float | None:
-    """Token-overlap F1: F1 between the sets of word tokens (regex `\\w+` over `text`) that each
-    reviewer's spans cover; a token is covered when a span shares at least one character with it.
-
-    Input: spans as in `span_f1_exact`, offsets into `text`. Output: F1 in [0, 1]; None when
-    neither reviewer's spans cover any token. Raises ValueError for a span outside `text`.
-    """
-    tokens = [(match.start(), match.end()) for match in _TOKEN.finditer(text)]
-
-    def covered(spans: Iterable[Span]) -> set[int]:
-        checked = _checked_spans(spans, limit=len(text))
-        return {i for i, (t0, t1) in enumerate(tokens) for s0, s1 in checked if t0 < s1 and s0 < t1}
-
-    a, b = covered(spans_a), covered(spans_b)
-    return _f1(len(a & b), len(a), len(b))
-
-
 # --- Proportions with a Beta prior -------------------------------------------------------------
 
 
@@ -624,12 +594,6 @@ class SpanTally:
         return {"f1": self.f1, "both": self.both, "first_only": self.first_only, "second_only": self.second_only}
 
 
-def covered_tokens(spans: Iterable[Span], text: str) -> set[int]:
-    """Indexes of the word tokens (regex `\\w+` over `text`) that share a character with a span,
-    as in `span_f1_token_overlap`. Raises ValueError for a span outside `text`."""
-    return _covered(_checked_spans(spans, limit=len(text)), _token_bounds(text))
-
-
 def _token_bounds(text: str) -> list[Span]:
     return [(match.start(), match.end()) for match in _TOKEN.finditer(text)]
 
@@ -654,14 +618,14 @@ def compare_sentence_spans(
     tokens: list[Span] | None = None  # tokenised once per sentence, and only when a span needs it
     units = []
     for mark in ordered:
-        unit = {}
+        unit: dict[str, set] = {}
         for kind in ("source", "cue"):
             span: Span | None = getattr(mark, kind)
             checked = _checked_spans([] if span is None else [span], limit=len(text))
             if checked and tokens is None:
                 tokens = _token_bounds(text)
             unit[f"{kind}_exact"] = checked
-            unit[f"{kind}_token"] = _covered(checked, tokens) if checked else set()
+            unit[f"{kind}_token"] = _covered(checked, tokens) if checked and tokens is not None else set()
         units.append(unit)
     compared = []
     for i, first in enumerate(ordered):

@@ -1,14 +1,15 @@
 """API shapes: score snapshots (read), adjudications (read and write), the disputed-sentence queue."""
 
+from django.contrib.auth.models import User
 from rest_framework import serializers
 
 from annotate.codebook import Label
-from annotate.models import Adjudication, Annotation, Sentence, Source
+from annotate.models import Adjudication, Annotation, Outlet, Sentence, Source
 from reliability.models import ScoreSnapshot
 
 
 class ScoreSnapshotSerializer(serializers.ModelSerializer):
-    outlet = serializers.SlugRelatedField(slug_field="domain", read_only=True)
+    outlet: "serializers.SlugRelatedField[Outlet]" = serializers.SlugRelatedField(slug_field="domain", read_only=True)
     outlet_name = serializers.CharField(source="outlet.name", read_only=True)
     published = serializers.BooleanField(source="run.published", read_only=True)
     figures = serializers.SerializerMethodField(
@@ -41,7 +42,7 @@ class ScoreSnapshotSerializer(serializers.ModelSerializer):
 
 
 class AdjudicationSerializer(serializers.ModelSerializer):
-    lead = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    lead: "serializers.SlugRelatedField[User]" = serializers.SlugRelatedField(slug_field="username", read_only=True)
 
     class Meta:
         model = Adjudication
@@ -51,13 +52,15 @@ class AdjudicationSerializer(serializers.ModelSerializer):
 
 class AdjudicationWriteSerializer(serializers.Serializer):
     sentence = serializers.PrimaryKeyRelatedField(queryset=Sentence.objects.all())
-    label = serializers.ChoiceField(choices=Label.choices)
-    source = serializers.PrimaryKeyRelatedField(queryset=Source.objects.all(), allow_null=True, required=False)
+    label = serializers.ChoiceField(choices=Label.choices)  # type: ignore[assignment]  # DRF's metaclass takes declared fields off the class
+    source = serializers.PrimaryKeyRelatedField(  # type: ignore[assignment]  # (as for label)
+        queryset=Source.objects.all(), allow_null=True, required=False
+    )
     note = serializers.CharField(allow_blank=True, required=False, default="")
 
 
 class MarkSerializer(serializers.ModelSerializer):
-    reviewer = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    reviewer: "serializers.SlugRelatedField[User]" = serializers.SlugRelatedField(slug_field="username", read_only=True)
     source_name = serializers.CharField(source="source.name", read_only=True, default=None)
     source_kind = serializers.CharField(source="source.kind", read_only=True, default=None)
     provisional = serializers.BooleanField(

@@ -7,6 +7,7 @@ from __future__ import annotations
 import dataclasses
 import time
 from collections import Counter, defaultdict
+from collections.abc import Hashable
 from typing import Any
 
 from django.contrib.auth import get_user_model
@@ -104,7 +105,7 @@ def _with_claims(rollups: list[queries.ArticleRollup], run_id: int) -> dict[int,
     return restates
 
 
-def _pair_rows(pairs: dict[tuple[int, int], Counter], names: dict[int, str]) -> list[dict]:
+def _pair_rows(pairs: dict[tuple[int, int], Counter], names: dict[Hashable, str]) -> list[dict]:
     rows = []
     for (reviewer_a, reviewer_b), pattern in sorted(pairs.items()):
         alpha = krippendorff_alpha_from_patterns(pattern)
@@ -157,9 +158,11 @@ def compute_scores(run_id: int, method: MethodSettings | None = None) -> dict[st
         cited[rollup.outlet_id].update(rollup.sources)
     top_ids = {source for counter in cited.values() for source, _ in counter.most_common(TOP_SOURCES)}
     facts = queries.source_facts(top_ids)
-    reviewer_ids = {reviewer for _, a, b in pair_patterns for reviewer in (a, b)}
+    reviewer_ids: set[Hashable] = {reviewer for _, a, b in pair_patterns for reviewer in (a, b)}
     reviewer_ids |= {reviewer for pair in span_overall.pairs for reviewer in pair}
-    names = dict(get_user_model().objects.filter(pk__in=reviewer_ids).values_list("pk", "username"))
+    names: dict[Hashable, str] = dict(
+        get_user_model().objects.filter(pk__in=reviewer_ids).values_list("pk", "username")
+    )
     overall_pairs: dict[tuple[int, int], Counter] = defaultdict(Counter)
     outlet_pairs: dict[int, dict[tuple[int, int], Counter]] = defaultdict(lambda: defaultdict(Counter))
     for (outlet_id, reviewer_a, reviewer_b), pattern in pair_patterns.items():

@@ -7,7 +7,7 @@ from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.db.models import F, Prefetch
+from django.db.models import F, Prefetch, QuerySet
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -221,6 +221,7 @@ def outlet_evidence(request, domain):
     # Sentences for most indicators; claim groups (first-to-report, single-source or unsourced
     # share) and articles (original reporting share) for the claims indicators of method v2.
     kind = "sentences"
+    rows: list[dict] | QuerySet
     if indicator in queries.CLAIM_EVIDENCE_INDICATORS:
         kind, rows = "claims", queries.claim_evidence(run.pk, outlet.pk, indicator, part) if run else []
     elif indicator in queries.ARTICLE_EVIDENCE_INDICATORS:
@@ -291,7 +292,7 @@ def adjudication_queue(request):
     )
     page = Paginator(disputed, 25).get_page(request.GET.get("page"))
     for sentence in page:
-        seen = {}
+        seen: dict[int, Source] = {}
         for mark in sentence.annotations.all():
             if mark.source_id and mark.counted:
                 seen.setdefault(mark.source_id, mark.source)

@@ -26,7 +26,7 @@ class SpanField(serializers.ListField):
 
 class SuggestionSerializer(serializers.Serializer):
     sentence = serializers.IntegerField(help_text="the sentence id")
-    label = serializers.ChoiceField(choices=Label.choices)
+    label = serializers.ChoiceField(choices=Label.choices)  # type: ignore[assignment]  # DRF's metaclass takes declared fields off the class
     confidence = serializers.FloatField(help_text="in (0, 1]; calibrated on held-out articles for a model")
     prefill = serializers.BooleanField(
         help_text="true when the confidence reaches the model's pre-fill threshold (95 % right on held-out data)"

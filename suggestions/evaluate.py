@@ -28,7 +28,8 @@ def score_model(articles: Sequence[Article], suggester: Suggester) -> dict:
             suggester.model.probabilities(article_rows(article)).tolist() if suggester.model is not None else None
         )
         for i, (g, (label, confidence, attribution)) in enumerate(zip(article, labelled, strict=True)):
-            vector = tuple(zip(suggester.model.classes, probabilities[i], strict=True)) if probabilities else ()
+            model = suggester.model
+            vector = tuple(zip(model.classes, probabilities[i], strict=True)) if probabilities and model else ()
             scored.append(scored_sentence(g, label, confidence, attribution, vector))
     threshold = suggester.model.prefill_threshold if suggester.model is not None else None
     return {"version": suggester.version, **score_suggestions(scored, threshold)}

@@ -128,7 +128,7 @@ def span_scores(
         has_gold = label == Label.ATTRIBUTION and bool(spans)
         n_gold += has_gold
         n_predicted += span is not None
-        wanted = tuple(tuple(s) for s in spans) if has_gold else ()
+        wanted = tuple((start, end) for start, end in spans) if has_gold else ()
         predicted_set = _tokens(text, span) if span is not None else set()
         if span is not None and tuple(span) in wanted:
             exact_hits += 1

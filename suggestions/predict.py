@@ -190,7 +190,7 @@ def _suggestion(
             source_span=_span(attribution.source_span),
             cue_span=_span(attribution.cue_span),
             source_name=source_name,
-            source_kind=index.kinds[source_id] if source_id is not None else source_kind,
+            source_kind=index.kinds[source_id] if source_id is not None and index is not None else source_kind,
             source_id=source_id,
         )
     return suggestion

@@ -89,15 +89,15 @@ def regroup(sentence_ids: Iterable[int] | None = None) -> list[int]:
     new_groups = grouping.build_groups(edges, must_link=must, cannot_link=cannot, detached=detached)
     old: dict[int, set[int]] = defaultdict(set)
     for start in range(0, len(ids), BATCH):
-        for group, sentence in ClaimMember.objects.filter(sentence__in=ids[start : start + BATCH]).values_list(
+        for group_id, sentence in ClaimMember.objects.filter(sentence__in=ids[start : start + BATCH]).values_list(
             "group_id", "sentence_id"
         ):
-            old[group].add(sentence)
+            old[group_id].add(sentence)
     carried = grouping.carry_over_ids(new_groups, dict(old))
     created = dict(ClaimGroup.objects.filter(pk__in=[gid for gid in carried if gid]).values_list("pk", "created"))
     facts = _member_facts(sorted({sentence for members in new_groups for sentence in members}))
     kinds = _source_kinds(facts.values())
-    groups = []
+    groups: list[ClaimGroup] = []
     for members, gid in zip(new_groups, carried, strict=True):
         group = ClaimGroup(pk=gid, created=created.get(gid, timezone.now()))
         _set_figures(group, [facts[sentence] for sentence in members if sentence in facts], kinds)

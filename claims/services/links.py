@@ -78,7 +78,7 @@ def _article_matches(article_ids: list[int]) -> dict[int, list[tuple[int, int, o
     outlet id) for every stored pair touching it."""
     # By sentence ids (both pair columns are indexed), not through a join on the articles.
     sentence_ids = list(IndexedSentence.objects.filter(article_id__in=article_ids).values_list("pk", flat=True))
-    pairs = list(SentencePair.objects.values_list("first_id", "second_id").touching(sentence_ids))
+    pairs = list(SentencePair.objects.touching(sentence_ids).values_list("first_id", "second_id"))
     facts = {
         pk: (article, published, outlet)
         for pk, article, published, outlet in Sentence.objects.filter(

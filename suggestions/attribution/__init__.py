@@ -19,7 +19,6 @@ from suggestions.attribution.kinds import (
     ORGANISATION,
     PERSON,
     REPORTS_KIND,
-    guess_source_kind,
     normalize_source_name,
 )
 from suggestions.attribution.labels import (
@@ -50,7 +49,6 @@ __all__ = [
     "Attribution",
     "caption_positions",
     "find_attribution",
-    "guess_source_kind",
     "is_boilerplate",
     "normalize_source_name",
     "suggest_label",

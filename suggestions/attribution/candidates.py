@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from suggestions.attribution.contexts import AS_PREPOSITION_RE, BY_AHEAD_RE, WITH_NP_RE
 from suggestions.attribution.kinds import ANONYMOUS, bare_word, classify, has_source_head
 from suggestions.attribution.lexicon import VEHICLE_HEADS
-from suggestions.attribution.phrases import SPACES_RE, TOKEN_RE, is_subject, noun_phrase_after, trim_span
+from suggestions.attribution.phrases import TOKEN_RE, after_spaces, is_subject, noun_phrase_after, trim_span
 from suggestions.attribution.subjects import author_span, main_subject
 
 
@@ -88,7 +88,7 @@ def colon_candidate(text: str, colon: int, quote_factor: float) -> Attribution |
         return None
     verb = trim_span(text, span[1], colon)
     if verb is None or len(text[verb[0] : verb[1]].split()) > 6:
-        first = TOKEN_RE.match(text, SPACES_RE.match(text, span[1]).end())
+        first = TOKEN_RE.match(text, after_spaces(text, span[1]))
         if first is None:
             return None
         verb = first.span()

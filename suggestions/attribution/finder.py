@@ -305,20 +305,19 @@ def cue_candidate(text: str, match: re.Match[str]) -> Attribution | None:
                 span = subject_before(text, len(trimmed) - 1)
                 if span is not None and classify(text[span[0] : span[1]])[1] < 0.9:
                     span = None
-    elif RELATIVE_END_RE.search(trimmed):
+    elif relative := RELATIVE_END_RE.search(trimmed):
         # "Prime Minister Tuilaepa, who told the press …": the source is the antecedent.
-        relative = RELATIVE_END_RE.search(trimmed)
         span = (
             trailing_name(text, relative.start())
             or subject_before(text, relative.start())
             or trailing_noun_phrase(text, relative.start())
         )
-    elif COORDINATE_END_RE.search(trimmed):
+    elif coordinate := COORDINATE_END_RE.search(trimmed):
         # "The agency did not mention …, but said …": the subject of the first verb, for plain
         # speech verbs or a reported clause only ("… and confirmed their conclusion" is no report).
         if word not in COORDINATE_OK and word not in REQUEST and not COMPLEMENT_FOLLOW_RE.match(text, end):
             return None
-        span = main_subject(text, COORDINATE_END_RE.search(trimmed).start())
+        span = main_subject(text, coordinate.start())
     else:
         span = subject_before(text, len(trimmed))
     if span is None:

@@ -212,11 +212,6 @@ PLURAL_HEADS = (
 KNOWN_HEADS = PLURAL_HEADS | ROLE_WORDS | word_set("reports rumours rumors")
 
 
-def guess_source_kind(name: str) -> str:
-    """The SourceKind value a source name most likely has ("the Syrian government" -> government)."""
-    return classify(name)[0]
-
-
 def bare_word(word: str) -> str:
     word = word.lower().replace("’", "'").rstrip(".")
     return word[:-2] if word.endswith("'s") else word.rstrip("'")

@@ -44,6 +44,13 @@ TOKEN_RE = re.compile(
 SPACES_RE = re.compile(r"[ \t\u00a0]*")
 
 
+def after_spaces(text: str, position: int) -> int:
+    """`position` moved past the spaces there (SPACES_RE, which also matches none)."""
+    match = SPACES_RE.match(text, position)
+    assert match is not None  # (the pattern matches the empty string)
+    return match.end()
+
+
 def is_short_name(phrase: str) -> bool:
     words = phrase.split()
     return 1 <= len(words) <= 4 and (is_name_shape(words) or (len(words) == 1 and words[0][0].isupper()))
@@ -56,8 +63,8 @@ def in_abbreviation(text: str, position: int) -> bool:
         opening = text.rfind("(", max(0, position - 17), position)
         return (
             opening >= 0
-            and bool(ABBREVIATION_RE.match(text, opening))
-            and ABBREVIATION_RE.match(text, opening).end() == position + 1
+            and (abbreviation := ABBREVIATION_RE.match(text, opening)) is not None
+            and abbreviation.end() == position + 1
         )
     return False
 
@@ -94,7 +101,7 @@ def noun_phrase_after(text: str, position: int, max_tokens: int = 9) -> tuple[in
     start = end = -1
     count = 0
     while count < max_tokens:
-        position = SPACES_RE.match(text, position).end()
+        position = after_spaces(text, position)
         token = TOKEN_RE.match(text, position)
         if token is None:
             break
@@ -115,7 +122,7 @@ def noun_phrase_after(text: str, position: int, max_tokens: int = 9) -> tuple[in
         if text[end : end + 1] in ("'", "’") and text[end + 1 : end + 2] == " " and word.endswith("s"):
             end = position = end + 1  # "the Catholic Bishops' Conference": a plural possessive
         count += 1
-        abbreviation = ABBREVIATION_RE.match(text, SPACES_RE.match(text, end).end())
+        abbreviation = ABBREVIATION_RE.match(text, after_spaces(text, end))
         if abbreviation:
             end = position = abbreviation.end()
     if start < 0:
@@ -136,7 +143,7 @@ def _joins_a_name(text: str, start: int, end: int, token: re.Match[str]) -> bool
     """ "and" inside a name: "the Centers for Disease Control and Prevention", "Trump and Pence"."""
     if token.group() != "and" or not text[start:end].split()[-1][:1].isupper():
         return False
-    following = TOKEN_RE.match(text, SPACES_RE.match(text, token.end()).end())
+    following = TOKEN_RE.match(text, after_spaces(text, token.end()))
     return following is not None and following.group()[0].isupper() and following.group() not in ("The", "A", "An")
 
 

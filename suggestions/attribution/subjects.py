@@ -174,7 +174,7 @@ def subject_from(text: str, start: int, end: int) -> tuple[int, int] | None:
     if conjunction:
         span = trim_span(text, conjunction.end(), span[1])
     time = LEADING_TIME_RE.match(text, span[0], span[1]) if span is not None else None
-    if time and time.end() < span[1]:
+    if time and span is not None and time.end() < span[1]:
         span = trim_span(text, time.end(), span[1])  # "This Thursday the commission criticized …"
     if span is None or is_subject(text[span[0] : span[1]]):
         return span

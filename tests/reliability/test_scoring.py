@@ -33,7 +33,6 @@ from reliability.scoring import (
     SpanMark,
     beta_interval,
     compare_sentence_spans,
-    covered_tokens,
     global_rates,
     indicator_counts,
     interpret_alpha,
@@ -43,8 +42,6 @@ from reliability.scoring import (
     score_outlet,
     side_balance,
     smoothed_rate,
-    span_f1_exact,
-    span_f1_token_overlap,
 )
 
 # docs/scoring.md example 1: 4 claims, 6 attributions (3 named, 2 anonymous, 1 media), 5 analysis
@@ -278,40 +275,45 @@ def test_alpha_matches_the_krippendorff_package(units: list[list]) -> None:
 SENTENCE = "The White Helmets, an opposition rescue service, affirmed the rising casualties."
 
 
-@pytest.mark.parametrize(
-    ("spans_a", "spans_b", "expected"),
-    [
-        pytest.param([(4, 17)], [(4, 17)], 1.0, id="identical"),
-        pytest.param([], [], None, id="both-empty"),
-        pytest.param([(4, 17)], [], 0.0, id="one-empty"),
-        pytest.param([(0, 17)], [(4, 17)], 0.0, id="different-boundaries"),
-        pytest.param([(0, 3), (4, 17)], [(0, 3), (50, 58)], 0.5, id="one-of-two"),
-        pytest.param([(4, 17), (4, 17)], [(4, 17)], 1.0, id="duplicates-count-once"),
-    ],
-)
-def test_span_f1_exact(spans_a: list, spans_b: list, expected: float | None) -> None:
-    assert span_f1_exact(spans_a, spans_b) == expected
+def pair_f1(text: str, first: tuple[int, int] | None, second: tuple[int, int] | None, measure: str) -> float | None:
+    """One pair's F1 on one measure, both reviewers' spans given as their source span."""
+    agreement = SpanAgreement()
+    agreement.add(compare_sentence_spans(text, [SpanMark("ann", first, None), SpanMark("bob", second, None)]))
+    return agreement.to_dict()[measure]["f1"]
 
 
 @pytest.mark.parametrize(
-    ("spans_a", "spans_b", "expected"),
+    ("span_a", "span_b", "expected"),
     [
-        pytest.param([(4, 17)], [(4, 17)], 1.0, id="identical"),
-        pytest.param([(0, 17)], [(4, 17)], 0.8, id="3-vs-2-tokens"),
-        pytest.param([(0, 17)], [(5, 16)], 0.8, id="partial-tokens-count"),
-        pytest.param([(50, 58)], [(4, 17)], 0.0, id="disjoint"),
-        pytest.param([], [], None, id="both-empty"),
-        pytest.param([(17, 19)], [(17, 18)], None, id="punctuation-only"),
+        pytest.param((4, 17), (4, 17), 1.0, id="identical"),
+        pytest.param(None, None, None, id="both-empty"),
+        pytest.param((4, 17), None, 0.0, id="one-empty"),
+        pytest.param((0, 17), (4, 17), 0.0, id="different-boundaries"),
     ],
 )
-def test_span_f1_token_overlap(spans_a: list, spans_b: list, expected: float | None) -> None:
-    assert span_f1_token_overlap(spans_a, spans_b, SENTENCE) == expected
+def test_exact_span_f1(span_a, span_b, expected: float | None) -> None:
+    assert pair_f1(SENTENCE, span_a, span_b, "source_exact") == expected
+
+
+@pytest.mark.parametrize(
+    ("span_a", "span_b", "expected"),
+    [
+        pytest.param((4, 17), (4, 17), 1.0, id="identical"),
+        pytest.param((0, 17), (4, 17), 0.8, id="3-vs-2-tokens"),
+        pytest.param((0, 17), (5, 16), 0.8, id="partial-tokens-count"),
+        pytest.param((50, 58), (4, 17), 0.0, id="disjoint"),
+        pytest.param(None, None, None, id="both-empty"),
+        pytest.param((17, 19), (17, 18), None, id="punctuation-only"),
+    ],
+)
+def test_token_overlap_span_f1(span_a, span_b, expected: float | None) -> None:
+    assert pair_f1(SENTENCE, span_a, span_b, "source_token") == expected
 
 
 @pytest.mark.parametrize("bad_span", [(5, 5), (-1, 3), (10, 4), (0, len(SENTENCE) + 1)])
-def test_span_f1_rejects_invalid_spans(bad_span: tuple[int, int]) -> None:
+def test_span_comparison_rejects_invalid_spans(bad_span: tuple[int, int]) -> None:
     with pytest.raises(ValueError, match="invalid span"):
-        span_f1_token_overlap([bad_span], [(0, 3)], SENTENCE)
+        compare_sentence_spans(SENTENCE, [SpanMark("ann", bad_span, None), SpanMark("bob", (0, 3), None)])
 
 
 # --- Smoothing and Beta intervals --------------------------------------------------------------
@@ -633,17 +635,17 @@ def span_agreement(*sentences: tuple[str, list[SpanMark]]) -> dict:
 
 
 @pytest.mark.parametrize(
-    ("spans", "expected"),
+    ("span", "expected"),
     [
-        ([(0, 9)], {0}),
-        ([(9, 11)], {1}),  # the space at 9 touches no token, "s" of "said" does
-        ([(0, 4), (12, 20)], {0, 1, 2, 3}),
-        ([(8, 10)], {0}),  # ends on the space before "said"
-        ([], set()),
+        ((0, 9), {0}),
+        ((9, 11), {1}),  # the space at 9 touches no token, "s" of "said" does
+        ((12, 20), {1, 2, 3}),
+        ((8, 10), {0}),  # ends on the space before "said"
     ],
 )
-def test_covered_tokens(spans, expected):
-    assert covered_tokens(spans, SPAN_TEXT) == expected
+def test_covered_tokens(span, expected):
+    ((_pair, units),) = compare_sentence_spans(SPAN_TEXT, [SpanMark("ann", span, None), SpanMark("bob", None, None)])
+    assert units["source_token"] == (expected, set())
 
 
 def test_span_agreement_is_micro_averaged_over_sentences():
@@ -706,13 +708,6 @@ def test_span_agreement_without_a_pair_with_spans_is_undefined(marks):
     assert figures["sentences"] == 0
     assert figures["pairs"] == []
     assert all(figures[measure]["f1"] is None for measure in SPAN_MEASURES)
-
-
-def test_span_agreement_uses_the_same_token_rule_as_span_f1_token_overlap():
-    a, b = (0, 14), (10, 24)
-    figures = span_agreement((SPAN_TEXT, [SpanMark("ann", a, None), SpanMark("bob", b, None)]))
-    assert figures["source_token"]["f1"] == pytest.approx(span_f1_token_overlap([a], [b], SPAN_TEXT))
-    assert figures["source_exact"]["f1"] == span_f1_exact([a], [b])
 
 
 def test_span_agreement_rejects_a_span_outside_the_text():

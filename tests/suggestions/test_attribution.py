@@ -9,9 +9,9 @@ from hypothesis import strategies as st
 from suggestions.attribution import (
     Attribution,
     find_attribution,
-    guess_source_kind,
     suggest_label,
 )
+from suggestions.attribution.kinds import classify
 from suggestions.registry import match_source
 from tests.conftest import shared_file
 
@@ -334,8 +334,8 @@ def test_suggest_label_returns_the_attribution_it_found() -> None:
         ("data from the World Bank", "document"),
     ],
 )
-def test_guess_source_kind(name: str, kind: str) -> None:
-    assert guess_source_kind(name) == kind
+def test_classify_gives_the_source_kind(name: str, kind: str) -> None:
+    assert classify(name)[0] == kind
 
 
 REGISTRY = [

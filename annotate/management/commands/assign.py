@@ -36,7 +36,9 @@ class Command(BaseCommand):
             }
         )
         if not form.is_valid():
-            problems = "; ".join(f"{OPTIONS.get(field, '')}{' '.join(errors)}" for field, errors in form.errors.items())
+            problems = "; ".join(
+                f"{OPTIONS.get(field, '')}{' '.join(map(str, errors))}" for field, errors in form.errors.items()
+            )
             raise CommandError(problems)
         created = form.save()
         self.stdout.write(

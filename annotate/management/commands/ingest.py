@@ -56,7 +56,8 @@ class Command(BaseCommand):
             self._dry_run(report, overrides, format)
             return
 
-        total, outcome = report.total, {name: Counter() for name in report.articles}
+        total = report.total
+        outcome: dict[str, Counter] = {name: Counter() for name in report.articles}
         with tqdm(
             total=total, desc="ingesting", unit="article", disable=report.bytes < PROGRESS_MIN_BYTES, file=sys.stderr
         ) as bar:

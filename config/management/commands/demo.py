@@ -140,7 +140,7 @@ class Command(BaseCommand):
     def handle(self, *args, password=None, with_marks=False, **options):
         password = password or secrets.token_urlsafe(9)
         topic, _ = Topic.objects.get_or_create(name=TOPIC)
-        sides = {name: Side.objects.get_or_create(topic=topic, name=name)[0] for name in SIDES}
+        sides: dict[str | None, Side] = {name: Side.objects.get_or_create(topic=topic, name=name)[0] for name in SIDES}
         # Earlier demos stored "Reports" as media, against the codebook: correct it on the next run.
         Source.objects.filter(name="Reports", kind=SourceKind.MEDIA).update(kind=SourceKind.ANONYMOUS)
         for name, kind, side, aliases in SOURCES:

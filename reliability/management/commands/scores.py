@@ -41,6 +41,7 @@ class Command(BaseCommand):
         parser.add_argument("--publish", action="store_true", help="publish the latest run to anonymous readers")
 
     def handle(self, *args, recompute=False, format="table", publish=False, **options):
+        run: ScoreRun | None
         if recompute:
             run = recompute_outlet_scores()
         else:

@@ -89,8 +89,8 @@ class Command(BaseCommand):
         if background:
             from suggestions.tasks import train_suggestion_model_task
 
-            result = train_suggestion_model_task.enqueue(folds=folds)
-            self.stdout.write(f"enqueued training task {result.id}; run a worker: python manage.py db_worker")
+            enqueued = train_suggestion_model_task.enqueue(folds=folds)
+            self.stdout.write(f"enqueued training task {enqueued.id}; run a worker: python manage.py db_worker")
             return
         result = train.train_model(folds=folds, progress=self._progress)
         if result.model is None:
@@ -187,7 +187,7 @@ def _row(name: str, scores: dict) -> str:
     return f"  {name:<22} {scores['precision']:>9.3f} {scores['recall']:>7.3f} {scores['f1']:>7.3f}"
 
 
-def format_scores(name: str, scores: dict) -> list[str] | str:
+def format_scores(name: str, scores: dict) -> str:
     """One way of suggesting: per label, spans, calibration, pre-fill coverage, confusion."""
     if "skipped" in scores:
         return f"{name}: not evaluated ({scores['skipped']})"
