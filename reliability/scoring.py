@@ -158,6 +158,9 @@ def krippendorff_alpha_from_patterns(patterns: Mapping[tuple[int, ...], int]) ->
     f times; alpha = 1 - (n - 1) * D_o / D_e with n = sum of o. Raises ValueError for a negative
     count or patterns of different lengths.
     """
+    exact = _alpha_exactly(patterns)
+    if exact is not _INEXACT:
+        return exact
     rows = [(np.array(pattern, dtype=float), units) for pattern, units in patterns.items() if units > 0]
     if not rows:
         return None
@@ -180,6 +183,58 @@ def krippendorff_alpha_from_patterns(patterns: Mapping[tuple[int, ...], int]) ->
         return 1.0 if pairable_units >= 2 else None
     observed = n - np.trace(coincidences)
     expected = n * n - (totals**2).sum()
+    return float(1 - (n - 1) * observed / expected)
+
+
+_INEXACT = object()
+
+
+def _alpha_exactly(patterns: Mapping[tuple[int, ...], int]) -> float | None | object:
+    """`krippendorff_alpha_from_patterns` in plain Python when every step is exact in floating
+    point, else `_INEXACT`. A score run asks for one alpha per article (tens of thousands of small
+    pattern sets), where numpy's per-call cost dominates.
+
+    Exact when the counts are integers and every pairable pattern's marks - 1 is a power of two
+    (2, 3, 5 or 9 marks): each coincidence is then a dyadic rational, every sum is exact (so the
+    summation order cannot matter) and the last division rounds as numpy's does: the same float.
+    """
+    rows = []
+    for pattern, units in patterns.items():
+        if units <= 0:
+            continue
+        if not isinstance(units, int) or any(not isinstance(value, int) or value < 0 for value in pattern):
+            return _INEXACT
+        rows.append((pattern, units))
+    if not rows:
+        return None
+    size = len(rows[0][0])
+    if any(len(pattern) != size for pattern, _ in rows):
+        return _INEXACT  # the numpy path raises the error
+    coincidences = [[0.0] * size for _ in range(size)]
+    pairable_units = denominator = 0
+    for pattern, units in rows:
+        marks = sum(pattern)
+        if marks < 2:
+            continue
+        if (marks - 1) & (marks - 2):
+            return _INEXACT
+        pairable_units += units
+        denominator = max(denominator, marks - 1)
+        for i, count_i in enumerate(pattern):
+            if count_i:
+                row = coincidences[i]
+                for j, count_j in enumerate(pattern):
+                    row[j] += units * (count_i * count_j - (count_i if i == j else 0)) / (marks - 1)
+    totals = [sum(row) for row in coincidences]
+    n = sum(totals)
+    if n * n * denominator * denominator >= 2**52:
+        return _INEXACT  # too large for every product to stay exact
+    if n == 0:
+        return None
+    if sum(1 for total in totals if total != 0) == 1:
+        return 1.0 if pairable_units >= 2 else None
+    observed = n - sum(coincidences[i][i] for i in range(size))
+    expected = n * n - sum(total * total for total in totals)
     return float(1 - (n - 1) * observed / expected)
 
 
@@ -235,20 +290,41 @@ def beta_interval(x: float, n: float, p0: float, m: float, level: float = 0.90) 
     only the second zero -> (1.0, 1.0): the point masses the Beta tends to. Inputs and
     ValueError as for `smoothed_rate`.
     """
-    _check_proportion(x, n, p0, m)
-    a, b = x + m * p0, n - x + m * (1 - p0)
-    if a + b == 0:
-        return None
-    if a == 0 or b == 0:
-        return (0.0, 0.0) if a == 0 else (1.0, 1.0)
-    # scipy.stats is imported here, not at start-up: it takes ~0.8 s and pulls in numpy.f2py, which
-    # lowers Python's regex cache to 50 entries for the whole process (pysbd, the sentence
-    # splitter, then recompiles its patterns all the time: half its speed)
-    from scipy.stats import beta as beta_distribution
+    return beta_intervals([(x, n, p0, m)], level)[0]
 
-    tail = (1 - level) / 2
-    low, high = beta_distribution.ppf([tail, 1 - tail], a, b)
-    return float(low), float(high)
+
+def beta_intervals(cases: Sequence[tuple[float, float, float, float]], level: float = 0.90) -> list[Interval | None]:
+    """`beta_interval` of each (x, n, p0, m), with one vectorised quantile call for all of them
+    (an outlet's indicators at once: scipy's per-call cost dominates a score run otherwise). The
+    quantile function is applied element by element, so each interval is the one a call of its
+    own gives."""
+    intervals: list[Interval | None] = []
+    regular: list[int] = []
+    shapes: list[tuple[float, float]] = []
+    for x, n, p0, m in cases:
+        _check_proportion(x, n, p0, m)
+        a, b = x + m * p0, n - x + m * (1 - p0)
+        if a + b == 0:
+            intervals.append(None)
+        elif a == 0 or b == 0:
+            intervals.append((0.0, 0.0) if a == 0 else (1.0, 1.0))
+        else:
+            regular.append(len(intervals))
+            intervals.append(None)
+            shapes.append((a, b))
+    if shapes:
+        # scipy.stats is imported here, not at start-up: it takes ~0.8 s and pulls in numpy.f2py, which
+        # lowers Python's regex cache to 50 entries for the whole process (pysbd, the sentence
+        # splitter, then recompiles its patterns all the time: half its speed)
+        from scipy.stats import beta as beta_distribution
+
+        tail = (1 - level) / 2
+        a_values = np.array([[a] for a, _ in shapes])
+        b_values = np.array([[b] for _, b in shapes])
+        quantiles = beta_distribution.ppf(np.array([[tail, 1 - tail]]), a_values, b_values)
+        for index, (low, high) in zip(regular, quantiles, strict=True):
+            intervals[index] = (float(low), float(high))
+    return intervals
 
 
 # --- Side balance ------------------------------------------------------------------------------
@@ -525,12 +601,21 @@ def score_outlet(
         prior_array = np.array([np.nan if p is None else p for p in priors.values()])
         boot_intervals, score_interval = _cluster_bootstrap(ordered, prior_array, settings)
     indicators: dict[str, IndicatorEstimate] = {}
-    for name, (x, n) in indicator_counts(pooled).items():
+    pooled_counts = indicator_counts(pooled)
+    estimable = [name for name in pooled_counts if enough and priors[name] is not None]
+    intervals = dict(
+        zip(
+            estimable,
+            beta_intervals([(*pooled_counts[name], priors[name], m) for name in estimable], settings.interval_level),
+            strict=True,
+        )
+    )
+    for name, (x, n) in pooled_counts.items():
         prior = priors[name]
         smoothed = interval = None
         if enough and prior is not None:
             smoothed = smoothed_rate(x, n, prior, m)
-            interval = beta_interval(x, n, prior, m, settings.interval_level)
+            interval = intervals[name]
         indicators[name] = IndicatorEstimate(
             x=x,
             n=n,
