@@ -782,3 +782,56 @@ def test_v2_keeps_every_v1_figure_and_the_score() -> None:
 def test_claims_counts_above_their_base_are_refused(changes) -> None:
     with pytest.raises(ValueError, match="above their base|more corroborated"):
         dataclasses.replace(EXAMPLE_ARTICLE, **changes)
+
+
+# --- The exact plain-Python alpha and the vectorised Beta intervals give the same floats -------
+
+_pattern = st.tuples(*[st.integers(0, 9)] * 4)
+
+
+@given(st.dictionaries(_pattern, st.integers(1, 50_000), min_size=1, max_size=12))
+def test_plain_python_alpha_is_the_numpy_float_whenever_it_is_taken(patterns):
+    import reliability.scoring as scoring
+
+    fast = scoring._alpha_exactly(patterns)
+    saved = scoring._alpha_exactly
+    scoring._alpha_exactly = lambda _: scoring._INEXACT
+    try:
+        reference = scoring.krippendorff_alpha_from_patterns(patterns)
+    finally:
+        scoring._alpha_exactly = saved
+    if fast is not scoring._INEXACT:
+        assert fast == reference  # the same float, not merely close
+    assert scoring.krippendorff_alpha_from_patterns(patterns) == reference
+
+
+def test_plain_python_alpha_covers_two_and_three_marks_and_leaves_four_to_numpy():
+    import reliability.scoring as scoring
+
+    assert scoring._alpha_exactly({(2, 0, 0, 0): 5, (1, 1, 0, 0): 2, (1, 1, 1, 0): 3}) is not scoring._INEXACT
+    assert scoring._alpha_exactly({(2, 2, 0, 0): 5, (1, 1, 0, 0): 2}) is scoring._INEXACT
+
+
+@given(
+    st.lists(
+        st.tuples(st.integers(0, 400), st.integers(0, 400), st.floats(0, 1), st.sampled_from([0, 0.5, 20])),
+        min_size=1,
+        max_size=9,
+    )
+)
+def test_beta_intervals_are_each_cases_own_interval(cases):
+    from reliability.scoring import beta_intervals
+
+    cases = [(min(x, n), n, p0, m) for x, n, p0, m in cases]
+    expected = []
+    for x, n, p0, m in cases:  # one scipy call per case, as before the vectorised call
+        a, b = x + m * p0, n - x + m * (1 - p0)
+        if a + b == 0:
+            expected.append(None)
+        elif a == 0 or b == 0:
+            expected.append((0.0, 0.0) if a == 0 else (1.0, 1.0))
+        else:
+            tail = (1 - 0.90) / 2
+            low, high = beta_distribution.ppf([tail, 1 - tail], a, b)
+            expected.append((float(low), float(high)))
+    assert beta_intervals(cases) == expected
