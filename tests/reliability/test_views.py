@@ -157,3 +157,69 @@ def test_method_page_explains_the_numbers(client, db):
     assert "Krippendorff" in html
     assert "bootstrap" in html
     assert "Insufficient evidence" in html
+
+
+# --- Query counts of the other score pages do not grow with the corpus (issue 17, goal 6) -------
+
+
+def _grow(build, outlet, articles: int, source: Source) -> None:
+    """More articles in `outlet` (worked example 1, plus a sentence attributed to `source` by both
+    reviewers) and another outlet, for a second run."""
+    from annotate.codebook import Label
+
+    from .conftest import example_one
+
+    scored_outlet(build, f"more{articles}.example", articles=1)
+    for _ in range(articles):
+        example_one(build, outlet)
+        (sentence,) = build.article(outlet, 1).sentences.all()
+        build.marks(sentence, [Label.ATTRIBUTION] * 2, [source, source])
+
+
+def _queries_at_two_sizes(client, build, django_assert_max_num_queries, url_of, limit: int) -> tuple:
+    """The page at `url_of(outlet, source)` after a small run and after a larger one: the second
+    load runs no more queries than the first. Returns both responses."""
+    outlet = scored_outlet(build, "grow.example", articles=5)
+    source = Source.objects.filter(kind="person").order_by("pk").first()
+    recompute_outlet_scores()
+    client.get(url_of(outlet, source))  # warm per-process caches (the session, the content types)
+    with django_assert_max_num_queries(limit) as small:
+        before = client.get(url_of(outlet, source))
+    _grow(build, outlet, 6, source)
+    recompute_outlet_scores()
+    with django_assert_max_num_queries(len(small.captured_queries)):
+        after = client.get(url_of(outlet, source))
+    assert before.status_code == after.status_code == 200
+    return before, after
+
+
+def test_evidence_page_query_count_is_constant_in_sentences(client, lead, build, django_assert_max_num_queries):
+    client.force_login(lead)
+    url = reverse("reliability:outlet-evidence", args=["grow.example"])
+    before, after = _queries_at_two_sizes(
+        client, build, django_assert_max_num_queries, lambda *_: f"{url}?indicator=sourcing_rate&part=n", 12
+    )
+    assert after.context["page"].paginator.count > before.context["page"].paginator.count
+
+
+def test_source_page_query_count_is_constant_in_attributions(client, lead, build, django_assert_max_num_queries):
+    client.force_login(lead)
+    before, after = _queries_at_two_sizes(
+        client,
+        build,
+        django_assert_max_num_queries,
+        lambda outlet, source: reverse("reliability:source-detail", args=[source.pk]),
+        12,
+    )
+    assert after.context["page"].paginator.count > before.context["page"].paginator.count
+
+
+def test_publish_review_query_count_is_constant_in_changes(client, lead, build, django_assert_max_num_queries):
+    client.force_login(lead)
+
+    def url_of(*_):
+        newest = ScoreRun.objects.order_by("-computed_at", "-pk").first()
+        return f"{reverse('reliability:publish')}?run={newest.pk}"
+
+    before, after = _queries_at_two_sizes(client, build, django_assert_max_num_queries, url_of, 14)
+    assert after.context["changes"].added > before.context["changes"].added
