@@ -38,7 +38,17 @@ from django.db.models.lookups import Exact, GreaterThan
 
 from annotate.codebook import NAMED_KINDS, Label, SourceKind
 from annotate.gold import ADJUDICATED, DISPUTED, MAJORITY, UNANIMOUS, UNMARKED
-from annotate.models import Adjudication, Annotation, Article, Outlet, Sentence, SentenceQuerySet, Source
+from annotate.models import (
+    Adjudication,
+    Annotation,
+    AnnotationRevision,
+    Article,
+    AssignmentEvent,
+    Outlet,
+    Sentence,
+    SentenceQuerySet,
+    Source,
+)
 from claims.grouping import CORROBORATED, first_reporters, group_status
 from claims.models import ArticleLink, ClaimGroup
 from reliability.models import PATTERN_FIELDS, RunClaim, RunSentence, ScoreSnapshot
@@ -175,10 +185,11 @@ def _compiled(queryset: QuerySet) -> tuple[str, tuple]:
 _SOURCE_PACK = 2**40
 
 
-def record_run_sentences(run_id: int) -> int:
+def record_run_sentences(run_id: int, article_ids: Iterable[int] | None = None) -> int:
     """Write the record of run `run_id`: one `RunSentence` per sentence of `scored_sentences` that
     has a counting mark or an adjudication, with its gold label, how it was reached, its gold
     source and that source's kind, and its counting marks per label. Returns the number of rows.
+    With `article_ids`, only the sentences of those articles (a refresh, `services.refresh_run`).
 
     One INSERT ... SELECT, so nothing passes through Python whatever the corpus size. The counting
     marks are read once: grouped by (sentence, label, source), then by sentence, which gives the
@@ -192,9 +203,13 @@ def record_run_sentences(run_id: int) -> int:
     cheaper than inserting at random places in it.
     """
     quote = connection.ops.quote_name
+    marks, adjudications = counting_marks(), Adjudication.objects.order_by()
+    if article_ids is not None:
+        article_ids = list(article_ids)
+        marks = marks.filter(sentence__article_id__in=article_ids)
+        adjudications = adjudications.filter(sentence__article_id__in=article_ids)
     grouped = (
-        counting_marks()
-        .values("sentence_id", "label", "source_id", article=F("sentence__article_id"))
+        marks.values("sentence_id", "label", "source_id", article=F("sentence__article_id"))
         # An integer count: PostgreSQL sums bigints as numeric, several times slower to aggregate.
         .annotate(marks=Cast(Count("pk"), IntegerField()))
     )
@@ -212,8 +227,7 @@ def record_run_sentences(run_id: int) -> int:
     per_sentence_params = (*LABELS, Label.ATTRIBUTION, *grouped_params)
     any_counting_mark = Annotation.objects.counting().filter(sentence=OuterRef("sentence_id"))
     adjudicated_only = (
-        Adjudication.objects.order_by()
-        .filter(sentence__in=scored_sentences())
+        adjudications.filter(sentence__in=scored_sentences())
         .filter(~Exists(any_counting_mark))
         .values("sentence_id", article=F("sentence__article_id"))
     )
@@ -267,11 +281,20 @@ def record_run_sentences(run_id: int) -> int:
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         written = cursor.rowcount
-        if connection.vendor == "postgresql":
+        if connection.vendor == "postgresql" and article_ids is None:
             # Fresh rows have no statistics yet: without them the planner takes the record for
             # empty and joins it row by row (seconds instead of milliseconds for the roll-ups).
             cursor.execute(f"ANALYZE {RunSentence._meta.db_table}")
     return written
+
+
+def changed_articles(since) -> set[int]:
+    """Articles whose marks (a revision), assignments (a submit or reopen) or adjudication changed
+    at or after `since`: what a refresh of a run computed then recomputes. One query."""
+    revised = AnnotationRevision.objects.filter(changed_at__gte=since).values_list("sentence__article_id")
+    events = AssignmentEvent.objects.filter(at__gte=since).values_list("assignment__article_id")
+    decided = Adjudication.objects.filter(decided_at__gte=since).values_list("sentence__article_id")
+    return {article_id for (article_id,) in revised.order_by().union(events.order_by(), decided.order_by())}
 
 
 def prepare_recompute() -> None:
@@ -320,12 +343,12 @@ def source_facts(source_ids: Iterable[int] | None = None) -> dict[int, SourceFac
     }
 
 
-def gold_rows(run_id: int) -> QuerySet:
+def gold_rows(run_id: int, outlet_ids: Iterable[int] | None = None) -> QuerySet:
     """One row per (article, gold label, gold source, its kind) of the run's record with the
     number of sentences: the single GROUP BY behind every per-article count. `other` and
     unsettled sentences are left out."""
     return (
-        run_sentences(run_id)
+        _of_outlets(run_sentences(run_id), outlet_ids)
         .filter(label__in=COUNTED_LABELS)
         .values("article_id", "outlet_id", "article__published", "label", "source_id", "source_kind")
         .annotate(sentences=Count("sentence"))
@@ -333,18 +356,23 @@ def gold_rows(run_id: int) -> QuerySet:
     )
 
 
-def article_rollups(run_id: int) -> list[ArticleRollup]:
-    """Gold counts per article (C, A, N, A_named, A_anon, A_media, per side) of run `run_id`.
+def article_rollups(
+    run_id: int, outlet_ids: Iterable[int] | None = None, facts: dict[int, SourceFacts] | None = None
+) -> list[ArticleRollup]:
+    """Gold counts per article (C, A, N, A_named, A_anon, A_media, per side) of run `run_id`, of
+    the outlets `outlet_ids` (None: all).
 
     Output: one `ArticleRollup` per article with at least one counted sentence, sorted by article
-    id. Kinds come from the record (the kind when the run was made), sides from the registry. An
-    attribution whose gold source is disputed counts in A but in no kind and no side. Two
-    queries: the sources and the streamed GROUP BY (memory grows with articles, not sentences).
+    id, its sides and attributions per source in name and id order (`article_rollup`). Kinds come
+    from the record (the kind when the run was made), sides from the registry. An attribution
+    whose gold source is disputed counts in A but in no kind and no side. Two queries (one when
+    `facts` are given): the sources and the streamed GROUP BY (memory grows with articles, not
+    sentences).
     """
-    facts = source_facts()
+    facts = source_facts() if facts is None else facts
     totals: dict[int, dict] = {}
     names = {Label.CLAIM: "claims", Label.ATTRIBUTION: "attributions", Label.ANALYSIS: "analysis"}
-    for article_id, outlet_id, published, label, source_id, kind, count in gold_rows(run_id).iterator(
+    for article_id, outlet_id, published, label, source_id, kind, count in gold_rows(run_id, outlet_ids).iterator(
         chunk_size=ALPHA_CHUNK
     ):
         article = totals.get(article_id)
@@ -367,19 +395,43 @@ def article_rollups(run_id: int) -> list[ArticleRollup]:
             counts["a_anon"] += count
         elif kind == SourceKind.MEDIA:
             counts["a_media"] += count
-        source = facts.get(source_id)
-        if source is not None and source.side:
-            article["sides"][source.side] += count
     return [
-        ArticleRollup(
-            article_id=article_id,
-            outlet_id=article["outlet"],
-            published=article["published"],
-            counts=ArticleCounts(article_id=article_id, sides=dict(article["sides"]), **article["counts"]),
-            sources=article["sources"],
+        article_rollup(
+            article_id, article["outlet"], article["published"], article["counts"], article["sources"], facts
         )
         for article_id, article in sorted(totals.items())
     ]
+
+
+def article_rollup(
+    article_id: int,
+    outlet_id: int,
+    published: date | None,
+    counts: dict[str, int],
+    sources: dict[int, int],
+    facts: dict[int, SourceFacts],
+) -> ArticleRollup:
+    """One article's `ArticleRollup` from its label and kind counts and its attributions per gold
+    source; the sides come from the registry (`facts`). Sources and sides in id and name order,
+    so that ties (most-cited sources) and sums come out the same however the rows arrived."""
+    ordered = Counter(dict(sorted(sources.items())))
+    sides: Counter[str] = Counter()
+    for source_id, count in ordered.items():
+        source = facts.get(source_id)
+        if source is not None and source.side:
+            sides[source.side] += count
+    return ArticleRollup(
+        article_id=article_id,
+        outlet_id=outlet_id,
+        published=published,
+        counts=ArticleCounts(article_id=article_id, sides=dict(sorted(sides.items())), **counts),
+        sources=ordered,
+    )
+
+
+def _of_outlets(queryset: QuerySet, outlet_ids: Iterable[int] | None, field: str = "outlet_id") -> QuerySet:
+    """`queryset` restricted to the outlets `outlet_ids` (None: unrestricted)."""
+    return queryset if outlet_ids is None else queryset.filter(**{f"{field}__in": list(outlet_ids)})
 
 
 # --- Claims across outlets in a run (method version 2) -----------------------------------------
@@ -456,16 +508,16 @@ def claim_counts(run_id: int) -> dict[int, ClaimCounts]:
     }
 
 
-def restating_articles(article_ids: Iterable[int]) -> dict[int, list[str]]:
+def restating_articles(article_ids: Iterable[int] | None = None) -> dict[int, list[str]]:
     """Article id -> the outlet domains it restates (declared credits and detected rewrites a lead
-    has not rejected), for the articles that restate any. One query."""
+    has not rejected), for the articles that restate any, of `article_ids` (None: every article).
+    One query."""
     restates: dict[int, list[str]] = defaultdict(list)
+    links = ArticleLink.objects.standing()
+    if article_ids is not None:
+        links = links.filter(article_id__in=list(article_ids))
     for article_id, domain in (
-        ArticleLink.objects.standing()
-        .filter(article_id__in=list(article_ids))
-        .order_by("article_id", "original_domain")
-        .values_list("article_id", "original_domain")
-        .distinct()
+        links.order_by("article_id", "original_domain").values_list("article_id", "original_domain").distinct()
     ):
         restates[article_id].append(domain)
     return dict(restates)
@@ -509,16 +561,18 @@ def sides_per_outlet() -> dict[int, int]:
     return {row["outlet_id"]: row["k"] for row in rows}
 
 
-def sentence_status_counts(run_id: int) -> dict[int, dict[str, int]]:
+def sentence_status_counts(run_id: int, outlet_ids: Iterable[int] | None = None) -> dict[int, dict[str, int]]:
     """Outlet id -> reviewable sentences by how their label was reached in run `run_id`
     (unanimous, majority, adjudicated, disputed from the record; unmarked: the outlet's other
     reviewable sentences). Two GROUP BY queries."""
     result: dict[int, dict[str, int]] = defaultdict(dict)
     recorded: Counter[int] = Counter()
-    for row in run_sentences(run_id).values("outlet_id", "label_source").annotate(sentences=Count("sentence")):
+    recorded_rows = _of_outlets(run_sentences(run_id), outlet_ids).values("outlet_id", "label_source")
+    for row in recorded_rows.annotate(sentences=Count("sentence")):
         result[row["outlet_id"]][row["label_source"]] = row["sentences"]
         recorded[row["outlet_id"]] += row["sentences"]
-    reviewable = scored_sentences().order_by().values("article__outlet_id").annotate(n=Count("pk"))
+    reviewable = _of_outlets(scored_sentences().order_by(), outlet_ids, "article__outlet_id")
+    reviewable = reviewable.values("article__outlet_id").annotate(n=Count("pk"))
     for row in reviewable:
         unmarked = row["n"] - recorded[row["article__outlet_id"]]
         if unmarked:
@@ -536,14 +590,16 @@ class AgreementPatterns:
     by_article: dict[int, Counter[tuple[int, ...]]] = field(default_factory=lambda: defaultdict(Counter))
 
 
-def agreement_patterns(run_id: int, *, per_article: bool = False) -> AgreementPatterns:
+def agreement_patterns(
+    run_id: int, *, per_article: bool = False, outlet_ids: Iterable[int] | None = None
+) -> AgreementPatterns:
     """Agreement patterns of run `run_id` (sentences with >= 2 counting marks), counted per
     outlet (and per article when `per_article`) by one GROUP BY over the record, streamed."""
     pattern = [PATTERN_FIELDS[label] for label in LABELS]
     marks = sum((F(name) for name in pattern[1:]), F(pattern[0]))
     keys = ["outlet_id", "article_id"] if per_article else ["outlet_id"]
     rows = (
-        run_sentences(run_id)
+        _of_outlets(run_sentences(run_id), outlet_ids)
         .alias(marks=marks)
         .filter(marks__gte=2)
         .values(*keys, *pattern)
@@ -564,7 +620,7 @@ def agreement_patterns(run_id: int, *, per_article: bool = False) -> AgreementPa
 # --- Agreement between reviewers, from the counting marks ---------------------------------------
 
 
-def reviewer_pair_patterns() -> dict[tuple[int, int, int], Counter]:
+def reviewer_pair_patterns(outlet_ids: Iterable[int] | None = None) -> dict[tuple[int, int, int], Counter]:
     """(outlet id, reviewer a id, reviewer b id) -> label-count patterns of the sentences both
     marked (a < b), counting marks only, for alpha per reviewer pair.
 
@@ -574,7 +630,9 @@ def reviewer_pair_patterns() -> dict[tuple[int, int, int], Counter]:
     """
     quote = connection.ops.quote_name
     marks_sql, params = _compiled(
-        counting_marks().values("sentence_id", "reviewer_id", "label", outlet_id=F("sentence__article__outlet_id"))
+        _of_outlets(counting_marks(), outlet_ids, "sentence__article__outlet_id").values(
+            "sentence_id", "reviewer_id", "label", outlet_id=F("sentence__article__outlet_id")
+        )
     )
     sql = f"""
         WITH m AS ({marks_sql})

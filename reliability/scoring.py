@@ -161,7 +161,8 @@ def krippendorff_alpha_from_patterns(patterns: Mapping[tuple[int, ...], int]) ->
     exact = _alpha_exactly(patterns)
     if exact is not _INEXACT:
         return exact
-    rows = [(np.array(pattern, dtype=float), units) for pattern, units in patterns.items() if units > 0]
+    # Sorted: the sums below then do not depend on the order the patterns were counted in.
+    rows = [(np.array(pattern, dtype=float), units) for pattern, units in sorted(patterns.items()) if units > 0]
     if not rows:
         return None
     if len({len(pattern) for pattern, _ in rows}) != 1 or any((pattern < 0).any() for pattern, _ in rows):
@@ -745,6 +746,16 @@ class SpanAgreement:
             for measure, (first, second) in measures.items():
                 tallies[measure].add(first, second)
             self.sentences[pair] += 1
+
+    def merge(self, other: SpanAgreement) -> None:
+        """Add `other`'s counts (e.g. one outlet's) to these."""
+        for pair, tallies in other.pairs.items():
+            mine = self.pairs.setdefault(pair, {measure: SpanTally() for measure in SPAN_MEASURES})
+            for measure, tally in tallies.items():
+                mine[measure].both += tally.both
+                mine[measure].first_only += tally.first_only
+                mine[measure].second_only += tally.second_only
+        self.sentences.update(other.sentences)
 
     def overall(self) -> dict[str, SpanTally]:
         """Every pair's counts added up per measure."""
