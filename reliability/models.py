@@ -71,6 +71,11 @@ class ScoreRun(models.Model):
         "longer be published (its evidence is gone)",
     )
     sentence_count = models.PositiveIntegerField(default=0, help_text="sentences in the run's record")
+    revision = models.PositiveIntegerField(
+        default=0,
+        help_text="times the figures of this unpublished run were refreshed after marks changed (a publish "
+        "names the revision it reviewed)",
+    )
 
     objects = ScoreRunQuerySet.as_manager()
 
@@ -233,3 +238,23 @@ class RunClaim(models.Model):
 
 # The per-label mark count columns of RunSentence, in codebook order (an agreement pattern).
 PATTERN_FIELDS: dict[str, str] = {label: f"{label}_marks" for label in Label.values}
+
+
+class RunOutletParts(models.Model):
+    """One outlet's share of a run before anything that depends on every outlet is applied (global
+    rates, overall agreement, claims across outlets): per-article gold counts, attributions per
+    source and alpha; the outlet's agreement patterns, label status, reviewer-pair patterns and span
+    agreement counts (`reliability.services.OutletParts`). Kept for the newest run only: a refresh
+    after marks change recomputes the outlets the change touches and reads the others from here."""
+
+    pk = models.CompositePrimaryKey("run_id", "outlet_id")
+    run = models.ForeignKey(
+        ScoreRun, on_delete=models.CASCADE, db_constraint=False, db_index=False, related_name="outlet_parts"
+    )
+    outlet = models.ForeignKey(
+        Outlet, on_delete=models.DO_NOTHING, db_constraint=False, db_index=False, related_name="+"
+    )
+    parts = models.JSONField()
+
+    def __str__(self):
+        return f"run {self.run_id} · outlet {self.outlet_id}"

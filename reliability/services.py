@@ -5,9 +5,12 @@ first, then every figure from that record), publish a run, and settle a disputed
 from __future__ import annotations
 
 import dataclasses
+import json
 import time
 from collections import Counter, defaultdict
-from collections.abc import Hashable
+from collections.abc import Hashable, Iterable
+from dataclasses import dataclass, field
+from datetime import date, timedelta
 from typing import Any
 
 from django.contrib.auth import get_user_model
@@ -17,15 +20,17 @@ from django.db.models import Q
 from django.utils import timezone
 
 from annotate.codebook import Label
-from annotate.models import Adjudication, Outlet, Sentence, Source, is_lead
+from annotate.models import Adjudication, Article, Outlet, Sentence, Source, is_lead
 from reliability import queries
-from reliability.models import RunClaim, RunSentence, ScoreRun, ScoreSnapshot
+from reliability.models import RunClaim, RunOutletParts, RunSentence, ScoreRun, ScoreSnapshot
 from reliability.scoring import (
     COUNT_FIELDS,
     METHOD_VERSION,
+    SPAN_MEASURES,
     ArticleCounts,
     MethodSettings,
     SpanAgreement,
+    SpanTally,
     compare_sentence_spans,
     global_rates,
     indicator_counts,
@@ -71,17 +76,16 @@ def _monthly(rollups: list[queries.ArticleRollup], p0: dict[str, float | None], 
 
 
 def _article_rows(
-    rollups: list[queries.ArticleRollup], patterns: queries.AgreementPatterns, restates: dict[int, list[str]]
+    rollups: list[queries.ArticleRollup], article_alpha: dict[int, float | None], restates: dict[int, list[str]]
 ) -> list[dict]:
     rows = []
     for rollup in rollups:
-        alpha = krippendorff_alpha_from_patterns(patterns.by_article.get(rollup.article_id, {}))
         row = {name: getattr(rollup.counts, name) for name in COUNT_FIELDS}
         rows.append(
             {
                 "id": rollup.article_id,
                 "published": rollup.published.isoformat() if rollup.published else None,
-                "alpha": alpha,
+                "alpha": article_alpha.get(rollup.article_id),
                 "restates": restates.get(rollup.article_id, []),
                 **row,
             }
@@ -89,20 +93,24 @@ def _article_rows(
     return rows
 
 
-def _with_claims(rollups: list[queries.ArticleRollup], run_id: int) -> dict[int, list[str]]:
-    """Add the claims fields (method version 2) to each rollup's counts: the article itself, whether
-    it restates another outlet (a standing credit or rewrite link, now), and its claims from the
-    run's claims record. Returns article id -> the domains it restates (frozen in the figures)."""
-    counts = queries.claim_counts(run_id)
-    restates = queries.restating_articles(rollup.article_id for rollup in rollups)
-    for rollup in rollups:
-        rollup.counts = dataclasses.replace(
-            rollup.counts,
-            articles=1,
-            original=int(rollup.article_id not in restates),
-            **counts.get(rollup.article_id, {}),
+def _with_claims(
+    rollups: list[queries.ArticleRollup], counts: dict[int, dict[str, int]], restates: dict[int, list[str]]
+) -> list[queries.ArticleRollup]:
+    """Each rollup with the claims fields (method version 2) in its counts: the article itself,
+    whether it restates another outlet (a standing credit or rewrite link, now), and its claims
+    from the run's claims record (`queries.claim_counts`). New rollups; the given ones stay."""
+    return [
+        dataclasses.replace(
+            rollup,
+            counts=dataclasses.replace(
+                rollup.counts,
+                articles=1,
+                original=int(rollup.article_id not in restates),
+                **counts.get(rollup.article_id, {}),
+            ),
         )
-    return restates
+        for rollup in rollups
+    ]
 
 
 def _pair_rows(pairs: dict[tuple[int, int], Counter], names: dict[Hashable, str]) -> list[dict]:
@@ -120,15 +128,173 @@ def _pair_rows(pairs: dict[tuple[int, int], Counter], names: dict[Hashable, str]
     return rows
 
 
-def _span_agreement() -> tuple[SpanAgreement, dict[int, SpanAgreement]]:
-    """Span agreement overall and per outlet from the streamed span units (one query)."""
-    overall = SpanAgreement()
-    by_outlet: dict[int, SpanAgreement] = defaultdict(SpanAgreement)
-    for unit in queries.span_units():
-        compared = compare_sentence_spans(unit.text, unit.marks)
-        overall.add(compared)
-        by_outlet[unit.outlet_id].add(compared)
-    return overall, by_outlet
+_COUNTED = ("claims", "attributions", "analysis", "a_named", "a_anon", "a_media")
+
+
+@dataclass
+class OutletParts:
+    """One outlet's share of a run, before anything that depends on every outlet is applied
+    (global rates, overall agreement, claims across outlets): its articles' gold counts (claims
+    fields not yet applied) with alpha, its agreement patterns, label status, reviewer-pair
+    patterns and span agreement counts. A run stores them (`RunOutletParts`), so that a refresh
+    recomputes only the outlets a change touches; `_compose` turns every outlet's parts into the
+    figures, the same way for a full recompute and for a refresh."""
+
+    rollups: list[queries.ArticleRollup] = field(default_factory=list)
+    article_alpha: dict[int, float | None] = field(default_factory=dict)
+    patterns: Counter = field(default_factory=Counter)
+    statuses: dict[str, int] = field(default_factory=dict)
+    pairs: dict[tuple[int, int], Counter] = field(default_factory=lambda: defaultdict(Counter))
+    spans: SpanAgreement = field(default_factory=SpanAgreement)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "articles": [
+                [
+                    rollup.article_id,
+                    rollup.published.isoformat() if rollup.published else None,
+                    *(getattr(rollup.counts, name) for name in _COUNTED),
+                    list(rollup.sources.items()),
+                    self.article_alpha.get(rollup.article_id),
+                ]
+                for rollup in self.rollups
+            ],
+            "patterns": [[list(pattern), n] for pattern, n in self.patterns.items()],
+            "statuses": self.statuses,
+            "pairs": [
+                [a, b, [[list(pattern), n] for pattern, n in counter.items()]] for (a, b), counter in self.pairs.items()
+            ],
+            "spans": [
+                [a, b, self.spans.sentences[a, b], [[t.both, t.first_only, t.second_only] for t in tallies.values()]]
+                for (a, b), tallies in self.spans.pairs.items()
+            ],
+        }
+
+    @classmethod
+    def from_json(cls, outlet_id: int, data: dict[str, Any], facts: dict[int, queries.SourceFacts]) -> OutletParts:
+        parts = cls(statuses=data["statuses"])
+        for article_id, published, *counts, sources, alpha in data["articles"]:
+            parts.rollups.append(
+                queries.article_rollup(
+                    article_id,
+                    outlet_id,
+                    date.fromisoformat(published) if published else None,
+                    dict(zip(_COUNTED, counts, strict=True)),
+                    dict(sources),
+                    facts,
+                )
+            )
+            parts.article_alpha[article_id] = alpha
+        parts.patterns = Counter({tuple(pattern): n for pattern, n in data["patterns"]})
+        for a, b, counter in data["pairs"]:
+            parts.pairs[a, b] = Counter({tuple(pattern): n for pattern, n in counter})
+        for a, b, sentences, tallies in data["spans"]:
+            parts.spans.pairs[a, b] = {
+                measure: SpanTally(*numbers) for measure, numbers in zip(SPAN_MEASURES, tallies, strict=True)
+            }
+            parts.spans.sentences[a, b] = sentences
+        return parts
+
+
+def gather_parts(
+    run_id: int, facts: dict[int, queries.SourceFacts], outlet_ids: Iterable[int] | None = None
+) -> dict[int, OutletParts]:
+    """Every outlet's parts (`OutletParts`) of run `run_id` from its record and the counting
+    marks, or those of `outlet_ids` only (each of them present, empty when it has no data). A
+    constant number of queries, each restricted to `outlet_ids` when given."""
+    parts: dict[int, OutletParts] = defaultdict(OutletParts)
+    for outlet_id in outlet_ids or ():
+        parts[outlet_id] = OutletParts()
+    rollups = queries.article_rollups(run_id, outlet_ids, facts)
+    patterns = queries.agreement_patterns(run_id, per_article=True, outlet_ids=outlet_ids)
+    for rollup in rollups:
+        outlet = parts[rollup.outlet_id]
+        outlet.rollups.append(rollup)
+        outlet.article_alpha[rollup.article_id] = krippendorff_alpha_from_patterns(
+            patterns.by_article.get(rollup.article_id, {})
+        )
+    for outlet_id, counter in patterns.by_outlet.items():
+        parts[outlet_id].patterns = counter
+    for outlet_id, statuses in queries.sentence_status_counts(run_id, outlet_ids).items():
+        parts[outlet_id].statuses = statuses
+    for (outlet_id, reviewer_a, reviewer_b), pattern in queries.reviewer_pair_patterns(outlet_ids).items():
+        parts[outlet_id].pairs[reviewer_a, reviewer_b].update(pattern)
+    for unit in queries.span_units(outlet_ids):
+        parts[unit.outlet_id].spans.add(compare_sentence_spans(unit.text, unit.marks))
+    return dict(parts)
+
+
+def _compose(
+    run_id: int, parts: dict[int, OutletParts], facts: dict[int, queries.SourceFacts], method: MethodSettings
+) -> dict[str, Any]:
+    """The figures of every outlet and of the run from every outlet's parts, with what depends on
+    all of them: the run's claims record (claims fields), the standing restatement links, the
+    global rates, overall and reviewer-pair agreement. A constant number of queries."""
+    restates = queries.restating_articles()
+    claims = queries.claim_counts(run_id)
+    by_outlet = {outlet_id: _with_claims(outlet.rollups, claims, restates) for outlet_id, outlet in parts.items()}
+    p0 = global_rates([rollup.counts for rollups in by_outlet.values() for rollup in rollups])
+    sides_defined = queries.sides_per_outlet()
+    overall_patterns: Counter = Counter()
+    overall_pairs: dict[tuple[int, int], Counter] = defaultdict(Counter)
+    span_overall = SpanAgreement()
+    for outlet in parts.values():
+        overall_patterns.update(outlet.patterns)
+        for pair, pattern in outlet.pairs.items():
+            overall_pairs[pair].update(pattern)
+        span_overall.merge(outlet.spans)
+    reviewer_ids: set[Hashable] = {reviewer for pair in overall_pairs for reviewer in pair}
+    reviewer_ids |= {reviewer for pair in span_overall.pairs for reviewer in pair}
+    names: dict[Hashable, str] = dict(
+        get_user_model().objects.filter(pk__in=reviewer_ids).values_list("pk", "username")
+    )
+    outlets: dict[int, dict[str, Any]] = {}
+    for outlet_id in Outlet.objects.filter(retired=False).order_by("pk").values_list("pk", flat=True):
+        outlet = parts.get(outlet_id) or OutletParts()
+        articles = by_outlet.get(outlet_id, [])
+        counts = [rollup.counts for rollup in articles]
+        present = len({side for c in counts for side, n in c.sides.items() if n > 0})
+        score = score_outlet(counts, p0, method, max(sides_defined.get(outlet_id, 0), present))
+        alpha = krippendorff_alpha_from_patterns(outlet.patterns)
+        cited: Counter = Counter()
+        for rollup in articles:
+            cited.update(rollup.sources)
+        # Most cited first; ties by registry id, whatever order the rows arrived in.
+        most_cited = sorted(cited.items(), key=lambda item: (-item[1], item[0]))[:TOP_SOURCES]
+        outlet_figures = score.to_dict()
+        outlet_figures.update(
+            {
+                "alpha": alpha,
+                "alpha_interpretation": interpret_alpha(alpha),
+                "agreement_sentences": sum(outlet.patterns.values()),
+                "label_status": outlet.statuses,
+                "monthly": _monthly(articles, p0, method),
+                "top_sources": [
+                    {
+                        "id": source,
+                        "name": facts[source].name,
+                        "kind": facts[source].kind,
+                        "side": facts[source].side,
+                        "attributions": n,
+                    }
+                    for source, n in most_cited
+                    if source in facts
+                ],
+                "articles": _article_rows(articles, outlet.article_alpha, restates),
+                "reviewer_pairs": _pair_rows(outlet.pairs, names),
+                "span_agreement": outlet.spans.to_dict(names),
+            }
+        )
+        outlets[outlet_id] = outlet_figures
+    overall_alpha = krippendorff_alpha_from_patterns(overall_patterns)
+    return {
+        "global_rates": p0,
+        "overall_alpha": overall_alpha,
+        "overall_alpha_interpretation": interpret_alpha(overall_alpha),
+        "reviewer_pairs": _pair_rows(overall_pairs, names),
+        "span_agreement": span_overall.to_dict(names),
+        "outlets": outlets,
+    }
 
 
 def compute_scores(run_id: int, method: MethodSettings | None = None) -> dict[str, Any]:
@@ -141,81 +307,17 @@ def compute_scores(run_id: int, method: MethodSettings | None = None) -> dict[st
     most-cited sources and per-article counts. A constant number of queries (no per-outlet or
     per-sentence query); outlets without settled sentences get `insufficient_evidence`.
     """
-    method = method or MethodSettings()
-    rollups = queries.article_rollups(run_id)
-    restates = _with_claims(rollups, run_id)
-    p0 = global_rates([rollup.counts for rollup in rollups])
-    sides_defined = queries.sides_per_outlet()
-    patterns = queries.agreement_patterns(run_id, per_article=True)
-    statuses = queries.sentence_status_counts(run_id)
-    pair_patterns = queries.reviewer_pair_patterns()
-    span_overall, span_by_outlet = _span_agreement()
-    by_outlet: dict[int, list[queries.ArticleRollup]] = defaultdict(list)
-    for rollup in rollups:
-        by_outlet[rollup.outlet_id].append(rollup)
-    cited: dict[int, Counter] = defaultdict(Counter)
-    for rollup in rollups:
-        cited[rollup.outlet_id].update(rollup.sources)
-    top_ids = {source for counter in cited.values() for source, _ in counter.most_common(TOP_SOURCES)}
-    facts = queries.source_facts(top_ids)
-    reviewer_ids: set[Hashable] = {reviewer for _, a, b in pair_patterns for reviewer in (a, b)}
-    reviewer_ids |= {reviewer for pair in span_overall.pairs for reviewer in pair}
-    names: dict[Hashable, str] = dict(
-        get_user_model().objects.filter(pk__in=reviewer_ids).values_list("pk", "username")
-    )
-    overall_pairs: dict[tuple[int, int], Counter] = defaultdict(Counter)
-    outlet_pairs: dict[int, dict[tuple[int, int], Counter]] = defaultdict(lambda: defaultdict(Counter))
-    for (outlet_id, reviewer_a, reviewer_b), pattern in pair_patterns.items():
-        overall_pairs[reviewer_a, reviewer_b].update(pattern)
-        outlet_pairs[outlet_id][reviewer_a, reviewer_b].update(pattern)
-    outlets: dict[int, dict[str, Any]] = {}
-    for outlet_id in Outlet.objects.filter(retired=False).order_by("pk").values_list("pk", flat=True):
-        articles = by_outlet.get(outlet_id, [])
-        counts = [rollup.counts for rollup in articles]
-        present = len({side for c in counts for side, n in c.sides.items() if n > 0})
-        score = score_outlet(counts, p0, method, max(sides_defined.get(outlet_id, 0), present))
-        alpha = krippendorff_alpha_from_patterns(patterns.by_outlet.get(outlet_id, {}))
-        outlet_figures = score.to_dict()
-        outlet_figures.update(
-            {
-                "alpha": alpha,
-                "alpha_interpretation": interpret_alpha(alpha),
-                "agreement_sentences": sum(patterns.by_outlet.get(outlet_id, {}).values()),
-                "label_status": statuses.get(outlet_id, {}),
-                "monthly": _monthly(articles, p0, method),
-                "top_sources": [
-                    {
-                        "id": source,
-                        "name": facts[source].name,
-                        "kind": facts[source].kind,
-                        "side": facts[source].side,
-                        "attributions": n,
-                    }
-                    for source, n in cited[outlet_id].most_common(TOP_SOURCES)
-                    if source in facts
-                ],
-                "articles": _article_rows(articles, patterns, restates),
-                "reviewer_pairs": _pair_rows(outlet_pairs.get(outlet_id, {}), names),
-                "span_agreement": span_by_outlet.get(outlet_id, SpanAgreement()).to_dict(names),
-            }
-        )
-        outlets[outlet_id] = outlet_figures
-    overall_alpha = krippendorff_alpha_from_patterns(patterns.overall)
-    return {
-        "global_rates": p0,
-        "overall_alpha": overall_alpha,
-        "overall_alpha_interpretation": interpret_alpha(overall_alpha),
-        "reviewer_pairs": _pair_rows(overall_pairs, names),
-        "span_agreement": span_overall.to_dict(names),
-        "outlets": outlets,
-    }
+    facts = queries.source_facts()
+    return _compose(run_id, gather_parts(run_id, facts), facts, method or MethodSettings())
 
 
 def prune_run_records(*, keep: int = KEEP_UNPUBLISHED_RECORDS) -> int:
     """Delete the per-sentence records of unpublished runs other than the newest `keep` runs
     (published records are kept for ever); those runs keep their figures but can no longer be
-    published. Returns the number of runs pruned."""
+    published. Outlet parts are kept for the newest run only (the one a refresh may update).
+    Returns the number of runs pruned."""
     newest = list(ScoreRun.objects.values_list("pk", flat=True)[:keep])
+    RunOutletParts.objects.exclude(run_id__in=newest[:1]).delete()
     stale = list(
         ScoreRun.objects.filter(published=False, record_kept=True).exclude(pk__in=newest).values_list("pk", flat=True)
     )
@@ -226,13 +328,33 @@ def prune_run_records(*, keep: int = KEEP_UNPUBLISHED_RECORDS) -> int:
     return len(stale)
 
 
+def _snapshot_fields(figures: dict[str, Any]) -> dict[str, Any]:
+    interval = figures["score_interval"] or [None, None]
+    values = (figures["method_version"], figures["score"], *interval, figures["insufficient_evidence"])
+    values += (figures["article_count"], figures["sentence_count"], figures["alpha"], figures)
+    return dict(zip(_SNAPSHOT_FIELDS, values, strict=True))
+
+
+_SNAPSHOT_FIELDS = (
+    "method_version",
+    "score",
+    "score_low",
+    "score_high",
+    "insufficient_evidence",
+    "article_count",
+    "sentence_count",
+    "alpha",
+    "figures",
+)
+
+
 @transaction.atomic
 def recompute_outlet_scores(*, triggered_by=None, method: MethodSettings | None = None) -> ScoreRun:
     """Compute every outlet's score and store it: one `ScoreRun` (unpublished) with its record
     (the gold label of every sentence it used, `queries.record_run_sentences`), then one
-    `ScoreSnapshot` per outlet computed from that record. Earlier runs stay (history and trends;
-    old unpublished records are pruned, `prune_run_records`). Empty data is fine: every outlet
-    is stored with `insufficient_evidence`."""
+    `ScoreSnapshot` per outlet computed from that record, and each outlet's parts (for a later
+    `refresh_run`). Earlier runs stay (history and trends; old unpublished records are pruned,
+    `prune_run_records`). Empty data is fine: every outlet is stored with `insufficient_evidence`."""
     method = method or MethodSettings()
     started = time.perf_counter()
     queries.prepare_recompute()
@@ -241,33 +363,124 @@ def recompute_outlet_scores(*, triggered_by=None, method: MethodSettings | None 
     )
     run.sentence_count = queries.record_run_sentences(run.pk)
     queries.record_run_claims(run.pk)
-    computed = compute_scores(run.pk, method)
+    facts = queries.source_facts()
+    parts = gather_parts(run.pk, facts)
+    computed = _compose(run.pk, parts, facts, method)
     run.overall_alpha = computed["overall_alpha"]
     run.figures = {key: value for key, value in computed.items() if key != "outlets"}
-    snapshots = []
-    for outlet_id, figures in computed["outlets"].items():
-        interval = figures["score_interval"] or [None, None]
-        snapshots.append(
-            ScoreSnapshot(
-                run=run,
-                outlet_id=outlet_id,
-                method_version=figures["method_version"],
-                computed_at=run.computed_at,
-                score=figures["score"],
-                score_low=interval[0],
-                score_high=interval[1],
-                insufficient_evidence=figures["insufficient_evidence"],
-                article_count=figures["article_count"],
-                sentence_count=figures["sentence_count"],
-                alpha=figures["alpha"],
-                figures=figures,
-            )
-        )
-    ScoreSnapshot.objects.bulk_create(snapshots, batch_size=500)
+    ScoreSnapshot.objects.bulk_create(
+        [
+            ScoreSnapshot(run=run, outlet_id=outlet_id, computed_at=run.computed_at, **_snapshot_fields(figures))
+            for outlet_id, figures in computed["outlets"].items()
+        ],
+        batch_size=500,
+    )
+    RunOutletParts.objects.bulk_create(
+        [RunOutletParts(run=run, outlet_id=outlet_id, parts=outlet.to_json()) for outlet_id, outlet in parts.items()],
+        batch_size=500,
+    )
     prune_run_records()
     run.duration_seconds = time.perf_counter() - started
     run.save(update_fields=["sentence_count", "overall_alpha", "figures", "duration_seconds"])
     return run
+
+
+# --- Refresh: after marks change, recompute only the outlets they touch -------------------------
+
+# A refresh looks for changes this long before the run's computed_at: a write whose transaction was
+# still open when the run read the marks carries an earlier time than the run but was not seen.
+REFRESH_MARGIN = timedelta(minutes=5)
+# Past this many changed articles, a full recompute costs less than recomputing them one outlet
+# at a time.
+REFRESH_MAX_ARTICLES = 2000
+
+
+def refreshable_run(method: MethodSettings | None = None) -> ScoreRun | None:
+    """The run a refresh may update: the newest run, if it is unpublished, still has its record and
+    outlet parts, and was computed with this method version and these settings; else None."""
+    method = method or MethodSettings()
+    run = ScoreRun.objects.first()
+    if run is None or run.published or not run.record_kept or run.method_version != METHOD_VERSION:
+        return None
+    if run.method_settings != json.loads(json.dumps(method.to_dict())) or not run.outlet_parts.exists():
+        return None
+    return run
+
+
+@transaction.atomic
+def refresh_run(run: ScoreRun, article_ids: Iterable[int], method: MethodSettings | None = None) -> ScoreRun:
+    """Bring unpublished run `run` up to date after the marks, assignments or adjudications of
+    `article_ids` changed, recomputing only what they touch: those articles' record rows, the
+    parts of their outlets (`gather_parts`), the run's claims record (claims cross outlets), then
+    every figure from the parts (`_compose`: the global rates move every outlet's smoothed
+    values). The figures are those a full recompute would give (tests/reliability/test_refresh.py);
+    the run keeps its id, `revision` goes up by one (a publish names the revision it reviewed).
+    Raises ValidationError for a published run (published figures are frozen)."""
+    method = method or MethodSettings()
+    started = timezone.now()
+    run = ScoreRun.objects.select_for_update().get(pk=run.pk)
+    if run.published:
+        raise ValidationError(f"Run {run.pk} is published: its figures are frozen.")
+    article_ids = sorted(set(article_ids))
+    outlet_ids = sorted(set(Article.objects.filter(pk__in=article_ids).values_list("outlet_id", flat=True)))
+    queries.prepare_recompute()
+    removed, _ = RunSentence.objects.filter(run=run, outlet_id__in=outlet_ids, article_id__in=article_ids).delete()
+    added = queries.record_run_sentences(run.pk, article_ids)
+    RunClaim.objects.filter(run=run).delete()
+    queries.record_run_claims(run.pk)
+    facts = queries.source_facts()
+    parts = {
+        outlet_id: OutletParts.from_json(outlet_id, data, facts)
+        for outlet_id, data in RunOutletParts.objects.filter(run=run)
+        .exclude(outlet_id__in=outlet_ids)
+        .values_list("outlet_id", "parts")
+    }
+    fresh = gather_parts(run.pk, facts, outlet_ids)
+    parts.update(fresh)
+    computed = _compose(run.pk, dict(sorted(parts.items())), facts, method)
+    snapshots = {snapshot.outlet_id: snapshot for snapshot in run.snapshots.all()}
+    changed, created = [], []
+    for outlet_id, figures in computed["outlets"].items():
+        snapshot = snapshots.get(outlet_id)
+        if snapshot is None:
+            created.append(
+                ScoreSnapshot(run=run, outlet_id=outlet_id, computed_at=started, **_snapshot_fields(figures))
+            )
+        elif snapshot.figures != figures:
+            for name, value in _snapshot_fields(figures).items():
+                setattr(snapshot, name, value)
+            changed.append(snapshot)
+    ScoreSnapshot.objects.bulk_update(changed, _SNAPSHOT_FIELDS, batch_size=100)
+    ScoreSnapshot.objects.bulk_create(created)
+    run.snapshots.update(computed_at=started)
+    RunOutletParts.objects.filter(run=run, outlet_id__in=outlet_ids).delete()
+    RunOutletParts.objects.bulk_create(
+        [RunOutletParts(run=run, outlet_id=outlet_id, parts=fresh[outlet_id].to_json()) for outlet_id in outlet_ids]
+    )
+    run.sentence_count += added - removed
+    run.overall_alpha = computed["overall_alpha"]
+    run.figures = {key: value for key, value in computed.items() if key != "outlets"}
+    run.computed_at = started
+    run.revision += 1
+    run.save(update_fields=["sentence_count", "overall_alpha", "figures", "computed_at", "revision"])
+    return run
+
+
+def update_outlet_scores() -> ScoreRun:
+    """What the automatic recompute after marks change does (`reliability.tasks`): refresh the
+    newest run (`refresh_run`) with the articles whose marks, assignments or adjudications changed
+    since it was computed (`queries.changed_articles`), or, when no run may be refreshed
+    (`refreshable_run`: none yet, published, other settings) or too much changed, a full
+    `recompute_outlet_scores`. Returns the run."""
+    run = refreshable_run()
+    if run is None:
+        return recompute_outlet_scores()
+    article_ids = queries.changed_articles(run.computed_at - REFRESH_MARGIN)
+    if len(article_ids) > REFRESH_MAX_ARTICLES:
+        return recompute_outlet_scores()
+    if not article_ids:
+        return run
+    return refresh_run(run, article_ids)
 
 
 def latest_published_run() -> ScoreRun | None:
@@ -288,7 +501,7 @@ def publishable_error(run: ScoreRun) -> str | None:
 
 
 @transaction.atomic
-def publish_run(*, run: ScoreRun, by) -> ScoreRun:
+def publish_run(*, run: ScoreRun, by, revision: int | None = None) -> ScoreRun:
     """Make exactly `run` visible to anonymous readers (when PUBLIC_SCORES), with its record: its
     figures and evidence are then frozen (the run and its rows can no longer be deleted). Leads
     only; publishing a published run changes nothing. Raises ValidationError (nothing written)
@@ -301,6 +514,10 @@ def publish_run(*, run: ScoreRun, by) -> ScoreRun:
     error = publishable_error(run)
     if error:
         raise ValidationError(error)
+    if revision is not None and revision != run.revision:
+        raise ValidationError(
+            f"Run {run.pk} was refreshed after marks changed since you reviewed it: review its changes again."
+        )
     run.published, run.published_at, run.published_by = True, timezone.now(), by
     run.save(update_fields=["published", "published_at", "published_by"])
     return run

@@ -20,10 +20,12 @@ DEBOUNCE_KEY = "reliability:recompute-requested"
 
 @task()
 def recompute_scores_task() -> int:
-    """Recompute and store every outlet's score (an unpublished run); returns the run id."""
-    from reliability.services import recompute_outlet_scores
+    """Bring the stored scores up to date (an unpublished run): refresh the newest unpublished
+    run with the articles that changed, or recompute every outlet (`services.update_outlet_scores`);
+    returns the run id."""
+    from reliability.services import update_outlet_scores
 
-    return recompute_outlet_scores().pk
+    return update_outlet_scores().pk
 
 
 def _waiting_in_database() -> bool:

@@ -112,7 +112,8 @@ def publish(request):
     run = get_object_or_404(ScoreRun, pk=requested)
     if request.method == "POST":
         try:
-            publish_run(run=run, by=request.user)
+            reviewed = request.POST.get("revision", "")
+            publish_run(run=run, by=request.user, revision=int(reviewed) if reviewed.isdigit() else None)
         except ValidationError as error:
             messages.error(request, " ".join(error.messages))
         else:
