@@ -133,7 +133,19 @@ def generate(outlets: int, articles: int, sentences_per_article: int, seed: int 
         cursor.execute("SELECT MIN(id) FROM annotate_sentence")
         first_sentence = cursor.fetchone()[0]
         load(cursor, "annotate_annotation", mark_cols, mark_rows(first_sentence))
+        add_revisions(cursor)
         cursor.execute("ANALYZE")
+
+
+def add_revisions(cursor) -> None:
+    """One `create` revision per mark, a day old (as the write path leaves them): a refresh looks
+    for recent revisions among all of them."""
+    cursor.execute(
+        "INSERT INTO annotate_annotationrevision (annotation_id, sentence_id, reviewer_id, action, version, label, "
+        "source_id, note, origin, changed_at) "
+        "SELECT id, sentence_id, reviewer_id, 'create', 1, label, source_id, '', origin, %s FROM annotate_annotation",
+        [datetime.now(UTC) - timedelta(days=1)],
+    )
 
 
 def load(cursor, table: str, columns: str, rows) -> None:
@@ -186,11 +198,17 @@ def child(backend: str, outlets: int, articles: int, sentences: int, repeats: in
 
     settings.SCORES_AUTO_RECOMPUTE = False
     call_command("migrate", verbosity=0)
-    from annotate.models import Annotation
+    from annotate.models import Annotation, AnnotationRevision
 
     started = time.perf_counter()
     if not (reuse and Annotation.objects.count() == 2 * sentences):
         generate(outlets, articles, sentences // articles)
+    elif not AnnotationRevision.objects.exists():  # a database generated before revisions were
+        from django.db import connection
+
+        with connection.cursor() as cursor:
+            add_revisions(cursor)
+            cursor.execute("ANALYZE")
     generated = time.perf_counter() - started
     from reliability.models import ScoreRun
     from reliability.services import recompute_outlet_scores  # imports numpy/scipy before measuring
@@ -218,6 +236,7 @@ def child(backend: str, outlets: int, articles: int, sentences: int, repeats: in
         t0 = time.perf_counter()
         run = recompute_outlet_scores()
         full_times.append(time.perf_counter() - t0)
+    refresh_times, same = refresh(run, repeats)
     scored = run.snapshots.filter(insufficient_evidence=False).count()
     print(
         json.dumps(
@@ -234,6 +253,9 @@ def child(backend: str, outlets: int, articles: int, sentences: int, repeats: in
                 "record_median_s": round(statistics.median(record_times), 3),
                 "record_ratio": round(statistics.median(record_times) / statistics.median(base_times), 1),
                 "record_sentences": recorded,
+                "refresh_median_s": round(statistics.median(refresh_times), 3),
+                "refresh_ratio": round(statistics.median(refresh_times) / statistics.median(base_times), 2),
+                "refresh_same_as_full": same,
                 "peak_rss_mb_before_recompute": round(rss_before, 1),
                 "peak_rss_mb_after": round(peak_rss_mb(), 1),
                 "scored_outlets": scored,
@@ -242,6 +264,57 @@ def child(backend: str, outlets: int, articles: int, sentences: int, repeats: in
             }
         )
     )
+
+
+def refresh(run, repeats: int) -> tuple[list[float], bool]:
+    """Change one mark (through the real write path, as a lead) in a different article each time
+    and time the automatic recompute that follows (`update_outlet_scores`: a refresh of `run`).
+    Then compare the refreshed run with a full recompute: snapshots, run figures and record."""
+    from django.contrib.auth import get_user_model
+    from django.db import connection
+
+    from annotate.models import Annotation
+    from annotate.services import change_annotation
+    from reliability.services import recompute_outlet_scores, update_outlet_scores
+
+    lead, _ = get_user_model().objects.get_or_create(username="bench-lead", defaults={"is_superuser": True})
+    marks = Annotation.objects.order_by("pk")
+    times = []
+    for i in range(repeats):
+        mark = marks[(i + 1) * 9973 % marks.count()]
+        label = "claim" if mark.label != "claim" else "analysis"
+        change_annotation(
+            annotation_id=mark.pk, changes={"label": label, "source": None}, expected_version=None, changed_by=lead
+        )
+        t0 = time.perf_counter()
+        refreshed = update_outlet_scores()
+        times.append(time.perf_counter() - t0)
+        assert refreshed.pk == run.pk, "the automatic recompute did not refresh the newest run"
+    refreshed.refresh_from_db()
+    full = recompute_outlet_scores()
+    full.refresh_from_db()  # both as stored
+    same = (refreshed.figures, refreshed.overall_alpha, refreshed.sentence_count) == (
+        full.figures,
+        full.overall_alpha,
+        full.sentence_count,
+    )
+    for old, new in zip(
+        refreshed.snapshots.order_by("outlet_id").values_list("outlet_id", "score", "figures"),
+        full.snapshots.order_by("outlet_id").values_list("outlet_id", "score", "figures"),
+        strict=True,
+    ):
+        same = same and old == new
+    columns = "sentence_id, article_id, outlet_id, label, label_source, source_id, source_kind, claim_marks, "
+    columns += "attribution_marks, analysis_marks, other_marks"
+    with connection.cursor() as cursor:
+        for first, second in ((refreshed.pk, full.pk), (full.pk, refreshed.pk)):
+            cursor.execute(
+                f"SELECT COUNT(*) FROM (SELECT {columns} FROM reliability_runsentence WHERE run_id = %s "
+                f"EXCEPT SELECT {columns} FROM reliability_runsentence WHERE run_id = %s) d",
+                [first, second],
+            )
+            same = same and cursor.fetchone()[0] == 0
+    return times, same
 
 
 def reset_postgres() -> None:
@@ -299,6 +372,11 @@ def main() -> None:
         print(
             f"           of which the run's record (gold label of {figures['record_sentences']:,} sentences, "
             f"one INSERT ... SELECT) {figures['record_median_s']} s -> ratio {figures['record_ratio']}x"
+        )
+        print(
+            f"           refresh after one changed mark (automatic recompute) median {figures['refresh_median_s']} s "
+            f"-> ratio {figures['refresh_ratio']}x; same figures and record as a full recompute: "
+            f"{figures['refresh_same_as_full']}"
         )
 
 

@@ -545,6 +545,21 @@ def _percentile_interval(values: np.ndarray, level: float) -> Interval | None:
     return float(low), float(high)
 
 
+def _percentile_intervals(values: np.ndarray, names: list[str], level: float) -> dict[str, Interval | None]:
+    """`_percentile_interval` of each column of `values`: one call for the columns without NaN
+    (the same partition and interpolation per column as a call of its own), one per other column."""
+    whole = ~np.isnan(values).any(axis=0)
+    intervals: dict[str, Interval | None] = {}
+    if whole.any():
+        tail = 100 * (1 - level) / 2
+        low, high = np.percentile(values[:, whole], [tail, 100 - tail], axis=0)
+        for j, low_j, high_j in zip(np.flatnonzero(whole), low, high, strict=True):
+            intervals[names[j]] = (float(low_j), float(high_j))
+    for j in np.flatnonzero(~whole):
+        intervals[names[j]] = _percentile_interval(values[:, j], level)
+    return {name: intervals[name] for name in names}
+
+
 def _cluster_bootstrap(
     articles: Sequence[ArticleCounts], priors: np.ndarray, settings: MethodSettings
 ) -> tuple[dict[str, Interval | None], Interval | None]:
@@ -556,14 +571,17 @@ def _cluster_bootstrap(
     """
     matrix = np.array([article.row() for article in articles], dtype=np.int64)
     generator = np.random.default_rng(settings.seed)
-    picks = generator.integers(0, len(articles), size=(settings.n_resamples, len(articles)))
-    # Column by column: never a (resamples x articles x fields) array, even for large outlets.
-    totals = np.column_stack([column[picks].sum(axis=1) for column in matrix.T])
+    resamples, size = settings.n_resamples, len(articles)
+    picks = generator.integers(0, size, size=(resamples, size))
+    # How often each resample drew each article (resamples x articles), times the counts: the
+    # resampled totals, exact integers, without a (resamples x articles x fields) array.
+    drawn = np.bincount((picks + (np.arange(resamples) * size)[:, None]).ravel(), minlength=resamples * size)
+    totals = drawn.reshape(resamples, size) @ matrix
     m = settings.prior_strength
     with np.errstate(divide="ignore", invalid="ignore"):
         smoothed = (totals @ _NUMERATORS + m * priors) / (totals @ _DENOMINATORS + m)
     names = list(INDICATORS)
-    intervals = {name: _percentile_interval(smoothed[:, j], settings.interval_level) for j, name in enumerate(names)}
+    intervals = _percentile_intervals(smoothed, names, settings.interval_level)
     scored = smoothed[:, [names.index(name) for name in SCORED_INDICATORS]]
     flip = np.array([INDICATORS[name][2] == "lower_is_better" for name in SCORED_INDICATORS])
     weights = np.array(settings.weights, dtype=float)

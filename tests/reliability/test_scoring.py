@@ -835,3 +835,39 @@ def test_beta_intervals_are_each_cases_own_interval(cases):
             low, high = beta_distribution.ppf([tail, 1 - tail], a, b)
             expected.append((float(low), float(high)))
     assert beta_intervals(cases) == expected
+
+
+@given(st.integers(0, 2**32), st.integers(1, 60), st.sampled_from([0, 5, 20]), st.booleans())
+def test_bootstrap_intervals_are_those_of_the_column_by_column_sums(seed, size, m, missing_prior):
+    """The resampled totals (draw counts times counts) and the batched percentiles give the same
+    floats as summing each column over the drawn articles and one percentile call per column."""
+    import numpy as np
+
+    import reliability.scoring as scoring
+
+    rng = random.Random(seed)
+    articles = []
+    for i in range(size):
+        attributions = rng.randint(0, 9)
+        named = rng.randint(0, attributions)
+        articles.append(
+            ArticleCounts(
+                article_id=i, claims=rng.randint(0, 9), attributions=attributions, analysis=rng.randint(0, 4),
+                a_named=named, a_anon=rng.randint(0, attributions - named), articles=1, original=rng.randint(0, 1),
+            )
+        )  # fmt: skip
+    settings = MethodSettings(prior_strength=m, n_resamples=200, seed=seed % 1000)
+    priors = np.array([rng.random() for _ in scoring.INDICATORS])
+    if missing_prior:
+        priors[0] = np.nan
+    matrix = np.array([article.row() for article in articles], dtype=np.int64)
+    picks = np.random.default_rng(settings.seed).integers(0, size, size=(settings.n_resamples, size))
+    totals = np.column_stack([column[picks].sum(axis=1) for column in matrix.T])
+    with np.errstate(divide="ignore", invalid="ignore"):
+        smoothed = (totals @ scoring._NUMERATORS + m * priors) / (totals @ scoring._DENOMINATORS + m)
+    expected = {
+        name: scoring._percentile_interval(smoothed[:, j], settings.interval_level)
+        for j, name in enumerate(scoring.INDICATORS)
+    }
+    intervals, _ = scoring._cluster_bootstrap(articles, priors, settings)
+    assert intervals == expected
