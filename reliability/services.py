@@ -4,7 +4,6 @@ first, then every figure from that record), publish a run, and settle a disputed
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import time
 from collections import Counter, defaultdict
@@ -15,7 +14,7 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -93,23 +92,31 @@ def _article_rows(
     return rows
 
 
-def _with_claims(
-    rollups: list[queries.ArticleRollup], counts: dict[int, dict[str, int]], restates: dict[int, list[str]]
+def _final_rollups(
+    outlet_id: int,
+    outlet: OutletParts,
+    facts: dict[int, queries.SourceFacts],
+    claims: dict[int, dict[str, int]],
+    restates: dict[int, list[str]],
 ) -> list[queries.ArticleRollup]:
-    """Each rollup with the claims fields (method version 2) in its counts: the article itself,
-    whether it restates another outlet (a standing credit or rewrite link, now), and its claims
-    from the run's claims record (`queries.claim_counts`). New rollups; the given ones stay."""
+    """The outlet's articles' rollups with the claims fields (method version 2): the article
+    itself, whether it restates another outlet (a standing credit or rewrite link, now), and its
+    claims from the run's claims record (`queries.claim_counts`); sides from the registry."""
     return [
-        dataclasses.replace(
-            rollup,
-            counts=dataclasses.replace(
-                rollup.counts,
-                articles=1,
-                original=int(rollup.article_id not in restates),
-                **counts.get(rollup.article_id, {}),
-            ),
+        queries.article_rollup(
+            article.article_id,
+            outlet_id,
+            article.published,
+            {
+                **article.counts,
+                "articles": 1,
+                "original": int(article.article_id not in restates),
+                **claims.get(article.article_id, {}),
+            },
+            article.sources,
+            facts,
         )
-        for rollup in rollups
+        for article in outlet.articles
     ]
 
 
@@ -131,17 +138,27 @@ def _pair_rows(pairs: dict[tuple[int, int], Counter], names: dict[Hashable, str]
 _COUNTED = ("claims", "attributions", "analysis", "a_named", "a_anon", "a_media")
 
 
+@dataclass(slots=True)
+class ArticleParts:
+    """One article's gold counts (`_COUNTED`), attributions per gold source and alpha in a run."""
+
+    article_id: int
+    published: date | None
+    counts: dict[str, int]
+    sources: dict[int, int]
+    alpha: float | None
+
+
 @dataclass
 class OutletParts:
     """One outlet's share of a run, before anything that depends on every outlet is applied
-    (global rates, overall agreement, claims across outlets): its articles' gold counts (claims
-    fields not yet applied) with alpha, its agreement patterns, label status, reviewer-pair
-    patterns and span agreement counts. A run stores them (`RunOutletParts`), so that a refresh
-    recomputes only the outlets a change touches; `_compose` turns every outlet's parts into the
-    figures, the same way for a full recompute and for a refresh."""
+    (global rates, overall agreement, claims across outlets): its articles' gold counts with
+    alpha, its agreement patterns, label status, reviewer-pair patterns and span agreement counts.
+    A run stores them (`RunOutletParts`), so that a refresh recomputes only the outlets a change
+    touches; `_compose` turns every outlet's parts into the figures, the same way for a full
+    recompute and for a refresh."""
 
-    rollups: list[queries.ArticleRollup] = field(default_factory=list)
-    article_alpha: dict[int, float | None] = field(default_factory=dict)
+    articles: list[ArticleParts] = field(default_factory=list)
     patterns: Counter = field(default_factory=Counter)
     statuses: dict[str, int] = field(default_factory=dict)
     pairs: dict[tuple[int, int], Counter] = field(default_factory=lambda: defaultdict(Counter))
@@ -151,13 +168,13 @@ class OutletParts:
         return {
             "articles": [
                 [
-                    rollup.article_id,
-                    rollup.published.isoformat() if rollup.published else None,
-                    *(getattr(rollup.counts, name) for name in _COUNTED),
-                    list(rollup.sources.items()),
-                    self.article_alpha.get(rollup.article_id),
+                    article.article_id,
+                    article.published.isoformat() if article.published else None,
+                    *(article.counts[name] for name in _COUNTED),
+                    list(article.sources.items()),
+                    article.alpha,
                 ]
-                for rollup in self.rollups
+                for article in self.articles
             ],
             "patterns": [[list(pattern), n] for pattern, n in self.patterns.items()],
             "statuses": self.statuses,
@@ -171,20 +188,18 @@ class OutletParts:
         }
 
     @classmethod
-    def from_json(cls, outlet_id: int, data: dict[str, Any], facts: dict[int, queries.SourceFacts]) -> OutletParts:
+    def from_json(cls, data: dict[str, Any]) -> OutletParts:
         parts = cls(statuses=data["statuses"])
-        for article_id, published, *counts, sources, alpha in data["articles"]:
-            parts.rollups.append(
-                queries.article_rollup(
-                    article_id,
-                    outlet_id,
-                    date.fromisoformat(published) if published else None,
-                    dict(zip(_COUNTED, counts, strict=True)),
-                    dict(sources),
-                    facts,
-                )
+        parts.articles = [
+            ArticleParts(
+                article_id,
+                date.fromisoformat(published) if published else None,
+                dict(zip(_COUNTED, counts, strict=True)),
+                dict(sources),
+                alpha,
             )
-            parts.article_alpha[article_id] = alpha
+            for article_id, published, *counts, sources, alpha in data["articles"]
+        ]
         parts.patterns = Counter({tuple(pattern): n for pattern, n in data["patterns"]})
         for a, b, counter in data["pairs"]:
             parts.pairs[a, b] = Counter({tuple(pattern): n for pattern, n in counter})
@@ -201,26 +216,35 @@ def gather_parts(
 ) -> dict[int, OutletParts]:
     """Every outlet's parts (`OutletParts`) of run `run_id` from its record and the counting
     marks, or those of `outlet_ids` only (each of them present, empty when it has no data). A
-    constant number of queries, each restricted to `outlet_ids` when given."""
+    constant number of queries (plus two per outlet of `outlet_ids`), restricted to `outlet_ids`
+    when given."""
+    outlet_ids = None if outlet_ids is None else list(outlet_ids)
     parts: dict[int, OutletParts] = defaultdict(OutletParts)
     for outlet_id in outlet_ids or ():
         parts[outlet_id] = OutletParts()
     rollups = queries.article_rollups(run_id, outlet_ids, facts)
     patterns = queries.agreement_patterns(run_id, per_article=True, outlet_ids=outlet_ids)
     for rollup in rollups:
-        outlet = parts[rollup.outlet_id]
-        outlet.rollups.append(rollup)
-        outlet.article_alpha[rollup.article_id] = krippendorff_alpha_from_patterns(
-            patterns.by_article.get(rollup.article_id, {})
+        parts[rollup.outlet_id].articles.append(
+            ArticleParts(
+                rollup.article_id,
+                rollup.published,
+                {name: getattr(rollup.counts, name) for name in _COUNTED},
+                dict(rollup.sources),
+                krippendorff_alpha_from_patterns(patterns.by_article.get(rollup.article_id, {})),
+            )
         )
     for outlet_id, counter in patterns.by_outlet.items():
         parts[outlet_id].patterns = counter
     for outlet_id, statuses in queries.sentence_status_counts(run_id, outlet_ids).items():
         parts[outlet_id].statuses = statuses
-    for (outlet_id, reviewer_a, reviewer_b), pattern in queries.reviewer_pair_patterns(outlet_ids).items():
-        parts[outlet_id].pairs[reviewer_a, reviewer_b].update(pattern)
-    for unit in queries.span_units(outlet_ids):
-        parts[unit.outlet_id].spans.add(compare_sentence_spans(unit.text, unit.marks))
+    # The counting marks: for all outlets in one pass each; for a few, one query per outlet, which
+    # PostgreSQL walks through the indexes (for several at once it estimates a scan of every mark).
+    for outlets in [None] if outlet_ids is None else [[outlet_id] for outlet_id in outlet_ids]:
+        for (outlet_id, reviewer_a, reviewer_b), pattern in queries.reviewer_pair_patterns(outlets).items():
+            parts[outlet_id].pairs[reviewer_a, reviewer_b].update(pattern)
+        for unit in queries.span_units(outlets):
+            parts[unit.outlet_id].spans.add(compare_sentence_spans(unit.text, unit.marks))
     return dict(parts)
 
 
@@ -232,7 +256,9 @@ def _compose(
     global rates, overall and reviewer-pair agreement. A constant number of queries."""
     restates = queries.restating_articles()
     claims = queries.claim_counts(run_id)
-    by_outlet = {outlet_id: _with_claims(outlet.rollups, claims, restates) for outlet_id, outlet in parts.items()}
+    by_outlet = {
+        outlet_id: _final_rollups(outlet_id, outlet, facts, claims, restates) for outlet_id, outlet in parts.items()
+    }
     p0 = global_rates([rollup.counts for rollups in by_outlet.values() for rollup in rollups])
     sides_defined = queries.sides_per_outlet()
     overall_patterns: Counter = Counter()
@@ -280,7 +306,9 @@ def _compose(
                     for source, n in most_cited
                     if source in facts
                 ],
-                "articles": _article_rows(articles, outlet.article_alpha, restates),
+                "articles": _article_rows(
+                    articles, {article.article_id: article.alpha for article in outlet.articles}, restates
+                ),
                 "reviewer_pairs": _pair_rows(outlet.pairs, names),
                 "span_agreement": outlet.spans.to_dict(names),
             }
@@ -430,7 +458,7 @@ def refresh_run(run: ScoreRun, article_ids: Iterable[int], method: MethodSetting
     queries.record_run_claims(run.pk)
     facts = queries.source_facts()
     parts = {
-        outlet_id: OutletParts.from_json(outlet_id, data, facts)
+        outlet_id: OutletParts.from_json(data)
         for outlet_id, data in RunOutletParts.objects.filter(run=run)
         .exclude(outlet_id__in=outlet_ids)
         .values_list("outlet_id", "parts")
@@ -438,7 +466,8 @@ def refresh_run(run: ScoreRun, article_ids: Iterable[int], method: MethodSetting
     fresh = gather_parts(run.pk, facts, outlet_ids)
     parts.update(fresh)
     computed = _compose(run.pk, dict(sorted(parts.items())), facts, method)
-    snapshots = {snapshot.outlet_id: snapshot for snapshot in run.snapshots.all()}
+    # Every outlet's figures are written: the global rates move with nearly any change.
+    snapshots = {snapshot.outlet_id: snapshot for snapshot in run.snapshots.only("pk", "run_id", "outlet_id")}
     changed, created = [], []
     for outlet_id, figures in computed["outlets"].items():
         snapshot = snapshots.get(outlet_id)
@@ -446,11 +475,11 @@ def refresh_run(run: ScoreRun, article_ids: Iterable[int], method: MethodSetting
             created.append(
                 ScoreSnapshot(run=run, outlet_id=outlet_id, computed_at=started, **_snapshot_fields(figures))
             )
-        elif snapshot.figures != figures:
+        else:
             for name, value in _snapshot_fields(figures).items():
                 setattr(snapshot, name, value)
             changed.append(snapshot)
-    ScoreSnapshot.objects.bulk_update(changed, _SNAPSHOT_FIELDS, batch_size=100)
+    _update_snapshots(changed)
     ScoreSnapshot.objects.bulk_create(created)
     run.snapshots.update(computed_at=started)
     RunOutletParts.objects.filter(run=run, outlet_id__in=outlet_ids).delete()
@@ -464,6 +493,21 @@ def refresh_run(run: ScoreRun, article_ids: Iterable[int], method: MethodSetting
     run.revision += 1
     run.save(update_fields=["sentence_count", "overall_alpha", "figures", "computed_at", "revision"])
     return run
+
+
+def _update_snapshots(snapshots: list[ScoreSnapshot]) -> None:
+    """Write the figures of `snapshots` back in one executemany: `bulk_update` builds a CASE per
+    field and row and takes seconds for a few hundred outlets' figures."""
+    fields = [ScoreSnapshot._meta.get_field(name) for name in _SNAPSHOT_FIELDS]
+    quote = connection.ops.quote_name
+    assignments = ", ".join(f"{quote(field.column)} = %s" for field in fields)
+    rows = [
+        [field.get_db_prep_save(getattr(snapshot, field.attname), connection) for field in fields] + [snapshot.pk]
+        for snapshot in snapshots
+    ]
+    if rows:
+        with connection.cursor() as cursor:
+            cursor.executemany(f"UPDATE {ScoreSnapshot._meta.db_table} SET {assignments} WHERE id = %s", rows)
 
 
 def update_outlet_scores() -> ScoreRun:
