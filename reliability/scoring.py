@@ -159,7 +159,7 @@ def krippendorff_alpha_from_patterns(patterns: Mapping[tuple[int, ...], int]) ->
     count or patterns of different lengths.
     """
     exact = _alpha_exactly(patterns)
-    if exact is not _INEXACT:
+    if not isinstance(exact, _Inexact):
         return exact
     # Sorted: the sums below then do not depend on the order the patterns were counted in.
     rows = [(np.array(pattern, dtype=float), units) for pattern, units in sorted(patterns.items()) if units > 0]
@@ -187,10 +187,14 @@ def krippendorff_alpha_from_patterns(patterns: Mapping[tuple[int, ...], int]) ->
     return float(1 - (n - 1) * observed / expected)
 
 
-_INEXACT = object()
+class _Inexact:
+    """The answer of `_alpha_exactly` when it cannot be exact: numpy computes alpha then."""
 
 
-def _alpha_exactly(patterns: Mapping[tuple[int, ...], int]) -> float | None | object:
+_INEXACT = _Inexact()
+
+
+def _alpha_exactly(patterns: Mapping[tuple[int, ...], int]) -> float | None | _Inexact:
     """`krippendorff_alpha_from_patterns` in plain Python when every step is exact in floating
     point, else `_INEXACT`. A score run asks for one alpha per article (tens of thousands of small
     pattern sets), where numpy's per-call cost dominates.
@@ -621,14 +625,12 @@ def score_outlet(
         boot_intervals, score_interval = _cluster_bootstrap(ordered, prior_array, settings)
     indicators: dict[str, IndicatorEstimate] = {}
     pooled_counts = indicator_counts(pooled)
-    estimable = [name for name in pooled_counts if enough and priors[name] is not None]
-    intervals = dict(
-        zip(
-            estimable,
-            beta_intervals([(*pooled_counts[name], priors[name], m) for name in estimable], settings.interval_level),
-            strict=True,
-        )
-    )
+    cases: dict[str, tuple[float, float, float, float]] = {}
+    for name, (x, n) in pooled_counts.items():
+        prior = priors[name]
+        if enough and prior is not None:
+            cases[name] = (x, n, prior, m)
+    intervals = dict(zip(cases, beta_intervals(list(cases.values()), settings.interval_level), strict=True))
     for name, (x, n) in pooled_counts.items():
         prior = priors[name]
         smoothed = interval = None

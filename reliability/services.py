@@ -15,7 +15,7 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
-from django.db.models import Q
+from django.db.models import Field, Q
 from django.utils import timezone
 
 from annotate.codebook import Label
@@ -96,28 +96,24 @@ def _final_rollups(
     outlet_id: int,
     outlet: OutletParts,
     facts: dict[int, queries.SourceFacts],
-    claims: dict[int, dict[str, int]],
+    claims: dict[int, queries.ClaimCounts],
     restates: dict[int, list[str]],
 ) -> list[queries.ArticleRollup]:
     """The outlet's articles' rollups with the claims fields (method version 2): the article
     itself, whether it restates another outlet (a standing credit or rewrite link, now), and its
     claims from the run's claims record (`queries.claim_counts`); sides from the registry."""
-    return [
-        queries.article_rollup(
-            article.article_id,
-            outlet_id,
-            article.published,
-            {
-                **article.counts,
-                "articles": 1,
-                "original": int(article.article_id not in restates),
-                **claims.get(article.article_id, {}),
-            },
-            article.sources,
-            facts,
+    rollups = []
+    for article in outlet.articles:
+        counts: dict[str, Any] = {
+            **article.counts,
+            "articles": 1,
+            "original": int(article.article_id not in restates),
+        }
+        counts.update(claims.get(article.article_id, {}))
+        rollups.append(
+            queries.article_rollup(article.article_id, outlet_id, article.published, counts, article.sources, facts)
         )
-        for article in outlet.articles
-    ]
+    return rollups
 
 
 def _pair_rows(pairs: dict[tuple[int, int], Counter], names: dict[Hashable, str]) -> list[dict]:
@@ -240,7 +236,8 @@ def gather_parts(
         parts[outlet_id].statuses = statuses
     # The counting marks: for all outlets in one pass each; for a few, one query per outlet, which
     # PostgreSQL walks through the indexes (for several at once it estimates a scan of every mark).
-    for outlets in [None] if outlet_ids is None else [[outlet_id] for outlet_id in outlet_ids]:
+    groups: list[list[int] | None] = [None] if outlet_ids is None else [[outlet_id] for outlet_id in outlet_ids]
+    for outlets in groups:
         for (outlet_id, reviewer_a, reviewer_b), pattern in queries.reviewer_pair_patterns(outlets).items():
             parts[outlet_id].pairs[reviewer_a, reviewer_b].update(pattern)
         for unit in queries.span_units(outlets):
@@ -498,7 +495,7 @@ def refresh_run(run: ScoreRun, article_ids: Iterable[int], method: MethodSetting
 def _update_snapshots(snapshots: list[ScoreSnapshot]) -> None:
     """Write the figures of `snapshots` back in one executemany: `bulk_update` builds a CASE per
     field and row and takes seconds for a few hundred outlets' figures."""
-    fields = [ScoreSnapshot._meta.get_field(name) for name in _SNAPSHOT_FIELDS]
+    fields = [field for name in _SNAPSHOT_FIELDS if isinstance(field := ScoreSnapshot._meta.get_field(name), Field)]
     quote = connection.ops.quote_name
     assignments = ", ".join(f"{quote(field.column)} = %s" for field in fields)
     rows = [
