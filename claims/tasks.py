@@ -16,15 +16,22 @@ from django_tasks import task
 @task()
 def match_articles_task(article_ids: list[int]) -> str:
     """Match newly stored articles across outlets (claims.services.match_articles); deleted ones
-    are skipped."""
+    are skipped. CLAIMS_MATCH_BATCH articles to a transaction: a large ingest's match never holds
+    the database's write lock for long (SQLite has one for the whole file). Each batch is matched
+    against everything indexed before it, as if the articles had been ingested batch by batch."""
     from annotate.models import Article
 
-    from .services import match_articles
+    from .services import MatchResult, match_articles
 
-    articles = list(Article.objects.filter(pk__in=article_ids).order_by("pk"))
-    if not articles:
-        return "nothing to match"
-    return match_articles(articles).summary()
+    ids = sorted(set(article_ids))
+    size = max(1, int(getattr(settings, "CLAIMS_MATCH_BATCH", 20)))
+    total, matched = MatchResult(), 0
+    for start in range(0, len(ids), size):
+        articles = list(Article.objects.filter(pk__in=ids[start : start + size]).order_by("pk"))
+        if articles:
+            total.add(match_articles(articles))
+            matched += len(articles)
+    return total.summary() if matched else "nothing to match"
 
 
 def articles_ingested(sender, article_ids: list[int], **kwargs) -> None:

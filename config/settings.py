@@ -193,6 +193,8 @@ SCORES_RECOMPUTE_DELAY = int(os.environ.get("SCORES_RECOMPUTE_DELAY", "60"))
 # Claims across outlets: each ingested article is matched against the index in the background
 # (off: run `manage.py claims match`); group status reads gold labels through this function.
 CLAIMS_AUTO_MATCH = env_bool("CLAIMS_AUTO_MATCH", True)
+# Articles matched per transaction after an ingest (each batch holds the write lock while it runs).
+CLAIMS_MATCH_BATCH = int(os.environ.get("CLAIMS_MATCH_BATCH", "20"))
 # After gold labels change, claim groups' cached status is refreshed in the background at most once
 # per this many seconds (a burst of mark writes costs one refresh).
 CLAIMS_AUTO_REFRESH = env_bool("CLAIMS_AUTO_REFRESH", True)

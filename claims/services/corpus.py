@@ -35,6 +35,11 @@ class MatchResult:
     links: int = 0
     seconds: dict[str, float] = field(default_factory=dict)
 
+    def add(self, other: MatchResult) -> None:
+        """Count another run's work in (the groups of several runs may overlap)."""
+        for name in ("indexed", "candidates", "pairs", "automatic", "groups", "links"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+
     def summary(self) -> str:
         return (
             f"{self.indexed} sentence(s) indexed, {self.candidates} candidate pair(s) verified, {self.pairs} "

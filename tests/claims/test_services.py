@@ -238,6 +238,29 @@ def test_auto_match_can_be_turned_off(ingest, settings, django_capture_on_commit
     assert ClaimGroup.objects.exists()
 
 
+def test_the_ingest_task_matches_in_bounded_batches_that_see_the_batches_before(
+    ingest, settings, django_capture_on_commit_callbacks, monkeypatch
+):
+    from claims import services as claim_services
+    from claims.tasks import match_articles_task
+
+    settings.CLAIMS_AUTO_MATCH = False
+    settings.CLAIMS_MATCH_BATCH = 1
+    with django_capture_on_commit_callbacks(execute=True):
+        articles = [
+            ingest(REUTERS, "reuters.com", "2024-12-01"),
+            ingest(OTHER, "bbc.co.uk", "2024-12-01"),
+            ingest(REWRITE, "levantdigest.example", "2024-12-02"),
+        ]
+    calls = []
+    original = claim_services.match_articles
+    monkeypatch.setattr(claim_services, "match_articles", lambda batch: calls.append(len(batch)) or original(batch))
+    match_articles_task.call([a.pk for a in articles])
+    assert calls == [1, 1, 1]
+    assert ArticleLink.objects.filter(article=articles[2], kind="detected", original_domain="reuters.com").exists()
+    assert ClaimGroup.objects.filter(outlet_count=2).exists()
+
+
 def test_a_retired_article_is_no_part_of_its_claims(ingest):
     ingest(REUTERS, "reuters.com", "2024-12-01")
     rewrite = ingest(REWRITE, "levantdigest.example", "2024-12-02")
