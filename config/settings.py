@@ -119,13 +119,15 @@ DB_LOCK_TIMEOUT = float(os.environ.get("DB_LOCK_TIMEOUT", "20"))
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     if "DATABASE_URL" not in os.environ:
         VAR_DIR.mkdir(parents=True, exist_ok=True)
-    # WAL and a busy timeout let the web server and the task worker share the file.
+    # WAL and a busy timeout let the web server and the task worker share the file. Connections
+    # persist (CONN_MAX_AGE) as on PostgreSQL: with a connection per request, closing the last one
+    # checkpointed the WAL and the next commit restarted it (4.5 ms per COMMIT instead of 0.07 ms;
+    # a mark write under gunicorn took 40-50 ms instead of 11-20 ms).
     DATABASES["default"]["OPTIONS"] = {
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
         "transaction_mode": "IMMEDIATE",
         "timeout": DB_LOCK_TIMEOUT,
     }
-    DATABASES["default"]["CONN_MAX_AGE"] = 0
 elif DATABASES["default"]["ENGINE"].startswith("django.db.backends.postgresql"):
     # The same bound on PostgreSQL: a write stuck behind a held row or table lock fails after
     # DB_LOCK_TIMEOUT (lock_timeout) instead of hanging until the server's worker timeout.
