@@ -9,8 +9,10 @@ from django.conf import settings
 from django_tasks import task
 
 from .client import LabelStudioError, connect, server_settings
-from .pull import pull
-from .push import DEFAULT_PROJECT_TITLE, push
+
+# .push and .pull are imported in the tasks that run them: the admin imports this module at every
+# start-up, and .pull loads the attribution finder (its regular expressions) through
+# suggestions.registry, which no start-up needs.
 
 
 def configured() -> str | None:
@@ -25,6 +27,8 @@ def configured() -> str | None:
 @task()
 def push_articles(article_ids: list[int]) -> str:
     """Push the reviewable sentences of these articles to the settings' server; returns the summary."""
+    from .push import DEFAULT_PROJECT_TITLE, push
+
     url, token = server_settings()
     title = getattr(settings, "LABEL_STUDIO_PROJECT_TITLE", "") or DEFAULT_PROJECT_TITLE
     return push(connect(url, token), url, title=title, article_ids=article_ids).summary()
@@ -34,6 +38,8 @@ def push_articles(article_ids: list[int]) -> str:
 def pull_articles(article_ids: list[int]) -> str:
     """Pull the annotations of these articles' sentences from every linked project on the server."""
     from labelstudio.models import LabelStudioProject
+
+    from .pull import pull
 
     url, token = server_settings()
     client = connect(url, token)
