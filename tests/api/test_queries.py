@@ -162,3 +162,28 @@ def test_locked_and_refused_writes_cost_no_more(reviewer, no_recompute):
         ],
     )
     assert all(n <= WRITE_BUDGET for _, n, _ in counts), counts
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_token_adds_one_query_to_a_write(reviewer, no_recompute):
+    """What a script pays (issue 17, label save): `Authorization: Token …` costs one lookup of the
+    token with its user; no scan of the user's other tokens, no last-used or expiry write."""
+    from rest_framework.test import APIClient
+
+    from config.tokens import issue_token
+
+    article = article_with(2, reviewer)
+    first, second = article.sentences.order_by("position")
+    first.annotations.all().delete()
+    second.annotations.all().delete()
+    _, key = issue_token(reviewer)
+    client = APIClient(HTTP_AUTHORIZATION=f"Token {key}")
+    with CaptureQueriesContext(connection) as queries:
+        response = client.post("/api/v1/annotations/", {"sentence": first.pk, "label": "claim"}, format="json")
+    assert response.status_code == 201, response.content
+    forced = _write_counts(
+        reviewer, [("create", "post", "/api/v1/annotations/", {"sentence": second.pk, "label": "claim"}, {}, 201)]
+    )
+    token_lookups = [q["sql"] for q in queries.captured_queries if "knox_authtoken" in q["sql"]]
+    assert len(token_lookups) == 1, token_lookups
+    assert len(queries) == forced[0][1] + 1, [q["sql"][:80] for q in queries.captured_queries]
