@@ -101,10 +101,20 @@ def run_doccano(work: Path, venv: Path, db: str, n: int, k: int, tag: str) -> No
         env["PEER_PG_PIDFILE"] = str(work / "pg-doccano" / "data" / "postmaster.pid")
     try:
         for attempt in (1, 2):
-            started = subprocess.run([str(HARNESS / "start.sh")], env=env, capture_output=True, text=True, cwd=work)
-            if started.returncode == 0:
+            # doccano's Celery worker sometimes dies at start on PostgreSQL (two processes create
+            # kombu's queue_id_sequence at once); start.sh then polls /v1/health/, which waits on
+            # Celery, without a time limit. Give up after 240 s and start again.
+            try:
+                started = subprocess.run(
+                    [str(HARNESS / "start.sh")], env=env, capture_output=True, text=True, cwd=work, timeout=240
+                )
+                failed = started.returncode != 0
+                why = f"{started.stdout[-300:]} {started.stderr[-300:]}"
+            except subprocess.TimeoutExpired:
+                failed, why = True, "no answer within 240 s"
+            if not failed:
                 break
-            log(f"doccano start attempt {attempt} failed: {started.stdout[-300:]} {started.stderr[-300:]}")
+            log(f"doccano start attempt {attempt} failed: {why}")
             subprocess.run([str(HARNESS / "stop.sh")], env=env, capture_output=True, cwd=work)
         else:
             return
