@@ -710,8 +710,11 @@ async function submitArticle() {
 
 // ---- events ------------------------------------------------------------------------------------
 
+// A field takes the keys, unless it sits in a dialog that just closed: the browser moves the focus
+// away from it only at its next rendering step, and a key pressed before then is the page's.
 function typing(target) {
-  return target.closest("input, textarea, select, [contenteditable=true]");
+  const field = target.closest("input, textarea, select, [contenteditable=true]");
+  return field && !field.closest("dialog:not([open])");
 }
 
 function undoKey(event) {
