@@ -11,11 +11,12 @@ rows into `ArticleCounts`, and the score snapshot stores `OutletScore.to_dict()`
 from __future__ import annotations
 
 import math
+import operator
 import re
 from collections import Counter
 from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -66,6 +67,7 @@ SCORED_INDICATORS = ("sourcing_rate", "named_share", "anonymous_share", "second_
 _NUMERATORS = np.array([[f == num for num, _, _ in INDICATORS.values()] for f in COUNT_FIELDS], dtype=np.int64)
 _DENOMINATORS = np.array([[f in den for _, den, _ in INDICATORS.values()] for f in COUNT_FIELDS], dtype=np.int64)
 _TOKEN = re.compile(r"\w+")
+_ROW = operator.attrgetter(*COUNT_FIELDS)  # one article's counts in `COUNT_FIELDS` order, in one call
 
 
 @dataclass(frozen=True)
@@ -431,7 +433,7 @@ class ArticleCounts:
 
     def row(self) -> tuple[int, ...]:
         """The counts in `COUNT_FIELDS` order."""
-        return tuple(getattr(self, name) for name in COUNT_FIELDS)
+        return _ROW(self)
 
     @classmethod
     def pooled(cls, articles: Iterable[ArticleCounts], article_id: int | str | None = None) -> ArticleCounts:
@@ -439,8 +441,10 @@ class ArticleCounts:
         articles = list(articles)
         sides: Counter[str] = Counter()
         for article in articles:
-            sides.update(article.sides)
-        totals = {name: sum(getattr(a, name) for a in articles) for name in COUNT_FIELDS}
+            if article.sides:
+                sides.update(article.sides)
+        rows = [article.row() for article in articles] or [(0,) * len(COUNT_FIELDS)]
+        totals = dict(zip(COUNT_FIELDS, (sum(column) for column in zip(*rows, strict=True)), strict=True))
         return cls(article_id=article_id, sides=dict(sides), **totals)
 
 
@@ -564,23 +568,29 @@ def _percentile_intervals(values: np.ndarray, names: list[str], level: float) ->
     return {name: intervals[name] for name in names}
 
 
-def _cluster_bootstrap(
-    articles: Sequence[ArticleCounts], priors: np.ndarray, settings: MethodSettings
-) -> tuple[dict[str, Interval | None], Interval | None]:
-    """Resample whole articles with replacement, pool, smooth, score; percentile intervals.
+def _resampled_totals(articles: Sequence[ArticleCounts], settings: MethodSettings) -> np.ndarray:
+    """The cluster bootstrap's resampled totals: (resamples x `COUNT_FIELDS`) exact integers, each
+    row the pooled counts of `settings.n_resamples` draws of whole articles with replacement (a
+    fresh generator seeded with `settings.seed`). They do not depend on the global rates, so a
+    refresh keeps them for the outlets it does not touch (`PreparedOutlet`).
 
-    Vectorised: (articles x fields) counts, a (resamples x articles) index matrix, one sum.
-    Resamples where a value is undefined (n + m == 0, or no prior with m > 0) drop out of that
-    interval.
+    Vectorised: (articles x fields) counts, a (resamples x articles) index matrix; how often each
+    resample drew each article times the counts, without a (resamples x articles x fields) array.
     """
     matrix = np.array([article.row() for article in articles], dtype=np.int64)
     generator = np.random.default_rng(settings.seed)
     resamples, size = settings.n_resamples, len(articles)
     picks = generator.integers(0, size, size=(resamples, size))
-    # How often each resample drew each article (resamples x articles), times the counts: the
-    # resampled totals, exact integers, without a (resamples x articles x fields) array.
     drawn = np.bincount((picks + (np.arange(resamples) * size)[:, None]).ravel(), minlength=resamples * size)
-    totals = drawn.reshape(resamples, size) @ matrix
+    return drawn.reshape(resamples, size) @ matrix
+
+
+def _bootstrap_intervals(
+    totals: np.ndarray, priors: np.ndarray, settings: MethodSettings
+) -> tuple[dict[str, Interval | None], Interval | None]:
+    """Smooth and score every resample of `_resampled_totals` with the priors; percentile
+    intervals. Resamples where a value is undefined (n + m == 0, or no prior with m > 0) drop out
+    of that interval."""
     m = settings.prior_strength
     with np.errstate(divide="ignore", invalid="ignore"):
         smoothed = (totals @ _NUMERATORS + m * priors) / (totals @ _DENOMINATORS + m)
@@ -593,6 +603,45 @@ def _cluster_bootstrap(
     components = np.where(flip, 1 - scored, scored)[:, active]
     scores = 100 * (components @ weights[active]) / weights[active].sum()
     return intervals, _percentile_interval(scores, settings.interval_level)
+
+
+def _cluster_bootstrap(
+    articles: Sequence[ArticleCounts], priors: np.ndarray, settings: MethodSettings
+) -> tuple[dict[str, Interval | None], Interval | None]:
+    """Resample whole articles with replacement, pool, smooth, score; percentile intervals."""
+    return _bootstrap_intervals(_resampled_totals(articles, settings), priors, settings)
+
+
+@dataclass(frozen=True)
+class PreparedOutlet:
+    """What an outlet's score needs that does not depend on the global rates: its pooled counts,
+    article count, side balance and the bootstrap's resampled totals (None with too few articles).
+    `prepare_outlet` makes it, `finish_outlets` applies the global rates; a refresh keeps it for
+    the outlets a change does not touch (the global rates move with nearly any change)."""
+
+    article_count: int
+    pooled: ArticleCounts
+    k_sides: int
+    totals: np.ndarray | None
+    settings: MethodSettings
+
+    @property
+    def enough(self) -> bool:
+        return self.article_count >= self.settings.min_articles
+
+
+def prepare_outlet(articles: Sequence[ArticleCounts], settings: MethodSettings, k_sides: int) -> PreparedOutlet:
+    """`PreparedOutlet` of an outlet's per-article counts: articles sorted by id (a snapshot
+    depends neither on other outlets nor on the order rows arrived in), pooled, resampled."""
+    ordered = sorted(articles, key=lambda article: str(article.article_id))
+    enough = len(ordered) >= settings.min_articles
+    return PreparedOutlet(
+        article_count=len(ordered),
+        pooled=ArticleCounts.pooled(ordered),
+        k_sides=k_sides,
+        totals=_resampled_totals(ordered, settings) if enough else None,
+        settings=settings,
+    )
 
 
 def score_outlet(
@@ -611,56 +660,73 @@ def score_outlet(
     - An indicator without a global rate (p0 None) has no smoothed value when m > 0, so no score.
     - The bootstrap uses a fresh generator seeded with `settings.seed` and articles sorted by id,
       so a snapshot depends neither on other outlets nor on the order rows arrived in.
+    `prepare_outlet`, then `finish_outlets`: the same figures.
     """
-    ordered = sorted(articles, key=lambda article: str(article.article_id))
-    pooled = ArticleCounts.pooled(ordered)
-    enough = len(ordered) >= settings.min_articles
-    m = settings.prior_strength
-    # With m = 0 the prior plays no part, so a missing global rate does not matter.
-    priors = {name: 0.0 if m == 0 else p0.get(name) for name in INDICATORS}
-    boot_intervals: dict[str, Interval | None] = {}
-    score_interval = None
-    if enough:
-        prior_array = np.array([np.nan if p is None else p for p in priors.values()])
-        boot_intervals, score_interval = _cluster_bootstrap(ordered, prior_array, settings)
-    indicators: dict[str, IndicatorEstimate] = {}
-    pooled_counts = indicator_counts(pooled)
-    cases: dict[str, tuple[float, float, float, float]] = {}
-    for name, (x, n) in pooled_counts.items():
-        prior = priors[name]
-        if enough and prior is not None:
-            cases[name] = (x, n, prior, m)
-    intervals = dict(zip(cases, beta_intervals(list(cases.values()), settings.interval_level), strict=True))
-    for name, (x, n) in pooled_counts.items():
-        prior = priors[name]
-        smoothed = interval = None
-        if enough and prior is not None:
-            smoothed = smoothed_rate(x, n, prior, m)
-            interval = intervals[name]
-        indicators[name] = IndicatorEstimate(
-            x=x,
-            n=n,
-            raw=raw_rate(x, n),
-            smoothed=smoothed,
-            prior_rate=p0.get(name),
-            beta_interval=interval,
-            bootstrap_interval=boot_intervals.get(name),
-            direction=INDICATORS[name][2],
+    return finish_outlets([prepare_outlet(articles, settings, k_sides)], p0)[0]
+
+
+def finish_outlets(prepared: Sequence[PreparedOutlet], p0: Mapping[str, float | None]) -> list[OutletScore]:
+    """Each `PreparedOutlet`'s `OutletScore` with the global rates p0 (`score_outlet`): smoothed
+    values, Beta intervals (one vectorised quantile call for every outlet: each interval is the
+    one a call of its own gives), bootstrap intervals and the score."""
+    cases: list[tuple[float, float, float, float]] = []
+    per_outlet: list[tuple[dict[str, tuple[int, int]], dict[str, float | None], list[str]]] = []
+    for outlet in prepared:
+        m = outlet.settings.prior_strength
+        # With m = 0 the prior plays no part, so a missing global rate does not matter.
+        priors = {name: 0.0 if m == 0 else p0.get(name) for name in INDICATORS}
+        pooled_counts = indicator_counts(outlet.pooled)
+        names = [name for name in INDICATORS if outlet.enough and priors[name] is not None]
+        cases += [(*pooled_counts[name], cast(float, priors[name]), m) for name in names]
+        per_outlet.append((pooled_counts, priors, names))
+    levels = {outlet.settings.interval_level for outlet in prepared}
+    if len(levels) > 1:
+        raise ValueError("outlets finished together need one interval level")
+    all_intervals = iter(beta_intervals(cases, levels.pop()) if cases else [])
+    scores = []
+    for outlet, (pooled_counts, priors, names) in zip(prepared, per_outlet, strict=True):
+        settings, m = outlet.settings, outlet.settings.prior_strength
+        intervals = {name: next(all_intervals) for name in names}
+        boot_intervals: dict[str, Interval | None] = {}
+        score_interval = None
+        if outlet.totals is not None:
+            prior_array = np.array([np.nan if p is None else p for p in priors.values()])
+            boot_intervals, score_interval = _bootstrap_intervals(outlet.totals, prior_array, settings)
+        indicators: dict[str, IndicatorEstimate] = {}
+        for name, (x, n) in pooled_counts.items():
+            prior = priors[name]
+            smoothed = interval = None
+            if outlet.enough and prior is not None:
+                smoothed = smoothed_rate(x, n, prior, m)
+                interval = intervals[name]
+            indicators[name] = IndicatorEstimate(
+                x=x,
+                n=n,
+                raw=raw_rate(x, n),
+                smoothed=smoothed,
+                prior_rate=p0.get(name),
+                beta_interval=interval,
+                bootstrap_interval=boot_intervals.get(name),
+                direction=INDICATORS[name][2],
+            )
+        score = None
+        if outlet.enough:
+            score = reliability_score({k: v.smoothed for k, v in indicators.items()}, settings.weights)
+        pooled = outlet.pooled
+        scores.append(
+            OutletScore(
+                article_count=outlet.article_count,
+                sentence_count=pooled.reporting + pooled.analysis,
+                insufficient_evidence=not outlet.enough,
+                counts=pooled,
+                indicators=indicators,
+                score=score,
+                score_interval=score_interval if score is not None else None,
+                side_balance=side_balance(pooled.sides, outlet.k_sides) if outlet.enough else None,
+                settings=settings,
+            )
         )
-    score = None
-    if enough:
-        score = reliability_score({k: v.smoothed for k, v in indicators.items()}, settings.weights)
-    return OutletScore(
-        article_count=len(ordered),
-        sentence_count=pooled.reporting + pooled.analysis,
-        insufficient_evidence=not enough,
-        counts=pooled,
-        indicators=indicators,
-        score=score,
-        score_interval=score_interval if score is not None else None,
-        side_balance=side_balance(pooled.sides, k_sides) if enough else None,
-        settings=settings,
-    )
+    return scores
 
 
 # --- Span agreement (source and cue spans between reviewer pairs) -----------------------------

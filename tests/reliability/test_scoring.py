@@ -871,3 +871,40 @@ def test_bootstrap_intervals_are_those_of_the_column_by_column_sums(seed, size, 
     }
     intervals, _ = scoring._cluster_bootstrap(articles, priors, settings)
     assert intervals == expected
+
+
+def test_outlets_finished_together_get_the_figures_of_one_call_each():
+    """`finish_outlets` applies the global rates to several prepared outlets with one Beta quantile
+    call: each outlet's figures are those `score_outlet` gives it alone (same floats), whatever the
+    other outlets (too few articles, no prior for an indicator, other sizes)."""
+    from reliability.scoring import finish_outlets, prepare_outlet
+
+    outlets = [with_claims(outlet_articles(size, seed=size)) for size in (3, 5, 40, 120)]
+    p0 = global_rates([article for outlet in outlets for article in outlet])
+    p0_missing = {**p0, "named_share": None}
+    settings = MethodSettings()
+    for rates in (p0, p0_missing):
+        together = finish_outlets([prepare_outlet(outlet, settings, 2) for outlet in outlets], rates)
+        alone = [score_outlet(outlet, rates, settings, k_sides=2) for outlet in outlets]
+        assert [score.to_dict() for score in together] == [score.to_dict() for score in alone]
+        assert together[0].insufficient_evidence
+        assert together[0].score is None
+        assert (together[3].score is None) == (rates is p0_missing)  # a scored indicator without a rate
+
+
+@given(st.lists(st.tuples(*[st.integers(0, 30)] * 3), max_size=20))
+def test_pooled_counts_are_the_sums_of_each_field(rows):
+    import reliability.scoring as scoring
+
+    articles = [
+        ArticleCounts(article_id=i, claims=c, attributions=a, a_named=min(n, a), analysis=n, sides={"x": min(n, a)})
+        for i, (c, a, n) in enumerate(rows)
+    ]
+    pooled = ArticleCounts.pooled(articles)
+    for name in scoring.COUNT_FIELDS:
+        assert getattr(pooled, name) == sum(getattr(article, name) for article in articles)
+    assert pooled.row() == tuple(getattr(pooled, name) for name in scoring.COUNT_FIELDS)
+    sides: Counter = Counter()
+    for article in articles:
+        sides.update(article.sides)
+    assert pooled.sides == dict(sides)
