@@ -255,6 +255,12 @@ class RunOutletParts(models.Model):
         Outlet, on_delete=models.DO_NOTHING, db_constraint=False, db_index=False, related_name="+"
     )
     parts = models.JSONField()
+    # What the outlet's figures hold that does not depend on the global rates, and what it was made
+    # from besides the parts (`reliability.services.OutletBase`); the bootstrap's resampled totals
+    # (zlib-compressed little-endian int64, resamples x count fields). A refresh reuses them for
+    # an outlet it does not touch while those inputs are unchanged. NULL: made before they were kept.
+    base = models.JSONField(null=True, blank=True)
+    bootstrap = models.BinaryField(null=True, blank=True)
 
     def __str__(self):
         return f"run {self.run_id} · outlet {self.outlet_id}"

@@ -4,18 +4,22 @@ first, then every figure from that record), publish a run, and settle a disputed
 
 from __future__ import annotations
 
+import hashlib
 import json
 import time
+import zlib
 from collections import Counter, defaultdict
-from collections.abc import Hashable, Iterable
+from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from typing import Any
+from typing import Any, cast
 
+import numpy as np
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.db.models import Field, Q
+from django.db.models.fields.json import KeyTransform
 from django.utils import timezone
 
 from annotate.codebook import Label
@@ -28,15 +32,17 @@ from reliability.scoring import (
     SPAN_MEASURES,
     ArticleCounts,
     MethodSettings,
+    PreparedOutlet,
     SpanAgreement,
     SpanTally,
     compare_sentence_spans,
+    finish_outlets,
     global_rates,
     indicator_counts,
     interpret_alpha,
     krippendorff_alpha_from_patterns,
+    prepare_outlet,
     reliability_score,
-    score_outlet,
     smoothed_rate,
 )
 
@@ -46,16 +52,22 @@ TOP_SOURCES = 10
 KEEP_UNPUBLISHED_RECORDS = 3
 
 
-def _monthly(rollups: list[queries.ArticleRollup], p0: dict[str, float | None], method: MethodSettings) -> list[dict]:
-    """Per publication month: articles, sentences and the smoothed score of that month's pooled
-    counts (None for a month with fewer than `min_articles` articles)."""
+def _month_pools(rollups: list[queries.ArticleRollup]) -> list[tuple[str, int, ArticleCounts]]:
+    """Per publication month, in order: (month, articles, the articles' pooled counts)."""
     months: dict[str, list[ArticleCounts]] = defaultdict(list)
     for rollup in rollups:
         if rollup.published is not None:
             months[rollup.published.strftime("%Y-%m")].append(rollup.counts)
+    return [(month, len(months[month]), ArticleCounts.pooled(months[month])) for month in sorted(months)]
+
+
+def _monthly(
+    pools: list[tuple[str, int, ArticleCounts]], p0: dict[str, float | None], method: MethodSettings
+) -> list[dict]:
+    """Per publication month (`_month_pools`): articles, sentences and the smoothed score of that
+    month's pooled counts (None for a month with fewer than `min_articles` articles)."""
     trend = []
-    for month in sorted(months):
-        pooled = ArticleCounts.pooled(months[month])
+    for month, articles, pooled in pools:
         values = {}
         for name, (x, n) in indicator_counts(pooled).items():
             prior = 0.0 if method.prior_strength == 0 else p0.get(name)
@@ -63,12 +75,10 @@ def _monthly(rollups: list[queries.ArticleRollup], p0: dict[str, float | None], 
         trend.append(
             {
                 "month": month,
-                "articles": len(months[month]),
+                "articles": articles,
                 "sentences": pooled.reporting + pooled.analysis,
                 # Same rule as the outlet: fewer articles than the minimum shows no score.
-                "score": reliability_score(values, method.weights)
-                if len(months[month]) >= method.min_articles
-                else None,
+                "score": reliability_score(values, method.weights) if articles >= method.min_articles else None,
             }
         )
     return trend
@@ -185,7 +195,7 @@ class OutletParts:
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> OutletParts:
-        parts = cls(statuses=data["statuses"])
+        parts = cls(statuses=data.get("statuses", {}))
         parts.articles = [
             ArticleParts(
                 article_id,
@@ -194,7 +204,7 @@ class OutletParts:
                 dict(sources),
                 alpha,
             )
-            for article_id, published, *counts, sources, alpha in data["articles"]
+            for article_id, published, *counts, sources, alpha in data.get("articles", ())
         ]
         parts.patterns = Counter({tuple(pattern): n for pattern, n in data["patterns"]})
         for a, b, counter in data["pairs"]:
@@ -245,18 +255,184 @@ def gather_parts(
     return dict(parts)
 
 
+# The figures of an outlet that the global rates move; a refresh rewrites only these for an outlet
+# whose other figures it reuses (`OutletBase`).
+_RATE_FIGURES = ("score", "score_interval", "indicators", "monthly")
+
+
+@dataclass
+class _Context:
+    """What an outlet's figures depend on besides its parts and the global rates, read afresh for
+    every compose: the claims record, standing restatement links, the source registry, the sides
+    defined per outlet and reviewers' names."""
+
+    claims: dict[int, queries.ClaimCounts]
+    restates: dict[int, list[str]]
+    facts: dict[int, queries.SourceFacts]
+    sides_defined: dict[int, int]
+    names: dict[Hashable, str]
+    method: MethodSettings
+
+    def key(self, outlet_id: int, article_ids: list[int], source_ids: list[int], reviewer_ids: list) -> str:
+        """Digest of everything here an outlet with these articles, sources and reviewers reads."""
+        facts = [
+            [source, fact.kind, fact.side, fact.name] if (fact := self.facts.get(source)) else [source]
+            for source in source_ids
+        ]
+        inputs = [
+            METHOD_VERSION,
+            self.method.to_dict(),
+            self.sides_defined.get(outlet_id, 0),
+            [[article, claims] for article in article_ids if (claims := self.claims.get(article))],
+            [[article, domains] for article in article_ids if (domains := self.restates.get(article))],
+            facts,
+            [[reviewer, self.names.get(reviewer)] for reviewer in reviewer_ids],
+        ]
+        return hashlib.sha256(json.dumps(inputs, separators=(",", ":")).encode()).hexdigest()
+
+
+@dataclass
+class OutletBase:
+    """One outlet's figures before the global rates are applied: its prepared score (pooled counts,
+    the bootstrap's resampled totals: `PreparedOutlet`), each publication month's pooled counts,
+    and every figure the global rates do not move (`figures`; None when read back from a run, whose
+    snapshot holds them). `key` digests what it was made from besides the outlet's parts
+    (`_Context.key` of `article_ids`, `source_ids`, `reviewer_ids`): a refresh reuses a stored base
+    for an outlet it does not touch while the key is unchanged."""
+
+    prepared: PreparedOutlet
+    months: list[tuple[str, int, ArticleCounts]]
+    key: str
+    article_ids: list[int]
+    source_ids: list[int]
+    reviewer_ids: list
+    figures: dict[str, Any] | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        pooled = self.prepared.pooled
+        return {
+            "key": self.key,
+            "article_ids": self.article_ids,
+            "source_ids": self.source_ids,
+            "reviewer_ids": self.reviewer_ids,
+            "article_count": self.prepared.article_count,
+            "k_sides": self.prepared.k_sides,
+            "pooled": [list(pooled.row()), list(pooled.sides.items())],
+            "months": [[month, articles, list(counts.row())] for month, articles, counts in self.months],
+        }
+
+    def bootstrap_bytes(self) -> bytes | None:
+        totals = self.prepared.totals
+        return None if totals is None else zlib.compress(totals.astype("<i8").tobytes(), 1)
+
+    @classmethod
+    def from_json(
+        cls, data: dict[str, Any], bootstrap: bytes | memoryview | None, method: MethodSettings
+    ) -> OutletBase:
+        row, sides = data["pooled"]
+        totals = None
+        if bootstrap is not None:
+            values = np.frombuffer(zlib.decompress(bootstrap), dtype="<i8").astype(np.int64)
+            totals = values.reshape(method.n_resamples, len(COUNT_FIELDS))
+        return cls(
+            prepared=PreparedOutlet(
+                article_count=data["article_count"],
+                pooled=ArticleCounts(sides=dict(sides), **dict(zip(COUNT_FIELDS, row, strict=True))),
+                k_sides=data["k_sides"],
+                totals=totals,
+                settings=method,
+            ),
+            months=[
+                (month, articles, ArticleCounts(**dict(zip(COUNT_FIELDS, counts, strict=True))))
+                for month, articles, counts in data["months"]
+            ],
+            key=data["key"],
+            article_ids=data["article_ids"],
+            source_ids=data["source_ids"],
+            reviewer_ids=data["reviewer_ids"],
+        )
+
+
+def _outlet_base(outlet_id: int, outlet: OutletParts, context: _Context) -> OutletBase:
+    """The outlet's `OutletBase` from its parts: its articles' final counts (`_final_rollups`), the
+    prepared score, monthly pools and every figure the global rates do not move."""
+    articles = _final_rollups(outlet_id, outlet, context.facts, context.claims, context.restates)
+    counts = [rollup.counts for rollup in articles]
+    present = len({side for c in counts for side, n in c.sides.items() if n > 0})
+    prepared = prepare_outlet(counts, context.method, max(context.sides_defined.get(outlet_id, 0), present))
+    alpha = krippendorff_alpha_from_patterns(outlet.patterns)
+    cited: Counter = Counter()
+    for rollup in articles:
+        cited.update(rollup.sources)
+    # Most cited first; ties by registry id, whatever order the rows arrived in.
+    most_cited = sorted(cited.items(), key=lambda item: (-item[1], item[0]))[:TOP_SOURCES]
+    facts, names = context.facts, context.names
+    figures = {
+        "alpha": alpha,
+        "alpha_interpretation": interpret_alpha(alpha),
+        "agreement_sentences": sum(outlet.patterns.values()),
+        "label_status": outlet.statuses,
+        "monthly": None,  # the global rates move it (`_RATE_FIGURES`)
+        "top_sources": [
+            {
+                "id": source,
+                "name": facts[source].name,
+                "kind": facts[source].kind,
+                "side": facts[source].side,
+                "attributions": n,
+            }
+            for source, n in most_cited
+            if source in facts
+        ],
+        "articles": _article_rows(
+            articles, {article.article_id: article.alpha for article in outlet.articles}, context.restates
+        ),
+        "reviewer_pairs": _pair_rows(outlet.pairs, names),
+        "span_agreement": outlet.spans.to_dict(names),
+    }
+    article_ids = [article.article_id for article in outlet.articles]
+    source_ids = sorted({source for article in outlet.articles for source in article.sources})
+    reviewer_ids = sorted({reviewer for pair in [*outlet.pairs, *outlet.spans.pairs] for reviewer in pair}, key=str)
+    return OutletBase(
+        prepared=prepared,
+        months=_month_pools(articles),
+        key=context.key(outlet_id, article_ids, source_ids, reviewer_ids),
+        article_ids=article_ids,
+        source_ids=source_ids,
+        reviewer_ids=reviewer_ids,
+        figures=figures,
+    )
+
+
+@dataclass
+class Composed:
+    """The figures `_compose` gives: the run's (global rates, overall agreement) and each outlet's,
+    the `OutletBase` it made for each outlet, and the outlets whose stored base it reused (for those,
+    `outlets` holds only the figures the global rates move, `_RATE_FIGURES`)."""
+
+    run: dict[str, Any]
+    outlets: dict[int, dict[str, Any]]
+    bases: dict[int, OutletBase]
+    reused: set[int]
+
+
 def _compose(
-    run_id: int, parts: dict[int, OutletParts], facts: dict[int, queries.SourceFacts], method: MethodSettings
-) -> dict[str, Any]:
+    run_id: int,
+    parts: dict[int, OutletParts],
+    facts: dict[int, queries.SourceFacts],
+    method: MethodSettings,
+    stored: dict[int, tuple[dict[str, Any] | None, bytes | memoryview | None]] | None = None,
+    load_parts: Callable[[list[int]], dict[int, OutletParts]] | None = None,
+) -> Composed:
     """The figures of every outlet and of the run from every outlet's parts, with what depends on
     all of them: the run's claims record (claims fields), the standing restatement links, the
-    global rates, overall and reviewer-pair agreement. A constant number of queries."""
-    restates = queries.restating_articles()
-    claims = queries.claim_counts(run_id)
-    by_outlet = {
-        outlet_id: _final_rollups(outlet_id, outlet, facts, claims, restates) for outlet_id, outlet in parts.items()
-    }
-    p0 = global_rates([rollup.counts for rollups in by_outlet.values() for rollup in rollups])
+    global rates, overall and reviewer-pair agreement. A constant number of queries.
+
+    `stored`: outlet id -> its stored base and bootstrap totals (a refresh, for the outlets it does
+    not touch; their `parts` need only the agreement patterns, reviewer pairs and span counts). A
+    stored base whose key still matches is reused; the others are made again from the outlets'
+    whole parts (`load_parts`, one query). Either way every figure is what a full compose gives."""
+    stored = stored or {}
     sides_defined = queries.sides_per_outlet()
     overall_patterns: Counter = Counter()
     overall_pairs: dict[tuple[int, int], Counter] = defaultdict(Counter)
@@ -271,55 +447,44 @@ def _compose(
     names: dict[Hashable, str] = dict(
         get_user_model().objects.filter(pk__in=reviewer_ids).values_list("pk", "username")
     )
+    context = _Context(queries.claim_counts(run_id), queries.restating_articles(), facts, sides_defined, names, method)
+    in_service = list(Outlet.objects.filter(retired=False).order_by("pk").values_list("pk", flat=True))
+    bases: dict[int, OutletBase] = {}
+    reused: dict[int, OutletBase] = {}
+    for outlet_id, (data, bootstrap) in stored.items():
+        if data is None:
+            continue
+        if context.key(outlet_id, data["article_ids"], data["source_ids"], data["reviewer_ids"]) == data["key"]:
+            reused[outlet_id] = OutletBase.from_json(data, bootstrap, method)
+    remake = sorted(set(stored) - set(reused))
+    if remake:
+        assert load_parts is not None, "stored bases need load_parts"
+        parts = {**parts, **load_parts(remake)}
+    for outlet_id in sorted({*parts, *in_service} - set(reused)):
+        bases[outlet_id] = _outlet_base(outlet_id, parts.get(outlet_id) or OutletParts(), context)
+    everything = {**bases, **reused}
+    # The same integer sums as pooling every article: the global rates do not depend on the grouping.
+    p0 = global_rates(ArticleCounts.pooled(base.prepared.pooled for base in everything.values()))
+    finished = dict(zip(in_service, finish_outlets([everything[i].prepared for i in in_service], p0), strict=True))
     outlets: dict[int, dict[str, Any]] = {}
-    for outlet_id in Outlet.objects.filter(retired=False).order_by("pk").values_list("pk", flat=True):
-        outlet = parts.get(outlet_id) or OutletParts()
-        articles = by_outlet.get(outlet_id, [])
-        counts = [rollup.counts for rollup in articles]
-        present = len({side for c in counts for side, n in c.sides.items() if n > 0})
-        score = score_outlet(counts, p0, method, max(sides_defined.get(outlet_id, 0), present))
-        alpha = krippendorff_alpha_from_patterns(outlet.patterns)
-        cited: Counter = Counter()
-        for rollup in articles:
-            cited.update(rollup.sources)
-        # Most cited first; ties by registry id, whatever order the rows arrived in.
-        most_cited = sorted(cited.items(), key=lambda item: (-item[1], item[0]))[:TOP_SOURCES]
-        outlet_figures = score.to_dict()
-        outlet_figures.update(
-            {
-                "alpha": alpha,
-                "alpha_interpretation": interpret_alpha(alpha),
-                "agreement_sentences": sum(outlet.patterns.values()),
-                "label_status": outlet.statuses,
-                "monthly": _monthly(articles, p0, method),
-                "top_sources": [
-                    {
-                        "id": source,
-                        "name": facts[source].name,
-                        "kind": facts[source].kind,
-                        "side": facts[source].side,
-                        "attributions": n,
-                    }
-                    for source, n in most_cited
-                    if source in facts
-                ],
-                "articles": _article_rows(
-                    articles, {article.article_id: article.alpha for article in outlet.articles}, restates
-                ),
-                "reviewer_pairs": _pair_rows(outlet.pairs, names),
-                "span_agreement": outlet.spans.to_dict(names),
-            }
-        )
-        outlets[outlet_id] = outlet_figures
+    for outlet_id in in_service:
+        base = everything[outlet_id]
+        figures = finished[outlet_id].to_dict()
+        monthly = _monthly(base.months, p0, method)
+        if base.figures is None:
+            outlets[outlet_id] = {name: figures[name] for name in _RATE_FIGURES if name != "monthly"}
+            outlets[outlet_id]["monthly"] = monthly
+        else:
+            outlets[outlet_id] = {**figures, **base.figures, "monthly": monthly}
     overall_alpha = krippendorff_alpha_from_patterns(overall_patterns)
-    return {
+    run = {
         "global_rates": p0,
         "overall_alpha": overall_alpha,
         "overall_alpha_interpretation": interpret_alpha(overall_alpha),
         "reviewer_pairs": _pair_rows(overall_pairs, names),
         "span_agreement": span_overall.to_dict(names),
-        "outlets": outlets,
     }
+    return Composed(run=run, outlets=outlets, bases=bases, reused=set(reused) & set(in_service))
 
 
 def compute_scores(run_id: int, method: MethodSettings | None = None) -> dict[str, Any]:
@@ -333,7 +498,8 @@ def compute_scores(run_id: int, method: MethodSettings | None = None) -> dict[st
     per-sentence query); outlets without settled sentences get `insufficient_evidence`.
     """
     facts = queries.source_facts()
-    return _compose(run_id, gather_parts(run_id, facts), facts, method or MethodSettings())
+    composed = _compose(run_id, gather_parts(run_id, facts), facts, method or MethodSettings())
+    return {**composed.run, "outlets": composed.outlets}
 
 
 def prune_run_records(*, keep: int = KEEP_UNPUBLISHED_RECORDS) -> int:
@@ -390,18 +556,18 @@ def recompute_outlet_scores(*, triggered_by=None, method: MethodSettings | None 
     queries.record_run_claims(run.pk)
     facts = queries.source_facts()
     parts = gather_parts(run.pk, facts)
-    computed = _compose(run.pk, parts, facts, method)
-    run.overall_alpha = computed["overall_alpha"]
-    run.figures = {key: value for key, value in computed.items() if key != "outlets"}
+    composed = _compose(run.pk, parts, facts, method)
+    run.overall_alpha = composed.run["overall_alpha"]
+    run.figures = composed.run
     ScoreSnapshot.objects.bulk_create(
         [
             ScoreSnapshot(run=run, outlet_id=outlet_id, computed_at=run.computed_at, **_snapshot_fields(figures))
-            for outlet_id, figures in computed["outlets"].items()
+            for outlet_id, figures in composed.outlets.items()
         ],
         batch_size=500,
     )
     RunOutletParts.objects.bulk_create(
-        [RunOutletParts(run=run, outlet_id=outlet_id, parts=outlet.to_json()) for outlet_id, outlet in parts.items()],
+        [_stored_parts(run, outlet_id, outlet, composed.bases[outlet_id]) for outlet_id, outlet in parts.items()],
         batch_size=500,
     )
     prune_run_records()
@@ -454,21 +620,32 @@ def refresh_run(run: ScoreRun, article_ids: Iterable[int], method: MethodSetting
     RunClaim.objects.filter(run=run).delete()
     queries.record_run_claims(run.pk)
     facts = queries.source_facts()
-    parts = {
-        outlet_id: OutletParts.from_json(data)
-        for outlet_id, data in RunOutletParts.objects.filter(run=run)
-        .exclude(outlet_id__in=outlet_ids)
-        .values_list("outlet_id", "parts")
-    }
     fresh = gather_parts(run.pk, facts, outlet_ids)
-    parts.update(fresh)
-    computed = _compose(run.pk, dict(sorted(parts.items())), facts, method)
-    # Every outlet's figures are written: the global rates move with nearly any change.
     snapshots = {snapshot.outlet_id: snapshot for snapshot in run.snapshots.only("pk", "run_id", "outlet_id")}
-    changed, created = [], []
-    for outlet_id, figures in computed["outlets"].items():
+    # The outlets the change does not touch: their agreement counts (for the run's overall figures)
+    # and stored bases, not their articles (read only for an outlet whose base must be made again).
+    untouched = RunOutletParts.objects.filter(run=run).exclude(outlet_id__in=outlet_ids)
+    parts = dict(fresh)
+    stored: dict[int, tuple[dict[str, Any] | None, bytes | memoryview | None]] = {}
+    for outlet_id, patterns, pairs, spans, base, bootstrap in untouched.values_list(
+        "outlet_id", *(KeyTransform(name, "parts") for name in ("patterns", "pairs", "spans")), "base", "bootstrap"
+    ):
+        parts[outlet_id] = OutletParts.from_json({"patterns": patterns, "pairs": pairs, "spans": spans})
+        # An outlet without a snapshot has no figures to keep: its base is made again.
+        stored[outlet_id] = (base if outlet_id in snapshots else None, bootstrap)
+    whole: dict[int, dict[str, Any]] = {}
+
+    def load_parts(remake: list[int]) -> dict[int, OutletParts]:
+        whole.update(untouched.filter(outlet_id__in=remake).values_list("outlet_id", "parts"))
+        return {outlet_id: OutletParts.from_json(data) for outlet_id, data in whole.items()}
+
+    composed = _compose(run.pk, dict(sorted(parts.items())), facts, method, stored, load_parts)
+    changed, created, rates = [], [], []
+    for outlet_id, figures in composed.outlets.items():
         snapshot = snapshots.get(outlet_id)
-        if snapshot is None:
+        if outlet_id in composed.reused:
+            rates.append((cast(ScoreSnapshot, snapshot).pk, figures))
+        elif snapshot is None:
             created.append(
                 ScoreSnapshot(run=run, outlet_id=outlet_id, computed_at=started, **_snapshot_fields(figures))
             )
@@ -477,19 +654,75 @@ def refresh_run(run: ScoreRun, article_ids: Iterable[int], method: MethodSetting
                 setattr(snapshot, name, value)
             changed.append(snapshot)
     _update_snapshots(changed)
+    _update_snapshot_rates(rates)
     ScoreSnapshot.objects.bulk_create(created)
     run.snapshots.update(computed_at=started)
     RunOutletParts.objects.filter(run=run, outlet_id__in=outlet_ids).delete()
     RunOutletParts.objects.bulk_create(
-        [RunOutletParts(run=run, outlet_id=outlet_id, parts=fresh[outlet_id].to_json()) for outlet_id in outlet_ids]
+        [_stored_parts(run, outlet_id, fresh[outlet_id], composed.bases[outlet_id]) for outlet_id in outlet_ids]
     )
+    _update_bases(run, {outlet_id: composed.bases[outlet_id] for outlet_id in stored if outlet_id in composed.bases})
     run.sentence_count += added - removed
-    run.overall_alpha = computed["overall_alpha"]
-    run.figures = {key: value for key, value in computed.items() if key != "outlets"}
+    run.overall_alpha = composed.run["overall_alpha"]
+    run.figures = composed.run
     run.computed_at = started
     run.revision += 1
     run.save(update_fields=["sentence_count", "overall_alpha", "figures", "computed_at", "revision"])
     return run
+
+
+def _stored_parts(run: ScoreRun, outlet_id: int, parts: OutletParts, base: OutletBase) -> RunOutletParts:
+    return RunOutletParts(
+        run=run, outlet_id=outlet_id, parts=parts.to_json(), base=base.to_json(), bootstrap=base.bootstrap_bytes()
+    )
+
+
+def _update_bases(run: ScoreRun, bases: dict[int, OutletBase]) -> None:
+    """Store the bases a refresh made again for outlets it did not touch (their inputs changed)."""
+    fields = [RunOutletParts._meta.get_field(name) for name in ("base", "bootstrap")]
+    rows = [
+        [
+            cast(Field, fields[0]).get_db_prep_save(base.to_json(), connection),
+            cast(Field, fields[1]).get_db_prep_save(base.bootstrap_bytes(), connection),
+            run.pk,
+            outlet_id,
+        ]
+        for outlet_id, base in bases.items()
+    ]
+    if rows:
+        with connection.cursor() as cursor:
+            cursor.executemany(
+                f"UPDATE {RunOutletParts._meta.db_table} SET base = %s, bootstrap = %s "
+                "WHERE run_id = %s AND outlet_id = %s",
+                rows,
+            )
+
+
+def _update_snapshot_rates(rows: list[tuple[int, dict[str, Any]]]) -> None:
+    """Write the figures the global rates move (`_RATE_FIGURES`, and the score columns) into
+    snapshots whose other figures stay, in one executemany; the database merges them into the
+    stored figures (PostgreSQL: jsonb `||`; SQLite: `json_set`), so the rest is neither read nor
+    sent again."""
+    table = ScoreSnapshot._meta.db_table
+    postgresql = connection.vendor == "postgresql"
+    if postgresql:
+        merge = "figures || %s::jsonb"
+    else:
+        merge = "json_set(figures, " + ", ".join(f"'$.{name}', json(%s)" for name in _RATE_FIGURES) + ")"
+    params = []
+    for pk, figures in rows:
+        low, high = figures["score_interval"] or [None, None]
+        if postgresql:
+            patch = [json.dumps({name: figures[name] for name in _RATE_FIGURES})]
+        else:
+            patch = [json.dumps(figures[name]) for name in _RATE_FIGURES]
+        params.append([figures["score"], low, high, *patch, pk])
+    if params:
+        with connection.cursor() as cursor:
+            cursor.executemany(
+                f"UPDATE {table} SET score = %s, score_low = %s, score_high = %s, figures = {merge} WHERE id = %s",
+                params,
+            )
 
 
 def _update_snapshots(snapshots: list[ScoreSnapshot]) -> None:

@@ -3,15 +3,19 @@ the outlets the change touches, and ends with exactly what a full recompute give
 published runs stay frozen and a publish names the revision it reviewed."""
 
 import random
+from datetime import timedelta
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.db.models import F
 from django.urls import reverse
 
 from annotate.codebook import Label, SourceKind
-from annotate.models import Annotation, Assignment, Sentence, Source
+from annotate.models import Annotation, AnnotationRevision, Assignment, AssignmentEvent, Sentence, Source
 from annotate.services import change_annotation, delete_annotation, reopen_assignment
-from reliability.models import RunClaim, RunOutletParts, RunSentence, ScoreRun
+from claims.models import ArticleLink
+from reliability import services
+from reliability.models import RunClaim, RunOutletParts, RunSentence, ScoreRun, ScoreSnapshot
 from reliability.services import (
     adjudicate_sentence,
     publish_run,
@@ -54,8 +58,9 @@ def assert_same_as_full(refreshed: ScoreRun) -> ScoreRun:
 
 @pytest.fixture
 def outlets(build, lead):
-    """Three scored outlets, a thin one and a disputed sentence, all through real marks."""
-    scored = [scored_outlet(build, f"o{i}.example", articles=3) for i in range(3)]
+    """Three outlets, two of them with enough articles for a score (bootstrap and intervals), a thin
+    one and a disputed sentence, all through real marks."""
+    scored = [scored_outlet(build, f"o{i}.example", articles=5 if i < 2 else 3) for i in range(3)]
     thin = build.outlet("thin.example")
     (sentence,) = build.article(thin, 1).sentences.all()
     build.marks(sentence, [Label.CLAIM, Label.ANALYSIS])
@@ -204,3 +209,103 @@ def test_a_registry_edit_waits_for_the_full_recompute(outlets, lead):
     assert RunSentence.objects.filter(run=run, source=source, source_kind=SourceKind.ANONYMOUS).exists()
     full = recompute_outlet_scores()
     assert not RunSentence.objects.filter(run=full, source=source, source_kind=SourceKind.ANONYMOUS).exists()
+
+
+@pytest.fixture
+def made_bases(monkeypatch):
+    """The outlets whose base (`services.OutletBase`: every figure the global rates do not move)
+    each compose makes, rather than reuses from the run."""
+    made: list[set[int]] = []
+    compose, make = services._compose, services._outlet_base
+
+    def counting_compose(*args, **kwargs):
+        made.append(set())
+        return compose(*args, **kwargs)
+
+    def counting_make(outlet_id, *args, **kwargs):
+        made[-1].add(outlet_id)
+        return make(outlet_id, *args, **kwargs)
+
+    monkeypatch.setattr(services, "_compose", counting_compose)
+    monkeypatch.setattr(services, "_outlet_base", counting_make)
+    return made
+
+
+def relabel_one(outlet, lead):
+    """One of the outlet's claim marks becomes analysis: its sentence is disputed, the global rates move."""
+    mark = Annotation.objects.filter(sentence__article__outlet=outlet, label=Label.CLAIM).order_by("-pk").first()
+    label = Label.ANALYSIS
+    change_annotation(
+        annotation_id=mark.pk, changes={"label": label, "source": None}, expected_version=None, changed_by=lead
+    )
+
+
+def test_a_refresh_makes_only_the_touched_outlets_figures_again(outlets, lead, made_bases):
+    """Every other scored outlet keeps its stored base; only what the global rates move is
+    rewritten (its score changes: the rates moved), and the run equals a full recompute."""
+    run = recompute_outlet_scores()
+    assert made_bases[-1] >= {outlet.pk for outlet in outlets}
+    before = dict(ScoreSnapshot.objects.filter(run=run).values_list("outlet_id", "figures"))
+    relabel_one(outlets[0], lead)
+    assert update_outlet_scores().pk == run.pk
+    assert outlets[1].pk not in made_bases[-1]
+    assert outlets[0].pk in made_bases[-1]
+    after = dict(ScoreSnapshot.objects.filter(run=run).values_list("outlet_id", "figures"))
+    assert after[outlets[1].pk]["score"] != before[outlets[1].pk]["score"]
+    assert after[outlets[1].pk]["articles"] == before[outlets[1].pk]["articles"]
+    assert_same_as_full(run)
+
+
+def test_a_run_without_stored_bases_refreshes_to_the_full_recompute(outlets, lead, made_bases):
+    """A run computed before bases were kept: every outlet's base is made again, stored, and reused
+    by the next refresh."""
+    run = recompute_outlet_scores()
+    RunOutletParts.objects.filter(run=run).update(base=None, bootstrap=None)
+    relabel_one(outlets[0], lead)
+    assert update_outlet_scores().pk == run.pk
+    assert made_bases[-1] >= {outlet.pk for outlet in outlets}
+    assert not RunOutletParts.objects.filter(run=run, base__isnull=True).exists()
+    state_after = state(run)
+    relabel_one(outlets[2], lead)
+    assert update_outlet_scores().pk == run.pk
+    assert outlets[1].pk not in made_bases[-1]
+    assert state(run) != state_after
+    assert_same_as_full(run)
+
+
+def test_what_an_untouched_outlet_reads_besides_its_marks_makes_its_base_again(outlets, lead, made_bases):
+    """A source renamed in the registry and a standing restatement link: the untouched outlets that
+    show them are made again (their stored base's key no longer matches), and the refresh equals
+    a full recompute (the source's name in most-cited sources, the article's restatement)."""
+    run = recompute_outlet_scores()
+    cited = Annotation.objects.filter(sentence__article__outlet=outlets[1], label=Label.ATTRIBUTION).first().source
+    Source.objects.filter(pk=cited.pk).update(name="Renamed source")
+    article = outlets[0].articles.order_by("pk").first()
+    ArticleLink.objects.create(
+        article=article, original_domain=outlets[1].domain, kind=ArticleLink.Kind.DECLARED, evidence="test"
+    )
+    relabel_one(outlets[2], lead)
+    assert update_outlet_scores().pk == run.pk
+    assert {outlets[0].pk, outlets[1].pk, outlets[2].pk} <= made_bases[-1]
+    figures = ScoreSnapshot.objects.get(run=run, outlet=outlets[1]).figures
+    assert "Renamed source" in {source["name"] for source in figures["top_sources"]}
+    assert_same_as_full(run)
+
+
+def test_claims_moved_in_another_outlet_make_its_base_again(corpus, lead, made_bases):  # noqa: F811
+    """The corpus was marked a day ago (else every article counts as changed, `REFRESH_MARGIN`)."""
+    AnnotationRevision.objects.update(changed_at=F("changed_at") - timedelta(days=1))
+    AssignmentEvent.objects.update(at=F("at") - timedelta(days=1))
+    run = recompute_outlet_scores()
+    rewrite_outlet = corpus["rewrite"].outlet_id
+    for mark in Annotation.objects.filter(sentence__article=corpus["original"], label=Label.ATTRIBUTION):
+        change_annotation(
+            annotation_id=mark.pk,
+            changes={"label": Label.CLAIM, "source": None},
+            expected_version=None,
+            changed_by=lead,
+        )
+    assert update_outlet_scores().pk == run.pk
+    assert rewrite_outlet in made_bases[-1]  # its claims' statuses moved
+    assert corpus["other"].outlet_id not in made_bases[-1]
+    assert_same_as_full(run)
