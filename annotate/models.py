@@ -524,7 +524,15 @@ class Annotation(models.Model):
             *_span_constraints("source"),
             *_span_constraints("cue"),
         ]
-        indexes = [models.Index(fields=["reviewer", "created"], name="annotation_reviewer_created")]
+        indexes = [
+            models.Index(fields=["reviewer", "created"], name="annotation_reviewer_created"),
+            # The few marks with a span (reliability `span_units`): found without reading every mark.
+            models.Index(
+                fields=["sentence"],
+                condition=Q(source_start__isnull=False) | Q(cue_start__isnull=False),
+                name="annotation_spanned",
+            ),
+        ]
 
     def __str__(self):
         return f"{self.reviewer} · {self.sentence_id} · {self.label}"
@@ -592,6 +600,8 @@ class AnnotationRevision(models.Model):
 
     class Meta:
         ordering = ["sentence", "reviewer", "changed_at", "id"]
+        # The score refresh asks which marks changed since a run (reliability `changed_articles`).
+        indexes = [models.Index(fields=["changed_at"], name="revision_changed_at")]
 
     def __str__(self):
         return f"{self.action} v{self.version} {self.label}"
