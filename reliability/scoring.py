@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 import operator
 import re
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, cast
@@ -68,6 +68,11 @@ _NUMERATORS = np.array([[f == num for num, _, _ in INDICATORS.values()] for f in
 _DENOMINATORS = np.array([[f in den for _, den, _ in INDICATORS.values()] for f in COUNT_FIELDS], dtype=np.int64)
 _TOKEN = re.compile(r"\w+")
 _ROW = operator.attrgetter(*COUNT_FIELDS)  # one article's counts in `COUNT_FIELDS` order, in one call
+# indicator -> the `COUNT_FIELDS` positions of its numerator and denominator fields.
+_INDICATOR_COLUMNS = [
+    (name, COUNT_FIELDS.index(num), tuple(COUNT_FIELDS.index(d) for d in den))
+    for name, (num, den, _) in INDICATORS.items()
+]
 
 
 @dataclass(frozen=True)
@@ -453,9 +458,8 @@ def indicator_counts(counts: ArticleCounts) -> dict[str, tuple[int, int]]:
     anonymous share A_anon/A, second-hand share A_media/A, analysis share N/(R+N); version 2:
     original reporting share original/articles, first-to-report share carried_first/carried,
     single-source-or-unsourced share carried_weak/carried, corroboration rate corroborated/R."""
-    return {
-        name: (getattr(counts, num), sum(getattr(counts, d) for d in den)) for name, (num, den, _) in INDICATORS.items()
-    }
+    row = counts.row()
+    return {name: (row[num], sum(row[d] for d in den)) for name, num, den in _INDICATOR_COLUMNS}
 
 
 def global_rates(counts: ArticleCounts | Iterable[ArticleCounts]) -> dict[str, float | None]:
@@ -591,18 +595,55 @@ def _bootstrap_intervals(
     """Smooth and score every resample of `_resampled_totals` with the priors; percentile
     intervals. Resamples where a value is undefined (n + m == 0, or no prior with m > 0) drop out
     of that interval."""
+    return _bootstrap_intervals_of([totals], priors, settings)[0]
+
+
+def _bootstrap_intervals_of(
+    totals: Sequence[np.ndarray], priors: np.ndarray, settings: MethodSettings
+) -> list[tuple[dict[str, Interval | None], Interval | None]]:
+    """`_bootstrap_intervals` of several outlets' resampled totals (same priors and settings): the
+    smoothing in one step and the percentiles of every NaN-free column in one call (the same integer
+    products, divisions, partition and interpolation per column as a call of its own: the same
+    floats); each outlet's score is weighted on its own, as before."""
+    if not totals:
+        return []
     m = settings.prior_strength
     with np.errstate(divide="ignore", invalid="ignore"):
-        smoothed = (totals @ _NUMERATORS + m * priors) / (totals @ _DENOMINATORS + m)
+        stacked = np.stack(totals)  # outlets x resamples x fields
+        smoothed = (stacked @ _NUMERATORS + m * priors) / (stacked @ _DENOMINATORS + m)
     names = list(INDICATORS)
-    intervals = _percentile_intervals(smoothed, names, settings.interval_level)
-    scored = smoothed[:, [names.index(name) for name in SCORED_INDICATORS]]
+    level = settings.interval_level
+    tail = 100 * (1 - level) / 2
+    whole = ~np.isnan(smoothed).any(axis=1)  # outlets x indicators
+    low, high = np.percentile(smoothed, [tail, 100 - tail], axis=1) if whole.any() else (None, None)
+    scored_columns = [names.index(name) for name in SCORED_INDICATORS]
     flip = np.array([INDICATORS[name][2] == "lower_is_better" for name in SCORED_INDICATORS])
     weights = np.array(settings.weights, dtype=float)
     active = weights > 0
-    components = np.where(flip, 1 - scored, scored)[:, active]
-    scores = 100 * (components @ weights[active]) / weights[active].sum()
-    return intervals, _percentile_interval(scores, settings.interval_level)
+    scores = []
+    for outlet in range(len(totals)):
+        scored = smoothed[outlet][:, scored_columns]
+        components = np.where(flip, 1 - scored, scored)[:, active]
+        scores.append(100 * (components @ weights[active]) / weights[active].sum())
+    scores_array = np.array(scores)
+    scores_whole = ~np.isnan(scores_array).any(axis=1)
+    score_low, score_high = (
+        np.percentile(scores_array, [tail, 100 - tail], axis=1) if scores_whole.any() else (None, None)
+    )
+    result = []
+    for outlet in range(len(totals)):
+        intervals: dict[str, Interval | None] = {}
+        for j, name in enumerate(names):
+            if whole[outlet, j]:
+                intervals[name] = (float(low[outlet, j]), float(high[outlet, j]))
+            else:
+                intervals[name] = _percentile_interval(smoothed[outlet][:, j], level)
+        if scores_whole[outlet]:
+            score_interval: Interval | None = (float(score_low[outlet]), float(score_high[outlet]))
+        else:
+            score_interval = _percentile_interval(scores_array[outlet], level)
+        result.append((intervals, score_interval))
+    return result
 
 
 def _cluster_bootstrap(
@@ -683,15 +724,22 @@ def finish_outlets(prepared: Sequence[PreparedOutlet], p0: Mapping[str, float | 
     if len(levels) > 1:
         raise ValueError("outlets finished together need one interval level")
     all_intervals = iter(beta_intervals(cases, levels.pop()) if cases else [])
+    # The bootstrap of every outlet with the same settings at once (in practice: all of them).
+    bootstraps: dict[int, tuple[dict[str, Interval | None], Interval | None]] = {}
+    by_settings: dict[MethodSettings, list[int]] = defaultdict(list)
+    for i, outlet in enumerate(prepared):
+        if outlet.totals is not None:
+            by_settings[outlet.settings].append(i)
+    for settings, indexes in by_settings.items():
+        priors = per_outlet[indexes[0]][1]
+        prior_array = np.array([np.nan if p is None else p for p in priors.values()])
+        done = _bootstrap_intervals_of([cast(np.ndarray, prepared[i].totals) for i in indexes], prior_array, settings)
+        bootstraps.update(zip(indexes, done, strict=True))
     scores = []
-    for outlet, (pooled_counts, priors, names) in zip(prepared, per_outlet, strict=True):
+    for i, (outlet, (pooled_counts, priors, names)) in enumerate(zip(prepared, per_outlet, strict=True)):
         settings, m = outlet.settings, outlet.settings.prior_strength
         intervals = {name: next(all_intervals) for name in names}
-        boot_intervals: dict[str, Interval | None] = {}
-        score_interval = None
-        if outlet.totals is not None:
-            prior_array = np.array([np.nan if p is None else p for p in priors.values()])
-            boot_intervals, score_interval = _bootstrap_intervals(outlet.totals, prior_array, settings)
+        boot_intervals, score_interval = bootstraps.get(i, ({}, None))
         indicators: dict[str, IndicatorEstimate] = {}
         for name, (x, n) in pooled_counts.items():
             prior = priors[name]

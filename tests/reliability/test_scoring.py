@@ -869,8 +869,18 @@ def test_bootstrap_intervals_are_those_of_the_column_by_column_sums(seed, size, 
         name: scoring._percentile_interval(smoothed[:, j], settings.interval_level)
         for j, name in enumerate(scoring.INDICATORS)
     }
-    intervals, _ = scoring._cluster_bootstrap(articles, priors, settings)
+    scored = smoothed[:, [list(scoring.INDICATORS).index(name) for name in scoring.SCORED_INDICATORS]]
+    flip = np.array([scoring.INDICATORS[name][2] == "lower_is_better" for name in scoring.SCORED_INDICATORS])
+    weights = np.array(settings.weights)
+    scores = 100 * (np.where(flip, 1 - scored, scored) @ weights) / weights.sum()
+    intervals, score_interval = scoring._cluster_bootstrap(articles, priors, settings)
     assert intervals == expected
+    assert score_interval == scoring._percentile_interval(scores, settings.interval_level)
+    # Several outlets at once (as a score run does): each gets the figures of a call of its own.
+    others = [totals[::-1], 2 * totals, totals + totals[::-1]]  # other outlets' (consistent) totals
+    together = scoring._bootstrap_intervals_of([*others, totals], priors, settings)
+    assert together[-1] == (intervals, score_interval)
+    assert together[:-1] == [scoring._bootstrap_intervals(other, priors, settings) for other in others]
 
 
 def test_outlets_finished_together_get_the_figures_of_one_call_each():
