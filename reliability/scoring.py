@@ -614,8 +614,9 @@ def _bootstrap_intervals_of(
     names = list(INDICATORS)
     level = settings.interval_level
     tail = 100 * (1 - level) / 2
-    whole = ~np.isnan(smoothed).any(axis=1)  # outlets x indicators
-    low, high = np.percentile(smoothed, [tail, 100 - tail], axis=1) if whole.any() else (None, None)
+    whole = np.asarray(~np.isnan(smoothed).any(axis=1))  # outlets x indicators
+    # 2 x outlets x indicators; a column with NaN is taken again below without them.
+    bounds: np.ndarray = np.percentile(smoothed, [tail, 100 - tail], axis=1) if whole.any() else np.empty(0)
     scored_columns = [names.index(name) for name in SCORED_INDICATORS]
     flip = np.array([INDICATORS[name][2] == "lower_is_better" for name in SCORED_INDICATORS])
     weights = np.array(settings.weights, dtype=float)
@@ -626,20 +627,20 @@ def _bootstrap_intervals_of(
         components = np.where(flip, 1 - scored, scored)[:, active]
         scores.append(100 * (components @ weights[active]) / weights[active].sum())
     scores_array = np.array(scores)
-    scores_whole = ~np.isnan(scores_array).any(axis=1)
-    score_low, score_high = (
-        np.percentile(scores_array, [tail, 100 - tail], axis=1) if scores_whole.any() else (None, None)
+    scores_whole = np.asarray(~np.isnan(scores_array).any(axis=1))
+    score_bounds: np.ndarray = (
+        np.percentile(scores_array, [tail, 100 - tail], axis=1) if scores_whole.any() else np.empty(0)
     )
     result = []
     for outlet in range(len(totals)):
         intervals: dict[str, Interval | None] = {}
         for j, name in enumerate(names):
             if whole[outlet, j]:
-                intervals[name] = (float(low[outlet, j]), float(high[outlet, j]))
+                intervals[name] = (float(bounds[0, outlet, j]), float(bounds[1, outlet, j]))
             else:
                 intervals[name] = _percentile_interval(smoothed[outlet][:, j], level)
         if scores_whole[outlet]:
-            score_interval: Interval | None = (float(score_low[outlet]), float(score_high[outlet]))
+            score_interval: Interval | None = (float(score_bounds[0, outlet]), float(score_bounds[1, outlet]))
         else:
             score_interval = _percentile_interval(scores_array[outlet], level)
         result.append((intervals, score_interval))
