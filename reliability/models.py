@@ -257,7 +257,7 @@ class RunOutletParts(models.Model):
     parts = models.JSONField()
     # What the outlet's figures hold that does not depend on the global rates, and what it was made
     # from besides the parts (`reliability.services.OutletBase`); the bootstrap's resampled totals
-    # (zlib-compressed little-endian int64, resamples x count fields). A refresh reuses them for
+    # (resamples x count fields, `OutletBase.bootstrap_bytes`). A refresh reuses them for
     # an outlet it does not touch while those inputs are unchanged. NULL: made before they were kept.
     base = models.JSONField(null=True, blank=True)
     bootstrap = models.BinaryField(null=True, blank=True)

@@ -68,18 +68,16 @@ def _monthly(
     month's pooled counts (None for a month with fewer than `min_articles` articles)."""
     trend = []
     for month, articles, pooled in pools:
-        values = {}
-        for name, (x, n) in indicator_counts(pooled).items():
-            prior = 0.0 if method.prior_strength == 0 else p0.get(name)
-            values[name] = None if prior is None else smoothed_rate(x, n, prior, method.prior_strength)
+        score = None
+        # Same rule as the outlet: fewer articles than the minimum shows no score.
+        if articles >= method.min_articles:
+            values = {}
+            for name, (x, n) in indicator_counts(pooled).items():
+                prior = 0.0 if method.prior_strength == 0 else p0.get(name)
+                values[name] = None if prior is None else smoothed_rate(x, n, prior, method.prior_strength)
+            score = reliability_score(values, method.weights)
         trend.append(
-            {
-                "month": month,
-                "articles": articles,
-                "sentences": pooled.reporting + pooled.analysis,
-                # Same rule as the outlet: fewer articles than the minimum shows no score.
-                "score": reliability_score(values, method.weights) if articles >= method.min_articles else None,
-            }
+            {"month": month, "articles": articles, "sentences": pooled.reporting + pooled.analysis, "score": score}
         )
     return trend
 
@@ -322,8 +320,13 @@ class OutletBase:
         }
 
     def bootstrap_bytes(self) -> bytes | None:
+        """The resampled totals, zlib-compressed, as little-endian integers of the fewest bytes that
+        hold them (one byte in front says how many: 2, 4 or 8)."""
         totals = self.prepared.totals
-        return None if totals is None else zlib.compress(totals.astype("<i8").tobytes(), 1)
+        if totals is None:
+            return None
+        size = next(size for size in (2, 4, 8) if size == 8 or int(totals.max(initial=0)) < 2 ** (8 * size - 1))
+        return bytes([size]) + zlib.compress(totals.astype(f"<i{size}").tobytes(), 1)
 
     @classmethod
     def from_json(
@@ -332,7 +335,8 @@ class OutletBase:
         row, sides = data["pooled"]
         totals = None
         if bootstrap is not None:
-            values = np.frombuffer(zlib.decompress(bootstrap), dtype="<i8").astype(np.int64)
+            stored = bytes(bootstrap)
+            values = np.frombuffer(zlib.decompress(stored[1:]), dtype=f"<i{stored[0]}").astype(np.int64)
             totals = values.reshape(method.n_resamples, len(COUNT_FIELDS))
         return cls(
             prepared=PreparedOutlet(
@@ -700,29 +704,36 @@ def _update_bases(run: ScoreRun, bases: dict[int, OutletBase]) -> None:
 
 def _update_snapshot_rates(rows: list[tuple[int, dict[str, Any]]]) -> None:
     """Write the figures the global rates move (`_RATE_FIGURES`, and the score columns) into
-    snapshots whose other figures stay, in one executemany; the database merges them into the
-    stored figures (PostgreSQL: jsonb `||`; SQLite: `json_set`), so the rest is neither read nor
-    sent again."""
+    snapshots whose other figures stay; the database merges them into the stored figures, so the
+    rest is neither read nor sent again. PostgreSQL: one UPDATE from arrays (jsonb `||`); SQLite:
+    one executemany (`json_set`)."""
+    if not rows:
+        return
     table = ScoreSnapshot._meta.db_table
-    postgresql = connection.vendor == "postgresql"
-    if postgresql:
-        merge = "figures || %s::jsonb"
-    else:
-        merge = "json_set(figures, " + ", ".join(f"'$.{name}', json(%s)" for name in _RATE_FIGURES) + ")"
-    params = []
+    columns: list[list[Any]] = [[], [], [], [], []]
     for pk, figures in rows:
         low, high = figures["score_interval"] or [None, None]
-        if postgresql:
-            patch = [json.dumps({name: figures[name] for name in _RATE_FIGURES})]
-        else:
-            patch = [json.dumps(figures[name]) for name in _RATE_FIGURES]
-        params.append([figures["score"], low, high, *patch, pk])
-    if params:
-        with connection.cursor() as cursor:
-            cursor.executemany(
-                f"UPDATE {table} SET score = %s, score_low = %s, score_high = %s, figures = {merge} WHERE id = %s",
-                params,
+        for column, value in zip(columns, (pk, figures["score"], low, high, figures), strict=True):
+            column.append(value)
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            patches = [json.dumps({name: figures[name] for name in _RATE_FIGURES}) for figures in columns[4]]
+            cursor.execute(
+                f"UPDATE {table} AS s SET score = v.score, score_low = v.low, score_high = v.high, "
+                "figures = s.figures || v.patch "
+                "FROM unnest(%s::bigint[], %s::float8[], %s::float8[], %s::float8[], %s::jsonb[]) "
+                "AS v(id, score, low, high, patch) WHERE s.id = v.id",
+                [*columns[:4], patches],
             )
+            return
+        merge = "json_set(figures, " + ", ".join(f"'$.{name}', json(%s)" for name in _RATE_FIGURES) + ")"
+        cursor.executemany(
+            f"UPDATE {table} SET score = %s, score_low = %s, score_high = %s, figures = {merge} WHERE id = %s",
+            [
+                [score, low, high, *(json.dumps(figures[name]) for name in _RATE_FIGURES), pk]
+                for pk, score, low, high, figures in zip(*columns, strict=True)
+            ],
+        )
 
 
 def _update_snapshots(snapshots: list[ScoreSnapshot]) -> None:

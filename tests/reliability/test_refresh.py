@@ -2,6 +2,7 @@
 the outlets the change touches, and ends with exactly what a full recompute gives (issue 17, goal 3);
 published runs stay frozen and a publish names the revision it reviewed."""
 
+import dataclasses
 import random
 from datetime import timedelta
 
@@ -309,3 +310,28 @@ def test_claims_moved_in_another_outlet_make_its_base_again(corpus, lead, made_b
     assert rewrite_outlet in made_bases[-1]  # its claims' statuses moved
     assert corpus["other"].outlet_id not in made_bases[-1]
     assert_same_as_full(run)
+
+
+@pytest.mark.parametrize("largest", [0, 2**15 - 1, 2**15, 2**31, 2**40])
+def test_a_stored_base_reads_back_its_bootstrap_totals_whatever_their_size(largest):
+    import numpy as np
+
+    from reliability.scoring import COUNT_FIELDS, ArticleCounts, MethodSettings, PreparedOutlet
+
+    method = MethodSettings(n_resamples=3)
+    totals = np.arange(3 * len(COUNT_FIELDS), dtype=np.int64).reshape(3, len(COUNT_FIELDS))
+    totals[2, 5] = largest
+    base = services.OutletBase(
+        prepared=PreparedOutlet(article_count=7, pooled=ArticleCounts(), k_sides=2, totals=totals, settings=method),
+        months=[("2024-12", 7, ArticleCounts(claims=3))],
+        key="k",
+        article_ids=[1],
+        source_ids=[],
+        reviewer_ids=[],
+    )
+    stored = base.bootstrap_bytes()
+    again = services.OutletBase.from_json(base.to_json(), memoryview(stored), method)
+    assert again.prepared.totals.dtype == np.int64
+    assert (again.prepared.totals == totals).all()
+    assert again.months == base.months
+    assert again.prepared == dataclasses.replace(base.prepared, totals=again.prepared.totals)
