@@ -335,3 +335,21 @@ def test_a_stored_base_reads_back_its_bootstrap_totals_whatever_their_size(large
     assert (again.prepared.totals == totals).all()
     assert again.months == base.months
     assert again.prepared == dataclasses.replace(base.prepared, totals=again.prepared.totals)
+
+
+def test_snapshot_figures_are_compressed_with_lz4_on_postgresql():
+    """A refresh rewrites every snapshot's figures; on a PostgreSQL server with lz4 the column uses
+    it (migration 0007). SQLite has no such setting."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL only")
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT enumvals FROM pg_settings WHERE name = 'default_toast_compression'")
+        if "lz4" not in cursor.fetchone()[0]:
+            pytest.skip("this server has no lz4")
+        cursor.execute(
+            "SELECT attcompression FROM pg_attribute "
+            "WHERE attrelid = 'reliability_scoresnapshot'::regclass AND attname = 'figures'"
+        )
+        assert cursor.fetchone()[0] == "l"
