@@ -707,6 +707,10 @@ def score_outlet(
     return finish_outlets([prepare_outlet(articles, settings, k_sides)], p0)[0]
 
 
+# Outlets bootstrapped in one step by `finish_outlets` (its arrays: ~20 MB, however many outlets).
+_BOOTSTRAP_BATCH = 50
+
+
 def finish_outlets(prepared: Sequence[PreparedOutlet], p0: Mapping[str, float | None]) -> list[OutletScore]:
     """Each `PreparedOutlet`'s `OutletScore` with the global rates p0 (`score_outlet`): smoothed
     values, Beta intervals (one vectorised quantile call for every outlet: each interval is the
@@ -734,8 +738,10 @@ def finish_outlets(prepared: Sequence[PreparedOutlet], p0: Mapping[str, float | 
     for settings, indexes in by_settings.items():
         priors = per_outlet[indexes[0]][1]
         prior_array = np.array([np.nan if p is None else p for p in priors.values()])
-        done = _bootstrap_intervals_of([cast(np.ndarray, prepared[i].totals) for i in indexes], prior_array, settings)
-        bootstraps.update(zip(indexes, done, strict=True))
+        for start in range(0, len(indexes), _BOOTSTRAP_BATCH):  # bounded memory
+            batch = indexes[start : start + _BOOTSTRAP_BATCH]
+            done = _bootstrap_intervals_of([cast(np.ndarray, prepared[i].totals) for i in batch], prior_array, settings)
+            bootstraps.update(zip(batch, done, strict=True))
     scores = []
     for i, (outlet, (pooled_counts, priors, names)) in enumerate(zip(prepared, per_outlet, strict=True)):
         settings, m = outlet.settings, outlet.settings.prior_strength

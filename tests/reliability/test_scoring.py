@@ -883,11 +883,16 @@ def test_bootstrap_intervals_are_those_of_the_column_by_column_sums(seed, size, 
     assert together[:-1] == [scoring._bootstrap_intervals(other, priors, settings) for other in others]
 
 
-def test_outlets_finished_together_get_the_figures_of_one_call_each():
+@pytest.mark.parametrize("batch", [1, 2, 50])
+def test_outlets_finished_together_get_the_figures_of_one_call_each(batch, monkeypatch):
     """`finish_outlets` applies the global rates to several prepared outlets with one Beta quantile
-    call: each outlet's figures are those `score_outlet` gives it alone (same floats), whatever the
-    other outlets (too few articles, no prior for an indicator, other sizes)."""
+    call and batched bootstraps: each outlet's figures are those `score_outlet` gives it alone (same
+    floats), whatever the other outlets (too few articles, no prior for an indicator, other sizes)
+    and however they are batched."""
+    import reliability.scoring as scoring
     from reliability.scoring import finish_outlets, prepare_outlet
+
+    monkeypatch.setattr(scoring, "_BOOTSTRAP_BATCH", batch)
 
     outlets = [with_claims(outlet_articles(size, seed=size)) for size in (3, 5, 40, 120)]
     p0 = global_rates([article for outlet in outlets for article in outlet])
