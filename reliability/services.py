@@ -717,12 +717,15 @@ def _update_snapshot_rates(rows: list[tuple[int, dict[str, Any]]]) -> None:
             column.append(value)
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            patches = [json.dumps({name: figures[name] for name in _RATE_FIGURES}) for figures in columns[4]]
+            # The patches as one JSON array (one parameter: quoting an array of JSON texts costs more
+            # than the update), zipped with the columns by ROWS FROM.
+            patches = json.dumps([{name: figures[name] for name in _RATE_FIGURES} for figures in columns[4]])
             cursor.execute(
                 f"UPDATE {table} AS s SET score = v.score, score_low = v.low, score_high = v.high, "
                 "figures = s.figures || v.patch "
-                "FROM unnest(%s::bigint[], %s::float8[], %s::float8[], %s::float8[], %s::jsonb[]) "
-                "AS v(id, score, low, high, patch) WHERE s.id = v.id",
+                "FROM ROWS FROM (unnest(%s::bigint[]), unnest(%s::float8[]), unnest(%s::float8[]), "
+                "unnest(%s::float8[]), jsonb_array_elements(%s::jsonb)) AS v(id, score, low, high, patch) "
+                "WHERE s.id = v.id",
                 [*columns[:4], patches],
             )
             return
