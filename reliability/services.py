@@ -286,7 +286,7 @@ class _Context:
             facts,
             [[reviewer, self.names.get(reviewer)] for reviewer in reviewer_ids],
         ]
-        return hashlib.sha256(json.dumps(inputs, separators=(",", ":")).encode()).hexdigest()
+        return hashlib.sha256(json.dumps(inputs, separators=(",", ":"), sort_keys=True).encode()).hexdigest()
 
 
 @dataclass
