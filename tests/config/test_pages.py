@@ -182,3 +182,14 @@ def test_the_navigation_count_is_cached_and_cleared_by_a_change(client, lead, re
     )
     html = client.get(reverse("annotate:flags")).content.decode()
     assert 'id="nav-adjudicate">Adjudication <span class="count">1<' in html
+
+
+@pytest.mark.django_db
+def test_a_bad_request_is_a_styled_page_with_debug_off(settings):
+    settings.ALLOWED_HOSTS = ["sourcemark.example"]
+    response = Client().get("/", HTTP_HOST="not-allowed.example")
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert "The request could not be understood" in html
+    assert "<title>Bad request · Sourcemark</title>" in html
+    assert 'href="/static/css/site.css"' in html
