@@ -113,6 +113,7 @@ def generate(outlets: int, articles: int, per_article: int, seed: int = 16) -> i
     from django.db import connection
 
     from annotate.models import Outlet
+    from bench.bulk import load
 
     corpus = Corpus(seed)
     rng = random.Random(seed)
@@ -132,10 +133,15 @@ def generate(outlets: int, articles: int, per_article: int, seed: int = 16) -> i
         published = start_day + timedelta(days=i * 365 // articles)
         row = (outlet_ids[i % outlets], f"Article {i}", published, "\n".join(body), f"{i:064d}", now)
         _ARTICLES.append((row, body))
-    article_cols = "outlet_id, title, url, published, text, content_hash, created"
+    article_cols = "outlet_id, title, url, published, text, content_hash, retired, created"
     sentence_cols = 'article_id, position, start, "end", text, reviewable'
     with connection.cursor() as cursor:
-        load(cursor, "annotate_article", article_cols, ((a[0], a[1], "", a[2], a[3], a[4], a[5]) for a, _ in _ARTICLES))
+        load(
+            cursor,
+            "annotate_article",
+            article_cols,
+            ((a[0], a[1], "", a[2], a[3], a[4], False, a[5]) for a, _ in _ARTICLES),
+        )
         cursor.execute("SELECT MIN(id) FROM annotate_article")
         first_article = cursor.fetchone()[0]
 
@@ -152,25 +158,6 @@ def generate(outlets: int, articles: int, per_article: int, seed: int = 16) -> i
 
 
 _ARTICLES: list = []
-
-
-def load(cursor, table: str, columns: str, rows) -> None:
-    from django.db import connection
-
-    if connection.vendor == "postgresql":
-        with cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
-            for row in rows:
-                copy.write_row(row)
-        return
-    placeholders = ", ".join(["%s"] * (columns.count(",") + 1))
-    chunk: list = []
-    for row in rows:
-        chunk.append(row)
-        if len(chunk) == 20000:
-            cursor.executemany(f"INSERT INTO {table} ({columns}) VALUES ({placeholders})", chunk)
-            chunk = []
-    if chunk:
-        cursor.executemany(f"INSERT INTO {table} ({columns}) VALUES ({placeholders})", chunk)
 
 
 def setup(backend: str) -> None:

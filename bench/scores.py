@@ -61,6 +61,7 @@ def generate(outlets: int, articles: int, sentences_per_article: int, seed: int 
     from django.db import connection
 
     from annotate.models import Outlet, Side, Source, Topic
+    from bench.bulk import load
 
     rng = random.Random(seed)
     now = datetime.now(UTC)
@@ -146,25 +147,6 @@ def add_revisions(cursor) -> None:
         "SELECT id, sentence_id, reviewer_id, 'create', 1, label, source_id, '', origin, %s FROM annotate_annotation",
         [datetime.now(UTC) - timedelta(days=1)],
     )
-
-
-def load(cursor, table: str, columns: str, rows) -> None:
-    from django.db import connection
-
-    if connection.vendor == "postgresql":
-        with cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
-            for row in rows:
-                copy.write_row(row)
-        return
-    placeholders = ", ".join(["%s"] * (columns.count(",") + 1))
-    chunk: list = []
-    for row in rows:
-        chunk.append(row)
-        if len(chunk) == 20000:
-            cursor.executemany(f"INSERT INTO {table} ({columns}) VALUES ({placeholders})", chunk)
-            chunk = []
-    if chunk:
-        cursor.executemany(f"INSERT INTO {table} ({columns}) VALUES ({placeholders})", chunk)
 
 
 def baseline() -> int:
