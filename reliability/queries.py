@@ -26,13 +26,15 @@ from django.db.models import (
     Exists,
     F,
     IntegerField,
+    Max,
+    Min,
     OuterRef,
     Q,
     QuerySet,
     Subquery,
     Value,
 )
-from django.db.models.expressions import Case, When
+from django.db.models.expressions import Case, RawSQL, When
 from django.db.models.functions import Cast, Coalesce
 from django.db.models.lookups import Exact, GreaterThan
 
@@ -192,15 +194,19 @@ def record_run_sentences(run_id: int, article_ids: Iterable[int] | None = None) 
     With `article_ids`, only the sentences of those articles (a refresh, `services.refresh_run`).
 
     One INSERT ... SELECT, so nothing passes through Python whatever the corpus size. The counting
-    marks are read once: grouped by (sentence, label, source), then by sentence, which gives the
-    marks per label and, packed into one MAX (`_SOURCE_PACK`), the most chosen attribution source
-    and its count: it is the majority source when chosen by more than half of the attribution
-    marks (a strict majority is unique, so ties never matter). Sentences with an adjudication but
-    no counting mark join by a UNION ALL. Gold label and label_source follow
-    `annotate.gold.resolve_gold_label` (adjudicated, unanimous, strict majority, else disputed with
-    a NULL label); the gold source follows `resolve_gold_source` (NULL when disputed). Rows are
-    written in primary-key order (outlet, sentence): appending to the index is several times
-    cheaper than inserting at random places in it.
+    marks are read once and grouped by sentence (one GROUP BY: its article and outlet, marks per
+    label, and the lowest and highest source among its attribution marks). The majority source
+    follows from those two when they are equal (every attribution mark chose it) or when there are
+    at most two attribution marks (two different sources: no majority); only a sentence with three
+    or more attribution marks naming different sources asks its marks again, in a correlated
+    subquery, for the most chosen source and its count, packed into one integer (`_SOURCE_PACK`).
+    It is the majority source when chosen by more than half of the attribution marks (a strict
+    majority is unique, so ties never matter). Sentences with an adjudication but no counting mark
+    join by a UNION ALL. Gold label and label_source follow `annotate.gold.resolve_gold_label`
+    (adjudicated, unanimous, strict majority, else disputed with a NULL label); the gold source
+    follows `resolve_gold_source` (NULL when disputed). Rows are written in primary-key order
+    (outlet, sentence): appending to the index is several times cheaper than inserting at random
+    places in it.
     """
     quote = connection.ops.quote_name
     marks, adjudications = counting_marks(), Adjudication.objects.order_by()
@@ -208,36 +214,46 @@ def record_run_sentences(run_id: int, article_ids: Iterable[int] | None = None) 
         article_ids = list(article_ids)
         marks = marks.filter(sentence__article_id__in=article_ids)
         adjudications = adjudications.filter(sentence__article_id__in=article_ids)
-    grouped = (
-        marks.values("sentence_id", "label", "source_id", article=F("sentence__article_id"))
-        # An integer count: PostgreSQL sums bigints as numeric, several times slower to aggregate.
-        .annotate(marks=Cast(Count("pk"), IntegerField()))
-    )
-    grouped_sql, grouped_params = _compiled(grouped)
     columns = {label: quote(PATTERN_FIELDS[label]) for label in LABELS}
-    per_label = ", ".join(
-        f"SUM(CASE WHEN g.label = %s THEN g.marks ELSE 0 END) AS {columns[label]}" for label in LABELS
+    attribution = Q(label=Label.ATTRIBUTION)
+    per_sentence = marks.values("sentence_id").annotate(
+        article=Max("sentence__article_id"),
+        outlet=Max("sentence__article__outlet_id"),
+        total=Count("pk"),
+        **{PATTERN_FIELDS[label]: Count("pk", filter=Q(label=label)) for label in LABELS},
+        source_low=Min("source_id", filter=attribution),
+        source_high=Max("source_id", filter=attribution),
     )
-    per_sentence = f"""
-        SELECT g.sentence_id, MAX(g.article) AS article, SUM(g.marks) AS total, {per_label},
-               MAX(CASE WHEN g.label = %s THEN g.marks * {_SOURCE_PACK} + g.source_id END) AS top_source
-        FROM ({grouped_sql}) g
-        GROUP BY g.sentence_id
-    """
-    per_sentence_params = (*LABELS, Label.ATTRIBUTION, *grouped_params)
-    any_counting_mark = Annotation.objects.counting().filter(sentence=OuterRef("sentence_id"))
+    per_sentence_sql, per_sentence_params = _compiled(per_sentence)
+    # The most chosen attribution source of sentence c and its count, packed (`_SOURCE_PACK`).
+    chosen = (
+        Annotation.objects.counting()
+        .filter(attribution, sentence_id=RawSQL("c.sentence_id", ()))
+        .order_by()
+        .values("source_id")
+        .annotate(packed=Count("pk") * _SOURCE_PACK + F("source_id"))
+        .order_by("-packed")
+        .values("packed")[:1]
+    )
+    chosen_sql, chosen_params = _compiled(chosen)
+    top_source = (
+        f"CASE WHEN c.{columns[Label.ATTRIBUTION]} = 0 THEN NULL "
+        f"WHEN c.source_low = c.source_high THEN c.{columns[Label.ATTRIBUTION]} * {_SOURCE_PACK} + c.source_low "
+        f"WHEN c.{columns[Label.ATTRIBUTION]} <= 2 THEN NULL ELSE ({chosen_sql}) END"
+    )
     adjudicated_only = (
         adjudications.filter(sentence__in=scored_sentences())
-        .filter(~Exists(any_counting_mark))
-        .values("sentence_id", article=F("sentence__article_id"))
+        .filter(~Exists(Annotation.objects.counting().filter(sentence=OuterRef("sentence_id"))))
+        .values("sentence_id", article=F("sentence__article_id"), outlet=F("sentence__article__outlet_id"))
     )
     adjudicated_sql, adjudicated_params = _compiled(adjudicated_only)
     zeros = ", ".join(f"0 AS {columns[label]}" for label in LABELS)
     counted = f"""
-        SELECT c.sentence_id, c.article, c.total, {", ".join(f"c.{columns[label]}" for label in LABELS)}, c.top_source
-        FROM ({per_sentence}) c
+        SELECT c.sentence_id, c.article, c.outlet, c.total, {", ".join(f"c.{columns[label]}" for label in LABELS)},
+               {top_source} AS top_source
+        FROM ({per_sentence_sql}) c
         UNION ALL
-        SELECT o.sentence_id, o.article, 0 AS total, {zeros}, NULL AS top_source FROM ({adjudicated_sql}) o
+        SELECT o.sentence_id, o.article, o.outlet, 0 AS total, {zeros}, NULL AS top_source FROM ({adjudicated_sql}) o
     """
     majority_whens = " ".join(f"WHEN 2 * x.{columns[label]} > x.total THEN %s" for label in LABELS)
     unanimous = " OR ".join(f"x.{columns[label]} = x.total" for label in LABELS)
@@ -247,14 +263,13 @@ def record_run_sentences(run_id: int, article_ids: Iterable[int] | None = None) 
         f"THEN x.top_source - (x.top_source / {_SOURCE_PACK}) * {_SOURCE_PACK} END"
     )
     decided = f"""
-        SELECT x.sentence_id, x.article AS article_id, a.outlet_id,
+        SELECT x.sentence_id, x.article AS article_id, x.outlet AS outlet_id,
                CASE WHEN j.id IS NOT NULL THEN j.label {majority_whens} END AS label,
                CASE WHEN j.id IS NOT NULL THEN %s WHEN {unanimous} THEN %s WHEN {majority} THEN %s ELSE %s END
                    AS label_source,
                j.source_id AS adjudicated_source, {majority_source} AS majority_source,
                {", ".join(f"x.{columns[label]}" for label in LABELS)}
         FROM ({counted}) x
-        INNER JOIN {Article._meta.db_table} a ON a.id = x.article
         LEFT JOIN {Adjudication._meta.db_table} j ON j.sentence_id = x.sentence_id
     """
     decided_params = (
@@ -263,6 +278,7 @@ def record_run_sentences(run_id: int, article_ids: Iterable[int] | None = None) 
         UNANIMOUS,
         MAJORITY,
         DISPUTED,
+        *chosen_params,
         *per_sentence_params,
         *adjudicated_params,
     )
