@@ -35,7 +35,7 @@ from django.db.models import (
     Value,
 )
 from django.db.models.expressions import Case, RawSQL, When
-from django.db.models.functions import Cast, Coalesce
+from django.db.models.functions import Coalesce
 from django.db.models.lookups import Exact, GreaterThan
 
 from annotate.codebook import NAMED_KINDS, Label, SourceKind
@@ -359,17 +359,12 @@ def source_facts(source_ids: Iterable[int] | None = None) -> dict[int, SourceFac
     }
 
 
-def gold_rows(run_id: int, outlet_ids: Iterable[int] | None = None) -> QuerySet:
-    """One row per (article, gold label, gold source, its kind) of the run's record with the
-    number of sentences: the single GROUP BY behind every per-article count. `other` and
-    unsettled sentences are left out."""
-    return (
-        _of_outlets(run_sentences(run_id), outlet_ids)
-        .filter(label__in=COUNTED_LABELS)
-        .values("article_id", "outlet_id", "article__published", "label", "source_id", "source_kind")
-        .annotate(sentences=Count("sentence"))
-        .values_list("article_id", "outlet_id", "article__published", "label", "source_id", "source_kind", "sentences")
-    )
+def _fetch(sql: str, params: Iterable) -> Iterator[tuple]:
+    """Rows of a raw query in chunks of `ALPHA_CHUNK` (no per-value conversion)."""
+    with connection.cursor() as cursor:
+        cursor.execute(sql, list(params))
+        while rows := cursor.fetchmany(ALPHA_CHUNK):
+            yield from rows
 
 
 def article_rollups(
@@ -381,36 +376,52 @@ def article_rollups(
     Output: one `ArticleRollup` per article with at least one counted sentence, sorted by article
     id, its sides and attributions per source in name and id order (`article_rollup`). Kinds come
     from the record (the kind when the run was made), sides from the registry. An attribution
-    whose gold source is disputed counts in A but in no kind and no side. Two queries (one when
-    `facts` are given): the sources and the streamed GROUP BY (memory grows with articles, not
-    sentences).
+    whose gold source is disputed counts in A but in no kind and no side. `other` and unsettled
+    sentences are left out. Two queries (one when `facts` are given): the sources and one GROUP BY
+    of the record by article and gold source (attributions; NULL for the rest), which counts every
+    label and kind in the database; its rows are read in chunks without conversion (memory grows
+    with articles and their sources, not sentences).
     """
     facts = source_facts() if facts is None else facts
+    label, kind = "r.label", "r.source_kind"
+    attributed = f"{label} = %s AND r.source_id IS NOT NULL"
+    counted = {
+        "claims": (f"{label} = %s", [Label.CLAIM]),
+        "attributions": (f"{label} = %s", [Label.ATTRIBUTION]),
+        "analysis": (f"{label} = %s", [Label.ANALYSIS]),
+        "a_named": (f"{attributed} AND {kind} IN ({', '.join(['%s'] * len(NAMED_KINDS))})",
+                    [Label.ATTRIBUTION, *NAMED_KINDS]),
+        "a_anon": (f"{attributed} AND {kind} = %s", [Label.ATTRIBUTION, SourceKind.ANONYMOUS]),
+        "a_media": (f"{attributed} AND {kind} = %s", [Label.ATTRIBUTION, SourceKind.MEDIA]),
+    }  # fmt: skip
+    sums = ", ".join(f"SUM(CASE WHEN {condition} THEN 1 ELSE 0 END)" for condition, _ in counted.values())
+    source = f"CASE WHEN {label} = %s THEN r.source_id END"
+    outlets = (
+        "" if outlet_ids is None else f"AND r.outlet_id IN ({', '.join(['%s'] * len(outlet_ids := list(outlet_ids)))})"
+    )
+    sql = f"""
+        SELECT r.article_id, MAX(r.outlet_id), MAX(a.published), {source}, {sums}
+        FROM {RunSentence._meta.db_table} r INNER JOIN {Article._meta.db_table} a ON a.id = r.article_id
+        WHERE r.run_id = %s AND {label} IN (%s, %s, %s) {outlets}
+        GROUP BY r.article_id, {source}
+    """
+    params = [Label.ATTRIBUTION, *(value for _, values in counted.values() for value in values), run_id]
+    params += [*COUNTED_LABELS, *(outlet_ids or ()), Label.ATTRIBUTION]
+    names = tuple(counted)
     totals: dict[int, dict] = {}
-    names = {Label.CLAIM: "claims", Label.ATTRIBUTION: "attributions", Label.ANALYSIS: "analysis"}
-    for article_id, outlet_id, published, label, source_id, kind, count in gold_rows(run_id, outlet_ids).iterator(
-        chunk_size=ALPHA_CHUNK
-    ):
+    for article_id, outlet_id, published, source_id, *numbers in _fetch(sql, params):
         article = totals.get(article_id)
         if article is None:
-            article = totals[article_id] = {
-                "outlet": outlet_id,
-                "published": published,
-                "counts": Counter(),
-                "sides": Counter(),
-                "sources": Counter(),
-            }
+            if isinstance(published, str):  # SQLite returns dates as text
+                published = date.fromisoformat(published)
+            article = totals[article_id] = {"outlet": outlet_id, "published": published, "counts": Counter(),
+                                            "sources": Counter()}  # fmt: skip
         counts = article["counts"]
-        counts[names[label]] += count
-        if label != Label.ATTRIBUTION or source_id is None:
-            continue
-        article["sources"][source_id] += count
-        if kind in NAMED_KINDS:
-            counts["a_named"] += count
-        elif kind == SourceKind.ANONYMOUS:
-            counts["a_anon"] += count
-        elif kind == SourceKind.MEDIA:
-            counts["a_media"] += count
+        for name, number in zip(names, numbers, strict=True):
+            if number:
+                counts[name] += number
+        if source_id is not None:
+            article["sources"][source_id] += numbers[1]
     return [
         article_rollup(
             article_id, article["outlet"], article["published"], article["counts"], article["sources"], facts
@@ -610,7 +621,7 @@ def agreement_patterns(
     run_id: int, *, per_article: bool = False, outlet_ids: Iterable[int] | None = None
 ) -> AgreementPatterns:
     """Agreement patterns of run `run_id` (sentences with >= 2 counting marks), counted per
-    outlet (and per article when `per_article`) by one GROUP BY over the record, streamed."""
+    outlet (and per article when `per_article`) by one GROUP BY over the record, read in chunks."""
     pattern = [PATTERN_FIELDS[label] for label in LABELS]
     marks = sum((F(name) for name in pattern[1:]), F(pattern[0]))
     keys = ["outlet_id", "article_id"] if per_article else ["outlet_id"]
@@ -623,7 +634,7 @@ def agreement_patterns(
         .values_list(*keys, *pattern, "sentences")
     )
     patterns = AgreementPatterns()
-    for row in rows.iterator(chunk_size=ALPHA_CHUNK):
+    for row in _fetch(*_compiled(rows)):
         outlet_id = row[0]
         key, sentences = tuple(row[len(keys) : -1]), row[-1]
         patterns.overall[key] += sentences

@@ -691,10 +691,10 @@ def _insert(model: type[ScoreSnapshot] | type[RunOutletParts], rows: list) -> No
         return
     fields = [field for field in model._meta.concrete_fields if not isinstance(field, AutoField)]
     columns = ", ".join(connection.ops.quote_name(field.column) for field in fields)
-    with connection.cursor() as cursor:
-        with cursor.cursor.copy(f"COPY {model._meta.db_table} ({columns}) FROM STDIN") as copy:
-            for row in rows:
-                copy.write_row([field.get_db_prep_save(field.pre_save(row, add=True), connection) for field in fields])
+    sql = f"COPY {model._meta.db_table} ({columns}) FROM STDIN"
+    with connection.cursor() as cursor, cursor.cursor.copy(sql) as copy:
+        for row in rows:
+            copy.write_row([field.get_db_prep_save(field.pre_save(row, add=True), connection) for field in fields])
 
 
 def _update_bases(run: ScoreRun, bases: dict[int, OutletBase]) -> None:
