@@ -377,10 +377,10 @@ def article_rollups(
     id, its sides and attributions per source in name and id order (`article_rollup`). Kinds come
     from the record (the kind when the run was made), sides from the registry. An attribution
     whose gold source is disputed counts in A but in no kind and no side. `other` and unsettled
-    sentences are left out. Two queries (one when `facts` are given): the sources and one GROUP BY
-    of the record by article and gold source (attributions; NULL for the rest), which counts every
-    label and kind in the database; its rows are read in chunks without conversion (memory grows
-    with articles and their sources, not sentences).
+    sentences are left out. Two queries (one when `facts` are given): the sources, and two GROUP BYs
+    of the record in one (UNION ALL): per article every label and kind counted in the database, and
+    per article and gold source its attributions. Rows are read in chunks without conversion
+    (memory grows with articles and their sources, not sentences).
     """
     facts = source_facts() if facts is None else facts
     label, kind = "r.label", "r.source_kind"
@@ -395,36 +395,38 @@ def article_rollups(
         "a_media": (f"{attributed} AND {kind} = %s", [Label.ATTRIBUTION, SourceKind.MEDIA]),
     }  # fmt: skip
     sums = ", ".join(f"SUM(CASE WHEN {condition} THEN 1 ELSE 0 END)" for condition, _ in counted.values())
-    source = f"CASE WHEN {label} = %s THEN r.source_id END"
-    outlets = (
-        "" if outlet_ids is None else f"AND r.outlet_id IN ({', '.join(['%s'] * len(outlet_ids := list(outlet_ids)))})"
-    )
+    outlet_ids = None if outlet_ids is None else list(outlet_ids)
+    of_outlets = "" if outlet_ids is None else f"AND r.outlet_id IN ({', '.join(['%s'] * len(outlet_ids))})"
+    record, articles = RunSentence._meta.db_table, Article._meta.db_table
+    # Per article its counts; then per article and gold source its attributions (NULL counts).
+    no_counts = ", ".join(["NULL"] * (len(counted) - 1))
     sql = f"""
-        SELECT r.article_id, MAX(r.outlet_id), MAX(a.published), {source}, {sums}
-        FROM {RunSentence._meta.db_table} r INNER JOIN {Article._meta.db_table} a ON a.id = r.article_id
-        WHERE r.run_id = %s AND {label} IN (%s, %s, %s) {outlets}
-        GROUP BY r.article_id, {source}
+        SELECT r.article_id, MAX(r.outlet_id), MAX(a.published), NULL, {sums}
+        FROM {record} r INNER JOIN {articles} a ON a.id = r.article_id
+        WHERE r.run_id = %s AND {label} IN (%s, %s, %s) {of_outlets}
+        GROUP BY r.article_id
+        UNION ALL
+        SELECT r.article_id, NULL, NULL, r.source_id, COUNT(*), {no_counts}
+        FROM {record} r
+        WHERE r.run_id = %s AND {label} = %s AND r.source_id IS NOT NULL {of_outlets}
+        GROUP BY r.article_id, r.source_id
     """
-    params = [Label.ATTRIBUTION, *(value for _, values in counted.values() for value in values), run_id]
-    params += [*COUNTED_LABELS, *(outlet_ids or ()), Label.ATTRIBUTION]
+    params = [*(value for _, values in counted.values() for value in values), run_id, *COUNTED_LABELS]
+    params += [*(outlet_ids or ()), run_id, Label.ATTRIBUTION, *(outlet_ids or ())]
     names = tuple(counted)
     totals: dict[int, dict] = {}
+    sources: dict[int, Counter[int]] = defaultdict(Counter)
     for article_id, outlet_id, published, source_id, *numbers in _fetch(sql, params):
-        article = totals.get(article_id)
-        if article is None:
-            if isinstance(published, str):  # SQLite returns dates as text
-                published = date.fromisoformat(published)
-            article = totals[article_id] = {"outlet": outlet_id, "published": published, "counts": Counter(),
-                                            "sources": Counter()}  # fmt: skip
-        counts = article["counts"]
-        for name, number in zip(names, numbers, strict=True):
-            if number:
-                counts[name] += number
         if source_id is not None:
-            article["sources"][source_id] += numbers[1]
+            sources[article_id][source_id] = numbers[0]
+            continue
+        if isinstance(published, str):  # SQLite returns dates as text
+            published = date.fromisoformat(published)
+        counts = {name: number for name, number in zip(names, numbers, strict=True) if number}
+        totals[article_id] = {"outlet": outlet_id, "published": published, "counts": counts}
     return [
         article_rollup(
-            article_id, article["outlet"], article["published"], article["counts"], article["sources"], facts
+            article_id, article["outlet"], article["published"], article["counts"], sources[article_id], facts
         )
         for article_id, article in sorted(totals.items())
     ]
