@@ -259,3 +259,34 @@ def test_the_admin_offers_no_delete_for_a_published_run(client, published):
     )
     assert not ScoreRun.objects.filter(pk=draft.pk).exists()
     assert not RunSentence.objects.filter(run_id=draft.pk).exists()
+
+
+def test_the_record_finds_the_majority_source_among_three_or_more_attribution_marks(build, lead):
+    """The record reads the majority source from the lowest and highest attribution source of a
+    sentence; with three or more attribution marks naming different sources it asks the marks
+    again. Every case against the rules (`resolve_gold_source`), in-progress marks left out."""
+    a, b, c = (build.source(name) for name in "ABC")
+    outlet = build.outlet("sources.example")
+    article = build.article(outlet, 7)
+    cases = [
+        ([a, a, b], a),  # 2 of 3
+        ([a, b, c], None),  # no majority
+        ([b, a, a, c], None),  # 2 of 4 is no majority
+        ([c, a, a, b, a], a),  # 3 of 5
+        ([b, b, b], b),  # unanimous
+        ([a, b], None),  # two different sources
+    ]
+    sentences = list(article.sentences.order_by("position"))
+    for sentence, (sources, _) in zip(sentences, cases, strict=False):
+        build.marks(sentence, [Label.ATTRIBUTION] * len(sources), sources)
+    # An in-progress third mark would make a majority; it does not count.
+    late = build.reviewers(6)[5]
+    Assignment.objects.create(article=article, reviewer=late, submitted_at=None)
+    build.marks(sentences[6], [Label.ATTRIBUTION] * 2, [a, b])
+    Annotation.objects.create(sentence=sentences[6], reviewer=late, label=Label.ATTRIBUTION, source=a)
+    run = ScoreRun.objects.create(method_version="test")
+    queries.record_run_sentences(run.pk)
+    recorded = dict(run.sentences.values_list("sentence_id", "source_id"))
+    expected = [source.pk if source else None for _, source in cases] + [None]
+    assert [recorded[sentence.pk] for sentence in sentences] == expected
+    assert {sentence: row[2] for sentence, row in python_record().items()} == recorded
