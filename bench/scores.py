@@ -218,6 +218,7 @@ def child(backend: str, outlets: int, articles: int, sentences: int, repeats: in
         t0 = time.perf_counter()
         run = recompute_outlet_scores()
         full_times.append(time.perf_counter() - t0)
+    statements, run = statement_times()  # the newest run: the one the refresh updates
     refresh_times, same = refresh(run, repeats)
     scored = run.snapshots.filter(insufficient_evidence=False).count()
     print(
@@ -235,6 +236,7 @@ def child(backend: str, outlets: int, articles: int, sentences: int, repeats: in
                 "record_median_s": round(statistics.median(record_times), 3),
                 "record_ratio": round(statistics.median(record_times) / statistics.median(base_times), 1),
                 "record_sentences": recorded,
+                "statements": statements,
                 "refresh_median_s": round(statistics.median(refresh_times), 3),
                 "refresh_ratio": round(statistics.median(refresh_times) / statistics.median(base_times), 2),
                 "refresh_same_as_full": same,
@@ -243,9 +245,45 @@ def child(backend: str, outlets: int, articles: int, sentences: int, repeats: in
                 "scored_outlets": scored,
                 "runs": ScoreRun.objects.count(),
                 "overall_alpha": round(run.overall_alpha, 3) if run.overall_alpha is not None else None,
+                "load_average": [round(load, 2) for load in os.getloadavg()],
             }
         )
     )
+
+
+def statement_times():
+    """One more full recompute with every SQL statement timed, summed per function of the reliability
+    app that ran it (its first public function from the inside; those under 5 ms left out; COPY is not a
+    statement here: it counts in the rest). "rest (Python, COPY)" is the
+    recompute's time outside these statements; "total" the whole recompute. Returns them and the run."""
+    from django.db import connection
+
+    from reliability.services import recompute_outlet_scores
+
+    times: dict[str, float] = {}
+
+    def timed(execute, sql, params, many, context):
+        frame, name = sys._getframe(1), "other"
+        while frame is not None:
+            if "/reliability/" in frame.f_code.co_filename and not frame.f_code.co_name.startswith("_"):
+                name = frame.f_code.co_name
+                break
+            frame = frame.f_back
+        t0 = time.perf_counter()
+        try:
+            return execute(sql, params, many, context)
+        finally:
+            times[name] = times.get(name, 0.0) + time.perf_counter() - t0
+
+    t0 = time.perf_counter()
+    with connection.execute_wrapper(timed):
+        run = recompute_outlet_scores()
+    total = time.perf_counter() - t0
+    ranked = sorted(times.items(), key=lambda item: -item[1])
+    result = {name: round(seconds, 3) for name, seconds in ranked if seconds >= 0.005}
+    result["rest (Python, COPY)"] = round(total - sum(times.values()), 3)
+    result["total"] = round(total, 3)
+    return result, run
 
 
 def refresh(run, repeats: int) -> tuple[list[float], bool]:
@@ -349,11 +387,19 @@ def main() -> None:
             f"{figures['baseline_median_s']} s -> ratio {figures['ratio']}x; peak RSS "
             f"{figures['peak_rss_mb_before_recompute']} MB before, "
             f"{figures['peak_rss_mb_after']} MB after recompute; "
-            f"{figures['scored_outlets']} outlets scored, alpha {figures['overall_alpha']}"
+            f"{figures['scored_outlets']} outlets scored, alpha {figures['overall_alpha']}; "
+            f"load average {figures['load_average']}"
         )
         print(
             f"           of which the run's record (gold label of {figures['record_sentences']:,} sentences, "
             f"one INSERT ... SELECT) {figures['record_median_s']} s -> ratio {figures['record_ratio']}x"
+        )
+        baseline_s = figures["baseline_median_s"]
+        print(
+            "           where one more recompute's time goes (s, x GROUP BY): "
+            + ", ".join(
+                f"{name} {seconds} ({seconds / baseline_s:.1f}x)" for name, seconds in figures["statements"].items()
+            )
         )
         print(
             f"           refresh after one changed mark (automatic recompute) median {figures['refresh_median_s']} s "
