@@ -23,6 +23,7 @@ import sys
 import time
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from types import FrameType
 
 ROOT = Path(__file__).resolve().parents[1]
 PG_NAME = os.environ.get("BENCH_SCORES_DB", "bench_scores_h5")
@@ -263,7 +264,8 @@ def statement_times():
     times: dict[str, float] = {}
 
     def timed(execute, sql, params, many, context):
-        frame, name = sys._getframe(1), "other"
+        frame: FrameType | None = sys._getframe(1)
+        name = "other"
         while frame is not None:
             if "/reliability/" in frame.f_code.co_filename and not frame.f_code.co_name.startswith("_"):
                 name = frame.f_code.co_name

@@ -385,7 +385,7 @@ def article_rollups(
     facts = source_facts() if facts is None else facts
     label, kind = "r.label", "r.source_kind"
     attributed = f"{label} = %s AND r.source_id IS NOT NULL"
-    counted = {
+    counted: dict[str, tuple[str, list[str]]] = {
         "claims": (f"{label} = %s", [Label.CLAIM]),
         "attributions": (f"{label} = %s", [Label.ATTRIBUTION]),
         "analysis": (f"{label} = %s", [Label.ANALYSIS]),
