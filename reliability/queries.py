@@ -371,18 +371,26 @@ def article_rollups(
     run_id: int, outlet_ids: Iterable[int] | None = None, facts: dict[int, SourceFacts] | None = None
 ) -> list[ArticleRollup]:
     """Gold counts per article (C, A, N, A_named, A_anon, A_media, per side) of run `run_id`, of
-    the outlets `outlet_ids` (None: all).
-
-    Output: one `ArticleRollup` per article with at least one counted sentence, sorted by article
-    id, its sides and attributions per source in name and id order (`article_rollup`). Kinds come
-    from the record (the kind when the run was made), sides from the registry. An attribution
-    whose gold source is disputed counts in A but in no kind and no side. `other` and unsettled
-    sentences are left out. Two queries (one when `facts` are given): the sources, and two GROUP BYs
-    of the record in one (UNION ALL): per article every label and kind counted in the database, and
-    per article and gold source its attributions. Rows are read in chunks without conversion
-    (memory grows with articles and their sources, not sentences).
-    """
+    the outlets `outlet_ids` (None: all): one `ArticleRollup` per article of `article_totals`, its
+    sides from the registry (`article_rollup`). Two queries (one when `facts` are given): the
+    sources and `article_totals`."""
     facts = source_facts() if facts is None else facts
+    return [article_rollup(*totals, facts) for totals in article_totals(run_id, outlet_ids)]
+
+
+ArticleTotals = tuple[int, int, date | None, dict[str, int], dict[int, int]]
+
+
+def article_totals(run_id: int, outlet_ids: Iterable[int] | None = None) -> list[ArticleTotals]:
+    """Gold counts per article of run `run_id`, of the outlets `outlet_ids` (None: all): (article id,
+    outlet id, published, its counts of C, A, N, A_named, A_anon, A_media (only those above zero), its
+    attributions per gold source in id order), one per article with at least one counted sentence,
+    in article id order. Kinds come from the record (the kind when the run was made). An attribution
+    whose gold source is disputed counts in A but in no kind. `other` and unsettled sentences are
+    left out. One query: two GROUP BYs of the record (UNION ALL), per article every label and kind
+    counted in the database, and per article and gold source its attributions. Rows are read in
+    chunks without conversion (memory grows with articles and their sources, not sentences).
+    """
     label, kind = "r.label", "r.source_kind"
     attributed = f"{label} = %s AND r.source_id IS NOT NULL"
     counted: dict[str, tuple[str, list[str]]] = {
@@ -425,8 +433,12 @@ def article_rollups(
         counts = {name: number for name, number in zip(names, numbers, strict=True) if number}
         totals[article_id] = {"outlet": outlet_id, "published": published, "counts": counts}
     return [
-        article_rollup(
-            article_id, article["outlet"], article["published"], article["counts"], sources[article_id], facts
+        (
+            article_id,
+            article["outlet"],
+            article["published"],
+            article["counts"],
+            dict(sorted(sources[article_id].items())),
         )
         for article_id, article in sorted(totals.items())
     ]

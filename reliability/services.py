@@ -215,9 +215,7 @@ class OutletParts:
         return parts
 
 
-def gather_parts(
-    run_id: int, facts: dict[int, queries.SourceFacts], outlet_ids: Iterable[int] | None = None
-) -> dict[int, OutletParts]:
+def gather_parts(run_id: int, outlet_ids: Iterable[int] | None = None) -> dict[int, OutletParts]:
     """Every outlet's parts (`OutletParts`) of run `run_id` from its record and the counting
     marks, or those of `outlet_ids` only (each of them present, empty when it has no data). A
     constant number of queries (plus two per outlet of `outlet_ids`), restricted to `outlet_ids`
@@ -226,16 +224,15 @@ def gather_parts(
     parts: dict[int, OutletParts] = defaultdict(OutletParts)
     for outlet_id in outlet_ids or ():
         parts[outlet_id] = OutletParts()
-    rollups = queries.article_rollups(run_id, outlet_ids, facts)
     patterns = queries.agreement_patterns(run_id, per_article=True, outlet_ids=outlet_ids)
-    for rollup in rollups:
-        parts[rollup.outlet_id].articles.append(
+    for article_id, outlet_id, published, counts, sources in queries.article_totals(run_id, outlet_ids):
+        parts[outlet_id].articles.append(
             ArticleParts(
-                rollup.article_id,
-                rollup.published,
-                {name: getattr(rollup.counts, name) for name in _COUNTED},
-                dict(rollup.sources),
-                krippendorff_alpha_from_patterns(patterns.by_article.get(rollup.article_id, {})),
+                article_id,
+                published,
+                {name: counts.get(name, 0) for name in _COUNTED},
+                sources,
+                krippendorff_alpha_from_patterns(patterns.by_article.get(article_id, {})),
             )
         )
     for outlet_id, counter in patterns.by_outlet.items():
@@ -502,7 +499,7 @@ def compute_scores(run_id: int, method: MethodSettings | None = None) -> dict[st
     per-sentence query); outlets without settled sentences get `insufficient_evidence`.
     """
     facts = queries.source_facts()
-    composed = _compose(run_id, gather_parts(run_id, facts), facts, method or MethodSettings())
+    composed = _compose(run_id, gather_parts(run_id), facts, method or MethodSettings())
     return {**composed.run, "outlets": composed.outlets}
 
 
@@ -559,7 +556,7 @@ def recompute_outlet_scores(*, triggered_by=None, method: MethodSettings | None 
     run.sentence_count = queries.record_run_sentences(run.pk)
     queries.record_run_claims(run.pk)
     facts = queries.source_facts()
-    parts = gather_parts(run.pk, facts)
+    parts = gather_parts(run.pk)
     composed = _compose(run.pk, parts, facts, method)
     run.overall_alpha = composed.run["overall_alpha"]
     run.figures = composed.run
@@ -624,7 +621,7 @@ def refresh_run(run: ScoreRun, article_ids: Iterable[int], method: MethodSetting
     RunClaim.objects.filter(run=run).delete()
     queries.record_run_claims(run.pk)
     facts = queries.source_facts()
-    fresh = gather_parts(run.pk, facts, outlet_ids)
+    fresh = gather_parts(run.pk, outlet_ids)
     snapshots = {snapshot.outlet_id: snapshot for snapshot in run.snapshots.only("pk", "run_id", "outlet_id")}
     # The outlets the change does not touch: their agreement counts (for the run's overall figures)
     # and stored bases, not their articles (read only for an outlet whose base must be made again).
