@@ -81,6 +81,15 @@ def counted_marks(options: ExportOptions) -> QuerySet:
     return marks
 
 
+class _Probe(Exists):
+    """EXISTS run once per outer row through its indexes. PostgreSQL would otherwise turn an EXISTS
+    under OR into one hashed pass over the whole subquery (every counted mark of the database,
+    3x the time at 100,000 sentences); an OFFSET keeps the subquery as it is (the subquery
+    already ends in LIMIT 1, so this is valid SQL on SQLite too)."""
+
+    template = "EXISTS(%(subquery)s OFFSET 0)"
+
+
 def _plan(options: ExportOptions) -> QuerySet:
     """(article id, reviewable sentences) of every article the filters keep, in id order; without
     `include_unsettled`, only articles with a counted mark or an adjudication. One query over the
@@ -93,7 +102,7 @@ def _plan(options: ExportOptions) -> QuerySet:
         on_article = {"sentence__article": OuterRef("pk"), "sentence__reviewable": True}
         marked = counted_marks(options).filter(**on_article)
         adjudicated = Adjudication.objects.filter(**on_article)
-        articles = articles.filter(Q(Exists(marked)) | Q(Exists(adjudicated)))
+        articles = articles.filter(Q(_Probe(marked)) | Q(_Probe(adjudicated)))
     reviewable = (
         Sentence.objects.filter(article=OuterRef("pk"), reviewable=True)
         .order_by()

@@ -289,10 +289,11 @@ def write_export(
             writer.close()
         card = _card(options, final, tally, {writer.path.name: writer.rows for writer in writers})
         _write_text(work / "README.md", render_readme(card))
+        digests = {writer.path.name: writer.sha256() for writer in writers}
         for name in [*card["files"], "README.md"]:
             path = work / name
             card["files"][name] = {
-                "sha256": _sha256(path),
+                "sha256": digests.get(name) or _sha256(path),
                 "bytes": path.stat().st_size,
                 "rows": card["files"].get(name, {}).get("rows"),
             }

@@ -7,6 +7,7 @@ into place only when every writer finished, so no half-written file ever has the
 from __future__ import annotations
 
 import csv
+import hashlib
 import json
 import os
 import re
@@ -81,6 +82,10 @@ class Writer:
     def write(self, row: Row) -> None:
         raise NotImplementedError
 
+    def sha256(self) -> str | None:
+        """The file's SHA-256 when the writer hashed what it wrote (else the card reads the file)."""
+        return None
+
     def finish(self) -> None:
         """Write what must come after the last row (nothing by default)."""
 
@@ -96,12 +101,24 @@ class Writer:
 
 
 class JsonlWriter(Writer):
+    """Hashes what it writes as it writes it, so the card's checksum needs no second read of the
+    file."""
+
     name = "jsonl"
     binary = True
 
+    def __init__(self, folder: Path):
+        super().__init__(folder)
+        self.digest = hashlib.sha256()
+
     def write(self, row: Row) -> None:
-        self.file.write(encode(row.record, line=True))
+        line = encode(row.record, line=True)
+        self.file.write(line)
+        self.digest.update(line)
         self.rows += 1
+
+    def sha256(self) -> str | None:
+        return self.digest.hexdigest()
 
 
 class CsvWriter(Writer):
