@@ -22,6 +22,7 @@ leads-group lookup only when someone changes another reviewer's mark.
 
 import copy
 import dataclasses
+import functools
 import itertools
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -29,11 +30,12 @@ from datetime import datetime
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import router, transaction
 from django.db.models import Exists, F, Q, Value
 from django.db.models.expressions import Combinable
 from django.utils import timezone
 
+from . import compiled
 from .codebook import Label
 from .models import (
     LEADS_GROUP,
@@ -193,11 +195,22 @@ def _check_source(row, mark: MarkInput) -> None:
         raise ValidationError({"source": f"there is no source {mark.source.pk} in the registry"})
 
 
+def _known_role(changed_by) -> bool | None:
+    """is_lead(changed_by) when it is known without a query (no writer, a superuser, or asked
+    before); None: the locking read answers it (`_actor_is_lead`)."""
+    if changed_by is None or changed_by.is_superuser or hasattr(changed_by, "_is_lead"):
+        return changed_by is not None and is_lead(changed_by)
+    return None
+
+
+def _lead_exists(user_id):
+    return Exists(get_user_model().groups.through.objects.filter(user_id=user_id, group__name=LEADS_GROUP))
+
+
 def _actor_is_lead(changed_by):
     """is_lead(changed_by) as an expression, so that the locking read answers it too."""
-    if changed_by is None or changed_by.is_superuser or hasattr(changed_by, "_is_lead"):
-        return Value(changed_by is not None and is_lead(changed_by))
-    return Exists(get_user_model().groups.through.objects.filter(user_id=changed_by.pk, group__name=LEADS_GROUP))
+    known = _known_role(changed_by)
+    return Value(known) if known is not None else _lead_exists(changed_by.pk)
 
 
 def _remember_role(changed_by, row) -> None:
@@ -258,51 +271,82 @@ def _lock_mark(changed_by, source: Source | None = None, **lookup) -> Annotation
     return row
 
 
-def _lock_for_new_mark(*, sentence: Sentence | int, reviewer, mark: MarkInput, changed_by) -> tuple[Sentence, bool]:
-    """(the sentence with its article and outlet, whether the reviewer has submitted the article)
-    for a new mark.
-
-    The reviewer's assignment row is locked FOR UPDATE in the same query, so that a submit or a
-    reopen of it waits for this write (and this write sees theirs). One query when the reviewer is
-    assigned; two otherwise."""
-    sentence_id = sentence.pk if isinstance(sentence, Sentence) else sentence
-    checks = {"source_exists": _source_exists(mark.source), "actor_is_lead": _actor_is_lead(changed_by)}
-    assignment = (
+def _new_mark_lock(has_source: bool, known_role: bool | None, reviewer_id, sentence_id, source_id, actor_id):
+    """The locking read of a new mark as a QuerySet (see `_lock_for_new_mark`); its shape is
+    (has_source, known_role), the rest are parameters, so `compiled.fetch_one` builds it once."""
+    actor_is_lead = Value(known_role) if known_role is not None else _lead_exists(actor_id)
+    return (
         Assignment.objects.select_for_update(of=("self",))
-        .filter(reviewer_id=reviewer.pk, article__sentences=sentence_id)
-        .select_related("article__outlet")
+        .filter(reviewer_id=reviewer_id, article__sentences=sentence_id)
         .annotate(
             sentence_position=F("article__sentences__position"),
             sentence_start=F("article__sentences__start"),
             sentence_end=F("article__sentences__end"),
             sentence_text=F("article__sentences__text"),
             sentence_reviewable=F("article__sentences__reviewable"),
-            **checks,
+            source_exists=_source_exists(Source(pk=source_id) if has_source else None),
+            actor_is_lead=actor_is_lead,
         )
-        .first()
+        .values_list(
+            "submitted_at",
+            "article_id",
+            "article__retired",
+            "article__outlet_id",
+            "article__outlet__retired",
+            "sentence_position",
+            "sentence_start",
+            "sentence_end",
+            "sentence_text",
+            "sentence_reviewable",
+            "source_exists",
+            "actor_is_lead",
+        )[:1]
     )
-    if assignment is not None:
-        row = Sentence(
-            pk=sentence_id,
-            article=assignment.article,
-            position=assignment.sentence_position,
-            start=assignment.sentence_start,
-            end=assignment.sentence_end,
-            text=assignment.sentence_text,
-            reviewable=assignment.sentence_reviewable,
-        )
-        row.source_exists, row.actor_is_lead = assignment.source_exists, assignment.actor_is_lead
-        if assignment.submitted_at is not None and (changed_by is None or changed_by.pk == reviewer.pk):
+
+
+def _lock_for_new_mark(*, sentence: Sentence | int, reviewer, mark: MarkInput, changed_by) -> tuple[Sentence, bool]:
+    """(the sentence with its article and outlet, whether the reviewer has submitted the article)
+    for a new mark.
+
+    The reviewer's assignment row is locked FOR UPDATE in the same query, so that a submit or a
+    reopen of it waits for this write (and this write sees theirs). One query when the reviewer is
+    assigned; two otherwise. The query is built and compiled once per shape (annotate/compiled.py);
+    the article and outlet come with the fields the write reads (id, outlet, retired), the others
+    are loaded if something reads them."""
+    sentence_id = sentence.pk if isinstance(sentence, Sentence) else sentence
+    known_role = _known_role(changed_by)
+    using = router.db_for_write(Assignment)
+    found = compiled.fetch_one(
+        ("new-mark", mark.source is not None, known_role),
+        functools.partial(_new_mark_lock, mark.source is not None, known_role),
+        reviewer.pk,
+        sentence_id,
+        mark.source.pk if mark.source is not None else 0,
+        changed_by.pk if known_role is None else 0,
+        using=using,
+    )
+    submitted = False
+    if found is not None:
+        (submitted_at, article_id, article_retired, outlet_id, outlet_retired, *sentence_fields) = found
+        position, start, end, text, reviewable, source_exists, actor_is_lead = sentence_fields
+        article = Article.from_db(using, ["id", "outlet_id", "retired"], [article_id, outlet_id, bool(article_retired)])
+        article.outlet = Outlet.from_db(using, ["id", "retired"], [outlet_id, bool(outlet_retired)])
+        row = Sentence(pk=sentence_id, article=article, position=position, start=start, end=end, text=text)
+        row.reviewable = bool(reviewable)
+        row.source_exists, row.actor_is_lead = bool(source_exists), bool(actor_is_lead)
+        submitted = submitted_at is not None
+        if submitted and (changed_by is None or changed_by.pk == reviewer.pk):
             raise AssignmentLocked()
     else:
+        checks = {"source_exists": _source_exists(mark.source), "actor_is_lead": _actor_is_lead(changed_by)}
         row = Sentence.objects.select_related("article__outlet").annotate(**checks).filter(pk=sentence_id).first()
         if row is None:
             raise ValidationError({"sentence": f"there is no sentence {sentence_id}"})
     _remember_role(changed_by, row)
     _check_source(row, mark)
-    if changed_by is not None and changed_by.pk == reviewer.pk and assignment is None and not is_lead(changed_by):
+    if changed_by is not None and changed_by.pk == reviewer.pk and found is None and not is_lead(changed_by):
         raise NotAllowed("You can mark only the articles assigned to you.")
-    return row, assignment is not None and assignment.submitted_at is not None
+    return row, submitted
 
 
 _UPDATED_FIELDS = (
