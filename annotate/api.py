@@ -361,7 +361,7 @@ def _expected_version(request, *, required: bool) -> tuple[int | None, bool]:
 
 def _conflict(detail: str, current: Annotation | None, code: int) -> Response:
     response = Response(
-        {"detail": detail, "current": AnnotationSerializer(current).data if current else None}, status=code
+        {"detail": detail, "current": AnnotationSerializer.data_of(current) if current else None}, status=code
     )
     if current is not None:
         response["ETag"] = f'"{current.version}"'
@@ -422,7 +422,7 @@ class AnnotationViewSet(ApiViewSet, mixins.ListModelMixin, mixins.RetrieveModelM
 
     def retrieve(self, request, *args, **kwargs):
         annotation = self.get_object()
-        return _with_etag(Response(AnnotationSerializer(annotation).data), annotation)
+        return _with_etag(Response(AnnotationSerializer.data_of(annotation)), annotation)
 
     def create(self, request, *args, **kwargs):
         serializer = AnnotationWriteSerializer(data=request.data)
@@ -451,7 +451,8 @@ class AnnotationViewSet(ApiViewSet, mixins.ListModelMixin, mixins.RetrieveModelM
             )
         except (AssignmentLocked, ArticleRetired) as exc:
             return _conflict(str(exc), exc.current, status.HTTP_409_CONFLICT)
-        return _with_etag(Response(AnnotationSerializer(annotation).data, status=status.HTTP_201_CREATED), annotation)
+        created = Response(AnnotationSerializer.data_of(annotation), status=status.HTTP_201_CREATED)
+        return _with_etag(created, annotation)
 
     def update(self, request, *args, **kwargs):
         partial = kwargs.pop("partial", False)
@@ -480,7 +481,7 @@ class AnnotationViewSet(ApiViewSet, mixins.ListModelMixin, mixins.RetrieveModelM
             return _conflict(str(exc), exc.current, status.HTTP_409_CONFLICT)
         except (Annotation.DoesNotExist, NotAllowed) as exc:
             self._refuse(exc)
-        return _with_etag(Response(AnnotationSerializer(annotation).data), annotation)
+        return _with_etag(Response(AnnotationSerializer.data_of(annotation)), annotation)
 
     def partial_update(self, request, *args, **kwargs):
         kwargs["partial"] = True

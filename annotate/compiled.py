@@ -47,7 +47,7 @@ def _compile(key: Any, build: Callable[..., QuerySet], count: int, using: str):
     first, second = (_placeholders(start, count) for start in _FIRST)
     sql, params = _sql(build, first, using)
     sql_again, params_again = _sql(build, second, using)
-    slots = []
+    slots: list[tuple[int | None, Any]] = []
     for param, again in zip(params, params_again, strict=True):
         if param in first and again in second and first.index(param) == second.index(again):
             slots.append((first.index(param), None))

@@ -3,6 +3,7 @@
 from django.contrib.auth import get_user_model
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
+from rest_framework.utils.serializer_helpers import ReturnDict
 
 from .codebook import Label, SourceKind
 from .links import article_links
@@ -246,6 +247,20 @@ class AnnotationSerializer(serializers.ModelSerializer):
             "updated",
         ]
         read_only_fields = fields
+
+    _prototype: "AnnotationSerializer | None" = None
+
+    @classmethod
+    def data_of(cls, annotation: Annotation) -> ReturnDict:
+        """`AnnotationSerializer(annotation).data` without building the fields again: DRF deep-copies
+        and binds every field for each serializer it makes (0.27 ms, a tenth of a mark write). The
+        fields here are read-only and keep no state per object, so one set serves every call."""
+        prototype = cls.__dict__.get("_prototype")  # (a subclass builds its own)
+        if prototype is None:
+            prototype = cls()
+            prototype.fields  # noqa: B018  (built once, here)
+            cls._prototype = prototype
+        return ReturnDict(prototype.to_representation(annotation), serializer=prototype)
 
     @extend_schema_field(
         serializers.ListField(child=serializers.IntegerField(), allow_null=True, min_length=2, max_length=2)

@@ -6,6 +6,12 @@ checkout. For each repeat and database, doccano and Sourcemark run back to back 
     .venv/bin/python bench/peer.py --n 1000 --repeats 1 --dbs sqlite     # a quick look
     .venv/bin/python bench/peer.py --table                # print the table of what is already measured
     .venv/bin/python bench/peer.py --sourcemark ../other-checkout --label before   # another version too
+    .venv/bin/python bench/peer.py --phases label --work /tmp/peerwork/label   # label saves, quickly
+
+`--phases label` measures what the label-save rows need, side by side, in about a third of the time:
+Sourcemark skips both API ingest phases (the CLI ingest, which the writes need, stays), doccano runs
+its whole (short) script; the table shows the label rows only. Use its own `--work` (results are
+kept per work directory); point PEER_VENV at an installed doccano venv to skip the install.
 
 Sourcemark is measured by the harness's smbench.py (CLI ingest, one POST per article, label writes,
 list pages, CLI and API export, memory) plus one phase of ours: the same articles through
@@ -52,7 +58,7 @@ def port_free(port: int) -> bool:
 
 
 def ensure_doccano(work: Path) -> Path:
-    venv = work / "peer-doccano"
+    venv = Path(os.environ.get("PEER_VENV", work / "peer-doccano"))
     if not (venv / "bin" / "doccano").exists():
         log(f"installing doccano 1.8.4 into {venv} (../shared/peerbench/install.sh)")
         subprocess.run([str(HARNESS / "install.sh")], env={**os.environ, "PEER_VENV": str(venv)}, check=True)
@@ -135,7 +141,9 @@ def run_doccano(work: Path, venv: Path, db: str, n: int, k: int, tag: str) -> No
             subprocess.run([str(HARNESS / "pg_stop.sh")], env=env, capture_output=True)
 
 
-def run_sourcemark(work: Path, checkout: Path, label: str, db: str, n: int, k: int, tag: str, per_request: int):
+def run_sourcemark(
+    work: Path, checkout: Path, label: str, db: str, n: int, k: int, tag: str, per_request: int, phases: str = "all"
+):
     out = work / "out" / label
     if (out / f"result_{tag}_n{n}.json").exists():
         log(f"{label} {tag} n={n}: have it")
@@ -165,7 +173,7 @@ def run_sourcemark(work: Path, checkout: Path, label: str, db: str, n: int, k: i
         with open(out / f"bench_{tag}_n{n}.log", "w") as logfile:
             done = subprocess.run(
                 [sys.executable, __file__, "--sm-run", "--n", str(n), "--k", str(k), "--db", db, "--tag", tag,
-                 "--per-request", str(per_request)],
+                 "--per-request", str(per_request), "--phases", phases],
                 env=env, stdout=logfile, stderr=subprocess.STDOUT,
             )  # fmt: skip
         log(f"{label} {tag} n={n}: rc={done.returncode} in {time.perf_counter() - began:.0f} s")
@@ -307,13 +315,15 @@ def sm_run(args) -> None:
 
     smbench.phase_api_ingest = both_api_phases
     sys.argv = [smbench.__file__, "--n", str(args.n), "--k", str(args.k), "--db", args.db, "--tag", args.tag]
+    if args.phases == "label":
+        sys.argv.append("--skip-api-ingest")  # (both API ingest phases; the CLI ingest stays)
     smbench.main()
 
 
 # --- the table --------------------------------------------------------------------------------------
 
 
-def table(work: Path, n: int, dbs: list[str], labels: list[str]) -> str:
+def table(work: Path, n: int, dbs: list[str], labels: list[str], only: str = "") -> str:
     sys.path.insert(0, str(HARNESS))
     sbs: Any = import_module("side_by_side")  # (the harness's own metrics and formatting)
 
@@ -361,6 +371,8 @@ def table(work: Path, n: int, dbs: list[str], labels: list[str]) -> str:
             "|---" * (2 + 2 * len(labels)) + "|",
         ]
         for label, doccano_value, our_value, digits in rows():
+            if not label.startswith(only):
+                continue
             shown, doccano_median = sbs.fmt([value(doccano_value, r) for r in doccano], digits)
             if label.startswith("SM "):
                 shown, doccano_median = "-", None
@@ -391,6 +403,9 @@ def main() -> None:
     )
     parser.add_argument("--compare", default="", help="other labels already measured, shown beside it")
     parser.add_argument("--per-request", type=int, default=200, help="articles per batch request")
+    parser.add_argument(
+        "--phases", choices=["all", "label"], default="all", help="label: only what the label-save rows need"
+    )
     parser.add_argument("--table", action="store_true", help="only print the table")
     parser.add_argument("--sm-run", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--doccano-run", action="store_true", help=argparse.SUPPRESS)
@@ -426,8 +441,10 @@ def main() -> None:
                     if step == "doccano":
                         run_doccano(work, venv, db, args.n, args.k, tag)
                     else:
-                        run_sourcemark(work, checkouts[step], step, db, args.n, args.k, tag, args.per_request)
-    print(table(work, args.n, dbs, labels))
+                        run_sourcemark(
+                            work, checkouts[step], step, db, args.n, args.k, tag, args.per_request, args.phases
+                        )
+    print(table(work, args.n, dbs, labels, only="label" if args.phases == "label" else ""))
 
 
 if __name__ == "__main__":
