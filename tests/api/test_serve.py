@@ -62,3 +62,5 @@ def test_health_answers_under_gunicorn(tmp_path):
         server.terminate()
         output = server.communicate(timeout=30)[0]
     assert '"GET /health/ HTTP/1.1" 200' in output
+    # config/gunicorn_conf.py ran in each of the two workers: views imported, objects frozen
+    assert output.count("objects after loading the app") == 2, output
