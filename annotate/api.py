@@ -425,9 +425,7 @@ class AnnotationViewSet(ApiViewSet, mixins.ListModelMixin, mixins.RetrieveModelM
         return _with_etag(Response(AnnotationSerializer.data_of(annotation)), annotation)
 
     def create(self, request, *args, **kwargs):
-        serializer = AnnotationWriteSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        fields = serializer.validated_data
+        fields = AnnotationWriteSerializer.validated(request.data)
         try:
             annotation, _ = save_annotation(
                 reviewer=request.user,
@@ -456,9 +454,7 @@ class AnnotationViewSet(ApiViewSet, mixins.ListModelMixin, mixins.RetrieveModelM
 
     def update(self, request, *args, **kwargs):
         partial = kwargs.pop("partial", False)
-        serializer = AnnotationWriteSerializer(data=request.data, partial=True)
-        serializer.is_valid(raise_exception=True)
-        fields = serializer.validated_data
+        fields = AnnotationWriteSerializer.validated(request.data, partial=True)
         if not partial and "label" not in fields:
             raise ValidationError({"label": "This field is required."})
         expected, from_header = _expected_version(request, required=True)
