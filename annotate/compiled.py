@@ -47,6 +47,8 @@ def _compile(key: Any, build: Callable[..., QuerySet], count: int, using: str):
     first, second = (_placeholders(start, count) for start in _FIRST)
     sql, params = _sql(build, first, using)
     sql_again, params_again = _sql(build, second, using)
+    if sql != sql_again or len(params) != len(params_again):
+        raise ShapeError(f"query {key!r}: the SQL depends on the values")
     slots: list[tuple[int | None, Any]] = []
     for param, again in zip(params, params_again, strict=True):
         if param in first and again in second and first.index(param) == second.index(again):
@@ -55,8 +57,6 @@ def _compile(key: Any, build: Callable[..., QuerySet], count: int, using: str):
             slots.append((None, param))
         else:
             raise ShapeError(f"query {key!r}: a value does not reach the SQL as a plain parameter")
-    if sql != sql_again or len(params) != len(params_again):
-        raise ShapeError(f"query {key!r}: the SQL depends on the values")
     return sql, tuple(slots)
 
 
