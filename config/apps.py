@@ -11,14 +11,17 @@ class ConfigConfig(AppConfig):
 
     def ready(self):
         from django.db.models.signals import post_delete, post_save
+        from django_tasks.signals import task_enqueued
 
         from annotate.models import Adjudication, Assignment
         from annotate.signals import marks_changed
 
         from .context_processors import forget_disputed_count
         from .tokens import connect_signals
+        from .worker import ring
 
         connect_signals()
+        task_enqueued.connect(ring, dispatch_uid="worker-doorbell")
         # The adjudication queue changes with marks (annotate.services sends marks_changed for
         # every write), adjudications, and submits or reopens (only submitted work counts).
         marks_changed.connect(forget_disputed_count, dispatch_uid="lead-nav-marks")

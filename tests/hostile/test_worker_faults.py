@@ -25,10 +25,10 @@ def worker_env(scratch_db, tmp_path, **extra):
     return base_env(**{**settings, **extra})
 
 
-def start_worker(env, log_path):
+def start_worker(env, log_path, interval="0.1"):
     log = open(log_path, "ab")  # noqa: SIM115 (the process writes to it until stopped)
     return subprocess.Popen(
-        [PYTHON, "manage.py", "db_worker", "--no-reload", "--interval", "0.1", "--no-startup-delay", "-v", "2"],
+        [PYTHON, "manage.py", "db_worker", "--no-reload", "--interval", interval, "--no-startup-delay", "-v", "2"],
         cwd=ROOT,
         env=env,
         stdout=log,
@@ -166,6 +166,25 @@ def test_the_worker_waits_out_a_database_outage_and_carries_on(scratch_db, tmp_p
     assert "Traceback" not in log
     assert "retrying in 1 s" in log  # backing off
     assert "retrying in 2 s" in log
+
+
+def test_an_idle_worker_on_postgresql_is_woken_by_a_queued_job(scratch_db, tmp_path):
+    """The doorbell (config/worker.py): a worker polling every ten minutes, idle at its LISTEN, runs
+    an export queued after it went idle well before its next poll (NOTIFY at the enqueue's commit)."""
+    if scratch_db.engine != "postgresql":
+        pytest.skip("LISTEN/NOTIFY is PostgreSQL's; on SQLite the worker polls every --interval")
+    env = worker_env(scratch_db, tmp_path)
+    log_path = tmp_path / "worker.log"
+    worker = start_worker(env, log_path, interval="600")
+    try:
+        listening = "SELECT COUNT(*) FROM pg_stat_activity WHERE query = 'LISTEN sourcemark_tasks'"
+        wait_for(lambda: scratch_db.query(listening)[0][0], timeout=60, what="the worker to wait at its doorbell")
+        job_id = queue_export(env, fmt="jsonl")
+        wait_for(lambda: job(scratch_db, job_id)["status"] == "done", timeout=180, what="the job, woken by NOTIFY")
+        assert worker.poll() is None
+    finally:
+        stop_process(worker)
+    assert "Traceback" not in log_path.read_text()
 
 
 def test_a_second_stop_signal_in_the_same_instant_is_one_graceful_stop(scratch_db, tmp_path):
