@@ -12,6 +12,7 @@ class ConfigConfig(AppConfig):
     def ready(self):
         from django.db.models.signals import post_delete, post_save
         from django_tasks.signals import task_enqueued
+        from django_tasks_db.backend import DatabaseBackend
 
         from annotate.models import Adjudication, Assignment
         from annotate.signals import marks_changed
@@ -21,7 +22,7 @@ class ConfigConfig(AppConfig):
         from .worker import ring
 
         connect_signals()
-        task_enqueued.connect(ring, dispatch_uid="worker-doorbell")
+        task_enqueued.connect(ring, sender=DatabaseBackend, dispatch_uid="worker-doorbell")  # wakes idle workers
         # The adjudication queue changes with marks (annotate.services sends marks_changed for
         # every write), adjudications, and submits or reopens (only submitted work counts).
         marks_changed.connect(forget_disputed_count, dispatch_uid="lead-nav-marks")
