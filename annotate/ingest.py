@@ -39,6 +39,7 @@ from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.db.models import Field, Q
 
 from . import safejson
+from .bulk import insert_rows
 from .models import Article, Outlet, Sentence, Topic
 from .sentences import TRAILER, SentenceSpan, split_sentences
 from .signals import articles_ingested
@@ -619,23 +620,15 @@ def _ids(model, key: str, values: set[str]) -> dict[str, int]:
 
 
 def _insert_sentences(rows: list[tuple]) -> None:
-    """Bulk insert (article_id, position, start, end, text, reviewable) rows: COPY on PostgreSQL,
-    one prepared INSERT for all rows elsewhere."""
+    """Bulk insert (article_id, position, start, end, text, reviewable) rows (`bulk.insert_rows`)."""
     if not rows:
         return
     meta = Sentence._meta
-    columns = ", ".join(
-        connection.ops.quote_name(cast(Field, meta.get_field(name)).column)
+    columns = [
+        cast(Field, meta.get_field(name)).column
         for name in ("article", "position", "start", "end", "text", "reviewable")
-    )
-    table = connection.ops.quote_name(meta.db_table)
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            with cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
-                for row in rows:
-                    copy.write_row(row)
-        else:
-            cursor.executemany(f"INSERT INTO {table} ({columns}) VALUES (%s, %s, %s, %s, %s, %s)", rows)
+    ]
+    insert_rows(meta.db_table, columns, rows)
 
 
 def _store_batch(batch: list[ArticleInput]) -> list[IngestResult]:

@@ -112,8 +112,8 @@ def generate(outlets: int, articles: int, per_article: int, seed: int = 16) -> i
     Returns the number of reviewable sentences."""
     from django.db import connection
 
+    from annotate.bulk import insert_rows
     from annotate.models import Outlet
-    from bench.bulk import load
 
     corpus = Corpus(seed)
     rng = random.Random(seed)
@@ -133,11 +133,10 @@ def generate(outlets: int, articles: int, per_article: int, seed: int = 16) -> i
         published = start_day + timedelta(days=i * 365 // articles)
         row = (outlet_ids[i % outlets], f"Article {i}", published, "\n".join(body), f"{i:064d}", now)
         _ARTICLES.append((row, body))
-    article_cols = "outlet_id, title, url, published, text, content_hash, retired, created"
-    sentence_cols = 'article_id, position, start, "end", text, reviewable'
+    article_cols = ("outlet_id", "title", "url", "published", "text", "content_hash", "retired", "created")
+    sentence_cols = ("article_id", "position", "start", "end", "text", "reviewable")
     with connection.cursor() as cursor:
-        load(
-            cursor,
+        insert_rows(
             "annotate_article",
             article_cols,
             ((a[0], a[1], "", a[2], a[3], a[4], False, a[5]) for a, _ in _ARTICLES),
@@ -152,7 +151,7 @@ def generate(outlets: int, articles: int, per_article: int, seed: int = 16) -> i
                     yield (first_article + index, position, offset, offset + len(text), text, True)
                     offset += len(text) + 1
 
-        load(cursor, "annotate_sentence", sentence_cols, sentence_rows())
+        insert_rows("annotate_sentence", sentence_cols, sentence_rows())
         cursor.execute("ANALYZE")
     return sum(len(body) for _a, body in _ARTICLES)
 

@@ -61,8 +61,8 @@ def generate(outlets: int, articles: int, sentences_per_article: int, seed: int 
     from django.contrib.auth import get_user_model
     from django.db import connection
 
+    from annotate.bulk import insert_rows
     from annotate.models import Outlet, Side, Source, Topic
-    from bench.bulk import load
 
     rng = random.Random(seed)
     now = datetime.now(UTC)
@@ -115,26 +115,35 @@ def generate(outlets: int, articles: int, sentences_per_article: int, seed: int 
             for reviewer, (label, source) in zip(pair, marks_for(rng, source_ids), strict=True):
                 yield (first_sentence + s, reviewer, label, source, "", False, "", "web", "", 1, now, now)
 
-    article_cols = "outlet_id, topic_id, title, url, published, text, content_hash, retired, created"
-    sentence_cols = 'article_id, position, start, "end", text, reviewable'
+    article_cols = ("outlet_id", "topic_id", "title", "url", "published", "text", "content_hash", "retired", "created")
+    sentence_cols = ("article_id", "position", "start", "end", "text", "reviewable")
     mark_cols = (
-        "sentence_id, reviewer_id, label, source_id, note, from_suggestion, suggestion_version, origin, "
-        "external_id, version, created, updated"
+        "sentence_id",
+        "reviewer_id",
+        "label",
+        "source_id",
+        "note",
+        "from_suggestion",
+        "suggestion_version",
+        "origin",
+        "external_id",
+        "version",
+        "created",
+        "updated",
     )
     with connection.cursor() as cursor:
-        load(cursor, "annotate_article", article_cols, article_rows())
+        insert_rows("annotate_article", article_cols, article_rows())
         cursor.execute("SELECT MIN(id) FROM annotate_article")
         first_article = cursor.fetchone()[0]
-        load(cursor, "annotate_sentence", sentence_cols, sentence_rows(first_article))
-        load(
-            cursor,
+        insert_rows("annotate_sentence", sentence_cols, sentence_rows(first_article))
+        insert_rows(
             "annotate_assignment",
-            "article_id, reviewer_id, created, submitted_at",
+            ("article_id", "reviewer_id", "created", "submitted_at"),
             assignment_rows(first_article),
         )
         cursor.execute("SELECT MIN(id) FROM annotate_sentence")
         first_sentence = cursor.fetchone()[0]
-        load(cursor, "annotate_annotation", mark_cols, mark_rows(first_sentence))
+        insert_rows("annotate_annotation", mark_cols, mark_rows(first_sentence))
         add_revisions(cursor)
         cursor.execute("ANALYZE")
 

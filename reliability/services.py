@@ -22,6 +22,7 @@ from django.db.models import AutoField, Field, Q
 from django.db.models.fields.json import KeyTransform
 from django.utils import timezone
 
+from annotate.bulk import insert_rows
 from annotate.codebook import Label
 from annotate.models import Adjudication, Article, Outlet, Sentence, Source, is_lead
 from reliability import queries
@@ -679,19 +680,13 @@ def _stored_parts(run: ScoreRun, outlet_id: int, parts: OutletParts, base: Outle
 
 
 def _insert(model: type[ScoreSnapshot] | type[RunOutletParts], rows: list) -> None:
-    """Insert `rows` (unsaved instances of `model`): PostgreSQL by COPY, elsewhere `bulk_create`.
-    A run's snapshots and outlet parts are a few hundred rows of large JSON; `bulk_create` on
-    PostgreSQL sends them as arrays quoted into the statement's text, which took longer than
-    computing them (~1 s of escaping for 300 outlets at 1.2 M marks); COPY sends each value as is."""
-    if connection.vendor != "postgresql":
-        model.objects.bulk_create(rows, batch_size=500)
-        return
+    """Insert `rows` (unsaved instances of `model`) by `bulk.insert_rows`. A run's snapshots and
+    outlet parts are a few hundred rows of large JSON; `bulk_create` on PostgreSQL sends them as
+    arrays quoted into the statement's text, which took longer than computing them (~1 s of
+    escaping for 300 outlets at 1.2 M marks); COPY sends each value as is."""
     fields = [field for field in model._meta.concrete_fields if not isinstance(field, AutoField)]
-    columns = ", ".join(connection.ops.quote_name(field.column) for field in fields)
-    sql = f"COPY {model._meta.db_table} ({columns}) FROM STDIN"
-    with connection.cursor() as cursor, cursor.cursor.copy(sql) as copy:
-        for row in rows:
-            copy.write_row([field.get_db_prep_save(field.pre_save(row, add=True), connection) for field in fields])
+    values = ([field.get_db_prep_save(field.pre_save(row, add=True), connection) for field in fields] for row in rows)
+    insert_rows(model._meta.db_table, [field.column for field in fields], values)
 
 
 def _update_bases(run: ScoreRun, bases: dict[int, OutletBase]) -> None:

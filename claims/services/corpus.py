@@ -9,8 +9,9 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from django.db import connection, transaction
+from django.db import transaction
 
+from annotate.bulk import insert_rows
 from annotate.models import Article, Sentence
 
 from .. import index, matching
@@ -103,24 +104,10 @@ def index_articles(articles: Sequence[Article]) -> list[IndexedSentence]:
 
 
 def _insert_bands(rows: Iterable[tuple[int, int]]) -> None:
-    """(key, sentence id) rows into ClaimBand: COPY on PostgreSQL, executemany elsewhere. The band
-    table holds BANDS rows per sentence, the largest write of a match run; model instances would
-    cost more than the database does."""
-    table = connection.ops.quote_name(ClaimBand._meta.db_table)
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            with cursor.cursor.copy(f"COPY {table} (key, sentence_id) FROM STDIN") as copy:
-                for row in rows:
-                    copy.write_row(row)
-            return
-        batch: list[tuple[int, int]] = []
-        for row in rows:
-            batch.append(row)
-            if len(batch) == 20000:
-                cursor.executemany(f"INSERT INTO {table} (key, sentence_id) VALUES (%s, %s)", batch)
-                batch = []
-        if batch:
-            cursor.executemany(f"INSERT INTO {table} (key, sentence_id) VALUES (%s, %s)", batch)
+    """(key, sentence id) rows into ClaimBand (`bulk.insert_rows`). The band table holds BANDS rows
+    per sentence, the largest write of a match run; model instances would cost more than the
+    database does."""
+    insert_rows(ClaimBand._meta.db_table, ("key", "sentence_id"), rows)
 
 
 def _weights(tokens: Iterable[str]):
