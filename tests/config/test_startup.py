@@ -3,8 +3,10 @@ loading the export command import none of the heavy libraries. numpy, scipy, sci
 label-studio-sdk are imported where they compute something (issue 17: importing scipy.stats was a
 quarter of a 20,000-sentence export and lowered Python's regex cache for the sentence splitter)."""
 
+import importlib.util
 import json
 import os
+import struct
 import subprocess
 import sys
 from pathlib import Path
@@ -49,3 +51,26 @@ def test_setup_and_the_export_command_import_no_heavy_library(tmp_path):
     )
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout.strip().splitlines()[-1]) == []
+
+
+def test_scripts_compile_writes_every_app_module_bytecode_even_where_python_would_not():
+    """scripts/serve and scripts/bootstrap run scripts/compile, so that processes started with
+    PYTHONDONTWRITEBYTECODE set (as on this machine) load the app's .pyc instead of compiling it."""
+    modules = sorted(
+        path for path in ROOT.glob("*/**/*.py") if (ROOT / path.relative_to(ROOT).parts[0] / "__init__.py").exists()
+    )
+    assert len(modules) > 100
+    first = modules[0]
+    Path(importlib.util.cache_from_source(str(first))).unlink(missing_ok=True)
+
+    env = {**os.environ, "PYTHON": sys.executable, "PYTHONDONTWRITEBYTECODE": "1"}
+    subprocess.run([str(ROOT / "scripts" / "compile")], env=env, check=True, timeout=300)
+
+    stale = []
+    for source in modules:
+        cached = Path(importlib.util.cache_from_source(str(source)))
+        header = cached.read_bytes()[:16] if cached.exists() else b""
+        stat = source.stat()
+        if header[8:16] != struct.pack("<II", int(stat.st_mtime) & 0xFFFFFFFF, stat.st_size & 0xFFFFFFFF):
+            stale.append(str(source.relative_to(ROOT)))
+    assert stale == []
