@@ -18,7 +18,9 @@ value folded into the SQL text or transformed on the way) is refused with an err
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, connections
+from django.db.backends.utils import CursorWrapper
 from django.db.models import QuerySet
 
 # Integers no id or offset ever takes, so that a placeholder is recognised among the parameters.
@@ -99,7 +101,7 @@ def fetch_all(key: Any, build: Callable[..., QuerySet], *values: Any, using: str
     (without the model instances: the caller makes those); see the module docstring."""
     sql, params = statement(key, build, *values, using=using)
     connection = connections[using]
-    with connection.cursor() as cursor:
+    with prepared_cursor(connection) as cursor:
         cursor.execute(sql, params)
         rows = [list(row) for row in cursor.fetchall()]
     for position, (converters, expression) in _converters.get((using, key), {}).items():
@@ -107,3 +109,41 @@ def fetch_all(key: Any, build: Callable[..., QuerySet], *values: Any, using: str
             for converter in converters:
                 row[position] = converter(row[position], expression, connection)
     return rows
+
+
+def prepared_cursor(connection):
+    """A cursor whose statements PostgreSQL plans once per connection: Django's cursor (query
+    logging, errors as Django's) over psycopg's server-side binding cursor, which prepares a
+    statement once it has run it `prepare_threshold` (5) times on the connection. Django's own
+    cursors bind on the client and never prepare (Django turns psycopg's preparing off, for
+    connection poolers in transaction mode: DB_PREPARED_STATEMENTS=false does so here too).
+    Planning was 0.65 ms of the mark write's 0.9 ms in PostgreSQL. Elsewhere: `connection.cursor()`."""
+    if connection.vendor != "postgresql" or not getattr(settings, "DB_PREPARED_STATEMENTS", True):
+        return connection.cursor()
+    try:
+        from django.db.backends.postgresql.base import (  # type: ignore[attr-defined]  # psycopg 3; not in the stubs
+            CursorDebugWrapper,
+            ServerBindingCursor,
+        )
+    except ImportError:
+        return connection.cursor()
+
+    class LoggedCursor(CursorDebugWrapper):
+        """Logs each statement with its values composed on the client (as Django's cursors log
+        them): psycopg keeps no text of a prepared execution for Django to read back."""
+
+        def execute(self, sql, params=None):
+            with self.debug_sql(self.db.ops.compose_sql(sql, params) if params else sql, params):
+                return CursorWrapper.execute(self, sql, params)  # (not the debug wrapper's: logged here)
+
+    connection.close_if_health_check_failed()  # what connection.cursor() does first
+    connection.ensure_connection()
+    if connection.connection.prepare_threshold is None:
+        connection.connection.prepare_threshold = PREPARE_THRESHOLD
+    with connection.wrap_database_errors:
+        raw = ServerBindingCursor(connection.connection)
+        connection.validate_thread_sharing()
+        return LoggedCursor(raw, connection) if connection.queries_logged else connection.make_cursor(raw)
+
+
+PREPARE_THRESHOLD = 5  # psycopg's default

@@ -17,7 +17,9 @@ the rules below, so no path can skip one:
 A write costs at most 5 SQL queries (tests/api/test_queries.py): the mark row locked FOR UPDATE
 (with its sentence, article and outlet), the reviewer's assignment locked FOR UPDATE (which
 serialises marks against submit and reopen), the INSERT or UPDATE, the revision INSERT, and the
-leads-group lookup only when someone changes another reviewer's mark.
+leads-group lookup only when someone changes another reviewer's mark. On PostgreSQL a reviewer's
+new mark is one statement (`_create_at_once`: the locking read, the INSERT and the revision INSERT
+as one query with CTEs, its own transaction): one round trip instead of five.
 """
 
 import contextlib
@@ -379,7 +381,8 @@ def _create_at_once(
     article and outlet not retired, the source exists, the spans inside the sentence; the checks
     on the mark alone ran before, in Python), and the INSERT of its revision from the mark's new
     id. Outside a transaction it is a transaction of its own: one round trip instead of BEGIN,
-    three statements and COMMIT. Inside one it runs in a savepoint, as `_save_annotation` does."""
+    three statements and COMMIT. Inside one it runs in a savepoint, as `_save_annotation` does.
+    PostgreSQL plans it once per connection (`compiled.prepared_cursor`)."""
     using = router.db_for_write(Annotation)
     connection = connections[using]
     if connection.vendor != "postgresql" or _mark_errors(mark, None):
@@ -420,7 +423,7 @@ def _create_at_once(
         ),
     ]
     atomic = transaction.atomic(using=using) if connection.in_atomic_block else contextlib.nullcontext()
-    with atomic, connection.cursor() as cursor:
+    with atomic, compiled.prepared_cursor(connection) as cursor:
         cursor.execute(_at_once_sql(lock_sql, using), params)
         found = cursor.fetchone()
     if found is None or found[-1] is None:

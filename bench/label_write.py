@@ -90,6 +90,14 @@ def bodies(ids: list[int], source_id: int, seed: int) -> list[dict]:
     return out
 
 
+def server_cpu(pid: int) -> float:
+    """CPU seconds (user + system) of a PostgreSQL backend on this machine (0 without one)."""
+    if not pid:
+        return 0.0
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def clear(reviewer) -> None:
     from annotate.models import Annotation, AnnotationRevision
 
@@ -110,9 +118,13 @@ def in_process(args, reviewer, ids, source_id, key) -> None:
         import cProfile
 
         profiler = cProfile.Profile()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()" if connection.vendor == "postgresql" else "SELECT 0")
+        backend = cursor.fetchone()[0]
     for repeat in range(args.repeats):
         clear(reviewer)
         lat = []
+        cpu = (time.process_time(), server_cpu(backend))
         for body in bodies(ids, source_id, repeat):
             payload = json.dumps(body)
             if profiler and repeat == args.repeats - 1:
@@ -125,6 +137,10 @@ def in_process(args, reviewer, ids, source_id, key) -> None:
             if profiler:
                 profiler.disable()
             assert response.status_code == 201, (response.status_code, response.content[:300])
+        per_write = [
+            (after - before) / len(lat) * 1000
+            for before, after in zip(cpu, (time.process_time(), server_cpu(backend)), strict=True)
+        ]
         rtt = []
         with connection.cursor() as cursor:
             for _ in range(200):
@@ -132,7 +148,15 @@ def in_process(args, reviewer, ids, source_id, key) -> None:
                 cursor.execute("SELECT 1")
                 cursor.fetchone()
                 rtt.append(time.perf_counter() - t)
-        print(f"repeat {repeat}: POST {stats(lat)}   SELECT 1 {stats(rtt)}", flush=True)
+        print(
+            f"repeat {repeat}: POST {stats(lat)}   CPU ms per write: this process {per_write[0]:.2f}, "
+            f"PostgreSQL {per_write[1]:.2f}   SELECT 1 {stats(rtt)}",
+            flush=True,
+        )
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT count(*) FROM pg_prepared_statements")
+            print("statements prepared on the connection:", cursor.fetchone()[0])
     if profiler:
         profiler.dump_stats(args.profile)
         print("profile of the last repeat:", args.profile)

@@ -246,3 +246,33 @@ def test_what_the_one_statement_create_refuses_the_full_path_answers(assigned_ar
     assert answer == expected
     assert answer[0] != "written"
     assert (Annotation.objects.count(), AnnotationRevision.objects.count()) == before
+
+
+def test_the_new_mark_statement_is_prepared_on_postgresql(assigned_article, reviewer, settings):
+    if connection.vendor != "postgresql":
+        pytest.skip("prepared statements: PostgreSQL only")
+    from django.db.backends.postgresql.base import ServerBindingCursor
+    from django.test.utils import CaptureQueriesContext
+
+    sentences = list(assigned_article.sentences.order_by("position")[:8])
+    with CaptureQueriesContext(connection) as queries:
+        for sentence in sentences:
+            save_annotation(
+                reviewer=reviewer,
+                sentence=sentence,
+                mark=MarkInput(label="claim"),
+                expected_version=0,
+                changed_by=reviewer,
+            )
+    assert Annotation.objects.filter(reviewer=reviewer).count() == len(sentences)
+    logged = [q["sql"] for q in queries.captured_queries if q["sql"].startswith("WITH")]
+    assert len(logged) == len(sentences)
+    assert all(f"= {sentence.pk}" in sql for sql, sentence in zip(logged, sentences, strict=True))  # with its values
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT statement FROM pg_prepared_statements")
+        assert any(row[0].startswith("WITH") for row in cursor.fetchall())
+    with compiled.prepared_cursor(connection) as cursor:
+        assert isinstance(cursor.cursor, ServerBindingCursor)
+    settings.DB_PREPARED_STATEMENTS = False  # (behind a pooler in transaction mode)
+    with compiled.prepared_cursor(connection) as cursor:
+        assert not isinstance(cursor.cursor, ServerBindingCursor)
