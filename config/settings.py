@@ -116,6 +116,10 @@ DATABASES = {
 # How long a write waits for a lock another connection holds before giving up; the request then
 # gets 503 with Retry-After (config/middleware.py, config/exceptions.py), never a 500.
 DB_LOCK_TIMEOUT = float(os.environ.get("DB_LOCK_TIMEOUT", "20"))
+# PostgreSQL: the hot statements (a new mark, the API token lookup) are prepared once per connection
+# (annotate/compiled.py `prepared_cursor`). Off behind a connection pooler in transaction mode
+# (PgBouncer before 1.21), which cannot keep a prepared statement between transactions.
+DB_PREPARED_STATEMENTS = env_bool("DB_PREPARED_STATEMENTS", True)
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     if "DATABASE_URL" not in os.environ:
         VAR_DIR.mkdir(parents=True, exist_ok=True)

@@ -150,3 +150,32 @@ def test_the_migration_drops_the_old_plaintext_keys():
     executor.loader.build_graph()
     executor.migrate(executor.loader.graph.leaf_nodes())
     assert "authtoken_token" not in connection.introspection.table_names()
+
+
+@pytest.mark.django_db
+def test_the_compiled_token_lookup_is_knoxs_query(reviewer):
+    from config.tokens import tokens_with_key
+
+    key = sign_in()
+    for prefix in (key[:15], "0" * 15):
+        expected = list(AuthToken.objects.filter(token_key=prefix).select_related("user"))
+        found = tokens_with_key(prefix)
+        assert [vars_of(t) for t in found] == [vars_of(t) for t in expected]
+        assert [vars_of(t.user) for t in found] == [vars_of(t.user) for t in expected]
+    assert len(tokens_with_key(key[:15])) == 1
+
+
+def vars_of(instance) -> dict:
+    return {field.attname: getattr(instance, field.attname) for field in instance._meta.concrete_fields}
+
+
+@pytest.mark.django_db
+def test_a_user_made_inactive_without_the_signal_is_refused_at_once(reviewer):
+    key = sign_in()
+    assert works(key)
+    get_user_model().objects.filter(pk=reviewer.pk).update(is_active=False)  # (no post_save: tokens stay)
+    assert AuthToken.objects.filter(user=reviewer).exists()
+    assert not works(key)
+    AuthToken.objects.filter(user=reviewer).delete()
+    get_user_model().objects.filter(pk=reviewer.pk).update(is_active=True)
+    assert not works(key)  # revoked: refused at the next request, nothing remembered
