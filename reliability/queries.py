@@ -238,29 +238,29 @@ def record_run_sentences_and_pairs(run_id: int) -> tuple[int, dict[tuple[int, in
     with connection.cursor() as cursor:
         cursor.execute(f"DROP TABLE IF EXISTS {table}")
         cursor.execute(f"CREATE TEMPORARY TABLE {table} AS {grouped_sql}", grouped_params)
-        try:
-            cursor.execute(*_record_sql(run_id, None, per_sentence_table=table))
-            written = cursor.rowcount
-            if connection.vendor == "postgresql":
-                cursor.execute(f"ANALYZE {RunSentence._meta.db_table}")  # as `record_run_sentences`
-            cursor.execute(
-                f"SELECT outlet, pair_low / {base}, pair_high / {base}, pair_low % {base}, pair_high % {base}, "
-                f"COUNT(*) FROM {table} WHERE total = 2 AND pair_low / {base} < pair_high / {base} "
-                "GROUP BY outlet, pair_low, pair_high"
-            )
-            pairs: dict[tuple[int, int, int], Counter] = defaultdict(Counter)
-            for outlet_id, reviewer_a, reviewer_b, label_a, label_b, sentences in cursor.fetchall():
-                pattern = [0] * base
-                pattern[label_a] += 1
-                pattern[label_b] += 1
-                pairs[outlet_id, reviewer_a, reviewer_b][tuple(pattern)] += sentences
-            cursor.execute(f"SELECT 1 FROM {table} WHERE total > 2 LIMIT 1")
-            if cursor.fetchone() is not None:
-                crowded = RawSQL(f"SELECT sentence_id FROM {table} WHERE total > 2", ())  # noqa: S611
-                for key, counter in _pair_patterns(counting_marks().filter(sentence_id__in=crowded)).items():
-                    pairs[key].update(counter)
-        finally:
-            cursor.execute(f"DROP TABLE IF EXISTS {table}")
+        cursor.execute(*_record_sql(run_id, None, per_sentence_table=table))
+        written = cursor.rowcount
+        if connection.vendor == "postgresql":
+            cursor.execute(f"ANALYZE {RunSentence._meta.db_table}")  # as `record_run_sentences`
+        cursor.execute(
+            f"SELECT outlet, pair_low / {base}, pair_high / {base}, pair_low % {base}, pair_high % {base}, "
+            f"COUNT(*) FROM {table} WHERE total = 2 AND pair_low / {base} < pair_high / {base} "
+            "GROUP BY outlet, pair_low, pair_high"
+        )
+        pairs: dict[tuple[int, int, int], Counter] = defaultdict(Counter)
+        for outlet_id, reviewer_a, reviewer_b, label_a, label_b, sentences in cursor.fetchall():
+            pattern = [0] * base
+            pattern[label_a] += 1
+            pattern[label_b] += 1
+            pairs[outlet_id, reviewer_a, reviewer_b][tuple(pattern)] += sentences
+        cursor.execute(f"SELECT 1 FROM {table} WHERE total > 2 LIMIT 1")
+        if cursor.fetchone() is not None:
+            crowded = RawSQL(f"SELECT sentence_id FROM {table} WHERE total > 2", ())  # noqa: S611
+            for key, counter in _pair_patterns(counting_marks().filter(sentence_id__in=crowded)).items():
+                pairs[key].update(counter)
+        # Dropped on success; after an error the transaction's rollback takes it (PostgreSQL and SQLite
+        # roll back DDL), and outside one the next call drops it first.
+        cursor.execute(f"DROP TABLE {table}")
     return written, dict(pairs)
 
 
