@@ -187,6 +187,11 @@ def _compiled(queryset: QuerySet) -> tuple[str, tuple]:
 _SOURCE_PACK = 2**40
 
 
+# A full recompute keeps the counting marks grouped per sentence in this temporary table while it
+# writes the record, and reads reviewer pairs from it (`record_run_sentences_and_pairs`).
+_PER_SENTENCE_TABLE = "reliability_recompute_sentences"
+
+
 def record_run_sentences(run_id: int, article_ids: Iterable[int] | None = None) -> int:
     """Write the record of run `run_id`: one `RunSentence` per sentence of `scored_sentences` that
     has a counting mark or an adjudication, with its gold label, how it was reached, its gold
@@ -208,6 +213,83 @@ def record_run_sentences(run_id: int, article_ids: Iterable[int] | None = None) 
     (outlet, sentence): appending to the index is several times cheaper than inserting at random
     places in it.
     """
+    with connection.cursor() as cursor:
+        cursor.execute(*_record_sql(run_id, article_ids))
+        written = cursor.rowcount
+        if connection.vendor == "postgresql" and article_ids is None:
+            # Fresh rows have no statistics yet: without them the planner takes the record for
+            # empty and joins it row by row (seconds instead of milliseconds for the roll-ups).
+            cursor.execute(f"ANALYZE {RunSentence._meta.db_table}")
+    return written
+
+
+def record_run_sentences_and_pairs(run_id: int) -> tuple[int, dict[tuple[int, int, int], Counter]]:
+    """`record_run_sentences(run_id)` for every article and `reviewer_pair_patterns()`, the counting
+    marks read once for both: their per-sentence grouping (with each sentence's lowest and highest
+    reviewer and their labels, packed: reviewer id * number of labels + label's place in `LABELS`)
+    is kept in a temporary table, the record is written from it, and the reviewer pairs of every
+    sentence with two counting marks are counted from it (a GROUP BY of those packed values, no
+    join of the marks with themselves). Only sentences with three or more counting marks join
+    their marks with themselves, as `reviewer_pair_patterns` does. The same rows and pairs as the
+    two functions; the temporary table is dropped before returning."""
+    table = connection.ops.quote_name(_PER_SENTENCE_TABLE)
+    grouped_sql, grouped_params = _compiled(_per_sentence(counting_marks(), pairs=True))
+    base = len(LABELS)
+    with connection.cursor() as cursor:
+        cursor.execute(f"DROP TABLE IF EXISTS {table}")
+        cursor.execute(f"CREATE TEMPORARY TABLE {table} AS {grouped_sql}", grouped_params)
+        cursor.execute(*_record_sql(run_id, None, per_sentence_table=table))
+        written = cursor.rowcount
+        if connection.vendor == "postgresql":
+            cursor.execute(f"ANALYZE {RunSentence._meta.db_table}")  # as `record_run_sentences`
+        cursor.execute(
+            f"SELECT outlet, pair_low / {base}, pair_high / {base}, pair_low % {base}, pair_high % {base}, "
+            f"COUNT(*) FROM {table} WHERE total = 2 AND pair_low / {base} < pair_high / {base} "
+            "GROUP BY outlet, pair_low, pair_high"
+        )
+        pairs: dict[tuple[int, int, int], Counter] = defaultdict(Counter)
+        for outlet_id, reviewer_a, reviewer_b, label_a, label_b, sentences in cursor.fetchall():
+            pattern = [0] * base
+            pattern[label_a] += 1
+            pattern[label_b] += 1
+            pairs[outlet_id, reviewer_a, reviewer_b][tuple(pattern)] += sentences
+        cursor.execute(f"SELECT 1 FROM {table} WHERE total > 2 LIMIT 1")
+        if cursor.fetchone() is not None:
+            crowded = RawSQL(f"SELECT sentence_id FROM {table} WHERE total > 2", ())  # noqa: S611
+            for key, counter in _pair_patterns(counting_marks().filter(sentence_id__in=crowded)).items():
+                pairs[key].update(counter)
+        # Dropped on success; after an error the transaction's rollback takes it (PostgreSQL and SQLite
+        # roll back DDL), and outside one the next call drops it first.
+        cursor.execute(f"DROP TABLE {table}")
+    return written, dict(pairs)
+
+
+def _per_sentence(marks: QuerySet, *, pairs: bool = False) -> QuerySet:
+    """The counting marks `marks` grouped by sentence: its article and outlet, its marks in all and
+    per label, the lowest and highest source among its attribution marks, and with `pairs` the
+    lowest and highest (reviewer id, label) packed into one integer each."""
+    attribution = Q(label=Label.ATTRIBUTION)
+    packed: dict[str, Min | Max] = {}
+    if pairs:
+        code = Case(*[When(label=label, then=Value(i)) for i, label in enumerate(LABELS)], output_field=IntegerField())
+        reviewer_label = F("reviewer_id") * len(LABELS) + code
+        packed = {"pair_low": Min(reviewer_label), "pair_high": Max(reviewer_label)}
+    return marks.values("sentence_id").annotate(
+        article=Max("sentence__article_id"),
+        outlet=Max("sentence__article__outlet_id"),
+        total=Count("pk"),
+        **{PATTERN_FIELDS[label]: Count("pk", filter=Q(label=label)) for label in LABELS},
+        source_low=Min("source_id", filter=attribution),
+        source_high=Max("source_id", filter=attribution),
+        **packed,
+    )
+
+
+def _record_sql(
+    run_id: int, article_ids: Iterable[int] | None, per_sentence_table: str | None = None
+) -> tuple[str, tuple]:
+    """The INSERT ... SELECT of `record_run_sentences`, reading the grouped counting marks from
+    `per_sentence_table` when given (every article; `record_run_sentences_and_pairs`)."""
     quote = connection.ops.quote_name
     marks, adjudications = counting_marks(), Adjudication.objects.order_by()
     if article_ids is not None:
@@ -216,15 +298,11 @@ def record_run_sentences(run_id: int, article_ids: Iterable[int] | None = None) 
         adjudications = adjudications.filter(sentence__article_id__in=article_ids)
     columns = {label: quote(PATTERN_FIELDS[label]) for label in LABELS}
     attribution = Q(label=Label.ATTRIBUTION)
-    per_sentence = marks.values("sentence_id").annotate(
-        article=Max("sentence__article_id"),
-        outlet=Max("sentence__article__outlet_id"),
-        total=Count("pk"),
-        **{PATTERN_FIELDS[label]: Count("pk", filter=Q(label=label)) for label in LABELS},
-        source_low=Min("source_id", filter=attribution),
-        source_high=Max("source_id", filter=attribution),
-    )
-    per_sentence_sql, per_sentence_params = _compiled(per_sentence)
+    if per_sentence_table is None:
+        per_sentence_sql, per_sentence_params = _compiled(_per_sentence(marks))
+        per_sentence_sql = f"({per_sentence_sql})"
+    else:
+        per_sentence_sql, per_sentence_params = per_sentence_table, ()
     # The most chosen attribution source of sentence c and its count, packed (`_SOURCE_PACK`).
     chosen = (
         Annotation.objects.counting()
@@ -251,7 +329,7 @@ def record_run_sentences(run_id: int, article_ids: Iterable[int] | None = None) 
     counted = f"""
         SELECT c.sentence_id, c.article, c.outlet, c.total, {", ".join(f"c.{columns[label]}" for label in LABELS)},
                {top_source} AS top_source
-        FROM ({per_sentence_sql}) c
+        FROM {per_sentence_sql} c
         UNION ALL
         SELECT o.sentence_id, o.article, o.outlet, 0 AS total, {zeros}, NULL AS top_source FROM ({adjudicated_sql}) o
     """
@@ -293,15 +371,7 @@ def record_run_sentences(run_id: int, article_ids: Iterable[int] | None = None) 
         LEFT JOIN {Source._meta.db_table} k ON k.id = {gold_source}
         ORDER BY d.outlet_id, d.sentence_id
     """
-    params = (run_id, Label.ATTRIBUTION, *decided_params, Label.ATTRIBUTION)
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        written = cursor.rowcount
-        if connection.vendor == "postgresql" and article_ids is None:
-            # Fresh rows have no statistics yet: without them the planner takes the record for
-            # empty and joins it row by row (seconds instead of milliseconds for the roll-ups).
-            cursor.execute(f"ANALYZE {RunSentence._meta.db_table}")
-    return written
+    return sql, (run_id, Label.ATTRIBUTION, *decided_params, Label.ATTRIBUTION)
 
 
 def changed_articles(since) -> set[int]:
@@ -628,14 +698,17 @@ class AgreementPatterns:
 
     overall: Counter[tuple[int, ...]] = field(default_factory=Counter)
     by_outlet: dict[int, Counter[tuple[int, ...]]] = field(default_factory=lambda: defaultdict(Counter))
-    by_article: dict[int, Counter[tuple[int, ...]]] = field(default_factory=lambda: defaultdict(Counter))
+    # Per article (when asked for): one row (article id, marks per label..., sentences) per article
+    # and pattern, as read, for `scoring.krippendorff_alpha_per_group`.
+    by_article: list[tuple[int, ...]] = field(default_factory=list)
 
 
 def agreement_patterns(
     run_id: int, *, per_article: bool = False, outlet_ids: Iterable[int] | None = None
 ) -> AgreementPatterns:
     """Agreement patterns of run `run_id` (sentences with >= 2 counting marks), counted per
-    outlet (and per article when `per_article`) by one GROUP BY over the record, read in chunks."""
+    outlet (and listed per article when `per_article`) by one GROUP BY over the record, read in
+    chunks."""
     pattern = [PATTERN_FIELDS[label] for label in LABELS]
     marks = sum((F(name) for name in pattern[1:]), F(pattern[0]))
     keys = ["outlet_id", "article_id"] if per_article else ["outlet_id"]
@@ -654,7 +727,7 @@ def agreement_patterns(
         patterns.overall[key] += sentences
         patterns.by_outlet[outlet_id][key] += sentences
         if per_article:
-            patterns.by_article[row[1]][key] += sentences
+            patterns.by_article.append(row[1:])
     return patterns
 
 
@@ -669,11 +742,14 @@ def reviewer_pair_patterns(outlet_ids: Iterable[int] | None = None) -> dict[tupl
     and grouped by outlet, both reviewers and both labels, so the database returns at most
     outlets x pairs x 16 rows, whatever the number of marks.
     """
+    return _pair_patterns(_of_outlets(counting_marks(), outlet_ids, "sentence__article__outlet_id"))
+
+
+def _pair_patterns(marks: QuerySet) -> dict[tuple[int, int, int], Counter]:
+    """`reviewer_pair_patterns` of the counting marks `marks`."""
     quote = connection.ops.quote_name
     marks_sql, params = _compiled(
-        _of_outlets(counting_marks(), outlet_ids, "sentence__article__outlet_id").values(
-            "sentence_id", "reviewer_id", "label", outlet_id=F("sentence__article__outlet_id")
-        )
+        marks.values("sentence_id", "reviewer_id", "label", outlet_id=F("sentence__article__outlet_id"))
     )
     sql = f"""
         WITH m AS ({marks_sql})

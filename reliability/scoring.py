@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any, cast
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 METHOD_VERSION = "2"
 
@@ -192,6 +193,79 @@ def krippendorff_alpha_from_patterns(patterns: Mapping[tuple[int, ...], int]) ->
     observed = n - np.trace(coincidences)
     expected = n * n - (totals**2).sum()
     return float(1 - (n - 1) * observed / expected)
+
+
+def krippendorff_alpha_per_group(
+    groups: ArrayLike, patterns: ArrayLike, units: ArrayLike
+) -> dict[Hashable, float | None]:
+    """`krippendorff_alpha_from_patterns` of many small pattern sets at once: row i says that
+    group `groups[i]` has `units[i]` units with label-count pattern `patterns[i]` (a group's
+    patterns need not be distinct nor adjacent). Returns group -> alpha, the same float (or None)
+    as `krippendorff_alpha_from_patterns` of the group's patterns summed into one mapping; every
+    group named in `groups` is in the result. A score run asks for one alpha per article.
+
+    In numpy for the groups where `_alpha_exactly` would be exact (non-negative counts, every
+    pairable pattern's marks - 1 a power of two, n * (largest marks - 1) below 2**26): each
+    coincidence is then a dyadic rational and every sum exact, so summing per group in another
+    order gives the same floats, and the last steps are the same float operations in the same
+    order. The other groups (a sentence with four marks, say) go through
+    `krippendorff_alpha_from_patterns` one by one.
+    """
+    group_values = np.asarray(groups)
+    if not len(group_values):
+        return {}
+    keys, group_index = np.unique(group_values, return_inverse=True)
+    counts = np.asarray(patterns, dtype=np.int64)
+    weights = np.asarray(units, dtype=np.int64)
+    if counts.ndim != 2 or len(counts) != len(weights) or len(counts) != len(group_index):
+        raise ValueError("patterns need the same length, one per group and units entry")
+    size, ngroups = counts.shape[1], len(keys)
+    kept = weights > 0
+    marks = counts.sum(axis=1)
+    pairable = kept & (marks >= 2)
+    # A group is exact unless one of its kept rows has a negative count, or a pairable row's
+    # marks - 1 is not a power of two.
+    bad = kept & ((counts < 0).any(axis=1) | (pairable & (((marks - 1) & (marks - 2)) != 0)))
+    inexact = np.bincount(group_index, weights=bad, minlength=ngroups) > 0
+    # n = sum of every pairable unit's marks (each unit adds marks (marks - 1) / (marks - 1)).
+    n_exact = np.bincount(group_index[pairable], weights=(weights * marks)[pairable], minlength=ngroups)
+    denominator = np.zeros(ngroups, dtype=np.int64)
+    np.maximum.at(denominator, group_index[pairable], (marks - 1)[pairable])
+    inexact |= n_exact * denominator >= 2**26  # n * n * den * den >= 2**52
+    pairable_units = np.bincount(group_index[pairable], weights=weights[pairable], minlength=ngroups)
+    rows = pairable & ~inexact[group_index]
+    g, c, w, m = group_index[rows], counts[rows].astype(float), weights[rows], marks[rows]
+    per_row = w[:, None, None] * (c[:, :, None] * c[:, None, :] - c[:, :, None] * np.eye(size)) / (m - 1)[:, None, None]
+    cells = (g[:, None] * size * size + np.arange(size * size)).ravel()
+    coincidences = np.bincount(cells, weights=per_row.ravel(), minlength=ngroups * size * size)
+    coincidences = coincidences.reshape(ngroups, size, size)
+    totals = coincidences.sum(axis=2)
+    n = totals.sum(axis=1)
+    observed = n - np.trace(coincidences, axis1=1, axis2=2)
+    expected = n * n - (totals * totals).sum(axis=1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        alpha = 1 - (n - 1) * observed / expected
+    single = np.count_nonzero(totals, axis=1) == 1
+    result: dict[Hashable, float | None] = {}
+    columns = (keys, inexact, n, single, pairable_units, alpha)
+    rows_of = zip(*(column.tolist() for column in columns), strict=True)
+    for key, skipped, total, one_value, units_paired, value in rows_of:
+        if skipped:
+            continue
+        if total == 0:
+            result[key] = None
+        elif one_value:
+            result[key] = 1.0 if units_paired >= 2 else None
+        else:
+            result[key] = value
+    order = np.argsort(group_index, kind="stable")
+    bounds = np.searchsorted(group_index[order], np.arange(ngroups + 1))
+    for i in np.flatnonzero(inexact).tolist():
+        mapping: Counter[tuple[int, ...]] = Counter()
+        for row in order[bounds[i] : bounds[i + 1]].tolist():
+            mapping[tuple(counts[row].tolist())] += int(weights[row])
+        result[keys[i].item()] = krippendorff_alpha_from_patterns(mapping)
+    return result
 
 
 class _Inexact:

@@ -42,6 +42,7 @@ from reliability.scoring import (
     indicator_counts,
     interpret_alpha,
     krippendorff_alpha_from_patterns,
+    krippendorff_alpha_per_group,
     prepare_outlet,
     reliability_score,
     smoothed_rate,
@@ -216,16 +217,27 @@ class OutletParts:
         return parts
 
 
-def gather_parts(run_id: int, outlet_ids: Iterable[int] | None = None) -> dict[int, OutletParts]:
+def gather_parts(
+    run_id: int,
+    outlet_ids: Iterable[int] | None = None,
+    pairs: dict[tuple[int, int, int], Counter] | None = None,
+) -> dict[int, OutletParts]:
     """Every outlet's parts (`OutletParts`) of run `run_id` from its record and the counting
     marks, or those of `outlet_ids` only (each of them present, empty when it has no data). A
     constant number of queries (plus two per outlet of `outlet_ids`), restricted to `outlet_ids`
-    when given."""
+    when given. `pairs`: every outlet's reviewer pairs when already counted
+    (`queries.record_run_sentences_and_pairs`), else they are read here."""
     outlet_ids = None if outlet_ids is None else list(outlet_ids)
     parts: dict[int, OutletParts] = defaultdict(OutletParts)
     for outlet_id in outlet_ids or ():
         parts[outlet_id] = OutletParts()
     patterns = queries.agreement_patterns(run_id, per_article=True, outlet_ids=outlet_ids)
+    # Every article's alpha at once (numpy; the same floats as one `krippendorff_alpha_from_patterns`
+    # per article); an article without two marks on one sentence has none.
+    alphas: dict[Hashable, float | None] = {}
+    if patterns.by_article:
+        by_article = np.array(patterns.by_article, dtype=np.int64)
+        alphas = krippendorff_alpha_per_group(by_article[:, 0], by_article[:, 1:-1], by_article[:, -1])
     for article_id, outlet_id, published, counts, sources in queries.article_totals(run_id, outlet_ids):
         parts[outlet_id].articles.append(
             ArticleParts(
@@ -233,7 +245,7 @@ def gather_parts(run_id: int, outlet_ids: Iterable[int] | None = None) -> dict[i
                 published,
                 {name: counts.get(name, 0) for name in _COUNTED},
                 sources,
-                krippendorff_alpha_from_patterns(patterns.by_article.get(article_id, {})),
+                alphas.get(article_id),
             )
         )
     for outlet_id, counter in patterns.by_outlet.items():
@@ -244,7 +256,8 @@ def gather_parts(run_id: int, outlet_ids: Iterable[int] | None = None) -> dict[i
     # PostgreSQL walks through the indexes (for several at once it estimates a scan of every mark).
     groups: list[list[int] | None] = [None] if outlet_ids is None else [[outlet_id] for outlet_id in outlet_ids]
     for outlets in groups:
-        for (outlet_id, reviewer_a, reviewer_b), pattern in queries.reviewer_pair_patterns(outlets).items():
+        counted = queries.reviewer_pair_patterns(outlets) if pairs is None or outlets is not None else pairs
+        for (outlet_id, reviewer_a, reviewer_b), pattern in counted.items():
             parts[outlet_id].pairs[reviewer_a, reviewer_b].update(pattern)
         for unit in queries.span_units(outlets):
             parts[unit.outlet_id].spans.add(compare_sentence_spans(unit.text, unit.marks))
@@ -504,15 +517,26 @@ def compute_scores(run_id: int, method: MethodSettings | None = None) -> dict[st
     return {**composed.run, "outlets": composed.outlets}
 
 
+@transaction.atomic
 def prune_run_records(*, keep: int = KEEP_UNPUBLISHED_RECORDS) -> int:
     """Delete the per-sentence records of unpublished runs other than the newest `keep` runs
     (published records are kept for ever); those runs keep their figures but can no longer be
-    published. Outlet parts are kept for the newest run only (the one a refresh may update).
-    Returns the number of runs pruned."""
+    published (`publishable_error` refuses them from the moment they drop out of the newest
+    `keep`, pruned or not yet). Outlet parts are kept for the newest run only (the one a refresh
+    may update). Returns the number of runs pruned.
+
+    A full recompute does not prune in its own transaction: once its run is committed it queues
+    `tasks.prune_records_task`, which runs this (a DELETE of a whole record, ~0.6 s at 1.2 M
+    marks, is then no longer part of the wait for the new run). The stale runs are locked first
+    (`SELECT ... FOR UPDATE` on PostgreSQL), so a run being published meanwhile is either
+    published first (and then kept) or refused."""
     newest = list(ScoreRun.objects.values_list("pk", flat=True)[:keep])
     RunOutletParts.objects.exclude(run_id__in=newest[:1]).delete()
     stale = list(
-        ScoreRun.objects.filter(published=False, record_kept=True).exclude(pk__in=newest).values_list("pk", flat=True)
+        ScoreRun.objects.select_for_update()
+        .filter(published=False, record_kept=True)
+        .exclude(pk__in=newest)
+        .values_list("pk", flat=True)
     )
     if stale:
         RunSentence.objects.filter(run_id__in=stale).delete()
@@ -544,9 +568,10 @@ _SNAPSHOT_FIELDS = (
 @transaction.atomic
 def recompute_outlet_scores(*, triggered_by=None, method: MethodSettings | None = None) -> ScoreRun:
     """Compute every outlet's score and store it: one `ScoreRun` (unpublished) with its record
-    (the gold label of every sentence it used, `queries.record_run_sentences`), then one
-    `ScoreSnapshot` per outlet computed from that record, and each outlet's parts (for a later
-    `refresh_run`). Earlier runs stay (history and trends; old unpublished records are pruned,
+    (the gold label of every sentence it used, `queries.record_run_sentences_and_pairs`, which
+    also counts the reviewer pairs), then one `ScoreSnapshot` per outlet computed from that
+    record, and each outlet's parts (for a later `refresh_run`). Earlier runs stay (history and
+    trends; old unpublished records are pruned by a task queued once this run is committed,
     `prune_run_records`). Empty data is fine: every outlet is stored with `insufficient_evidence`."""
     method = method or MethodSettings()
     started = time.perf_counter()
@@ -554,10 +579,10 @@ def recompute_outlet_scores(*, triggered_by=None, method: MethodSettings | None 
     run = ScoreRun.objects.create(
         method_version=METHOD_VERSION, method_settings=method.to_dict(), triggered_by=triggered_by
     )
-    run.sentence_count = queries.record_run_sentences(run.pk)
+    run.sentence_count, pairs = queries.record_run_sentences_and_pairs(run.pk)
     queries.record_run_claims(run.pk)
     facts = queries.source_facts()
-    parts = gather_parts(run.pk)
+    parts = gather_parts(run.pk, pairs=pairs)
     composed = _compose(run.pk, parts, facts, method)
     run.overall_alpha = composed.run["overall_alpha"]
     run.figures = composed.run
@@ -572,7 +597,7 @@ def recompute_outlet_scores(*, triggered_by=None, method: MethodSettings | None 
         RunOutletParts,
         [_stored_parts(run, outlet_id, outlet, composed.bases[outlet_id]) for outlet_id, outlet in parts.items()],
     )
-    prune_run_records()
+    transaction.on_commit(_queue_prune)
     run.duration_seconds = time.perf_counter() - started
     run.save(update_fields=["sentence_count", "overall_alpha", "figures", "duration_seconds"])
     return run
@@ -783,10 +808,18 @@ def latest_published_run() -> ScoreRun | None:
     return ScoreRun.objects.filter(published=True).first()
 
 
+def _queue_prune() -> None:
+    from reliability.tasks import prune_records_task
+
+    prune_records_task.enqueue()
+
+
 def publishable_error(run: ScoreRun) -> str | None:
-    """Why `run` cannot be published, or None: its record was pruned (too old to publish), or a
-    newer run is already published (readers would not see it)."""
-    if not run.record_kept:
+    """Why `run` cannot be published, or None: its record was pruned or is due to be (an
+    unpublished run no longer among the newest `KEEP_UNPUBLISHED_RECORDS`: too old to publish), or
+    a newer run is already published (readers would not see it)."""
+    newest = ScoreRun.objects.values_list("pk", flat=True)[:KEEP_UNPUBLISHED_RECORDS]
+    if not run.record_kept or (not run.published and run.pk not in set(newest)):
         return f"Run {run.pk} is too old: its per-sentence record was pruned. Recompute and publish the new run."
     newer = ScoreRun.objects.filter(published=True).filter(
         Q(computed_at__gt=run.computed_at) | Q(computed_at=run.computed_at, pk__gt=run.pk)

@@ -28,6 +28,15 @@ def recompute_scores_task() -> int:
     return update_outlet_scores().pk
 
 
+@task()
+def prune_records_task() -> int:
+    """Prune old unpublished runs' records (`services.prune_run_records`), queued by a full
+    recompute once its run is committed; returns the number of runs pruned."""
+    from reliability.services import prune_run_records
+
+    return prune_run_records()
+
+
 def _waiting_in_database() -> bool:
     from django_tasks.base import TaskResultStatus
     from django_tasks_db.models import DBTaskResult

@@ -6,9 +6,10 @@ what changed and publishes exactly the reviewed run; nothing a published run use
 """
 
 import random
-from collections import defaultdict
+from collections import Counter, defaultdict
 
 import pytest
+from django.db import connection
 from django.db.models import ProtectedError
 from django.urls import reverse
 from django.utils import timezone
@@ -98,6 +99,31 @@ def test_the_record_decides_every_gold_label_as_the_rules_do(build, lead):
     kinds = dict(Source.objects.values_list("pk", "kind"))
     recorded_kinds = dict(run.sentences.filter(source__isnull=False).values_list("sentence_id", "source_kind"))
     assert recorded_kinds == {sentence: kinds[row[2]] for sentence, row in rows.items() if row[2] is not None}
+
+    # A full recompute writes the same record and counts the reviewer pairs from the same grouping
+    # (two marks: from the grouped sentence; three or four: the marks joined with themselves).
+    shared = ScoreRun.objects.create(method_version="test")
+    shared_written, pairs = queries.record_run_sentences_and_pairs(shared.pk)
+    columns = ("sentence_id", "article_id", "outlet_id", "label", "label_source", "source_id", "source_kind")
+    columns += ("claim_marks", "attribution_marks", "analysis_marks", "other_marks")
+    assert shared_written == written
+    assert set(shared.sentences.values_list(*columns)) == set(run.sentences.values_list(*columns))
+    expected_pairs: dict = defaultdict(Counter)
+    by_sentence = defaultdict(list)
+    for sentence_id, outlet_id, reviewer_id, label in queries.counting_marks().values_list(
+        "sentence_id", "sentence__article__outlet_id", "reviewer_id", "label"
+    ):
+        by_sentence[sentence_id].append((outlet_id, reviewer_id, label))
+    for marks in by_sentence.values():
+        for outlet_id, reviewer_a, label_a in marks:
+            for _, reviewer_b, label_b in marks:
+                if reviewer_a < reviewer_b:
+                    pattern = tuple(int(label_a == label) + int(label_b == label) for label in LABELS)
+                    expected_pairs[outlet_id, reviewer_a, reviewer_b][pattern] += 1
+    assert pairs == queries.reviewer_pair_patterns() == dict(expected_pairs)
+    assert {len(marks) for marks in by_sentence.values()} >= {2, 3, 4}
+    table = queries._PER_SENTENCE_TABLE
+    assert table not in connection.introspection.table_names()  # the temporary table is gone
 
 
 @pytest.fixture
@@ -220,9 +246,17 @@ def test_deleting_an_outlet_or_article_a_run_uses_is_refused_by_the_api(publishe
     assert Outlet.objects.filter(pk=empty.pk).exists()
 
 
-def test_old_unpublished_records_are_pruned_and_can_no_longer_be_published(build, lead):
+def committed_recompute(capture):
+    """A full recompute and what runs once its transaction commits (the queued prune)."""
+    with capture(execute=True):
+        return recompute_outlet_scores()
+
+
+def test_old_unpublished_records_are_pruned_and_can_no_longer_be_published(
+    build, lead, django_capture_on_commit_callbacks
+):
     scored_outlet(build, "scored.example")
-    runs = [recompute_outlet_scores() for _ in range(KEEP_UNPUBLISHED_RECORDS + 2)]
+    runs = [committed_recompute(django_capture_on_commit_callbacks) for _ in range(KEEP_UNPUBLISHED_RECORDS + 2)]
     kept = {run.pk for run in ScoreRun.objects.filter(record_kept=True)}
     assert kept == {run.pk for run in runs[-KEEP_UNPUBLISHED_RECORDS:]}
     assert RunSentence.objects.filter(run=runs[0]).count() == 0
@@ -233,8 +267,42 @@ def test_old_unpublished_records_are_pruned_and_can_no_longer_be_published(build
         publish_run(run=ScoreRun.objects.get(pk=runs[0].pk), by=lead)
     published = publish_run(run=runs[-1], by=lead)
     for _ in range(KEEP_UNPUBLISHED_RECORDS + 1):
-        recompute_outlet_scores()
+        committed_recompute(django_capture_on_commit_callbacks)
     assert RunSentence.objects.filter(run=published).count() == 80  # published records are kept
+
+
+def test_the_prune_runs_after_the_recompute_commits_and_keeps_the_rules(
+    build, lead, django_capture_on_commit_callbacks, django_assert_num_queries
+):
+    """A full recompute does not delete old records in its own transaction: it queues the prune
+    for after its commit. Until the prune has run, the run that dropped out of the newest three
+    keeps its record but is already refused publication; a run published in the meantime keeps
+    its record for ever."""
+    from django.core.exceptions import ValidationError
+
+    from reliability.tasks import prune_records_task
+
+    scored_outlet(build, "scored.example")
+    runs = [committed_recompute(django_capture_on_commit_callbacks) for _ in range(KEEP_UNPUBLISHED_RECORDS)]
+    published = publish_run(run=runs[-1], by=lead)  # the newest, published before the next runs
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        newer = [recompute_outlet_scores() for _ in range(KEEP_UNPUBLISHED_RECORDS)]
+    assert len(callbacks) == KEEP_UNPUBLISHED_RECORDS  # one queued prune per recompute, nothing else
+    assert RunSentence.objects.filter(run=runs[0]).count() == 80  # not pruned in the recompute
+    assert ScoreRun.objects.filter(record_kept=False).count() == 0
+    for old in runs[:-1]:
+        with pytest.raises(ValidationError, match="too old"):
+            publish_run(run=old, by=lead)  # already out of the newest three: never publishable again
+    assert prune_records_task.call() == KEEP_UNPUBLISHED_RECORDS - 1
+    assert set(ScoreRun.objects.filter(record_kept=True).values_list("pk", flat=True)) == {
+        published.pk,
+        *(run.pk for run in newer),
+    }
+    assert RunSentence.objects.filter(run=published).count() == 80
+    assert RunSentence.objects.filter(run__in=runs[:-1]).count() == 0
+    # In its own transaction (a savepoint here): the newest runs, old outlet parts, the stale runs.
+    with django_assert_num_queries(5):
+        assert prune_records_task.call() == 0
 
 
 def test_example_article_counts_are_read_from_the_record(build):

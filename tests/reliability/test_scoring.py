@@ -812,6 +812,52 @@ def test_plain_python_alpha_covers_two_and_three_marks_and_leaves_four_to_numpy(
     assert scoring._alpha_exactly({(2, 2, 0, 0): 5, (1, 1, 0, 0): 2}) is scoring._INEXACT
 
 
+# Groups of pattern rows, as a score run reads them per article: mostly two or three marks per
+# sentence (the exact numpy path), sometimes four (the per-group fallback), sometimes none or one
+# (not pairable), a repeated pattern within a group, large unit counts (n near the exact limit).
+_group_rows = st.lists(
+    st.tuples(
+        st.integers(0, 5),
+        st.one_of(st.tuples(*[st.integers(0, 3)] * 4), st.tuples(*[st.integers(0, 1)] * 4)),
+        st.one_of(st.integers(1, 40), st.integers(1, 3_000_000)),
+    ),
+    max_size=40,
+)
+
+
+@given(_group_rows)
+def test_alpha_per_group_is_each_groups_own_alpha(rows):
+    from reliability.scoring import krippendorff_alpha_from_patterns, krippendorff_alpha_per_group
+
+    expected: dict[int, Counter] = {}
+    for group, pattern, units in rows:
+        expected.setdefault(group, Counter())[pattern] += units
+    batch = krippendorff_alpha_per_group(
+        [group for group, _, _ in rows], [pattern for _, pattern, _ in rows], [units for _, _, units in rows]
+    )
+    assert batch == {group: krippendorff_alpha_from_patterns(patterns) for group, patterns in expected.items()}
+    for value in batch.values():  # the same float, or None, never merely close
+        assert value is None or type(value) is float
+
+
+def test_alpha_per_group_takes_the_worked_examples_and_refuses_what_the_scalar_refuses():
+    from reliability.scoring import krippendorff_alpha_from_patterns, krippendorff_alpha_per_group
+
+    pairs = {(2, 0, 0, 0): 40, (1, 1, 0, 0): 3, (0, 0, 2, 0): 7}
+    rows = [("a", pattern, units) for pattern, units in pairs.items()] + [("b", (1, 0, 0, 0), 5)]
+    rows += [("c", (2, 0, 0, 0), 1), ("d", (4, 0, 0, 0), 1), ("d", (0, 3, 1, 0), 2)]  # one unit; four marks
+    batch = krippendorff_alpha_per_group(*zip(*rows, strict=True))
+    assert batch == {
+        "a": krippendorff_alpha_from_patterns(pairs),
+        "b": None,  # nothing pairable
+        "c": None,  # one unit, one value: too little to call agreement
+        "d": krippendorff_alpha_from_patterns({(4, 0, 0, 0): 1, (0, 3, 1, 0): 2}),
+    }
+    assert krippendorff_alpha_per_group([], [], []) == {}
+    with pytest.raises(ValueError, match="non-negative"):
+        krippendorff_alpha_per_group([1], [(2, -1, 0, 0)], [1])
+
+
 # A global rate is a ratio of counts: 0, or at least 1 / (a trillion sentences). Below that (e.g. a
 # subnormal 4e-312 drawn by hypothesis) scipy's own per-case call overflows in boost's beta function.
 RATES = st.one_of(st.just(0.0), st.floats(1e-12, 1))
