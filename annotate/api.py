@@ -53,6 +53,7 @@ from .serializers import (
     ReopenSerializer,
     SentenceSerializer,
     SourceSerializer,
+    ingest_result_body,
 )
 from .services import (
     ArticleRetired,
@@ -232,11 +233,12 @@ class ArticleViewSet(
             result = ingest_articles(items)[0]
         except IngestError as exc:
             raise ValidationError({_ingest_field(exc.reason): exc.reason}) from None
-        article = (
-            Article.objects.select_related("outlet", "topic").prefetch_related("sentences").get(pk=result.article.pk)
-        )
-        article.created, article.message = result.created, result.message
-        body = IngestResultSerializer(article).data
+        if result.created:  # the stored row is what was written: no need to read it back
+            article, outlet, topic = result.article, items[0].outlet, items[0].topic or None
+        else:
+            article = Article.objects.select_related("outlet", "topic").get(pk=result.article.pk)
+            outlet, topic = article.outlet.domain, article.topic.name if article.topic else None
+        body = ingest_result_body(article, outlet=outlet, topic=topic, created=result.created, message=result.message)
         return Response(body, status=status.HTTP_201_CREATED if result.created else status.HTTP_200_OK)
 
     @extend_schema(

@@ -104,7 +104,11 @@ def links_of_articles(article_ids) -> dict[int, list[ArticleLink]]:
 
 def article_links_for(article: Article) -> list[dict]:
     """The annotate app's article page and API read this (settings.ARTICLE_LINKS_PROVIDER): plain
-    dicts of the article's links to what it restates."""
+    dicts of the article's links to what it restates. Most articles have none: a bare existence
+    check answers those (the joined query of links_of_articles cost 2 ms of CPU, about a fifth of
+    a POST /api/v1/articles/, issue 17); an article with links costs that one query more."""
+    if not ArticleLink.objects.filter(article_id=article.pk).exists():
+        return []
     return [link_as_dict(link) for link in links_of_articles([article.pk]).get(article.pk, [])]
 
 

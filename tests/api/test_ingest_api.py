@@ -105,3 +105,53 @@ def test_a_batch_costs_the_same_queries_for_2_or_200_articles(lead_client, djang
     with django_assert_max_num_queries(14):
         response = lead_client.post("/api/v1/articles/batch/", {"articles": articles}, format="json")
     assert response.json()["added"] == 200
+
+
+def test_a_lone_surrogate_in_the_text_gets_drfs_message(lead_client):
+    """LongTextField checks surrogates with one regular expression; the error is DRF's own."""
+    response = post(lead_client, "/api/v1/articles/", {"text": "Fine text \udc01 here.\nOriginal Source: a.com"})
+    assert response.status_code == 400
+    assert response.json()["text"] == ["Surrogate characters are not allowed: U+DC01."]
+    response = post(lead_client, "/api/v1/articles/batch/", {"articles": [record(1, text="x \ud800 y")]})
+    assert response.status_code == 400
+    assert "Surrogate characters are not allowed: U+D800." in str(response.json())
+
+
+@pytest.mark.parametrize("extra", [{}, {"topic": "Transport", "published": ""}])
+def test_the_per_article_answer_is_the_serializers_output_of_the_stored_article(lead_client, extra, settings):
+    """The view builds its answer from what it wrote (serializers.ingest_result_body) instead of
+    reading the article back and running IngestResultSerializer: the same JSON, created or not."""
+    from annotate.serializers import IngestResultSerializer
+
+    settings.CLAIMS_AUTO_MATCH = False
+    for expected_status, created in ((201, True), (200, False)):
+        response = post(lead_client, "/api/v1/articles/", record(7, **extra))
+        assert response.status_code == expected_status, response.content
+        body = response.json()
+        article = Article.objects.select_related("outlet", "topic").prefetch_related("sentences").get(pk=body["id"])
+        article.created, article.message = created, body["message"]
+        expected = json.loads(json.dumps(IngestResultSerializer(article).data))
+        assert body == expected
+        assert list(body) == list(expected)
+        assert body["created"] is created
+        assert len(body["sentences"]) == 3
+
+
+def test_a_per_article_post_costs_the_same_queries_for_3_or_300_sentences(lead_client, settings):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    settings.CLAIMS_AUTO_MATCH = False  # the match is the task's work, not the request's
+    assert post(lead_client, "/api/v1/articles/", record(0)).status_code == 201  # the outlet exists now
+    counts = []
+    for i, sentences in ((1, 3), (2, 300)):
+        text = " ".join(f"Sentence {n} of story {i} says the bridge reopened." for n in range(sentences))
+        with CaptureQueriesContext(connection) as queries:
+            response = post(lead_client, "/api/v1/articles/", record(i, text=text))
+        assert response.status_code == 201
+        assert len(response.json()["sentences"]) == sentences
+        counts.append(len(queries))
+    # SAVEPOINT and RELEASE (the test's transaction), known articles, outlet, article insert,
+    # sentences read back, links check; PostgreSQL: advisory lock (the sentences' COPY is not
+    # counted); SQLite: the sentences' executemany.
+    assert counts == [8, 8], counts
