@@ -388,13 +388,8 @@ def _create_at_once(
     if connection.vendor != "postgresql" or _mark_errors(mark, None):
         return None
     sentence_id = sentence.pk if isinstance(sentence, Sentence) else sentence
-    annotation = Annotation(
-        sentence_id=sentence_id,
-        reviewer=reviewer,
-        origin=origin,
-        external_id=external_id,
-        external_updated=external_updated,
-        external_version=1 if external_version else None,
+    annotation = _new_annotation(
+        reviewer, origin, external_id, external_updated, external_version, sentence_id=sentence_id
     )
     _apply(annotation, mark)
     try:
@@ -436,6 +431,18 @@ def _create_at_once(
     annotation.reviewer_submitted = False  # (the statement wrote only to an assignment not submitted)
     marks_changed.send(sender=Annotation, sentence_ids=[sentence_id])
     return annotation
+
+
+def _new_annotation(reviewer, origin, external_id, external_updated, external_version, **sentence) -> Annotation:
+    """A new mark of `reviewer` (not saved), its sentence given as `sentence=` or `sentence_id=`."""
+    return Annotation(
+        **sentence,
+        reviewer=reviewer,
+        origin=origin,
+        external_id=external_id,
+        external_updated=external_updated,
+        external_version=1 if external_version else None,
+    )
 
 
 def _inserted(model) -> list:
@@ -571,14 +578,7 @@ def _save_annotation(
         if expected_version is not None:
             raise ValidationError({"version": "this annotation does not exist (it may have been deleted)"})
     sentence, submitted = _lock_for_new_mark(sentence=sentence, reviewer=reviewer, mark=mark, changed_by=changed_by)
-    annotation = Annotation(
-        sentence=sentence,
-        reviewer=reviewer,
-        origin=origin,
-        external_id=external_id,
-        external_updated=external_updated,
-        external_version=1 if external_version else None,
-    )
+    annotation = _new_annotation(reviewer, origin, external_id, external_updated, external_version, sentence=sentence)
     _check_writer(annotation, changed_by)
     validate_mark(sentence, mark)
     _apply(annotation, mark)
