@@ -23,6 +23,7 @@ import math
 import threading
 from collections.abc import Callable, Iterator
 from functools import lru_cache
+from operator import itemgetter
 from queue import Full, Queue
 from typing import Any, NamedTuple
 
@@ -31,6 +32,7 @@ from django.db.models import CharField, Count, Exists, Func, OuterRef, Q, QueryS
 from django.utils.dateparse import parse_date, parse_datetime
 
 from annotate.codebook import Label
+from annotate.compiled import prepared_cursor
 from annotate.gold import resolve_gold_label, resolve_gold_source
 from annotate.models import Adjudication, Annotation, Article, Sentence, Source
 from claims.queries import groups_of_sentences
@@ -40,16 +42,20 @@ from .splits import split_for
 
 BATCH_SIZE = 10_000  # sentences per batch of whole articles (three queries each)
 MAX_ARTICLES = 2_000  # articles per batch: the ids are query parameters
+MAX_BOUND_PARAMETERS = 65_535  # PostgreSQL's limit for one statement bound on the server
 _END = (math.inf, math.inf)  # after the last mark of a batch: the merge never runs past it
+_USERNAME = itemgetter(2)  # of a mark row
 
 
 class Row(NamedTuple):
-    """An exported record with what other formats need besides it (the article's title and text)."""
+    """An exported record with what other formats need besides it (the article's title and text)
+    and what the card's tally counts (the labels of the record's marks, in its order)."""
 
     record: dict
     article_title: str
     article_text: str
     first_of_article: bool
+    labels: tuple[str, ...]
 
 
 # --- What is selected -------------------------------------------------------------------------
@@ -197,7 +203,12 @@ def _fetch(queryset: QuerySet) -> list[tuple]:
     """The rows of `queryset`'s compiled SQL as the database driver returns them (no Django
     converters: a mark's timestamp comes as text, see IsoTimestamp)."""
     sql, params = queryset.query.get_compiler(using=queryset.db).as_sql()
-    with connection.cursor() as cursor:
+    # Parameters bound on the server and results in the binary format (on PostgreSQL): Django's
+    # own cursor writes every id of a batch into the SQL text on the client, and parsing text
+    # results took more of the read-ahead thread than using the rows. The server takes at most
+    # 65,535 parameters (a plan of many explicit `article_ids` has more): those bind on the client.
+    few = len(params) <= MAX_BOUND_PARAMETERS
+    with prepared_cursor(connection, binary=True) if few else connection.cursor() as cursor:
         cursor.execute(sql, params)
         return cursor.fetchall()
 
@@ -285,17 +296,15 @@ def _date_text(value) -> str | None:
     return value.isoformat()
 
 
-class _Sources:
-    """The registry as export dicts, read once; each source's dict is shared by its records."""
-
-    def __init__(self) -> None:
-        rows = Source.objects.values_list("pk", "name", "kind", "side__name", "side__topic__name")
-        self.known = {
-            pk: {"name": name, "kind": kind, "side": side, "side_topic": topic} for pk, name, kind, side, topic in rows
-        }
-
-    def get(self, pk: int | None) -> dict | None:
-        return None if pk is None else self.known[pk]
+def _sources() -> dict[int | None, dict | None]:
+    """The registry as export dicts by id (None -> None, no source), read once; each source's dict
+    is shared by its records."""
+    rows = Source.objects.values_list("pk", "name", "kind", "side__name", "side__topic__name")
+    known: dict[int | None, dict | None] = {
+        pk: {"name": name, "kind": kind, "side": side, "side_topic": topic} for pk, name, kind, side, topic in rows
+    }
+    known[None] = None
+    return known
 
 
 @lru_cache(maxsize=4096)
@@ -328,7 +337,7 @@ def iter_rows(
     `on_total(n)` receives the number of sentences the export reads (an upper bound of the rows),
     once, before the first row; `on_chunk(n)` the number read so far, after each batch.
     """
-    sources = _Sources().get
+    sources = _sources()
     seed, ratios = options.seed, options.ratios
     keeps_label, sides, min_agreement = options.keeps_label, options.sides, options.min_agreement
     timestamp = str if connection.vendor == "postgresql" else _stored_timestamp_text
@@ -374,14 +383,15 @@ def iter_rows(
                 m += 1
                 mark = marks[m]
             if len(own) > 1:
-                own.sort(key=_username)  # code point order, not the database's collation
-            label, label_source, agreement = _label_facts(tuple([mark[3] for mark in own]), adj_label)
+                own.sort(key=_USERNAME)  # code point order, not the database's collation
+            labels = tuple([mark[3] for mark in own])
+            label, label_source, agreement = _label_facts(labels, adj_label)
             if not keeps_label(label, label_source):
                 continue
             gold_source = None
             if label == Label.ATTRIBUTION:
                 attributed = tuple([mark[4] for mark in own if mark[3] == Label.ATTRIBUTION])
-                gold_source = sources(_gold_source(attributed, adj_source))
+                gold_source = sources[_gold_source(attributed, adj_source)]
             if sides and (gold_source is None or gold_source["side"] not in sides):
                 continue
             if min_agreement is not None and (agreement is None or agreement < min_agreement):
@@ -405,7 +415,7 @@ def iter_rows(
                     {
                         "reviewer": mark[2],
                         "label": mark[3],
-                        "source": sources(mark[4]),
+                        "source": sources[mark[4]],
                         "source_span": None if mark[5] is None else [mark[5], mark[6]],
                         "cue_span": None if mark[7] is None else [mark[7], mark[8]],
                         "created": timestamp(mark[9]),
@@ -416,7 +426,7 @@ def iter_rows(
                 "split": article["split"],
                 "adjudication": None
                 if adj_label is None
-                else {"label": adj_label, "source": sources(adj_source), "lead": adj_lead, "note": adj_note},
+                else {"label": adj_label, "source": sources[adj_source], "lead": adj_lead, "note": adj_note},
                 "article": None
                 if not first
                 else {
@@ -428,11 +438,7 @@ def iter_rows(
             }
             if claim_groups is not None:
                 record["claim_group"] = claim_groups.get(pk)
-            yield Row(record, article["title"], article["text"], first)
+            yield Row(record, article["title"], article["text"], first, labels)
         read += len(sentences)
         if on_chunk:
             on_chunk(read)
-
-
-def _username(mark: tuple) -> str:
-    return mark[2]

@@ -177,38 +177,52 @@ def _write_text(path: Path, text: str) -> None:
 
 
 class _Tally:
-    """Counts and agreement over the exported rows, in constant memory."""
+    """Counts and agreement over the exported rows, in constant memory. Per row only one counter
+    of kinds of rows (gold label, split, label source, the marks' labels) goes up; the counts and
+    the label patterns are folded from it at the end (in the order the rows first showed them)."""
 
     def __init__(self) -> None:
-        self.sentences = self.articles = self.annotations = 0
-        self.groups: Counter = Counter()  # (label, split, label source) -> sentences; the breakdowns sum it
-        self.patterns: Counter = Counter()  # sorted labels of a sentence's marks -> sentences
+        self.articles = 0
+        self.kinds: Counter = Counter()  # (label, split, label source, labels of the marks) -> sentences
         self.agreement_sum = 0.0
         self.agreement_n = 0
 
     def add(self, row) -> None:
         record = row.record
-        annotations = record["annotations"]
-        self.sentences += 1
+        self.kinds[record["label"], record["split"], record["label_source"], row.labels] += 1
         self.articles += row.first_of_article
-        self.annotations += len(annotations)
-        self.groups[record["label"] or "null", record["split"], record["label_source"]] += 1
-        if len(annotations) >= 2:
-            self.patterns[tuple(sorted([m["label"] for m in annotations]))] += 1
-        if record["agreement"] is not None:
-            self.agreement_sum += record["agreement"]
+        agreement = record["agreement"]
+        if agreement is not None:
+            self.agreement_sum += agreement
             self.agreement_n += 1
+
+    @property
+    def sentences(self) -> int:
+        return sum(self.kinds.values())
+
+    @property
+    def annotations(self) -> int:
+        return sum(n * len(labels) for (_, _, _, labels), n in self.kinds.items())
+
+    def patterns(self) -> Counter:
+        """Sorted labels of a sentence's marks (2 or more) -> sentences."""
+        patterns: Counter = Counter()
+        for (_, _, _, labels), n in self.kinds.items():
+            if len(labels) >= 2:
+                patterns[tuple(sorted(labels))] += n
+        return patterns
 
     def agreement(self) -> dict:
         # Imported here: the scoring module needs numpy, which a process should load only when
         # it computes something with it (the admin imports this module at every start-up).
         from reliability.scoring import interpret_alpha, krippendorff_alpha_from_label_patterns
 
-        alpha = krippendorff_alpha_from_label_patterns(self.patterns)
+        patterns = self.patterns()
+        alpha = krippendorff_alpha_from_label_patterns(patterns)
         return {
             "krippendorff_alpha": None if alpha is None else round(alpha, 4),
             "interpretation": interpret_alpha(alpha),
-            "pairable_sentences": sum(self.patterns.values()),
+            "pairable_sentences": sum(patterns.values()),
             "mean_sentence_agreement": round(self.agreement_sum / self.agreement_n, 4) if self.agreement_n else None,
             "definition": (
                 "krippendorff_alpha: nominal alpha on the label over the exported sentences with 2 or more "
@@ -222,7 +236,8 @@ class _Tally:
         by_split: Counter = Counter()
         by_label_source: Counter = Counter()
         by_split_label: dict[str, Counter] = {split: Counter() for split in SPLITS}
-        for (label, split, label_source), n in self.groups.items():
+        for (label, split, label_source, _), n in self.kinds.items():
+            label = label or "null"
             by_label[label] += n
             by_split[split] += n
             by_label_source[label_source] += n

@@ -296,6 +296,15 @@ def test_an_export_reads_in_three_queries_per_batch_of_articles(annotated, djang
         assert [row.record for row in iter_rows(options, batch_size=1)] == [row.record for row in rows]
 
 
+def test_more_explicit_articles_than_a_statement_can_bind_still_export(annotated):
+    """The plan of an admin action over many articles has more ids than PostgreSQL binds on the
+    server (65,535): it binds them on the client instead, and the rows are the same."""
+    every = list(iter_rows(ExportOptions(include_unsettled=True)))
+    ids = {row.record["article_id"] for row in every}
+    many = ExportOptions(include_unsettled=True, article_ids=[*ids, *range(10**9, 10**9 + 70_000)])
+    assert [row.record for row in iter_rows(many)] == [row.record for row in every]
+
+
 @pytest.mark.parametrize("include_unsettled", [False, True])
 def test_progress_counts_up_to_the_total_announced_first(annotated, include_unsettled):
     options = ExportOptions(include_unsettled=include_unsettled)
