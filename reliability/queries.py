@@ -449,6 +449,18 @@ def article_rollups(
 
 
 ArticleTotals = tuple[int, int, date | None, dict[str, int], dict[int, int]]
+# How a recorded sentence's label was reached (`RunSentence.label_source`), in the order label
+# status counts list them.
+RECORDED_STATUSES = (ADJUDICATED, UNANIMOUS, MAJORITY, DISPUTED)
+
+
+@dataclass
+class RecordTotals:
+    """What one pass over a run's record gives (`record_totals`): gold counts per article
+    (`article_totals`) and per outlet its recorded sentences by how their label was reached."""
+
+    articles: list[ArticleTotals]
+    statuses: dict[int, dict[str, int]]
 
 
 def article_totals(run_id: int, outlet_ids: Iterable[int] | None = None) -> list[ArticleTotals]:
@@ -457,7 +469,14 @@ def article_totals(run_id: int, outlet_ids: Iterable[int] | None = None) -> list
     attributions per gold source in id order), one per article with at least one counted sentence,
     in article id order. Kinds come from the record (the kind when the run was made). An attribution
     whose gold source is disputed counts in A but in no kind. `other` and unsettled sentences are
-    left out. One query: two GROUP BYs of the record (UNION ALL), per article every label and kind
+    left out. `record_totals(...).articles`."""
+    return record_totals(run_id, outlet_ids).articles
+
+
+def record_totals(run_id: int, outlet_ids: Iterable[int] | None = None) -> RecordTotals:
+    """`article_totals` and, per outlet, the recorded sentences by `label_source` (those above zero,
+    in `RECORDED_STATUSES` order) of run `run_id`, of the outlets `outlet_ids` (None: all). One
+    query: two GROUP BYs of the record (UNION ALL), per article every label, kind and label source
     counted in the database, and per article and gold source its attributions. Rows are read in
     chunks without conversion (memory grows with articles and their sources, not sentences).
     """
@@ -472,6 +491,10 @@ def article_totals(run_id: int, outlet_ids: Iterable[int] | None = None) -> list
         "a_anon": (f"{attributed} AND {kind} = %s", [Label.ATTRIBUTION, SourceKind.ANONYMOUS]),
         "a_media": (f"{attributed} AND {kind} = %s", [Label.ATTRIBUTION, SourceKind.MEDIA]),
     }  # fmt: skip
+    for status in RECORDED_STATUSES:
+        counted[status] = ("r.label_source = %s", [status])
+    # The article's counted sentences (claims, attributions, analysis): none, and it has no totals.
+    counted["counted"] = (f"{label} IN (%s, %s, %s)", list(COUNTED_LABELS))
     sums = ", ".join(f"SUM(CASE WHEN {condition} THEN 1 ELSE 0 END)" for condition, _ in counted.values())
     outlet_ids = None if outlet_ids is None else list(outlet_ids)
     of_outlets = "" if outlet_ids is None else f"AND r.outlet_id IN ({', '.join(['%s'] * len(outlet_ids))})"
@@ -481,7 +504,7 @@ def article_totals(run_id: int, outlet_ids: Iterable[int] | None = None) -> list
     sql = f"""
         SELECT r.article_id, MAX(r.outlet_id), MAX(a.published), NULL, {sums}
         FROM {record} r INNER JOIN {articles} a ON a.id = r.article_id
-        WHERE r.run_id = %s AND {label} IN (%s, %s, %s) {of_outlets}
+        WHERE r.run_id = %s {of_outlets}
         GROUP BY r.article_id
         UNION ALL
         SELECT r.article_id, NULL, NULL, r.source_id, COUNT(*), {no_counts}
@@ -489,29 +512,41 @@ def article_totals(run_id: int, outlet_ids: Iterable[int] | None = None) -> list
         WHERE r.run_id = %s AND {label} = %s AND r.source_id IS NOT NULL {of_outlets}
         GROUP BY r.article_id, r.source_id
     """
-    params = [*(value for _, values in counted.values() for value in values), run_id, *COUNTED_LABELS]
+    params = [*(value for _, values in counted.values() for value in values), run_id]
     params += [*(outlet_ids or ()), run_id, Label.ATTRIBUTION, *(outlet_ids or ())]
-    names = tuple(counted)
+    names = tuple(counted)[: -len(RECORDED_STATUSES) - 1]
     totals: dict[int, dict] = {}
     sources: dict[int, Counter[int]] = defaultdict(Counter)
+    statuses: dict[int, Counter[str]] = defaultdict(Counter)
     for article_id, outlet_id, published, source_id, *numbers in _fetch(sql, params):
         if source_id is not None:
             sources[article_id][source_id] = numbers[0]
             continue
+        by_status = statuses[outlet_id]
+        for status, number in zip(RECORDED_STATUSES, numbers[len(names) : -1], strict=True):
+            by_status[status] += number
+        if not numbers[-1]:
+            continue
         if isinstance(published, str):  # SQLite returns dates as text
             published = date.fromisoformat(published)
-        counts = {name: number for name, number in zip(names, numbers, strict=True) if number}
+        counts = {name: number for name, number in zip(names, numbers, strict=False) if number}
         totals[article_id] = {"outlet": outlet_id, "published": published, "counts": counts}
-    return [
-        (
-            article_id,
-            article["outlet"],
-            article["published"],
-            article["counts"],
-            dict(sorted(sources[article_id].items())),
-        )
-        for article_id, article in sorted(totals.items())
-    ]
+    return RecordTotals(
+        articles=[
+            (
+                article_id,
+                article["outlet"],
+                article["published"],
+                article["counts"],
+                dict(sorted(sources[article_id].items())),
+            )
+            for article_id, article in sorted(totals.items())
+        ],
+        statuses={
+            outlet_id: {status: by_status[status] for status in RECORDED_STATUSES if by_status[status]}
+            for outlet_id, by_status in statuses.items()
+        },
+    )
 
 
 def article_rollup(
@@ -672,20 +707,22 @@ def sides_per_outlet() -> dict[int, int]:
     return {row["outlet_id"]: row["k"] for row in rows}
 
 
-def sentence_status_counts(run_id: int, outlet_ids: Iterable[int] | None = None) -> dict[int, dict[str, int]]:
+def sentence_status_counts(
+    run_id: int, outlet_ids: Iterable[int] | None = None, recorded: dict[int, dict[str, int]] | None = None
+) -> dict[int, dict[str, int]]:
     """Outlet id -> reviewable sentences by how their label was reached in run `run_id`
     (unanimous, majority, adjudicated, disputed from the record; unmarked: the outlet's other
-    reviewable sentences). Two GROUP BY queries."""
+    reviewable sentences). `recorded`: the record's part when already counted
+    (`record_totals(...).statuses`), else counted here. One or two GROUP BY queries."""
+    if recorded is None:
+        recorded = record_totals(run_id, outlet_ids).statuses
     result: dict[int, dict[str, int]] = defaultdict(dict)
-    recorded: Counter[int] = Counter()
-    recorded_rows = _of_outlets(run_sentences(run_id), outlet_ids).values("outlet_id", "label_source")
-    for row in recorded_rows.annotate(sentences=Count("sentence")):
-        result[row["outlet_id"]][row["label_source"]] = row["sentences"]
-        recorded[row["outlet_id"]] += row["sentences"]
+    for outlet_id, statuses in recorded.items():
+        result[outlet_id].update(statuses)
     reviewable = _of_outlets(scored_sentences().order_by(), outlet_ids, "article__outlet_id")
     reviewable = reviewable.values("article__outlet_id").annotate(n=Count("pk"))
     for row in reviewable:
-        unmarked = row["n"] - recorded[row["article__outlet_id"]]
+        unmarked = row["n"] - sum(recorded.get(row["article__outlet_id"], {}).values())
         if unmarked:
             result[row["article__outlet_id"]][UNMARKED] = unmarked
     return dict(result)
