@@ -13,12 +13,14 @@ Each public function runs one query (or a constant few) and returns plain data o
 
 from __future__ import annotations
 
+import math
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from typing import TypedDict, cast
 
+import numpy as np
 from django.db import connection
 from django.db.models import (
     CharField,
@@ -517,14 +519,17 @@ def record_totals(run_id: int, outlet_ids: Iterable[int] | None = None) -> Recor
     names = tuple(counted)[: -len(RECORDED_STATUSES) - 1]
     totals: dict[int, dict] = {}
     sources: dict[int, Counter[int]] = defaultdict(Counter)
-    statuses: dict[int, Counter[str]] = defaultdict(Counter)
+    statuses: dict[int, list[int]] = {}
+    first_status, last_status = len(names), len(names) + len(RECORDED_STATUSES)
     for article_id, outlet_id, published, source_id, *numbers in _fetch(sql, params):
         if source_id is not None:
             sources[article_id][source_id] = numbers[0]
             continue
-        by_status = statuses[outlet_id]
-        for status, number in zip(RECORDED_STATUSES, numbers[len(names) : -1], strict=True):
-            by_status[status] += number
+        by_status = statuses.get(outlet_id)
+        if by_status is None:
+            statuses[outlet_id] = numbers[first_status:last_status]
+        else:
+            statuses[outlet_id] = [a + b for a, b in zip(by_status, numbers[first_status:last_status], strict=True)]
         if not numbers[-1]:
             continue
         if isinstance(published, str):  # SQLite returns dates as text
@@ -543,7 +548,7 @@ def record_totals(run_id: int, outlet_ids: Iterable[int] | None = None) -> Recor
             for article_id, article in sorted(totals.items())
         ],
         statuses={
-            outlet_id: {status: by_status[status] for status in RECORDED_STATUSES if by_status[status]}
+            outlet_id: {status: n for status, n in zip(RECORDED_STATUSES, by_status, strict=True) if n}
             for outlet_id, by_status in statuses.items()
         },
     )
@@ -560,12 +565,13 @@ def article_rollup(
     """One article's `ArticleRollup` from its label and kind counts and its attributions per gold
     source; the sides come from the registry (`facts`). Sources and sides in id and name order,
     so that ties (most-cited sources) and sums come out the same however the rows arrived."""
-    ordered = Counter(dict(sorted(sources.items())))
-    sides: Counter[str] = Counter()
-    for source_id, count in ordered.items():
+    ordered: Counter[int] = Counter()
+    sides: dict[str, int] = {}
+    for source_id, count in sorted(sources.items()):
+        ordered[source_id] = count
         source = facts.get(source_id)
         if source is not None and source.side:
-            sides[source.side] += count
+            sides[source.side] = sides.get(source.side, 0) + count
     return ArticleRollup(
         article_id=article_id,
         outlet_id=outlet_id,
@@ -736,16 +742,16 @@ class AgreementPatterns:
     overall: Counter[tuple[int, ...]] = field(default_factory=Counter)
     by_outlet: dict[int, Counter[tuple[int, ...]]] = field(default_factory=lambda: defaultdict(Counter))
     # Per article (when asked for): one row (article id, marks per label..., sentences) per article
-    # and pattern, as read, for `scoring.krippendorff_alpha_per_group`.
-    by_article: list[tuple[int, ...]] = field(default_factory=list)
+    # and pattern, as read, for `scoring.krippendorff_alpha_per_group`; None without any.
+    by_article: np.ndarray | None = None
 
 
 def agreement_patterns(
     run_id: int, *, per_article: bool = False, outlet_ids: Iterable[int] | None = None
 ) -> AgreementPatterns:
     """Agreement patterns of run `run_id` (sentences with >= 2 counting marks), counted per
-    outlet (and listed per article when `per_article`) by one GROUP BY over the record, read in
-    chunks."""
+    outlet (and listed per article when `per_article`) by one GROUP BY over the record. The rows
+    are summed per outlet and pattern in numpy (Counters in pattern order)."""
     pattern = [PATTERN_FIELDS[label] for label in LABELS]
     marks = sum((F(name) for name in pattern[1:]), F(pattern[0]))
     keys = ["outlet_id", "article_id"] if per_article else ["outlet_id"]
@@ -758,13 +764,28 @@ def agreement_patterns(
         .values_list(*keys, *pattern, "sentences")
     )
     patterns = AgreementPatterns()
-    for row in _fetch(*_compiled(rows)):
-        outlet_id = row[0]
-        key, sentences = tuple(row[len(keys) : -1]), row[-1]
-        patterns.overall[key] += sentences
-        patterns.by_outlet[outlet_id][key] += sentences
-        if per_article:
-            patterns.by_article.append(row[1:])
+    sql, params = _compiled(rows)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        table = np.array(cursor.fetchall(), dtype=np.int64)
+    if not len(table):
+        return patterns
+    # Per outlet and pattern: the sum of its rows' sentences (exact: far below 2**53), each
+    # (outlet, pattern) numbered in mixed radix (its columns are non-negative and small).
+    grouped = table[:, [0, *range(len(keys), len(keys) + len(pattern))]]
+    radix = grouped.max(axis=0) + 1
+    if math.prod(radix.tolist()) < 2**62:
+        places = np.cumprod([1, *radix[:0:-1].tolist()])[::-1]
+        _, first, inverse = np.unique(grouped @ places, return_index=True, return_inverse=True)
+        unique = grouped[first]
+    else:  # pragma: no cover (ids or mark counts beyond any corpus)
+        unique, inverse = np.unique(grouped, axis=0, return_inverse=True)
+    sentences = np.bincount(inverse.ravel(), weights=table[:, -1], minlength=len(unique)).astype(np.int64)
+    for (outlet_id, *counts), n in zip(unique.tolist(), sentences.tolist(), strict=True):
+        patterns.overall[tuple(counts)] += n
+        patterns.by_outlet[outlet_id][tuple(counts)] += n
+    if per_article:
+        patterns.by_article = table[:, 1:]
     return patterns
 
 

@@ -518,13 +518,13 @@ class ArticleCounts:
     def pooled(cls, articles: Iterable[ArticleCounts], article_id: int | str | None = None) -> ArticleCounts:
         """Sum of the counts (and side counts) of `articles`; all zero for none."""
         articles = list(articles)
-        sides: Counter[str] = Counter()
+        sides: dict[str, int] = {}
         for article in articles:
-            if article.sides:
-                sides.update(article.sides)
+            for side, count in article.sides.items():
+                sides[side] = sides.get(side, 0) + count
         rows = [article.row() for article in articles] or [(0,) * len(COUNT_FIELDS)]
         totals = dict(zip(COUNT_FIELDS, (sum(column) for column in zip(*rows, strict=True)), strict=True))
-        return cls(article_id=article_id, sides=dict(sides), **totals)
+        return cls(article_id=article_id, sides=sides, **totals)
 
 
 def indicator_counts(counts: ArticleCounts) -> dict[str, tuple[int, int]]:

@@ -92,7 +92,7 @@ def _article_rows(
 ) -> list[dict]:
     rows = []
     for rollup in rollups:
-        row = {name: getattr(rollup.counts, name) for name in COUNT_FIELDS}
+        row = dict(zip(COUNT_FIELDS, rollup.counts.row(), strict=True))
         rows.append(
             {
                 "id": rollup.article_id,
@@ -239,8 +239,8 @@ def gather_parts(
     # Every article's alpha at once (numpy; the same floats as one `krippendorff_alpha_from_patterns`
     # per article); an article without two marks on one sentence has none.
     alphas: dict[Hashable, float | None] = {}
-    if patterns.by_article:
-        by_article = np.array(patterns.by_article, dtype=np.int64)
+    if patterns.by_article is not None:
+        by_article = patterns.by_article
         alphas = krippendorff_alpha_per_group(by_article[:, 0], by_article[:, 1:-1], by_article[:, -1])
     totals = queries.record_totals(run_id, outlet_ids)
     for article_id, outlet_id, published, counts, sources in totals.articles:
@@ -286,13 +286,15 @@ class _Context:
     sides_defined: dict[int, int]
     names: dict[Hashable, str]
     method: MethodSettings
+    # Each source's registry facts as `key` digests them, made once.
+    _fact_rows: dict[int, list] | None = None
 
     def key(self, outlet_id: int, article_ids: list[int], source_ids: list[int], reviewer_ids: list) -> str:
         """Digest of everything here an outlet with these articles, sources and reviewers reads."""
-        facts = [
-            [source, fact.kind, fact.side, fact.name] if (fact := self.facts.get(source)) else [source]
-            for source in source_ids
-        ]
+        if self._fact_rows is None:
+            self._fact_rows = {source: [source, fact.kind, fact.side, fact.name] for source, fact in self.facts.items()}
+        fact_rows = self._fact_rows
+        facts = [fact_rows.get(source) or [source] for source in source_ids]
         inputs = [
             METHOD_VERSION,
             self.method.to_dict(),
@@ -381,9 +383,10 @@ def _outlet_base(outlet_id: int, outlet: OutletParts, context: _Context) -> Outl
     present = len({side for c in counts for side, n in c.sides.items() if n > 0})
     prepared = prepare_outlet(counts, context.method, max(context.sides_defined.get(outlet_id, 0), present))
     alpha = krippendorff_alpha_from_patterns(outlet.patterns)
-    cited: Counter = Counter()
+    cited: dict[int, int] = {}
     for rollup in articles:
-        cited.update(rollup.sources)
+        for source, n in rollup.sources.items():
+            cited[source] = cited.get(source, 0) + n
     # Most cited first; ties by registry id, whatever order the rows arrived in.
     most_cited = sorted(cited.items(), key=lambda item: (-item[1], item[0]))[:TOP_SOURCES]
     facts, names = context.facts, context.names
