@@ -244,19 +244,24 @@ def record_run_sentences_and_pairs(run_id: int) -> tuple[int, dict[tuple[int, in
         written = cursor.rowcount
         if connection.vendor == "postgresql":
             cursor.execute(f"ANALYZE {RunSentence._meta.db_table}")  # as `record_run_sentences`
+        # One pass: the pairs of the sentences with two marks, and whether any has more (those
+        # rows' groups are only a flag).
         cursor.execute(
             f"SELECT outlet, pair_low / {base}, pair_high / {base}, pair_low % {base}, pair_high % {base}, "
-            f"COUNT(*) FROM {table} WHERE total = 2 AND pair_low / {base} < pair_high / {base} "
-            "GROUP BY outlet, pair_low, pair_high"
+            f"total > 2, COUNT(*) FROM {table} WHERE total > 2 OR (total = 2 AND pair_low / {base} < "
+            f"pair_high / {base}) GROUP BY outlet, pair_low, pair_high, total > 2"
         )
         pairs: dict[tuple[int, int, int], Counter] = defaultdict(Counter)
-        for outlet_id, reviewer_a, reviewer_b, label_a, label_b, sentences in cursor.fetchall():
+        crowded_sentences = False
+        for outlet_id, reviewer_a, reviewer_b, label_a, label_b, crowded, sentences in cursor.fetchall():
+            if crowded:
+                crowded_sentences = True
+                continue
             pattern = [0] * base
             pattern[label_a] += 1
             pattern[label_b] += 1
             pairs[outlet_id, reviewer_a, reviewer_b][tuple(pattern)] += sentences
-        cursor.execute(f"SELECT 1 FROM {table} WHERE total > 2 LIMIT 1")
-        if cursor.fetchone() is not None:
+        if crowded_sentences:
             crowded = RawSQL(f"SELECT sentence_id FROM {table} WHERE total > 2", ())  # noqa: S611
             for key, counter in _pair_patterns(counting_marks().filter(sentence_id__in=crowded)).items():
                 pairs[key].update(counter)
