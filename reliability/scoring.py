@@ -662,10 +662,9 @@ def _resampled_totals(articles: Sequence[ArticleCounts], settings: MethodSetting
     return (drawn @ matrix).astype(np.int64)
 
 
-# Draw matrices up to this many cells are kept for the next outlet with as many articles (at most
-# `_DRAWS_KEPT` of them, 8 bytes a cell).
-_DRAWS_CACHED_CELLS = 2_000_000
-_DRAWS_KEPT = 16
+# Draw matrices are kept for the next outlet with as many articles, the newest first, up to this
+# many cells in all (8 bytes a cell: 32 MB at most, for the life of the process).
+_DRAWS_CACHED_CELLS = 4_000_000
 _draws: dict[tuple[int, int, int], np.ndarray] = {}
 
 
@@ -673,7 +672,7 @@ def _draw_counts(seed: int, resamples: int, size: int) -> np.ndarray:
     """How often each of `resamples` resamples of `size` articles drew each article (resamples x
     size, float64, read-only): a fresh generator seeded with `seed`, `size` draws with replacement
     per resample. It depends on nothing else, so outlets with the same number of articles share
-    it (kept while small, `_DRAWS_CACHED_CELLS`)."""
+    it (kept within `_DRAWS_CACHED_CELLS`)."""
     key = (seed, resamples, size)
     drawn = _draws.get(key)
     if drawn is not None:
@@ -683,8 +682,8 @@ def _draw_counts(seed: int, resamples: int, size: int) -> np.ndarray:
     counts = np.bincount((picks + (np.arange(resamples) * size)[:, None]).ravel(), minlength=resamples * size)
     drawn = counts.reshape(resamples, size).astype(np.float64)
     drawn.flags.writeable = False
-    if resamples * size <= _DRAWS_CACHED_CELLS:
-        if len(_draws) >= _DRAWS_KEPT:
+    if drawn.size <= _DRAWS_CACHED_CELLS:
+        while _draws and sum(kept.size for kept in _draws.values()) + drawn.size > _DRAWS_CACHED_CELLS:
             _draws.pop(next(iter(_draws)))
         _draws[key] = drawn
     return drawn
