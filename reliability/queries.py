@@ -13,12 +13,14 @@ Each public function runs one query (or a constant few) and returns plain data o
 
 from __future__ import annotations
 
+import math
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from typing import TypedDict, cast
 
+import numpy as np
 from django.db import connection
 from django.db.models import (
     CharField,
@@ -242,19 +244,24 @@ def record_run_sentences_and_pairs(run_id: int) -> tuple[int, dict[tuple[int, in
         written = cursor.rowcount
         if connection.vendor == "postgresql":
             cursor.execute(f"ANALYZE {RunSentence._meta.db_table}")  # as `record_run_sentences`
+        # One pass: the pairs of the sentences with two marks, and whether any has more (those
+        # rows' groups are only a flag).
         cursor.execute(
             f"SELECT outlet, pair_low / {base}, pair_high / {base}, pair_low % {base}, pair_high % {base}, "
-            f"COUNT(*) FROM {table} WHERE total = 2 AND pair_low / {base} < pair_high / {base} "
-            "GROUP BY outlet, pair_low, pair_high"
+            f"total > 2, COUNT(*) FROM {table} WHERE total > 2 OR (total = 2 AND pair_low / {base} < "
+            f"pair_high / {base}) GROUP BY outlet, pair_low, pair_high, total > 2"
         )
         pairs: dict[tuple[int, int, int], Counter] = defaultdict(Counter)
-        for outlet_id, reviewer_a, reviewer_b, label_a, label_b, sentences in cursor.fetchall():
+        crowded_sentences = False
+        for outlet_id, reviewer_a, reviewer_b, label_a, label_b, crowded, sentences in cursor.fetchall():
+            if crowded:
+                crowded_sentences = True
+                continue
             pattern = [0] * base
             pattern[label_a] += 1
             pattern[label_b] += 1
             pairs[outlet_id, reviewer_a, reviewer_b][tuple(pattern)] += sentences
-        cursor.execute(f"SELECT 1 FROM {table} WHERE total > 2 LIMIT 1")
-        if cursor.fetchone() is not None:
+        if crowded_sentences:
             crowded = RawSQL(f"SELECT sentence_id FROM {table} WHERE total > 2", ())  # noqa: S611
             for key, counter in _pair_patterns(counting_marks().filter(sentence_id__in=crowded)).items():
                 pairs[key].update(counter)
@@ -449,6 +456,18 @@ def article_rollups(
 
 
 ArticleTotals = tuple[int, int, date | None, dict[str, int], dict[int, int]]
+# How a recorded sentence's label was reached (`RunSentence.label_source`), in the order label
+# status counts list them.
+RECORDED_STATUSES = (ADJUDICATED, UNANIMOUS, MAJORITY, DISPUTED)
+
+
+@dataclass
+class RecordTotals:
+    """What one pass over a run's record gives (`record_totals`): gold counts per article
+    (`article_totals`) and per outlet its recorded sentences by how their label was reached."""
+
+    articles: list[ArticleTotals]
+    statuses: dict[int, dict[str, int]]
 
 
 def article_totals(run_id: int, outlet_ids: Iterable[int] | None = None) -> list[ArticleTotals]:
@@ -457,7 +476,14 @@ def article_totals(run_id: int, outlet_ids: Iterable[int] | None = None) -> list
     attributions per gold source in id order), one per article with at least one counted sentence,
     in article id order. Kinds come from the record (the kind when the run was made). An attribution
     whose gold source is disputed counts in A but in no kind. `other` and unsettled sentences are
-    left out. One query: two GROUP BYs of the record (UNION ALL), per article every label and kind
+    left out. `record_totals(...).articles`."""
+    return record_totals(run_id, outlet_ids).articles
+
+
+def record_totals(run_id: int, outlet_ids: Iterable[int] | None = None) -> RecordTotals:
+    """`article_totals` and, per outlet, the recorded sentences by `label_source` (those above zero,
+    in `RECORDED_STATUSES` order) of run `run_id`, of the outlets `outlet_ids` (None: all). One
+    query: two GROUP BYs of the record (UNION ALL), per article every label, kind and label source
     counted in the database, and per article and gold source its attributions. Rows are read in
     chunks without conversion (memory grows with articles and their sources, not sentences).
     """
@@ -472,6 +498,10 @@ def article_totals(run_id: int, outlet_ids: Iterable[int] | None = None) -> list
         "a_anon": (f"{attributed} AND {kind} = %s", [Label.ATTRIBUTION, SourceKind.ANONYMOUS]),
         "a_media": (f"{attributed} AND {kind} = %s", [Label.ATTRIBUTION, SourceKind.MEDIA]),
     }  # fmt: skip
+    for status in RECORDED_STATUSES:
+        counted[status] = ("r.label_source = %s", [status])
+    # The article's counted sentences (claims, attributions, analysis): none, and it has no totals.
+    counted["counted"] = (f"{label} IN (%s, %s, %s)", list(COUNTED_LABELS))
     sums = ", ".join(f"SUM(CASE WHEN {condition} THEN 1 ELSE 0 END)" for condition, _ in counted.values())
     outlet_ids = None if outlet_ids is None else list(outlet_ids)
     of_outlets = "" if outlet_ids is None else f"AND r.outlet_id IN ({', '.join(['%s'] * len(outlet_ids))})"
@@ -481,7 +511,7 @@ def article_totals(run_id: int, outlet_ids: Iterable[int] | None = None) -> list
     sql = f"""
         SELECT r.article_id, MAX(r.outlet_id), MAX(a.published), NULL, {sums}
         FROM {record} r INNER JOIN {articles} a ON a.id = r.article_id
-        WHERE r.run_id = %s AND {label} IN (%s, %s, %s) {of_outlets}
+        WHERE r.run_id = %s {of_outlets}
         GROUP BY r.article_id
         UNION ALL
         SELECT r.article_id, NULL, NULL, r.source_id, COUNT(*), {no_counts}
@@ -489,29 +519,44 @@ def article_totals(run_id: int, outlet_ids: Iterable[int] | None = None) -> list
         WHERE r.run_id = %s AND {label} = %s AND r.source_id IS NOT NULL {of_outlets}
         GROUP BY r.article_id, r.source_id
     """
-    params = [*(value for _, values in counted.values() for value in values), run_id, *COUNTED_LABELS]
+    params = [*(value for _, values in counted.values() for value in values), run_id]
     params += [*(outlet_ids or ()), run_id, Label.ATTRIBUTION, *(outlet_ids or ())]
-    names = tuple(counted)
+    names = tuple(counted)[: -len(RECORDED_STATUSES) - 1]
     totals: dict[int, dict] = {}
     sources: dict[int, Counter[int]] = defaultdict(Counter)
+    statuses: dict[int, list[int]] = {}
+    first_status, last_status = len(names), len(names) + len(RECORDED_STATUSES)
     for article_id, outlet_id, published, source_id, *numbers in _fetch(sql, params):
         if source_id is not None:
             sources[article_id][source_id] = numbers[0]
             continue
+        by_status = statuses.get(outlet_id)
+        if by_status is None:
+            statuses[outlet_id] = numbers[first_status:last_status]
+        else:
+            statuses[outlet_id] = [a + b for a, b in zip(by_status, numbers[first_status:last_status], strict=True)]
+        if not numbers[-1]:
+            continue
         if isinstance(published, str):  # SQLite returns dates as text
             published = date.fromisoformat(published)
-        counts = {name: number for name, number in zip(names, numbers, strict=True) if number}
+        counts = {name: number for name, number in zip(names, numbers, strict=False) if number}
         totals[article_id] = {"outlet": outlet_id, "published": published, "counts": counts}
-    return [
-        (
-            article_id,
-            article["outlet"],
-            article["published"],
-            article["counts"],
-            dict(sorted(sources[article_id].items())),
-        )
-        for article_id, article in sorted(totals.items())
-    ]
+    return RecordTotals(
+        articles=[
+            (
+                article_id,
+                article["outlet"],
+                article["published"],
+                article["counts"],
+                dict(sorted(sources[article_id].items())),
+            )
+            for article_id, article in sorted(totals.items())
+        ],
+        statuses={
+            outlet_id: {status: n for status, n in zip(RECORDED_STATUSES, by_status, strict=True) if n}
+            for outlet_id, by_status in statuses.items()
+        },
+    )
 
 
 def article_rollup(
@@ -525,12 +570,13 @@ def article_rollup(
     """One article's `ArticleRollup` from its label and kind counts and its attributions per gold
     source; the sides come from the registry (`facts`). Sources and sides in id and name order,
     so that ties (most-cited sources) and sums come out the same however the rows arrived."""
-    ordered = Counter(dict(sorted(sources.items())))
-    sides: Counter[str] = Counter()
-    for source_id, count in ordered.items():
+    ordered: Counter[int] = Counter()
+    sides: dict[str, int] = {}
+    for source_id, count in sorted(sources.items()):
+        ordered[source_id] = count
         source = facts.get(source_id)
         if source is not None and source.side:
-            sides[source.side] += count
+            sides[source.side] = sides.get(source.side, 0) + count
     return ArticleRollup(
         article_id=article_id,
         outlet_id=outlet_id,
@@ -672,20 +718,22 @@ def sides_per_outlet() -> dict[int, int]:
     return {row["outlet_id"]: row["k"] for row in rows}
 
 
-def sentence_status_counts(run_id: int, outlet_ids: Iterable[int] | None = None) -> dict[int, dict[str, int]]:
+def sentence_status_counts(
+    run_id: int, outlet_ids: Iterable[int] | None = None, recorded: dict[int, dict[str, int]] | None = None
+) -> dict[int, dict[str, int]]:
     """Outlet id -> reviewable sentences by how their label was reached in run `run_id`
     (unanimous, majority, adjudicated, disputed from the record; unmarked: the outlet's other
-    reviewable sentences). Two GROUP BY queries."""
+    reviewable sentences). `recorded`: the record's part when already counted
+    (`record_totals(...).statuses`), else counted here. One or two GROUP BY queries."""
+    if recorded is None:
+        recorded = record_totals(run_id, outlet_ids).statuses
     result: dict[int, dict[str, int]] = defaultdict(dict)
-    recorded: Counter[int] = Counter()
-    recorded_rows = _of_outlets(run_sentences(run_id), outlet_ids).values("outlet_id", "label_source")
-    for row in recorded_rows.annotate(sentences=Count("sentence")):
-        result[row["outlet_id"]][row["label_source"]] = row["sentences"]
-        recorded[row["outlet_id"]] += row["sentences"]
+    for outlet_id, statuses in recorded.items():
+        result[outlet_id].update(statuses)
     reviewable = _of_outlets(scored_sentences().order_by(), outlet_ids, "article__outlet_id")
     reviewable = reviewable.values("article__outlet_id").annotate(n=Count("pk"))
     for row in reviewable:
-        unmarked = row["n"] - recorded[row["article__outlet_id"]]
+        unmarked = row["n"] - sum(recorded.get(row["article__outlet_id"], {}).values())
         if unmarked:
             result[row["article__outlet_id"]][UNMARKED] = unmarked
     return dict(result)
@@ -699,16 +747,16 @@ class AgreementPatterns:
     overall: Counter[tuple[int, ...]] = field(default_factory=Counter)
     by_outlet: dict[int, Counter[tuple[int, ...]]] = field(default_factory=lambda: defaultdict(Counter))
     # Per article (when asked for): one row (article id, marks per label..., sentences) per article
-    # and pattern, as read, for `scoring.krippendorff_alpha_per_group`.
-    by_article: list[tuple[int, ...]] = field(default_factory=list)
+    # and pattern, as read, for `scoring.krippendorff_alpha_per_group`; None without any.
+    by_article: np.ndarray | None = None
 
 
 def agreement_patterns(
     run_id: int, *, per_article: bool = False, outlet_ids: Iterable[int] | None = None
 ) -> AgreementPatterns:
     """Agreement patterns of run `run_id` (sentences with >= 2 counting marks), counted per
-    outlet (and listed per article when `per_article`) by one GROUP BY over the record, read in
-    chunks."""
+    outlet (and listed per article when `per_article`) by one GROUP BY over the record. The rows
+    are summed per outlet and pattern in numpy (Counters in pattern order)."""
     pattern = [PATTERN_FIELDS[label] for label in LABELS]
     marks = sum((F(name) for name in pattern[1:]), F(pattern[0]))
     keys = ["outlet_id", "article_id"] if per_article else ["outlet_id"]
@@ -721,13 +769,28 @@ def agreement_patterns(
         .values_list(*keys, *pattern, "sentences")
     )
     patterns = AgreementPatterns()
-    for row in _fetch(*_compiled(rows)):
-        outlet_id = row[0]
-        key, sentences = tuple(row[len(keys) : -1]), row[-1]
-        patterns.overall[key] += sentences
-        patterns.by_outlet[outlet_id][key] += sentences
-        if per_article:
-            patterns.by_article.append(row[1:])
+    sql, params = _compiled(rows)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        table = np.array(cursor.fetchall(), dtype=np.int64)
+    if not len(table):
+        return patterns
+    # Per outlet and pattern: the sum of its rows' sentences (exact: far below 2**53), each
+    # (outlet, pattern) numbered in mixed radix (its columns are non-negative and small).
+    grouped = table[:, [0, *range(len(keys), len(keys) + len(pattern))]]
+    radix = grouped.max(axis=0) + 1
+    if math.prod(radix.tolist()) < 2**62:
+        places = np.cumprod([1, *radix[:0:-1].tolist()])[::-1]
+        _, first, inverse = np.unique(grouped @ places, return_index=True, return_inverse=True)
+        unique = grouped[first]
+    else:  # pragma: no cover (ids or mark counts beyond any corpus)
+        unique, inverse = np.unique(grouped, axis=0, return_inverse=True)
+    sentences = np.bincount(inverse.ravel(), weights=table[:, -1], minlength=len(unique)).astype(np.int64)
+    for (outlet_id, *counts), n in zip(unique.tolist(), sentences.tolist(), strict=True):
+        patterns.overall[tuple(counts)] += n
+        patterns.by_outlet[outlet_id][tuple(counts)] += n
+    if per_article:
+        patterns.by_article = table[:, 1:]
     return patterns
 
 

@@ -518,13 +518,13 @@ class ArticleCounts:
     def pooled(cls, articles: Iterable[ArticleCounts], article_id: int | str | None = None) -> ArticleCounts:
         """Sum of the counts (and side counts) of `articles`; all zero for none."""
         articles = list(articles)
-        sides: Counter[str] = Counter()
+        sides: dict[str, int] = {}
         for article in articles:
-            if article.sides:
-                sides.update(article.sides)
+            for side, count in article.sides.items():
+                sides[side] = sides.get(side, 0) + count
         rows = [article.row() for article in articles] or [(0,) * len(COUNT_FIELDS)]
         totals = dict(zip(COUNT_FIELDS, (sum(column) for column in zip(*rows, strict=True)), strict=True))
-        return cls(article_id=article_id, sides=dict(sides), **totals)
+        return cls(article_id=article_id, sides=sides, **totals)
 
 
 def indicator_counts(counts: ArticleCounts) -> dict[str, tuple[int, int]]:
@@ -652,15 +652,41 @@ def _resampled_totals(articles: Sequence[ArticleCounts], settings: MethodSetting
     fresh generator seeded with `settings.seed`). They do not depend on the global rates, so a
     refresh keeps them for the outlets it does not touch (`PreparedOutlet`).
 
-    Vectorised: (articles x fields) counts, a (resamples x articles) index matrix; how often each
-    resample drew each article times the counts, without a (resamples x articles x fields) array.
+    Vectorised: (articles x fields) counts, how often each resample drew each article
+    (`_draw_counts`, the same for every outlet with as many articles) times the counts, without a
+    (resamples x articles x fields) array. The product in floats (BLAS): every value is an integer
+    far below 2**53, so it is exact whatever the order of the sums.
     """
-    matrix = np.array([article.row() for article in articles], dtype=np.int64)
-    generator = np.random.default_rng(settings.seed)
-    resamples, size = settings.n_resamples, len(articles)
+    matrix = np.array([article.row() for article in articles], dtype=np.float64)
+    drawn = _draw_counts(settings.seed, settings.n_resamples, len(articles))
+    return (drawn @ matrix).astype(np.int64)
+
+
+# Draw matrices are kept for the next outlet with as many articles, the newest first, up to this
+# many cells in all (8 bytes a cell: 32 MB at most, for the life of the process).
+_DRAWS_CACHED_CELLS = 4_000_000
+_draws: dict[tuple[int, int, int], np.ndarray] = {}
+
+
+def _draw_counts(seed: int, resamples: int, size: int) -> np.ndarray:
+    """How often each of `resamples` resamples of `size` articles drew each article (resamples x
+    size, float64, read-only): a fresh generator seeded with `seed`, `size` draws with replacement
+    per resample. It depends on nothing else, so outlets with the same number of articles share
+    it (kept within `_DRAWS_CACHED_CELLS`)."""
+    key = (seed, resamples, size)
+    drawn = _draws.get(key)
+    if drawn is not None:
+        return drawn
+    generator = np.random.default_rng(seed)
     picks = generator.integers(0, size, size=(resamples, size))
-    drawn = np.bincount((picks + (np.arange(resamples) * size)[:, None]).ravel(), minlength=resamples * size)
-    return drawn.reshape(resamples, size) @ matrix
+    counts = np.bincount((picks + (np.arange(resamples) * size)[:, None]).ravel(), minlength=resamples * size)
+    drawn = counts.reshape(resamples, size).astype(np.float64)
+    drawn.flags.writeable = False
+    if drawn.size <= _DRAWS_CACHED_CELLS:
+        while _draws and sum(kept.size for kept in _draws.values()) + drawn.size > _DRAWS_CACHED_CELLS:
+            _draws.pop(next(iter(_draws)))
+        _draws[key] = drawn
+    return drawn
 
 
 def _bootstrap_intervals(
