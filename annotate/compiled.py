@@ -15,13 +15,16 @@ with different placeholders, and a shape whose SQL or other parameters differ be
 value folded into the SQL text or transformed on the way) is refused with an error, never cached.
 """
 
+import functools
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, TypeVar
 
 from django.conf import settings
-from django.db import DEFAULT_DB_ALIAS, connections
+from django.db import DEFAULT_DB_ALIAS, Error, connections
 from django.db.backends.utils import CursorWrapper
 from django.db.models import QuerySet
+
+T = TypeVar("T")
 
 # Integers no id or offset ever takes, so that a placeholder is recognised among the parameters.
 _FIRST = (-(2**62), -(2**62) - 1000)
@@ -111,6 +114,35 @@ def fetch_all(key: Any, build: Callable[..., QuerySet], *values: Any, using: str
     return rows
 
 
+def read_checking_connection(read: Callable[[], T], using: str = DEFAULT_DB_ALIAS) -> T:
+    """`read()`, a read-only query that may run twice, as the request's connection health check.
+
+    Django checks a reused connection with `SELECT 1` before a request's first query
+    (CONN_HEALTH_CHECKS): on PostgreSQL one round trip of the three a token-authenticated mark write
+    makes. Here the request's first read is that check: if it fails and the connection then proves
+    unusable (a restarted database, a killed backend), the connection is closed and the read runs
+    once more on a new one, so a dead connection is replaced before it fails the request, as with
+    `SELECT 1`. A failure on a usable connection is raised as it is. When the connection is new or
+    already checked in this request, or inside a transaction (where Django's check runs as
+    before), the read just runs."""
+    connection: Any = connections[using]  # (health_check_*: Django's, not in the stubs)
+    if (
+        connection.connection is None
+        or not connection.health_check_enabled
+        or connection.health_check_done
+        or connection.in_atomic_block
+    ):
+        return read()
+    connection.health_check_done = True  # (so that the read's cursor sends no SELECT 1 first)
+    try:
+        return read()
+    except Error:
+        if connection.is_usable():
+            raise
+    connection.close()
+    return read()
+
+
 def prepared_cursor(connection, *, binary: bool = False):
     """A cursor whose statements PostgreSQL plans once per connection: Django's cursor (query
     logging, errors as Django's) over psycopg's server-side binding cursor, which prepares a
@@ -124,6 +156,30 @@ def prepared_cursor(connection, *, binary: bool = False):
     cursor reads text."""
     if connection.vendor != "postgresql" or not getattr(settings, "DB_PREPARED_STATEMENTS", True):
         return connection.cursor()
+    classes = _postgresql_cursors()
+    if classes is None:
+        return connection.cursor()
+    server_binding_cursor, logged_cursor, binary_format = classes
+    connection.close_if_health_check_failed()  # what connection.cursor() does first
+    connection.ensure_connection()
+    if connection.connection.prepare_threshold is None:
+        connection.connection.prepare_threshold = PREPARE_THRESHOLD
+    with connection.wrap_database_errors:
+        raw = server_binding_cursor(connection.connection)
+        if binary:
+            raw.format = binary_format
+        connection.validate_thread_sharing()
+        return logged_cursor(raw, connection) if connection.queries_logged else connection.make_cursor(raw)
+
+
+PREPARE_THRESHOLD = 5  # psycopg's default
+
+
+@functools.cache
+def _postgresql_cursors():
+    """(psycopg's server-side binding cursor, Django's logging cursor for it, psycopg's binary
+    format), made once (a class made on every call was two per mark write, and garbage for the
+    collector); None without psycopg 3."""
     try:
         from django.db.backends.postgresql.base import (  # type: ignore[attr-defined]  # psycopg 3; not in the stubs
             CursorDebugWrapper,
@@ -131,7 +187,7 @@ def prepared_cursor(connection, *, binary: bool = False):
         )
         from psycopg.pq import Format
     except ImportError:
-        return connection.cursor()
+        return None
 
     class LoggedCursor(CursorDebugWrapper):
         """Logs each statement with its values composed on the client (as Django's cursors log
@@ -141,16 +197,4 @@ def prepared_cursor(connection, *, binary: bool = False):
             with self.debug_sql(self.db.ops.compose_sql(sql, params) if params else sql, params):
                 return CursorWrapper.execute(self, sql, params)  # (not the debug wrapper's: logged here)
 
-    connection.close_if_health_check_failed()  # what connection.cursor() does first
-    connection.ensure_connection()
-    if connection.connection.prepare_threshold is None:
-        connection.connection.prepare_threshold = PREPARE_THRESHOLD
-    with connection.wrap_database_errors:
-        raw = ServerBindingCursor(connection.connection)
-        if binary:
-            raw.format = Format.BINARY
-        connection.validate_thread_sharing()
-        return LoggedCursor(raw, connection) if connection.queries_logged else connection.make_cursor(raw)
-
-
-PREPARE_THRESHOLD = 5  # psycopg's default
+    return ServerBindingCursor, LoggedCursor, Format.BINARY

@@ -32,12 +32,16 @@ def tokens_with_key(token_key: str) -> list[AuthToken]:
     """The stored tokens whose key starts as `token_key`, each with its user: knox's query, built
     and compiled once (annotate/compiled.py), then run with the key on every request (the ORM
     built it anew each time: about half a millisecond of a mark write). Read on every request,
-    never cached: a revoked token or a deactivated user is refused at once."""
+    never cached: a revoked token or a deactivated user is refused at once. As a token request's
+    first query it is also the connection's health check (`compiled.read_checking_connection`)."""
     using = router.db_for_read(AuthToken)
     token_fields = AuthToken._meta.concrete_fields
     user_model = AuthToken._meta.get_field("user").related_model
+    rows = compiled.read_checking_connection(
+        lambda: compiled.fetch_all("knox-token", _tokens_with_key, token_key, using=using), using=using
+    )
     found = []
-    for row in compiled.fetch_all("knox-token", _tokens_with_key, token_key, using=using):
+    for row in rows:
         token = AuthToken.from_db(using, [field.attname for field in token_fields], row[: len(token_fields)])
         token.user = user_model.from_db(
             using, [field.attname for field in user_model._meta.concrete_fields], row[len(token_fields) :]

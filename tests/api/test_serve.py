@@ -64,3 +64,4 @@ def test_health_answers_under_gunicorn(tmp_path):
     assert '"GET /health/ HTTP/1.1" 200' in output
     # config/gunicorn_conf.py ran in each of the two workers: views imported, objects frozen
     assert output.count("objects after loading the app") == 2, output
+    assert "Using worker: config.gunicorn_conf.SyncWorker" in output  # (woken one at a time)

@@ -179,3 +179,67 @@ def test_a_user_made_inactive_without_the_signal_is_refused_at_once(reviewer):
     AuthToken.objects.filter(user=reviewer).delete()
     get_user_model().objects.filter(pk=reviewer.pk).update(is_active=True)
     assert not works(key)  # revoked: refused at the next request, nothing remembered
+
+
+def next_request(database) -> None:
+    """What Django does as a request starts (request_started; the test client leaves it out): a
+    reused connection is to be health-checked before its first query."""
+    database.close_if_unusable_or_obsolete()
+    assert database.connection is not None
+    assert not database.health_check_done
+
+
+@pytest.fixture
+def health_checks(monkeypatch):
+    """The default connection, with its `SELECT 1` health checks counted."""
+    from django.db import connections
+
+    database = connections["default"]
+    checks = []
+    usable = database.is_usable
+    monkeypatch.setattr(database, "is_usable", lambda: checks.append(1) or usable())
+    database.health_check_enabled = True  # (the setting's value, CONN_HEALTH_CHECKS)
+    return database, checks
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_token_lookup_is_the_requests_connection_check(reviewer, health_checks):
+    """Issue 17 (label save): a token request's first query, the token lookup, is its connection's
+    health check; no `SELECT 1` before it. A request signed in by session is checked as before."""
+    database, checks = health_checks
+    key = sign_in()
+    next_request(database)
+    assert works(key)
+    assert checks == []
+    assert database.health_check_done  # (the mark write's statement sends no check either)
+    client = APIClient()
+    client.force_login(reviewer)
+    next_request(database)
+    assert client.get("/api/v1/annotations/").status_code == 200
+    assert checks == [1]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_dead_connection_is_replaced_before_it_fails_a_token_request(reviewer, health_checks):
+    """The database ended the connection between two requests (a restart, a killed backend): the
+    token request still gets its answer, on a new connection, as `SELECT 1` first ensured."""
+    database, checks = health_checks
+    if database.vendor != "postgresql":
+        pytest.skip("PostgreSQL ends a connection; a SQLite file cannot")
+    key = sign_in()
+    assert works(key)
+    with database.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        ended = cursor.fetchone()[0]
+    killer = database.get_new_connection(database.get_connection_params())
+    try:
+        killer.autocommit = True
+        assert killer.execute("SELECT pg_terminate_backend(%s, 10000)", [ended]).fetchone()[0]
+    finally:
+        killer.close()
+    next_request(database)
+    assert works(key)
+    assert checks == [1]  # (only after the lookup failed: was it the connection or the query?)
+    with database.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        assert cursor.fetchone()[0] != ended
