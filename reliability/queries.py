@@ -719,14 +719,12 @@ def sides_per_outlet() -> dict[int, int]:
 
 
 def sentence_status_counts(
-    run_id: int, outlet_ids: Iterable[int] | None = None, recorded: dict[int, dict[str, int]] | None = None
+    recorded: dict[int, dict[str, int]], outlet_ids: Iterable[int] | None = None
 ) -> dict[int, dict[str, int]]:
-    """Outlet id -> reviewable sentences by how their label was reached in run `run_id`
-    (unanimous, majority, adjudicated, disputed from the record; unmarked: the outlet's other
-    reviewable sentences). `recorded`: the record's part when already counted
-    (`record_totals(...).statuses`), else counted here. One or two GROUP BY queries."""
-    if recorded is None:
-        recorded = record_totals(run_id, outlet_ids).statuses
+    """Outlet id -> reviewable sentences by how their label was reached in a run: `recorded`, the
+    run's record counted per outlet (unanimous, majority, adjudicated, disputed:
+    `record_totals(...).statuses`), and unmarked: the outlet's other reviewable sentences, of the
+    outlets `outlet_ids` (None: all). One GROUP BY query."""
     result: dict[int, dict[str, int]] = defaultdict(dict)
     for outlet_id, statuses in recorded.items():
         result[outlet_id].update(statuses)

@@ -255,7 +255,7 @@ def gather_parts(
         )
     for outlet_id, counter in patterns.by_outlet.items():
         parts[outlet_id].patterns = counter
-    for outlet_id, statuses in queries.sentence_status_counts(run_id, outlet_ids, totals.statuses).items():
+    for outlet_id, statuses in queries.sentence_status_counts(totals.statuses, outlet_ids).items():
         parts[outlet_id].statuses = statuses
     # The counting marks: for all outlets in one pass each; for a few, one query per outlet, which
     # PostgreSQL walks through the indexes (for several at once it estimates a scan of every mark).
