@@ -309,7 +309,8 @@ def write_decided_record(run_id: int) -> Callable[[], int]:
     def wait() -> int:
         thread.join()
         if "error" in outcome:
-            raise outcome["error"]
+            with connection.wrap_database_errors:  # as Django's own cursors raise them
+                raise outcome["error"]
         return outcome["written"]
 
     return wait

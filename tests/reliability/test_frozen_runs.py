@@ -9,7 +9,7 @@ import random
 from collections import Counter, defaultdict
 
 import pytest
-from django.db import connection
+from django.db import DatabaseError, connection
 from django.db.models import ProtectedError
 from django.urls import reverse
 from django.utils import timezone
@@ -135,6 +135,20 @@ def test_the_record_decides_every_gold_label_as_the_rules_do(build, lead):
     assert {len(marks) for marks in by_sentence.values()} >= {2, 3, 4}
     table = queries.DECIDED_TABLE
     assert table not in connection.introspection.table_names()  # the temporary table is gone
+
+
+def test_a_failed_record_write_fails_the_recompute_and_leaves_nothing(build, monkeypatch):
+    """The record is written after the figures are composed (on PostgreSQL from another thread):
+    its failure is the recompute's, whose transaction then leaves no run, record or snapshot."""
+    scored_outlet(build, "scored.example")
+    monkeypatch.setattr(
+        queries, "_insert_record_sql", lambda decided: f"INSERT INTO no_such_table SELECT %s FROM {decided}"
+    )
+    with pytest.raises(DatabaseError, match="no_such_table"):
+        recompute_outlet_scores()
+    assert not ScoreRun.objects.exists()
+    assert not RunSentence.objects.exists()
+    assert queries.DECIDED_TABLE not in connection.introspection.table_names()
 
 
 @pytest.fixture
