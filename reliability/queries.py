@@ -2,9 +2,11 @@
 
 Only counting marks take part (`Annotation.objects.counting()`: marks of submitted assignments and
 marks imported from Label Studio or a dataset). A score run first writes its record: the gold label
-of every sentence, decided once in one INSERT ... SELECT (`record_run_sentences`); every roll-up of
-the run (counts per article, agreement patterns, label status) and its evidence and source pages
-then read that record, so the figures and the sentences behind them always agree. The live gold
+of every sentence, decided once in one INSERT ... SELECT (`record_run_sentences`; a full recompute
+decides the same rows into a temporary table first, `decide_run_sentences`, and writes the record
+from it); every roll-up of the run (counts per article, agreement patterns, label status) and its
+evidence and source pages then read those rows, so the figures and the sentences behind them
+always agree. The live gold
 label in SQL (`sentences_with_gold`) serves the adjudication queue, which must follow every new
 decision at once. Reviewer-pair and span agreement stream the counting marks.
 
