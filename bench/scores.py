@@ -289,13 +289,32 @@ def statement_times():
     app that ran it (its first public function from the inside; those under 5 ms left out; COPY is not a
     statement here: it counts in the rest). "rest (Python, COPY)" is the
     recompute's time outside these statements; "total" the whole recompute, until its run is
-    committed; "then the queued prune" the task it queued (`run_queued_prunes`). Returns them and
-    the run."""
+    committed; "then the queued prune" the task it queued (`run_queued_prunes`). The record's write
+    runs beside the compose on PostgreSQL (`queries.write_decided_record`, not a statement here):
+    "record write (beside the compose)" is the time from its start until it was waited for and done,
+    "waited for the record write" the part of it the recompute spent waiting. Returns them and the
+    run."""
     from django.db import connection
 
+    from reliability import queries
     from reliability.services import recompute_outlet_scores
 
     times: dict[str, float] = {}
+    write = queries.write_decided_record
+
+    def timed_write(run_id):
+        started = time.perf_counter()
+        wait = write(run_id)
+
+        def timed_wait():
+            waited = time.perf_counter()
+            try:
+                return wait()
+            finally:
+                times["record write (beside the compose)"] = time.perf_counter() - started
+                times["waited for the record write"] = time.perf_counter() - waited
+
+        return timed_wait
 
     def timed(execute, sql, params, many, context):
         frame: FrameType | None = sys._getframe(1)
@@ -312,12 +331,18 @@ def statement_times():
             times[name] = times.get(name, 0.0) + time.perf_counter() - t0
 
     t0 = time.perf_counter()
-    with connection.execute_wrapper(timed):
-        run = recompute_outlet_scores()
+    queries.write_decided_record = timed_write
+    try:
+        with connection.execute_wrapper(timed):
+            run = recompute_outlet_scores()
+    finally:
+        queries.write_decided_record = write
     total = time.perf_counter() - t0
+    beside = {name: times.pop(name) for name in list(times) if "record write" in name}
     ranked = sorted(times.items(), key=lambda item: -item[1])
     result = {name: round(seconds, 3) for name, seconds in ranked if seconds >= 0.005}
     result["rest (Python, COPY)"] = round(total - sum(times.values()), 3)
+    result.update({name: round(seconds, 3) for name, seconds in beside.items()})
     result["total"] = round(total, 3)
     result["then the queued prune"] = round(run_queued_prunes(), 3)
     return result, run

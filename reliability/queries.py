@@ -2,9 +2,11 @@
 
 Only counting marks take part (`Annotation.objects.counting()`: marks of submitted assignments and
 marks imported from Label Studio or a dataset). A score run first writes its record: the gold label
-of every sentence, decided once in one INSERT ... SELECT (`record_run_sentences`); every roll-up of
-the run (counts per article, agreement patterns, label status) and its evidence and source pages
-then read that record, so the figures and the sentences behind them always agree. The live gold
+of every sentence, decided once in one INSERT ... SELECT (`record_run_sentences`; a full recompute
+decides the same rows into a temporary table first, `decide_run_sentences`, and writes the record
+from it); every roll-up of the run (counts per article, agreement patterns, label status) and its
+evidence and source pages then read those rows, so the figures and the sentences behind them
+always agree. The live gold
 label in SQL (`sentences_with_gold`) serves the adjudication queue, which must follow every new
 decision at once. Reviewer-pair and span agreement stream the counting marks.
 
@@ -14,11 +16,12 @@ Each public function runs one query (or a constant few) and returns plain data o
 from __future__ import annotations
 
 import math
+import threading
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
-from typing import TypedDict, cast
+from typing import Any, TypedDict, cast
 
 import numpy as np
 from django.db import connection
@@ -54,7 +57,7 @@ from annotate.models import (
     Source,
 )
 from claims.grouping import CORROBORATED, first_reporters, group_status
-from claims.models import ArticleLink, ClaimGroup
+from claims.models import ArticleLink, ClaimGroup, ClaimMember
 from reliability.models import PATTERN_FIELDS, RunClaim, RunSentence, ScoreSnapshot
 from reliability.scoring import ArticleCounts, SpanMark
 
@@ -189,9 +192,10 @@ def _compiled(queryset: QuerySet) -> tuple[str, tuple]:
 _SOURCE_PACK = 2**40
 
 
-# A full recompute keeps the counting marks grouped per sentence in this temporary table while it
-# writes the record, and reads reviewer pairs from it (`record_run_sentences_and_pairs`).
-_PER_SENTENCE_TABLE = "reliability_recompute_sentences"
+# A full recompute keeps its decided rows (the record's, `_decided_sql` with pairs) in this temporary
+# table: its roll-ups, claims record and reviewer pairs read it, and the record is written from it
+# (`decide_run_sentences`, `write_decided_record`).
+DECIDED_TABLE = "reliability_recompute_sentences"
 
 
 def record_run_sentences(run_id: int, article_ids: Iterable[int] | None = None) -> int:
@@ -225,31 +229,31 @@ def record_run_sentences(run_id: int, article_ids: Iterable[int] | None = None) 
     return written
 
 
-def record_run_sentences_and_pairs(run_id: int) -> tuple[int, dict[tuple[int, int, int], Counter]]:
-    """`record_run_sentences(run_id)` for every article and `reviewer_pair_patterns()`, the counting
-    marks read once for both: their per-sentence grouping (with each sentence's lowest and highest
-    reviewer and their labels, packed: reviewer id * number of labels + label's place in `LABELS`)
-    is kept in a temporary table, the record is written from it, and the reviewer pairs of every
-    sentence with two counting marks are counted from it (a GROUP BY of those packed values, no
-    join of the marks with themselves). Only sentences with three or more counting marks join
-    their marks with themselves, as `reviewer_pair_patterns` does. The same rows and pairs as the
-    two functions; the temporary table is dropped before returning."""
-    table = connection.ops.quote_name(_PER_SENTENCE_TABLE)
-    grouped_sql, grouped_params = _compiled(_per_sentence(counting_marks(), pairs=True))
+def decide_run_sentences() -> dict[tuple[int, int, int], Counter]:
+    """Decide every sentence's record row into the temporary table `DECIDED_TABLE` and return
+    `reviewer_pair_patterns()`, the counting marks read once for both.
+
+    One CREATE TEMPORARY TABLE ... AS of `_decided_sql` (the counting marks grouped per sentence
+    and the gold label decided, as `record_run_sentences` does), each row with its number of
+    counting marks and its lowest and highest reviewer and their labels, packed (reviewer id *
+    number of labels + label's place in `LABELS`). The reviewer pairs of every sentence with two
+    counting marks are counted from that table (a GROUP BY of those packed values, no join of the
+    marks with themselves); only sentences with three or more counting marks join their marks
+    with themselves, as `reviewer_pair_patterns` does. The table lives until `write_decided_record`
+    drops it (or the transaction's rollback: PostgreSQL and SQLite roll back DDL; outside a
+    transaction the next call drops it first)."""
+    table = connection.ops.quote_name(DECIDED_TABLE)
+    decided_sql, decided_params = _decided_sql(None, pairs=True)
     base = len(LABELS)
     with connection.cursor() as cursor:
         cursor.execute(f"DROP TABLE IF EXISTS {table}")
-        cursor.execute(f"CREATE TEMPORARY TABLE {table} AS {grouped_sql}", grouped_params)
-        cursor.execute(*_record_sql(run_id, None, per_sentence_table=table))
-        written = cursor.rowcount
-        if connection.vendor == "postgresql":
-            cursor.execute(f"ANALYZE {RunSentence._meta.db_table}")  # as `record_run_sentences`
+        cursor.execute(f"CREATE TEMPORARY TABLE {table} AS {decided_sql}", decided_params)
         # One pass: the pairs of the sentences with two marks, and whether any has more (those
         # rows' groups are only a flag).
         cursor.execute(
-            f"SELECT outlet, pair_low / {base}, pair_high / {base}, pair_low % {base}, pair_high % {base}, "
+            f"SELECT outlet_id, pair_low / {base}, pair_high / {base}, pair_low % {base}, pair_high % {base}, "
             f"total > 2, COUNT(*) FROM {table} WHERE total > 2 OR (total = 2 AND pair_low / {base} < "
-            f"pair_high / {base}) GROUP BY outlet, pair_low, pair_high, total > 2"
+            f"pair_high / {base}) GROUP BY outlet_id, pair_low, pair_high, total > 2"
         )
         pairs: dict[tuple[int, int, int], Counter] = defaultdict(Counter)
         crowded_sentences = False
@@ -261,14 +265,57 @@ def record_run_sentences_and_pairs(run_id: int) -> tuple[int, dict[tuple[int, in
             pattern[label_a] += 1
             pattern[label_b] += 1
             pairs[outlet_id, reviewer_a, reviewer_b][tuple(pattern)] += sentences
-        if crowded_sentences:
-            crowded = RawSQL(f"SELECT sentence_id FROM {table} WHERE total > 2", ())  # noqa: S611
-            for key, counter in _pair_patterns(counting_marks().filter(sentence_id__in=crowded)).items():
-                pairs[key].update(counter)
-        # Dropped on success; after an error the transaction's rollback takes it (PostgreSQL and SQLite
-        # roll back DDL), and outside one the next call drops it first.
-        cursor.execute(f"DROP TABLE {table}")
-    return written, dict(pairs)
+    if crowded_sentences:
+        crowded = RawSQL(f"SELECT sentence_id FROM {table} WHERE total > 2", ())  # noqa: S611
+        for key, counter in _pair_patterns(counting_marks().filter(sentence_id__in=crowded)).items():
+            pairs[key].update(counter)
+    return dict(pairs)
+
+
+def write_decided_record(run_id: int) -> Callable[[], int]:
+    """Write the record of run `run_id` from `DECIDED_TABLE` (`decide_run_sentences`), then drop
+    the table. Returns a function that waits for the write and returns the number of rows.
+
+    On PostgreSQL the write (the INSERT, the record's ANALYZE, the DROP) runs in a thread on this
+    transaction's own connection, so that the database writes while Python composes the figures
+    (psycopg serialises the connection's statements and releases the GIL while it waits; a query
+    from this thread meanwhile waits for the write). Call the returned function before anything
+    reads the record or the transaction ends. On SQLite the write is done before returning."""
+    table = connection.ops.quote_name(DECIDED_TABLE)
+    statements = [(_insert_record_sql(table), (run_id,)), (f"DROP TABLE {table}", ())]
+    if connection.vendor != "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(*statements[0])
+            written = cursor.rowcount
+            cursor.execute(*statements[1])
+        return lambda: written
+    # Fresh rows have no statistics yet: without them the planner takes the record for empty
+    # (as `record_run_sentences`).
+    statements.insert(1, (f"ANALYZE {RunSentence._meta.db_table}", ()))
+    raw = connection.connection  # the psycopg connection of this transaction
+    outcome: dict[str, Any] = {}
+
+    def write() -> None:
+        try:
+            with raw.cursor() as cursor:
+                cursor.execute(*statements[0])
+                outcome["written"] = cursor.rowcount
+                for statement in statements[1:]:
+                    cursor.execute(*statement)
+        except BaseException as error:  # noqa: BLE001 (raised again by `wait`)
+            outcome["error"] = error
+
+    thread = threading.Thread(target=write, name="record-write")
+    thread.start()
+
+    def wait() -> int:
+        thread.join()
+        if "error" in outcome:
+            with connection.wrap_database_errors:  # as Django's own cursors raise them
+                raise outcome["error"]
+        return outcome["written"]
+
+    return wait
 
 
 def _per_sentence(marks: QuerySet, *, pairs: bool = False) -> QuerySet:
@@ -292,11 +339,37 @@ def _per_sentence(marks: QuerySet, *, pairs: bool = False) -> QuerySet:
     )
 
 
-def _record_sql(
-    run_id: int, article_ids: Iterable[int] | None, per_sentence_table: str | None = None
-) -> tuple[str, tuple]:
-    """The INSERT ... SELECT of `record_run_sentences`, reading the grouped counting marks from
-    `per_sentence_table` when given (every article; `record_run_sentences_and_pairs`)."""
+def _record_sql(run_id: int, article_ids: Iterable[int] | None) -> tuple[str, tuple]:
+    """The INSERT ... SELECT of `record_run_sentences`: the decided rows (`_decided_sql`) in
+    primary-key order."""
+    decided_sql, decided_params = _decided_sql(article_ids)
+    return _insert_record_sql(f"({decided_sql})"), (run_id, *decided_params)
+
+
+# The record's columns, as `_decided_sql` gives them (after the run).
+_RECORD_COLUMNS = (
+    "sentence_id", "article_id", "outlet_id", "label", "label_source", "source_id", "source_kind",
+    *(PATTERN_FIELDS[label] for label in LABELS),
+)  # fmt: skip
+
+
+def _insert_record_sql(decided: str) -> str:
+    """INSERT into the record of the decided rows `decided` (a parenthesized query or a table), in
+    primary-key order (outlet, sentence): appending to the index is several times cheaper than
+    inserting at random places in it. Its one parameter is the run."""
+    columns = ", ".join(connection.ops.quote_name(column) for column in _RECORD_COLUMNS)
+    return f"""
+        INSERT INTO {RunSentence._meta.db_table} ({connection.ops.quote_name("run_id")}, {columns})
+        SELECT %s, {", ".join(f"d.{connection.ops.quote_name(column)}" for column in _RECORD_COLUMNS)}
+        FROM {decided} d ORDER BY d.{connection.ops.quote_name("outlet_id")}, d.sentence_id
+    """
+
+
+def _decided_sql(article_ids: Iterable[int] | None, *, pairs: bool = False) -> tuple[str, tuple]:
+    """The record's rows (`_RECORD_COLUMNS`) of every article or of `article_ids`, decided from the
+    counting marks grouped per sentence (`_per_sentence`) and the adjudications, unordered. With
+    `pairs`, each row also has its number of counting marks (`total`) and its lowest and highest
+    (reviewer, label), packed (`_per_sentence`; NULL for a sentence with an adjudication only)."""
     quote = connection.ops.quote_name
     marks, adjudications = counting_marks(), Adjudication.objects.order_by()
     if article_ids is not None:
@@ -305,11 +378,7 @@ def _record_sql(
         adjudications = adjudications.filter(sentence__article_id__in=article_ids)
     columns = {label: quote(PATTERN_FIELDS[label]) for label in LABELS}
     attribution = Q(label=Label.ATTRIBUTION)
-    if per_sentence_table is None:
-        per_sentence_sql, per_sentence_params = _compiled(_per_sentence(marks))
-        per_sentence_sql = f"({per_sentence_sql})"
-    else:
-        per_sentence_sql, per_sentence_params = per_sentence_table, ()
+    per_sentence_sql, per_sentence_params = _compiled(_per_sentence(marks, pairs=pairs))
     # The most chosen attribution source of sentence c and its count, packed (`_SOURCE_PACK`).
     chosen = (
         Annotation.objects.counting()
@@ -333,12 +402,17 @@ def _record_sql(
     )
     adjudicated_sql, adjudicated_params = _compiled(adjudicated_only)
     zeros = ", ".join(f"0 AS {columns[label]}" for label in LABELS)
+    packed, no_pairs, pair_columns = "", "", ""
+    if pairs:
+        packed, no_pairs = ", c.pair_low, c.pair_high", ", NULL AS pair_low, NULL AS pair_high"
+        pair_columns = ", x.total, x.pair_low, x.pair_high"
     counted = f"""
         SELECT c.sentence_id, c.article, c.outlet, c.total, {", ".join(f"c.{columns[label]}" for label in LABELS)},
-               {top_source} AS top_source
-        FROM {per_sentence_sql} c
+               {top_source} AS top_source{packed}
+        FROM ({per_sentence_sql}) c
         UNION ALL
-        SELECT o.sentence_id, o.article, o.outlet, 0 AS total, {zeros}, NULL AS top_source FROM ({adjudicated_sql}) o
+        SELECT o.sentence_id, o.article, o.outlet, 0 AS total, {zeros}, NULL AS top_source{no_pairs}
+        FROM ({adjudicated_sql}) o
     """
     majority_whens = " ".join(f"WHEN 2 * x.{columns[label]} > x.total THEN %s" for label in LABELS)
     unanimous = " OR ".join(f"x.{columns[label]} = x.total" for label in LABELS)
@@ -353,7 +427,7 @@ def _record_sql(
                CASE WHEN j.id IS NOT NULL THEN %s WHEN {unanimous} THEN %s WHEN {majority} THEN %s ELSE %s END
                    AS label_source,
                j.source_id AS adjudicated_source, {majority_source} AS majority_source,
-               {", ".join(f"x.{columns[label]}" for label in LABELS)}
+               {", ".join(f"x.{columns[label]}" for label in LABELS)}{pair_columns}
         FROM ({counted}) x
         LEFT JOIN {Adjudication._meta.db_table} j ON j.sentence_id = x.sentence_id
     """
@@ -368,17 +442,14 @@ def _record_sql(
         *adjudicated_params,
     )
     gold_source = "CASE WHEN d.label = %s THEN COALESCE(d.adjudicated_source, d.majority_source) END"
-    target = ["run_id", "sentence_id", "article_id", "outlet_id", "label", "label_source", "source_id"]
-    target += ["source_kind", *(PATTERN_FIELDS[label] for label in LABELS)]
     sql = f"""
-        INSERT INTO {RunSentence._meta.db_table} ({", ".join(quote(column) for column in target)})
-        SELECT %s, d.sentence_id, d.article_id, d.outlet_id, d.label, d.label_source, {gold_source},
-               COALESCE(k.kind, ''), {", ".join(f"d.{columns[label]}" for label in LABELS)}
+        SELECT d.sentence_id, d.article_id, d.outlet_id, d.label, d.label_source, {gold_source} AS source_id,
+               COALESCE(k.kind, '') AS source_kind, {", ".join(f"d.{columns[label]}" for label in LABELS)}
+               {", d.total, d.pair_low, d.pair_high" if pairs else ""}
         FROM ({decided}) d
         LEFT JOIN {Source._meta.db_table} k ON k.id = {gold_source}
-        ORDER BY d.outlet_id, d.sentence_id
     """
-    return sql, (run_id, Label.ATTRIBUTION, *decided_params, Label.ATTRIBUTION)
+    return sql, (Label.ATTRIBUTION, *decided_params, Label.ATTRIBUTION)
 
 
 def changed_articles(since) -> set[int]:
@@ -480,12 +551,14 @@ def article_totals(run_id: int, outlet_ids: Iterable[int] | None = None) -> list
     return record_totals(run_id, outlet_ids).articles
 
 
-def record_totals(run_id: int, outlet_ids: Iterable[int] | None = None) -> RecordTotals:
+def record_totals(run_id: int, outlet_ids: Iterable[int] | None = None, *, decided: bool = False) -> RecordTotals:
     """`article_totals` and, per outlet, the recorded sentences by `label_source` (those above zero,
     in `RECORDED_STATUSES` order) of run `run_id`, of the outlets `outlet_ids` (None: all). One
     query: two GROUP BYs of the record (UNION ALL), per article every label, kind and label source
     counted in the database, and per article and gold source its attributions. Rows are read in
     chunks without conversion (memory grows with articles and their sources, not sentences).
+    With `decided`, the rows read are those of `DECIDED_TABLE` (the run's record to be), not the
+    record (`_recorded`).
     """
     label, kind = "r.label", "r.source_kind"
     attributed = f"{label} = %s AND r.source_id IS NOT NULL"
@@ -505,22 +578,23 @@ def record_totals(run_id: int, outlet_ids: Iterable[int] | None = None) -> Recor
     sums = ", ".join(f"SUM(CASE WHEN {condition} THEN 1 ELSE 0 END)" for condition, _ in counted.values())
     outlet_ids = None if outlet_ids is None else list(outlet_ids)
     of_outlets = "" if outlet_ids is None else f"AND r.outlet_id IN ({', '.join(['%s'] * len(outlet_ids))})"
-    record, articles = RunSentence._meta.db_table, Article._meta.db_table
+    record, of_run, run_params = _recorded(run_id, decided)
+    articles = Article._meta.db_table
     # Per article its counts; then per article and gold source its attributions (NULL counts).
     no_counts = ", ".join(["NULL"] * (len(counted) - 1))
     sql = f"""
         SELECT r.article_id, MAX(r.outlet_id), MAX(a.published), NULL, {sums}
         FROM {record} r INNER JOIN {articles} a ON a.id = r.article_id
-        WHERE r.run_id = %s {of_outlets}
+        WHERE {of_run} {of_outlets}
         GROUP BY r.article_id
         UNION ALL
         SELECT r.article_id, NULL, NULL, r.source_id, COUNT(*), {no_counts}
         FROM {record} r
-        WHERE r.run_id = %s AND {label} = %s AND r.source_id IS NOT NULL {of_outlets}
+        WHERE {of_run} AND {label} = %s AND r.source_id IS NOT NULL {of_outlets}
         GROUP BY r.article_id, r.source_id
     """
-    params = [*(value for _, values in counted.values() for value in values), run_id]
-    params += [*(outlet_ids or ()), run_id, Label.ATTRIBUTION, *(outlet_ids or ())]
+    params = [*(value for _, values in counted.values() for value in values), *run_params]
+    params += [*(outlet_ids or ()), *run_params, Label.ATTRIBUTION, *(outlet_ids or ())]
     names = tuple(counted)[: -len(RECORDED_STATUSES) - 1]
     totals: dict[int, dict] = {}
     sources: dict[int, Counter[int]] = defaultdict(Counter)
@@ -559,6 +633,14 @@ def record_totals(run_id: int, outlet_ids: Iterable[int] | None = None) -> Recor
     )
 
 
+def _recorded(run_id: int, decided: bool) -> tuple[str, str, list]:
+    """The rows of run `run_id`'s record for a roll-up as `r`: its table, the condition on `r` that
+    keeps the run's rows and its parameters; with `decided`, `DECIDED_TABLE` (every row)."""
+    if decided:
+        return connection.ops.quote_name(DECIDED_TABLE), "1 = 1", []
+    return RunSentence._meta.db_table, "r.run_id = %s", [run_id]
+
+
 def article_rollup(
     article_id: int,
     outlet_id: int,
@@ -594,22 +676,23 @@ def _of_outlets(queryset: QuerySet, outlet_ids: Iterable[int] | None, field: str
 # --- Claims across outlets in a run (method version 2) -----------------------------------------
 
 
-def record_run_claims(run_id: int) -> int:
+def record_run_claims(run_id: int, *, decided: bool = False) -> int:
     """Write the run's claims record (`RunClaim`): every claim or attribution of the run's record
     that belongs to a claim group (claims app) carried by two or more outlets by this run's gold
     labels, with the group's status (from the gold sources of its attributions in this run,
     `claims.grouping.group_status`) and whether its outlet published the group first. Returns the
-    rows written. One read of the record joined to the current memberships, one bulk insert."""
-    rows = (
-        run_sentences(run_id)
-        .filter(label__in=[Label.CLAIM, Label.ATTRIBUTION], sentence__claim_membership__isnull=False)
-        .values_list(
-            "sentence_id", "article_id", "outlet_id", "article__published", "label", "source_id", "source_kind",
-            "sentence__claim_membership__group_id",
-        )
-    )  # fmt: skip
+    rows written. One read of the record (with `decided`, of `DECIDED_TABLE`, as `record_totals`)
+    joined to the current memberships, one bulk insert."""
+    record, of_run, params = _recorded(run_id, decided)
+    sql = f"""
+        SELECT r.sentence_id, r.article_id, r.outlet_id, a.published, r.label, r.source_id, r.source_kind, m.group_id
+        FROM {record} r
+        INNER JOIN {ClaimMember._meta.db_table} m ON m.sentence_id = r.sentence_id
+        INNER JOIN {Article._meta.db_table} a ON a.id = r.article_id
+        WHERE {of_run} AND r.label IN (%s, %s)
+    """
     by_group: dict[int, list[tuple]] = defaultdict(list)
-    for row in rows.iterator(chunk_size=ALPHA_CHUNK):
+    for row in _fetch(sql, [*params, Label.CLAIM, Label.ATTRIBUTION]):
         by_group[row[7]].append(row)
     records = []
     for group_id, members in by_group.items():
@@ -750,24 +833,26 @@ class AgreementPatterns:
 
 
 def agreement_patterns(
-    run_id: int, *, per_article: bool = False, outlet_ids: Iterable[int] | None = None
+    run_id: int, *, per_article: bool = False, outlet_ids: Iterable[int] | None = None, decided: bool = False
 ) -> AgreementPatterns:
     """Agreement patterns of run `run_id` (sentences with >= 2 counting marks), counted per
-    outlet (and listed per article when `per_article`) by one GROUP BY over the record. The rows
-    are summed per outlet and pattern in numpy (Counters in pattern order)."""
-    pattern = [PATTERN_FIELDS[label] for label in LABELS]
-    marks = sum((F(name) for name in pattern[1:]), F(pattern[0]))
-    keys = ["outlet_id", "article_id"] if per_article else ["outlet_id"]
-    rows = (
-        _of_outlets(run_sentences(run_id), outlet_ids)
-        .alias(marks=marks)
-        .filter(marks__gte=2)
-        .values(*keys, *pattern)
-        .annotate(sentences=Count("sentence"))
-        .values_list(*keys, *pattern, "sentences")
-    )
+    outlet (and listed per article when `per_article`) by one GROUP BY over the record (with
+    `decided`, over `DECIDED_TABLE`, as `record_totals`). The rows are summed per outlet and
+    pattern in numpy (Counters in pattern order)."""
+    pattern = [f"r.{connection.ops.quote_name(PATTERN_FIELDS[label])}" for label in LABELS]
+    keys = ["r.outlet_id", "r.article_id"] if per_article else ["r.outlet_id"]
+    record, of_run, params = _recorded(run_id, decided)
+    of_outlets = ""
+    if outlet_ids is not None:
+        outlet_ids = list(outlet_ids)
+        of_outlets = f"AND r.outlet_id IN ({', '.join(['%s'] * len(outlet_ids))})"
+        params += outlet_ids
+    group_by = ", ".join([*keys, *pattern])
+    sql = f"""
+        SELECT {group_by}, COUNT(*) FROM {record} r
+        WHERE {of_run} AND {" + ".join(pattern)} >= 2 {of_outlets} GROUP BY {group_by}
+    """
     patterns = AgreementPatterns()
-    sql, params = _compiled(rows)
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         table = np.array(cursor.fetchall(), dtype=np.int64)

@@ -225,24 +225,27 @@ def gather_parts(
     run_id: int,
     outlet_ids: Iterable[int] | None = None,
     pairs: dict[tuple[int, int, int], Counter] | None = None,
+    *,
+    decided: bool = False,
 ) -> dict[int, OutletParts]:
     """Every outlet's parts (`OutletParts`) of run `run_id` from its record and the counting
     marks, or those of `outlet_ids` only (each of them present, empty when it has no data). A
     constant number of queries (plus two per outlet of `outlet_ids`), restricted to `outlet_ids`
     when given. `pairs`: every outlet's reviewer pairs when already counted
-    (`queries.record_run_sentences_and_pairs`), else they are read here."""
+    (`queries.decide_run_sentences`), else they are read here. `decided`: the record is read from
+    `queries.DECIDED_TABLE` (a full recompute, before its record is written)."""
     outlet_ids = None if outlet_ids is None else list(outlet_ids)
     parts: dict[int, OutletParts] = defaultdict(OutletParts)
     for outlet_id in outlet_ids or ():
         parts[outlet_id] = OutletParts()
-    patterns = queries.agreement_patterns(run_id, per_article=True, outlet_ids=outlet_ids)
+    patterns = queries.agreement_patterns(run_id, per_article=True, outlet_ids=outlet_ids, decided=decided)
     # Every article's alpha at once (numpy; the same floats as one `krippendorff_alpha_from_patterns`
     # per article); an article without two marks on one sentence has none.
     alphas: dict[Hashable, float | None] = {}
     if patterns.by_article is not None:
         by_article = patterns.by_article
         alphas = krippendorff_alpha_per_group(by_article[:, 0], by_article[:, 1:-1], by_article[:, -1])
-    totals = queries.record_totals(run_id, outlet_ids)
+    totals = queries.record_totals(run_id, outlet_ids, decided=decided)
     for article_id, outlet_id, published, counts, sources in totals.articles:
         parts[outlet_id].articles.append(
             ArticleParts(
@@ -446,6 +449,7 @@ def _compose(
     method: MethodSettings,
     stored: dict[int, tuple[dict[str, Any] | None, bytes | memoryview | None]] | None = None,
     load_parts: Callable[[list[int]], dict[int, OutletParts]] | None = None,
+    after_reads: Callable[[], None] | None = None,
 ) -> Composed:
     """The figures of every outlet and of the run from every outlet's parts, with what depends on
     all of them: the run's claims record (claims fields), the standing restatement links, the
@@ -454,7 +458,10 @@ def _compose(
     `stored`: outlet id -> its stored base and bootstrap totals (a refresh, for the outlets it does
     not touch; their `parts` need only the agreement patterns, reviewer pairs and span counts). A
     stored base whose key still matches is reused; the others are made again from the outlets'
-    whole parts (`load_parts`, one query). Either way every figure is what a full compose gives."""
+    whole parts (`load_parts`, one query). Either way every figure is what a full compose gives.
+
+    `after_reads` is called once every query is done, before the figures are computed (a full
+    recompute starts writing its record there: `queries.write_decided_record`)."""
     stored = stored or {}
     sides_defined = queries.sides_per_outlet()
     overall_patterns: Counter = Counter()
@@ -483,6 +490,8 @@ def _compose(
     if remake:
         assert load_parts is not None, "stored bases need load_parts"
         parts = {**parts, **load_parts(remake)}
+    if after_reads is not None:
+        after_reads()
     for outlet_id in sorted({*parts, *in_service} - set(reused)):
         bases[outlet_id] = _outlet_base(outlet_id, parts.get(outlet_id) or OutletParts(), context)
     everything = {**bases, **reused}
@@ -576,9 +585,9 @@ _SNAPSHOT_FIELDS = (
 @transaction.atomic
 def recompute_outlet_scores(*, triggered_by=None, method: MethodSettings | None = None) -> ScoreRun:
     """Compute every outlet's score and store it: one `ScoreRun` (unpublished) with its record
-    (the gold label of every sentence it used, `queries.record_run_sentences_and_pairs`, which
-    also counts the reviewer pairs), then one `ScoreSnapshot` per outlet computed from that
-    record, and each outlet's parts (for a later `refresh_run`). Earlier runs stay (history and
+    (the gold label of every sentence it used, decided once by `queries.decide_run_sentences`,
+    which also counts the reviewer pairs), then one `ScoreSnapshot` per outlet computed from the
+    same rows, and each outlet's parts (for a later `refresh_run`). Earlier runs stay (history and
     trends; old unpublished records are pruned by a task queued once this run is committed,
     `prune_run_records`). Empty data is fine: every outlet is stored with `insufficient_evidence`."""
     method = method or MethodSettings()
@@ -587,11 +596,23 @@ def recompute_outlet_scores(*, triggered_by=None, method: MethodSettings | None 
     run = ScoreRun.objects.create(
         method_version=METHOD_VERSION, method_settings=method.to_dict(), triggered_by=triggered_by
     )
-    run.sentence_count, pairs = queries.record_run_sentences_and_pairs(run.pk)
-    queries.record_run_claims(run.pk)
+    # Every sentence's record row is decided into a temporary table, which the claims record and
+    # the parts read; the record itself is written from it while the figures are composed (on
+    # PostgreSQL the database writes while Python computes: `queries.write_decided_record`).
+    pairs = queries.decide_run_sentences()
+    queries.record_run_claims(run.pk, decided=True)
     facts = queries.source_facts()
-    parts = gather_parts(run.pk, pairs=pairs)
-    composed = _compose(run.pk, parts, facts, method)
+    parts = gather_parts(run.pk, pairs=pairs, decided=True)
+    written: list[Callable[[], int]] = []
+    try:
+        composed = _compose(
+            run.pk, parts, facts, method, after_reads=lambda: written.append(queries.write_decided_record(run.pk))
+        )
+    finally:
+        # The record is complete before anything else runs on the connection (also after an error,
+        # so that the rollback never meets a write half done).
+        if written:
+            run.sentence_count = written[0]()
     run.overall_alpha = composed.run["overall_alpha"]
     run.figures = composed.run
     _insert(

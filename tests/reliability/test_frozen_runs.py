@@ -9,7 +9,7 @@ import random
 from collections import Counter, defaultdict
 
 import pytest
-from django.db import connection
+from django.db import DatabaseError, connection
 from django.db.models import ProtectedError
 from django.urls import reverse
 from django.utils import timezone
@@ -101,9 +101,20 @@ def test_the_record_decides_every_gold_label_as_the_rules_do(build, lead):
     assert recorded_kinds == {sentence: kinds[row[2]] for sentence, row in rows.items() if row[2] is not None}
 
     # A full recompute writes the same record and counts the reviewer pairs from the same grouping
-    # (two marks: from the grouped sentence; three or four: the marks joined with themselves).
+    # (two marks: from the grouped sentence; three or four: the marks joined with themselves), and
+    # reads its roll-ups and claims record from the decided rows before the record is written.
     shared = ScoreRun.objects.create(method_version="test")
-    shared_written, pairs = queries.record_run_sentences_and_pairs(shared.pk)
+    pairs = queries.decide_run_sentences()
+    decided_totals = queries.record_totals(shared.pk, decided=True)
+    decided_patterns = queries.agreement_patterns(shared.pk, per_article=True, decided=True)
+    shared_written = queries.write_decided_record(shared.pk)()
+    assert decided_totals == queries.record_totals(run.pk)
+    recorded_patterns = queries.agreement_patterns(run.pk, per_article=True)
+    assert decided_patterns.overall == recorded_patterns.overall
+    assert decided_patterns.by_outlet == recorded_patterns.by_outlet
+    assert sorted(map(tuple, decided_patterns.by_article.tolist())) == sorted(
+        map(tuple, recorded_patterns.by_article.tolist())
+    )
     columns = ("sentence_id", "article_id", "outlet_id", "label", "label_source", "source_id", "source_kind")
     columns += ("claim_marks", "attribution_marks", "analysis_marks", "other_marks")
     assert shared_written == written
@@ -122,8 +133,22 @@ def test_the_record_decides_every_gold_label_as_the_rules_do(build, lead):
                     expected_pairs[outlet_id, reviewer_a, reviewer_b][pattern] += 1
     assert pairs == queries.reviewer_pair_patterns() == dict(expected_pairs)
     assert {len(marks) for marks in by_sentence.values()} >= {2, 3, 4}
-    table = queries._PER_SENTENCE_TABLE
+    table = queries.DECIDED_TABLE
     assert table not in connection.introspection.table_names()  # the temporary table is gone
+
+
+def test_a_failed_record_write_fails_the_recompute_and_leaves_nothing(build, monkeypatch):
+    """The record is written after the figures are composed (on PostgreSQL from another thread):
+    its failure is the recompute's, whose transaction then leaves no run, record or snapshot."""
+    scored_outlet(build, "scored.example")
+    monkeypatch.setattr(
+        queries, "_insert_record_sql", lambda decided: f"INSERT INTO no_such_table SELECT %s FROM {decided}"
+    )
+    with pytest.raises(DatabaseError, match="no_such_table"):
+        recompute_outlet_scores()
+    assert not ScoreRun.objects.exists()
+    assert not RunSentence.objects.exists()
+    assert queries.DECIDED_TABLE not in connection.introspection.table_names()
 
 
 @pytest.fixture
