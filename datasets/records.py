@@ -242,9 +242,7 @@ def _reads(options: ExportOptions, size: int, *, own_connection: bool = False) -
     a batch of its own), in export order: the plan, then three queries per batch.
 
     `own_connection`: this runs on a connection of its own (the read-ahead thread's, closed at its
-    end), whose session settings it may change."""
-    batch: list[int] = []
-    held = 0
+    end), whose session settings it may change and which it may put in pipeline mode."""
     if own_connection and connection.vendor == "postgresql":
         # - jit: the plan's estimated cost passes jit_above_cost from about 100,000 sentences, and
         #   PostgreSQL compiled it to machine code, 40-80 ms for a query that runs in 60 ms (more
@@ -259,15 +257,75 @@ def _reads(options: ExportOptions, size: int, *, own_connection: bool = False) -
             )
     plan = [(article_id, sentences) for article_id, sentences in _fetch(_plan(options)) if sentences]
     yield sum(sentences for _, sentences in plan)
+    batches = _batches(plan, size)
+    if own_connection and connection.vendor == "postgresql":
+        yield from _pipelined(options, batches)
+        return
+    for batch in batches:
+        rows = _fetch(_sentence_rows(batch))
+        ids = [row[0] for row in rows]
+        marks = _fetch(_mark_rows(options, batch, (min(ids), max(ids)))) if ids else []
+        yield rows, marks, {row[0]: row for row in _fetch(_article_rows(batch))}
+
+
+def _batches(plan: list[tuple[int, int]], size: int) -> Iterator[list[int]]:
+    """The plan's article ids in batches of whole articles holding about `size` sentences."""
+    batch: list[int] = []
+    held = 0
     for index, (article_id, sentences) in enumerate(plan):
         batch.append(article_id)
         held += sentences
         if held >= size or len(batch) >= MAX_ARTICLES or index == len(plan) - 1:
-            rows = _fetch(_sentence_rows(batch))
-            ids = [row[0] for row in rows]
-            marks = _fetch(_mark_rows(options, batch, (min(ids), max(ids)))) if ids else []
-            yield rows, marks, {row[0]: row for row in _fetch(_article_rows(batch))}
+            yield batch
             batch, held = [], 0
+
+
+def _pipelined(options: ExportOptions, batches: Iterator[list[int]]) -> Iterator:
+    """`_reads`' loop on PostgreSQL, its queries sent ahead in a pipeline (psycopg's pipeline mode)
+    so that the database computes the next query while this thread parses rows: a batch's marks
+    query goes as soon as its sentences are read (it takes their range of ids), and the next
+    batch's sentences and articles with it, before the batch's rows are parsed and handed over.
+    Read one after the other, the database idled while Python parsed, and Python waited while the
+    database worked (this thread is the export's critical path). `pipeline.sync()` waits for every
+    result sent so far and ends the implicit transaction they ran in: none outlives a batch."""
+
+    def send(queryset: QuerySet):
+        sql, params = queryset.query.get_compiler(using=queryset.db).as_sql()
+        cursor = prepared_cursor(connection, binary=True)
+        cursor.execute(sql, params)  # (in the pipeline: sent, not waited for)
+        return cursor
+
+    def rows_of(cursor) -> list[tuple]:
+        with cursor:
+            return cursor.fetchall()
+
+    def send_marks(batch: list[int], rows: list[tuple]):
+        ids = [row[0] for row in rows]
+        return send(_mark_rows(options, batch, (min(ids), max(ids)))) if ids else None
+
+    batch = next(batches, None)
+    if batch is None:
+        return
+    connection.ensure_connection()
+    with connection.connection.pipeline() as pipeline:
+        sentences, articles = send(_sentence_rows(batch)), send(_article_rows(batch))
+        pipeline.sync()
+        rows = rows_of(sentences)
+        marks = send_marks(batch, rows)
+        while batch is not None:
+            following = next(batches, None)
+            if following is not None:
+                sentences, following_articles = send(_sentence_rows(following)), send(_article_rows(following))
+            pipeline.sync()  # this batch's marks (and the next batch's sentences and articles) are in
+            mark_rows = rows_of(marks) if marks is not None else []
+            article_rows = rows_of(articles)
+            current = rows
+            if following is not None:
+                rows = rows_of(sentences)
+                marks = send_marks(following, rows)  # computed while this batch is parsed and handed over
+                articles = following_articles
+            yield current, mark_rows, {row[0]: row for row in article_rows}
+            batch = following
 
 
 def _read_ahead(items: Iterator) -> Iterator:
@@ -296,6 +354,9 @@ def _read_ahead(items: Iterator) -> Iterator:
         except BaseException as exc:  # handed to the consumer, which raises it
             put((False, exc))
         finally:
+            close = getattr(items, "close", None)
+            if close is not None:
+                close()  # (a generator left early ends its work, e.g. a pipeline, on this thread)
             connections.close_all()  # this thread's connections only
 
     thread = threading.Thread(target=work, name="export-reads", daemon=True)
