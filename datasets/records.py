@@ -141,11 +141,12 @@ class IsoTimestamp(Func):
 
 
 class _Among(Func):
-    """`column IN (ids)` as a condition, with the ids as ONE parameter on PostgreSQL (`= ANY(%s)`,
+    """`column IN (ids)` as a condition, with the ids as ONE parameter on PostgreSQL (`= ANY(…)`,
     an array): a batch's 400 or so article ids otherwise cost the ORM a conversion each and
     psycopg a placeholder each to rewrite, per query, on the read-ahead thread (the critical path
     of an export, sharing the GIL with the records being built), and the SQL text of a batch
-    changed with its number of articles. Elsewhere a plain IN list."""
+    changed with its number of articles. The array goes as its text (`{1,2,3}`): psycopg's dumper
+    of a list checks the type of every item, 3 ms a query. Elsewhere a plain IN list."""
 
     output_field = BooleanField()
     conditional = True
@@ -160,7 +161,7 @@ class _Among(Func):
 
     def as_postgresql(self, compiler, connection, **extra_context):
         sql, params = compiler.compile(self.source_expressions[0])
-        return f"{sql} = ANY(%s)", [*params, list(self.ids)]
+        return f"{sql} = ANY(%s::bigint[])", [*params, "{" + ",".join(map(str, self.ids)) + "}"]
 
 
 def _sentence_rows(article_ids: list[int]) -> QuerySet:
