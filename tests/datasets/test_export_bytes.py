@@ -88,7 +88,8 @@ def test_the_corpus_exercises_every_gold_label_kind(corpus, tmp_path):
 @pytest.mark.parametrize("case", ["default", "unsettled"])
 def test_reading_ahead_in_a_thread_gives_the_same_bytes(tmp_path, monkeypatch, case):
     """Outside a transaction the export reads the next batch on a second connection while it
-    writes the current one (records._read_ahead); one batch per article exercises the hand-over."""
+    writes the current one (records._read_ahead), on PostgreSQL with its queries sent ahead in a
+    pipeline (records._pipelined); one batch per article exercises the hand-overs."""
     from django.db import connection
 
     from datasets import records
@@ -96,11 +97,12 @@ def test_reading_ahead_in_a_thread_gives_the_same_bytes(tmp_path, monkeypatch, c
     build_corpus()
     assert not connection.in_atomic_block
     used = []
-    real = records._read_ahead
-    monkeypatch.setattr(records, "_read_ahead", lambda items: used.append(True) or real(items))
+    real, pipelined = records._read_ahead, records._pipelined
+    monkeypatch.setattr(records, "_read_ahead", lambda items: used.append("ahead") or real(items))
+    monkeypatch.setattr(records, "_pipelined", lambda *args: used.append("pipelined") or pipelined(*args))
     monkeypatch.setattr(records, "BATCH_SIZE", 1)
     result = write_export(ExportOptions(**CASES[case]), tmp_path / "export")
-    assert used == [True]
+    assert used == ["ahead", "pipelined"] if connection.vendor == "postgresql" else ["ahead"]
     for name in DATA_FILES:
         if (GOLDEN / case / name).exists():
             assert (result.path / name).read_bytes() == (GOLDEN / case / name).read_bytes(), name
