@@ -576,25 +576,23 @@ def record_totals(run_id: int, outlet_ids: Iterable[int] | None = None, *, decid
     # The article's counted sentences (claims, attributions, analysis): none, and it has no totals.
     counted["counted"] = (f"{label} IN (%s, %s, %s)", list(COUNTED_LABELS))
     sums = ", ".join(f"SUM(CASE WHEN {condition} THEN 1 ELSE 0 END)" for condition, _ in counted.values())
-    outlet_ids = None if outlet_ids is None else list(outlet_ids)
-    of_outlets = "" if outlet_ids is None else f"AND r.outlet_id IN ({', '.join(['%s'] * len(outlet_ids))})"
-    record, of_run, run_params = _recorded(run_id, decided)
+    record, of_run, run_params = _recorded(run_id, decided, outlet_ids)
     articles = Article._meta.db_table
     # Per article its counts; then per article and gold source its attributions (NULL counts).
     no_counts = ", ".join(["NULL"] * (len(counted) - 1))
     sql = f"""
         SELECT r.article_id, MAX(r.outlet_id), MAX(a.published), NULL, {sums}
         FROM {record} r INNER JOIN {articles} a ON a.id = r.article_id
-        WHERE {of_run} {of_outlets}
+        WHERE {of_run}
         GROUP BY r.article_id
         UNION ALL
         SELECT r.article_id, NULL, NULL, r.source_id, COUNT(*), {no_counts}
         FROM {record} r
-        WHERE {of_run} AND {label} = %s AND r.source_id IS NOT NULL {of_outlets}
+        WHERE {of_run} AND {label} = %s AND r.source_id IS NOT NULL
         GROUP BY r.article_id, r.source_id
     """
     params = [*(value for _, values in counted.values() for value in values), *run_params]
-    params += [*(outlet_ids or ()), *run_params, Label.ATTRIBUTION, *(outlet_ids or ())]
+    params += [*run_params, Label.ATTRIBUTION]
     names = tuple(counted)[: -len(RECORDED_STATUSES) - 1]
     totals: dict[int, dict] = {}
     sources: dict[int, Counter[int]] = defaultdict(Counter)
@@ -633,12 +631,18 @@ def record_totals(run_id: int, outlet_ids: Iterable[int] | None = None, *, decid
     )
 
 
-def _recorded(run_id: int, decided: bool) -> tuple[str, str, list]:
+def _recorded(run_id: int, decided: bool, outlet_ids: Iterable[int] | None = None) -> tuple[str, str, list]:
     """The rows of run `run_id`'s record for a roll-up as `r`: its table, the condition on `r` that
-    keeps the run's rows and its parameters; with `decided`, `DECIDED_TABLE` (every row)."""
+    keeps the run's rows (of the outlets `outlet_ids`; None: all) and its parameters; with
+    `decided`, `DECIDED_TABLE` (every row)."""
+    table, condition, params = RunSentence._meta.db_table, "r.run_id = %s", [run_id]
     if decided:
-        return connection.ops.quote_name(DECIDED_TABLE), "1 = 1", []
-    return RunSentence._meta.db_table, "r.run_id = %s", [run_id]
+        table, condition, params = connection.ops.quote_name(DECIDED_TABLE), "1 = 1", []
+    if outlet_ids is not None:
+        outlet_ids = list(outlet_ids)
+        condition += f" AND r.outlet_id IN ({', '.join(['%s'] * len(outlet_ids))})"
+        params += outlet_ids
+    return table, condition, params
 
 
 def article_rollup(
@@ -841,16 +845,11 @@ def agreement_patterns(
     pattern in numpy (Counters in pattern order)."""
     pattern = [f"r.{connection.ops.quote_name(PATTERN_FIELDS[label])}" for label in LABELS]
     keys = ["r.outlet_id", "r.article_id"] if per_article else ["r.outlet_id"]
-    record, of_run, params = _recorded(run_id, decided)
-    of_outlets = ""
-    if outlet_ids is not None:
-        outlet_ids = list(outlet_ids)
-        of_outlets = f"AND r.outlet_id IN ({', '.join(['%s'] * len(outlet_ids))})"
-        params += outlet_ids
+    record, of_run, params = _recorded(run_id, decided, outlet_ids)
     group_by = ", ".join([*keys, *pattern])
     sql = f"""
         SELECT {group_by}, COUNT(*) FROM {record} r
-        WHERE {of_run} AND {" + ".join(pattern)} >= 2 {of_outlets} GROUP BY {group_by}
+        WHERE {of_run} AND {" + ".join(pattern)} >= 2 GROUP BY {group_by}
     """
     patterns = AgreementPatterns()
     with connection.cursor() as cursor:
