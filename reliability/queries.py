@@ -18,7 +18,7 @@ from __future__ import annotations
 import math
 import threading
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, TypedDict, cast
@@ -494,7 +494,7 @@ class ArticleRollup:
     outlet_id: int
     published: date | None
     counts: ArticleCounts
-    sources: Counter[int] = field(default_factory=Counter)
+    sources: Mapping[int, int] = field(default_factory=dict)
 
 
 def source_facts(source_ids: Iterable[int] | None = None) -> dict[int, SourceFacts]:
@@ -616,21 +616,22 @@ def totals_of_rows(rows: list[tuple]) -> RecordTotals:
     totals: dict[int, tuple] = {}
     sources: dict[int, dict[int, int]] = defaultdict(dict)
     statuses: dict[int, list[int]] = {}
-    first_status, last_status = len(names), len(names) + len(RECORDED_STATUSES)
-    for article_id, outlet_id, published, source_id, *numbers in rows:
-        if source_id is not None:
-            sources[article_id][source_id] = numbers[0]
+    first_status, last_status = 4 + len(names), 4 + len(names) + len(RECORDED_STATUSES)
+    for row in rows:  # by index: most rows are an article's attributions of one gold source
+        if row[3] is not None:
+            sources[row[0]][row[3]] = row[4]
             continue
+        article_id, outlet_id, published = row[0], row[1], row[2]
         by_status = statuses.get(outlet_id)
         if by_status is None:
-            statuses[outlet_id] = numbers[first_status:last_status]
+            statuses[outlet_id] = list(row[first_status:last_status])
         else:
-            statuses[outlet_id] = [a + b for a, b in zip(by_status, numbers[first_status:last_status], strict=True)]
-        if not numbers[-1]:
+            statuses[outlet_id] = [a + b for a, b in zip(by_status, row[first_status:last_status], strict=True)]
+        if not row[-1]:
             continue
         if isinstance(published, str):  # SQLite returns dates as text
             published = date.fromisoformat(published)
-        counts = {name: number for name, number in zip(names, numbers, strict=False) if number}
+        counts = {name: number for name, number in zip(names, row[4:first_status], strict=True) if number}
         totals[article_id] = (article_id, outlet_id, published, counts)
     return RecordTotals(
         articles=[

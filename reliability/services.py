@@ -4,13 +4,15 @@ first, then every figure from that record), publish a run, and settle a disputed
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import json
 import operator
 import time
 import zlib
 from collections import Counter, defaultdict
-from collections.abc import Callable, Hashable, Iterable
+from collections.abc import Callable, Hashable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from functools import partial
@@ -57,12 +59,31 @@ TOP_SOURCES = 10
 KEEP_UNPUBLISHED_RECORDS = 3
 
 
+@contextmanager
+def _collection_paused() -> Iterator[None]:
+    """No automatic garbage collection inside: a recompute makes some million objects that all
+    stay alive until it returns (rows, parts, figures), and the collector, run every few hundred
+    allocations, traverses the older ones again and again (a third of a full recompute's Python
+    time at 1.2 M marks). Collection resumes afterwards; what became garbage meanwhile is
+    collected then."""
+    paused = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if paused:
+            gc.enable()
+
+
 def _month_pools(rollups: list[queries.ArticleRollup]) -> list[tuple[str, int, ArticleCounts]]:
     """Per publication month, in order: (month, articles, the articles' pooled counts)."""
     months: dict[str, list[ArticleCounts]] = defaultdict(list)
+    month_of: dict[date, str] = {}  # articles share their days: each formatted once
     for rollup in rollups:
-        if rollup.published is not None:
-            months[rollup.published.strftime("%Y-%m")].append(rollup.counts)
+        if (published := rollup.published) is not None:
+            if (month := month_of.get(published)) is None:
+                month = month_of[published] = published.strftime("%Y-%m")
+            months[month].append(rollup.counts)
     return [(month, len(months[month]), ArticleCounts.pooled(months[month])) for month in sorted(months)]
 
 
@@ -105,27 +126,28 @@ def _article_rows(
     return rows
 
 
-def _final_rollups(
-    outlet_id: int,
-    outlet: OutletParts,
-    facts: dict[int, queries.SourceFacts],
-    claims: dict[int, queries.ClaimCounts],
-    restates: dict[int, list[str]],
-) -> list[queries.ArticleRollup]:
+def _final_rollups(outlet_id: int, outlet: OutletParts, context: _Context) -> list[queries.ArticleRollup]:
     """The outlet's articles' rollups with the claims fields (method version 2): the article
     itself, whether it restates another outlet (a standing credit or rewrite link, now), and its
-    claims from the run's claims record (`queries.claim_counts`); sides from the registry."""
+    claims from the run's claims record (`queries.claim_counts`); sides from the registry. As
+    `queries.article_rollup` makes them (sums of integers: the order of the sources is no matter)."""
     rollups = []
+    claims, restates, side_of = context.claims, context.restates, context.side_of()
     for article in outlet.articles:
-        counts: dict[str, Any] = {
+        article_id = article.article_id
+        sides: dict[str, int] = {}
+        for source_id, count in article.sources.items():
+            if (side := side_of.get(source_id)) is not None:
+                sides[side] = sides.get(side, 0) + count
+        counts = ArticleCounts(
+            article_id=article_id,
+            sides=dict(sorted(sides.items())) if len(sides) > 1 else sides,
             **article.counts,
-            "articles": 1,
-            "original": int(article.article_id not in restates),
-        }
-        counts.update(claims.get(article.article_id, {}))
-        rollups.append(
-            queries.article_rollup(article.article_id, outlet_id, article.published, counts, article.sources, facts)
+            articles=1,
+            original=int(article_id not in restates),
+            **claims.get(article_id, {}),
         )
+        rollups.append(queries.ArticleRollup(article_id, outlet_id, article.published, counts, article.sources))
     return rollups
 
 
@@ -335,8 +357,15 @@ class _Context:
     names: dict[Hashable, str]
     method: MethodSettings
     in_service: list[int]
-    # Each source's registry facts as `key` digests them, made once.
+    # Each source's registry facts as `key` digests them, and its side (those with one), made once.
     _fact_rows: dict[int, list] | None = None
+    _side_of: dict[int, str] | None = None
+
+    def side_of(self) -> dict[int, str]:
+        """Source id -> its side ("Topic: side"), for the sources with one."""
+        if self._side_of is None:
+            self._side_of = {source: fact.side for source, fact in self.facts.items() if fact.side}
+        return self._side_of
 
     def key(self, outlet_id: int, article_ids: list[int], source_ids: list[int], reviewer_ids: list) -> str:
         """Digest of everything here an outlet with these articles, sources and reviewers reads."""
@@ -353,7 +382,7 @@ class _Context:
             facts,
             [[reviewer, self.names.get(reviewer)] for reviewer in reviewer_ids],
         ]
-        return hashlib.sha256(json.dumps(inputs, separators=(",", ":"), sort_keys=True).encode()).hexdigest()
+        return hashlib.sha256(orjson.dumps(inputs, option=orjson.OPT_SORT_KEYS)).hexdigest()
 
 
 @dataclass
@@ -427,7 +456,7 @@ class OutletBase:
 def _outlet_base(outlet_id: int, outlet: OutletParts, context: _Context) -> OutletBase:
     """The outlet's `OutletBase` from its parts: its articles' final counts (`_final_rollups`), the
     prepared score, monthly pools and every figure the global rates do not move."""
-    articles = _final_rollups(outlet_id, outlet, context.facts, context.claims, context.restates)
+    articles = _final_rollups(outlet_id, outlet, context)
     counts = [rollup.counts for rollup in articles]
     present = len({side for c in counts for side, n in c.sides.items() if n > 0})
     prepared = prepare_outlet(counts, context.method, max(context.sides_defined.get(outlet_id, 0), present))
@@ -635,6 +664,7 @@ _SNAPSHOT_FIELDS = (
 
 
 @transaction.atomic
+@_collection_paused()
 def recompute_outlet_scores(*, triggered_by=None, method: MethodSettings | None = None) -> ScoreRun:
     """Compute every outlet's score and store it: one `ScoreRun` (unpublished) with its record
     (the gold label of every sentence it used, decided once by `queries.decide_run_sentences`,
@@ -707,6 +737,7 @@ def refreshable_run(method: MethodSettings | None = None) -> ScoreRun | None:
 
 
 @transaction.atomic
+@_collection_paused()
 def refresh_run(run: ScoreRun, article_ids: Iterable[int], method: MethodSettings | None = None) -> ScoreRun:
     """Bring unpublished run `run` up to date after the marks, assignments or adjudications of
     `article_ids` changed, recomputing only what they touch: those articles' record rows, the
