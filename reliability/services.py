@@ -686,28 +686,31 @@ def recompute_outlet_scores(*, triggered_by=None, method: MethodSettings | None 
     facts = queries.source_facts()
     rows = read_parts(run.pk, pairs=pairs, decided=True)
     context = _read_context(run.pk, facts, method, rows.reviewer_ids())
-    # Every read is done: the record is written while Python builds the parts and the figures.
+    # Every read is done: the record is written while Python builds the parts, the figures and
+    # the rows to store.
     written = queries.write_decided_record(run.pk)
     try:
         parts = build_parts(rows)
         composed = _compose(parts, context)
+        snapshots = _rows(
+            ScoreSnapshot,
+            [
+                ScoreSnapshot(run=run, outlet_id=outlet_id, computed_at=run.computed_at, **_snapshot_fields(figures))
+                for outlet_id, figures in composed.outlets.items()
+            ],
+        )
+        stored = _rows(
+            RunOutletParts,
+            [_stored_parts(run, outlet_id, outlet, composed.bases[outlet_id]) for outlet_id, outlet in parts.items()],
+        )
     finally:
         # The record is complete before anything else runs on the connection (also after an error,
         # so that the rollback never meets a write half done).
         run.sentence_count = written()
     run.overall_alpha = composed.run["overall_alpha"]
     run.figures = composed.run
-    _insert(
-        ScoreSnapshot,
-        [
-            ScoreSnapshot(run=run, outlet_id=outlet_id, computed_at=run.computed_at, **_snapshot_fields(figures))
-            for outlet_id, figures in composed.outlets.items()
-        ],
-    )
-    _insert(
-        RunOutletParts,
-        [_stored_parts(run, outlet_id, outlet, composed.bases[outlet_id]) for outlet_id, outlet in parts.items()],
-    )
+    _insert(snapshots)
+    _insert(stored)
     transaction.on_commit(_queue_prune)
     run.duration_seconds = time.perf_counter() - started
     run.save(update_fields=["sentence_count", "overall_alpha", "figures", "duration_seconds"])
@@ -817,11 +820,18 @@ def _stored_parts(run: ScoreRun, outlet_id: int, parts: OutletParts, base: Outle
     )
 
 
-def _insert(model: type[ScoreSnapshot] | type[RunOutletParts], rows: list) -> None:
-    """Insert `rows` (unsaved instances of `model`) by `bulk.insert_rows`. A run's snapshots and
-    outlet parts are a few hundred rows of large JSON; `bulk_create` on PostgreSQL sends them as
-    arrays quoted into the statement's text, which took longer than computing them (~1 s of
-    escaping for 300 outlets at 1.2 M marks); COPY sends each value as is."""
+@dataclass
+class _Rows:
+    """Rows for `_insert`: unsaved instances of a model made into its columns' values (`_rows`)."""
+
+    table: str
+    columns: list[str]
+    values: list[list[Any]]
+
+
+def _rows(model: type[ScoreSnapshot] | type[RunOutletParts], rows: list) -> _Rows:
+    """The values `_insert` sends for `rows` (unsaved instances of `model`), JSON fields already
+    serialized: no query, so that a recompute makes them while its record is written."""
     fields = [field for field in model._meta.concrete_fields if not isinstance(field, AutoField)]
     prepare: list[Callable[[Any], Any]] = [partial(field.get_db_prep_save, connection=connection) for field in fields]
     if connection.vendor == "postgresql":
@@ -832,15 +842,27 @@ def _insert(model: type[ScoreSnapshot] | type[RunOutletParts], rows: list) -> No
         for i, field in enumerate(fields):
             if isinstance(field, JSONField):
                 prepare[i] = partial(_jsonb, Jsonb, prepare[i])
-    values = (
+    values = [
         [convert(field.pre_save(row, add=True)) for field, convert in zip(fields, prepare, strict=True)] for row in rows
-    )
-    insert_rows(model._meta.db_table, [field.column for field in fields], values)
+    ]
+    return _Rows(model._meta.db_table, [field.column for field in fields], values)
+
+
+def _insert(rows: _Rows) -> None:
+    """Insert `rows` (`_rows`) by `bulk.insert_rows`. A run's snapshots and outlet parts are a few
+    hundred rows of large JSON; `bulk_create` on PostgreSQL sends them as arrays quoted into the
+    statement's text, which took longer than computing them (~1 s of escaping for 300 outlets at
+    1.2 M marks); COPY sends each value as is."""
+    insert_rows(rows.table, rows.columns, rows.values)
 
 
 def _jsonb(jsonb: Callable[..., Any], prepare: Callable[[Any], Any], value: Any) -> Any:
-    """A JSON field's value for COPY on PostgreSQL, serialized by orjson (None as `prepare` has it)."""
-    return prepare(value) if value is None else jsonb(value, dumps=_orjson_dumps)
+    """A JSON field's value for COPY on PostgreSQL, serialized by orjson now (None as `prepare` has it)."""
+    return prepare(value) if value is None else jsonb(_orjson_dumps(value), dumps=_serialized)
+
+
+def _serialized(value: bytes) -> bytes:
+    return value
 
 
 def _orjson_dumps(value: Any) -> bytes:
