@@ -18,7 +18,7 @@ from __future__ import annotations
 import math
 import threading
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, TypedDict, cast
@@ -494,7 +494,7 @@ class ArticleRollup:
     outlet_id: int
     published: date | None
     counts: ArticleCounts
-    sources: Counter[int] = field(default_factory=Counter)
+    sources: Mapping[int, int] = field(default_factory=dict)
 
 
 def source_facts(source_ids: Iterable[int] | None = None) -> dict[int, SourceFacts]:
@@ -553,12 +553,23 @@ def article_totals(run_id: int, outlet_ids: Iterable[int] | None = None) -> list
 
 def record_totals(run_id: int, outlet_ids: Iterable[int] | None = None, *, decided: bool = False) -> RecordTotals:
     """`article_totals` and, per outlet, the recorded sentences by `label_source` (those above zero,
-    in `RECORDED_STATUSES` order) of run `run_id`, of the outlets `outlet_ids` (None: all). One
-    query: two GROUP BYs of the record (UNION ALL), per article every label, kind and label source
-    counted in the database, and per article and gold source its attributions. Rows are read in
-    chunks without conversion (memory grows with articles and their sources, not sentences).
-    With `decided`, the rows read are those of `DECIDED_TABLE` (the run's record to be), not the
-    record (`_recorded`).
+    in `RECORDED_STATUSES` order) of run `run_id`, of the outlets `outlet_ids` (None: all): the
+    rows of `record_totals_rows` summed up (`totals_of_rows`)."""
+    return totals_of_rows(record_totals_rows(run_id, outlet_ids, decided=decided))
+
+
+# The counts `record_totals` reads per article: the gold counts (`_TOTALS_NAMES`), the recorded
+# sentences per `RECORDED_STATUSES`, and its counted sentences (none: the article has no totals).
+_TOTALS_NAMES = ("claims", "attributions", "analysis", "a_named", "a_anon", "a_media")
+
+
+def record_totals_rows(run_id: int, outlet_ids: Iterable[int] | None = None, *, decided: bool = False) -> list[tuple]:
+    """The rows `record_totals` sums up, of run `run_id`, of the outlets `outlet_ids` (None: all).
+    One query: two GROUP BYs of the record (UNION ALL), per article every label, kind and label
+    source counted in the database (article id, outlet id, published, NULL, the counts), and per
+    article and gold source its attributions (article id, NULL, NULL, source id, attributions,
+    NULLs). As many rows as articles and their sources, not sentences. With `decided`, the rows
+    read are those of `DECIDED_TABLE` (the run's record to be), not the record (`_recorded`).
     """
     label, kind = "r.label", "r.source_kind"
     attributed = f"{label} = %s AND r.source_id IS NOT NULL"
@@ -571,6 +582,7 @@ def record_totals(run_id: int, outlet_ids: Iterable[int] | None = None, *, decid
         "a_anon": (f"{attributed} AND {kind} = %s", [Label.ATTRIBUTION, SourceKind.ANONYMOUS]),
         "a_media": (f"{attributed} AND {kind} = %s", [Label.ATTRIBUTION, SourceKind.MEDIA]),
     }  # fmt: skip
+    assert tuple(counted) == _TOTALS_NAMES
     for status in RECORDED_STATUSES:
         counted[status] = ("r.label_source = %s", [status])
     # The article's counted sentences (claims, attributions, analysis): none, and it has no totals.
@@ -593,36 +605,37 @@ def record_totals(run_id: int, outlet_ids: Iterable[int] | None = None, *, decid
     """
     params = [*(value for _, values in counted.values() for value in values), *run_params]
     params += [*run_params, Label.ATTRIBUTION]
-    names = tuple(counted)[: -len(RECORDED_STATUSES) - 1]
-    totals: dict[int, dict] = {}
-    sources: dict[int, Counter[int]] = defaultdict(Counter)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
+def totals_of_rows(rows: list[tuple]) -> RecordTotals:
+    """`record_totals` of its rows (`record_totals_rows`)."""
+    names = _TOTALS_NAMES
+    totals: dict[int, tuple] = {}
+    sources: dict[int, dict[int, int]] = defaultdict(dict)
     statuses: dict[int, list[int]] = {}
-    first_status, last_status = len(names), len(names) + len(RECORDED_STATUSES)
-    for article_id, outlet_id, published, source_id, *numbers in _fetch(sql, params):
-        if source_id is not None:
-            sources[article_id][source_id] = numbers[0]
+    first_status, last_status = 4 + len(names), 4 + len(names) + len(RECORDED_STATUSES)
+    for row in rows:  # by index: most rows are an article's attributions of one gold source
+        if row[3] is not None:
+            sources[row[0]][row[3]] = row[4]
             continue
+        article_id, outlet_id, published = row[0], row[1], row[2]
         by_status = statuses.get(outlet_id)
         if by_status is None:
-            statuses[outlet_id] = numbers[first_status:last_status]
+            statuses[outlet_id] = list(row[first_status:last_status])
         else:
-            statuses[outlet_id] = [a + b for a, b in zip(by_status, numbers[first_status:last_status], strict=True)]
-        if not numbers[-1]:
+            statuses[outlet_id] = [a + b for a, b in zip(by_status, row[first_status:last_status], strict=True)]
+        if not row[-1]:
             continue
         if isinstance(published, str):  # SQLite returns dates as text
             published = date.fromisoformat(published)
-        counts = {name: number for name, number in zip(names, numbers, strict=False) if number}
-        totals[article_id] = {"outlet": outlet_id, "published": published, "counts": counts}
+        counts = {name: number for name, number in zip(names, row[4:first_status], strict=True) if number}
+        totals[article_id] = (article_id, outlet_id, published, counts)
     return RecordTotals(
         articles=[
-            (
-                article_id,
-                article["outlet"],
-                article["published"],
-                article["counts"],
-                dict(sorted(sources[article_id].items())),
-            )
-            for article_id, article in sorted(totals.items())
+            (*totals[article_id], dict(sorted(sources.get(article_id, {}).items()))) for article_id in sorted(totals)
         ],
         statuses={
             outlet_id: {status: n for status, n in zip(RECORDED_STATUSES, by_status, strict=True) if n}
@@ -811,16 +824,28 @@ def sentence_status_counts(
     """Outlet id -> reviewable sentences by how their label was reached in a run: `recorded`, the
     run's record counted per outlet (unanimous, majority, adjudicated, disputed:
     `record_totals(...).statuses`), and unmarked: the outlet's other reviewable sentences, of the
-    outlets `outlet_ids` (None: all). One GROUP BY query."""
+    outlets `outlet_ids` (None: all). One GROUP BY query (`reviewable_counts`)."""
+    return statuses_with_unmarked(recorded, reviewable_counts(outlet_ids))
+
+
+def reviewable_counts(outlet_ids: Iterable[int] | None = None) -> dict[int, int]:
+    """Outlet id -> its reviewable sentences (`scored_sentences`), of the outlets `outlet_ids`
+    (None: all). One GROUP BY query."""
+    reviewable = _of_outlets(scored_sentences().order_by(), outlet_ids, "article__outlet_id")
+    return dict(reviewable.values("article__outlet_id").annotate(n=Count("pk")).values_list("article__outlet_id", "n"))
+
+
+def statuses_with_unmarked(
+    recorded: dict[int, dict[str, int]], reviewable: dict[int, int]
+) -> dict[int, dict[str, int]]:
+    """`sentence_status_counts` of the recorded statuses and the reviewable sentences per outlet."""
     result: dict[int, dict[str, int]] = defaultdict(dict)
     for outlet_id, statuses in recorded.items():
         result[outlet_id].update(statuses)
-    reviewable = _of_outlets(scored_sentences().order_by(), outlet_ids, "article__outlet_id")
-    reviewable = reviewable.values("article__outlet_id").annotate(n=Count("pk"))
-    for row in reviewable:
-        unmarked = row["n"] - sum(recorded.get(row["article__outlet_id"], {}).values())
+    for outlet_id, n in reviewable.items():
+        unmarked = n - sum(recorded.get(outlet_id, {}).values())
         if unmarked:
-            result[row["article__outlet_id"]][UNMARKED] = unmarked
+            result[outlet_id][UNMARKED] = unmarked
     return dict(result)
 
 
@@ -840,9 +865,18 @@ def agreement_patterns(
     run_id: int, *, per_article: bool = False, outlet_ids: Iterable[int] | None = None, decided: bool = False
 ) -> AgreementPatterns:
     """Agreement patterns of run `run_id` (sentences with >= 2 counting marks), counted per
-    outlet (and listed per article when `per_article`) by one GROUP BY over the record (with
-    `decided`, over `DECIDED_TABLE`, as `record_totals`). The rows are summed per outlet and
-    pattern in numpy (Counters in pattern order)."""
+    outlet (and listed per article when `per_article`): the rows of `agreement_pattern_rows`
+    summed up (`patterns_of_rows`)."""
+    rows = agreement_pattern_rows(run_id, per_article=per_article, outlet_ids=outlet_ids, decided=decided)
+    return patterns_of_rows(rows, per_article=per_article)
+
+
+def agreement_pattern_rows(
+    run_id: int, *, per_article: bool = False, outlet_ids: Iterable[int] | None = None, decided: bool = False
+) -> list[tuple]:
+    """The rows `agreement_patterns` sums up: (outlet id, [article id,] marks per label...,
+    sentences), by one GROUP BY over the record (with `decided`, over `DECIDED_TABLE`, as
+    `record_totals`)."""
     pattern = [f"r.{connection.ops.quote_name(PATTERN_FIELDS[label])}" for label in LABELS]
     keys = ["r.outlet_id", "r.article_id"] if per_article else ["r.outlet_id"]
     record, of_run, params = _recorded(run_id, decided, outlet_ids)
@@ -851,15 +885,22 @@ def agreement_patterns(
         SELECT {group_by}, COUNT(*) FROM {record} r
         WHERE {of_run} AND {" + ".join(pattern)} >= 2 GROUP BY {group_by}
     """
-    patterns = AgreementPatterns()
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        table = np.array(cursor.fetchall(), dtype=np.int64)
+        return cursor.fetchall()
+
+
+def patterns_of_rows(rows: list[tuple], *, per_article: bool = False) -> AgreementPatterns:
+    """`agreement_patterns` of its rows (`agreement_pattern_rows`), summed per outlet and pattern in
+    numpy (Counters in pattern order)."""
+    patterns = AgreementPatterns()
+    table = np.array(rows, dtype=np.int64)
     if not len(table):
         return patterns
+    keys = 2 if per_article else 1
     # Per outlet and pattern: the sum of its rows' sentences (exact: far below 2**53), each
     # (outlet, pattern) numbered in mixed radix (its columns are non-negative and small).
-    grouped = table[:, [0, *range(len(keys), len(keys) + len(pattern))]]
+    grouped = table[:, [0, *range(keys, keys + len(LABELS))]]
     radix = grouped.max(axis=0) + 1
     if math.prod(radix.tolist()) < 2**62:
         places = np.cumprod([1, *radix[:0:-1].tolist()])[::-1]

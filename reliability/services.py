@@ -4,13 +4,15 @@ first, then every figure from that record), publish a run, and settle a disputed
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import json
 import operator
 import time
 import zlib
 from collections import Counter, defaultdict
-from collections.abc import Callable, Hashable, Iterable
+from collections.abc import Callable, Hashable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from functools import partial
@@ -57,12 +59,31 @@ TOP_SOURCES = 10
 KEEP_UNPUBLISHED_RECORDS = 3
 
 
+@contextmanager
+def _collection_paused() -> Iterator[None]:
+    """No automatic garbage collection inside: a recompute makes some million objects that all
+    stay alive until it returns (rows, parts, figures), and the collector, run every few hundred
+    allocations, traverses the older ones again and again (a third of a full recompute's Python
+    time at 1.2 M marks). Collection resumes afterwards; what became garbage meanwhile is
+    collected then."""
+    paused = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if paused:
+            gc.enable()
+
+
 def _month_pools(rollups: list[queries.ArticleRollup]) -> list[tuple[str, int, ArticleCounts]]:
     """Per publication month, in order: (month, articles, the articles' pooled counts)."""
     months: dict[str, list[ArticleCounts]] = defaultdict(list)
+    month_of: dict[date, str] = {}  # articles share their days: each formatted once
     for rollup in rollups:
-        if rollup.published is not None:
-            months[rollup.published.strftime("%Y-%m")].append(rollup.counts)
+        if (published := rollup.published) is not None:
+            if (month := month_of.get(published)) is None:
+                month = month_of[published] = published.strftime("%Y-%m")
+            months[month].append(rollup.counts)
     return [(month, len(months[month]), ArticleCounts.pooled(months[month])) for month in sorted(months)]
 
 
@@ -105,27 +126,28 @@ def _article_rows(
     return rows
 
 
-def _final_rollups(
-    outlet_id: int,
-    outlet: OutletParts,
-    facts: dict[int, queries.SourceFacts],
-    claims: dict[int, queries.ClaimCounts],
-    restates: dict[int, list[str]],
-) -> list[queries.ArticleRollup]:
+def _final_rollups(outlet_id: int, outlet: OutletParts, context: _Context) -> list[queries.ArticleRollup]:
     """The outlet's articles' rollups with the claims fields (method version 2): the article
     itself, whether it restates another outlet (a standing credit or rewrite link, now), and its
-    claims from the run's claims record (`queries.claim_counts`); sides from the registry."""
+    claims from the run's claims record (`queries.claim_counts`); sides from the registry. As
+    `queries.article_rollup` makes them (sums of integers: the order of the sources is no matter)."""
     rollups = []
+    claims, restates, side_of = context.claims, context.restates, context.side_of()
     for article in outlet.articles:
-        counts: dict[str, Any] = {
+        article_id = article.article_id
+        sides: dict[str, int] = {}
+        for source_id, count in article.sources.items():
+            if (side := side_of.get(source_id)) is not None:
+                sides[side] = sides.get(side, 0) + count
+        counts = ArticleCounts(
+            article_id=article_id,
+            sides=dict(sorted(sides.items())) if len(sides) > 1 else sides,
             **article.counts,
-            "articles": 1,
-            "original": int(article.article_id not in restates),
-        }
-        counts.update(claims.get(article.article_id, {}))
-        rollups.append(
-            queries.article_rollup(article.article_id, outlet_id, article.published, counts, article.sources, facts)
+            articles=1,
+            original=int(article_id not in restates),
+            **claims.get(article_id, {}),
         )
+        rollups.append(queries.ArticleRollup(article_id, outlet_id, article.published, counts, article.sources))
     return rollups
 
 
@@ -229,23 +251,72 @@ def gather_parts(
     decided: bool = False,
 ) -> dict[int, OutletParts]:
     """Every outlet's parts (`OutletParts`) of run `run_id` from its record and the counting
-    marks, or those of `outlet_ids` only (each of them present, empty when it has no data). A
+    marks, or those of `outlet_ids` only (each of them present, empty when it has no data): the
+    rows `read_parts` reads, built into parts (`build_parts`)."""
+    return build_parts(read_parts(run_id, outlet_ids, pairs, decided=decided))
+
+
+@dataclass
+class PartsRows:
+    """What `read_parts` reads for `build_parts`: plain rows, nothing computed from them yet."""
+
+    outlet_ids: list[int] | None
+    patterns: list[tuple]  # `queries.agreement_pattern_rows`, per article
+    totals: list[tuple]  # `queries.record_totals_rows`
+    reviewable: dict[int, int]  # `queries.reviewable_counts`
+    # Per group of outlets read together (every outlet, or one outlet): its reviewer pairs and span units.
+    pairs: list[dict[tuple[int, int, int], Counter]]
+    spans: list[list[queries.SpanUnit]]
+
+    def reviewer_ids(self) -> set[Hashable]:
+        """Every reviewer of the reviewer pairs and span units (those `build_parts` can name)."""
+        reviewers: set[Hashable] = {reviewer for group in self.pairs for _, *pair in group for reviewer in pair}
+        return reviewers | {mark.reviewer for units in self.spans for unit in units for mark in unit.marks}
+
+
+def read_parts(
+    run_id: int,
+    outlet_ids: Iterable[int] | None = None,
+    pairs: dict[tuple[int, int, int], Counter] | None = None,
+    *,
+    decided: bool = False,
+) -> PartsRows:
+    """The rows `build_parts` makes every outlet's parts of (or those of `outlet_ids` only). A
     constant number of queries (plus two per outlet of `outlet_ids`), restricted to `outlet_ids`
     when given. `pairs`: every outlet's reviewer pairs when already counted
     (`queries.decide_run_sentences`), else they are read here. `decided`: the record is read from
     `queries.DECIDED_TABLE` (a full recompute, before its record is written)."""
     outlet_ids = None if outlet_ids is None else list(outlet_ids)
+    rows = PartsRows(
+        outlet_ids=outlet_ids,
+        patterns=queries.agreement_pattern_rows(run_id, per_article=True, outlet_ids=outlet_ids, decided=decided),
+        totals=queries.record_totals_rows(run_id, outlet_ids, decided=decided),
+        reviewable=queries.reviewable_counts(outlet_ids),
+        pairs=[],
+        spans=[],
+    )
+    # The counting marks: for all outlets in one pass each; for a few, one query per outlet, which
+    # PostgreSQL walks through the indexes (for several at once it estimates a scan of every mark).
+    groups: list[list[int] | None] = [None] if outlet_ids is None else [[outlet_id] for outlet_id in outlet_ids]
+    for outlets in groups:
+        rows.pairs.append(queries.reviewer_pair_patterns(outlets) if pairs is None or outlets is not None else pairs)
+        rows.spans.append(list(queries.span_units(outlets)))
+    return rows
+
+
+def build_parts(rows: PartsRows) -> dict[int, OutletParts]:
+    """Every outlet's parts from the rows `read_parts` read; no query."""
     parts: dict[int, OutletParts] = defaultdict(OutletParts)
-    for outlet_id in outlet_ids or ():
+    for outlet_id in rows.outlet_ids or ():
         parts[outlet_id] = OutletParts()
-    patterns = queries.agreement_patterns(run_id, per_article=True, outlet_ids=outlet_ids, decided=decided)
+    patterns = queries.patterns_of_rows(rows.patterns, per_article=True)
     # Every article's alpha at once (numpy; the same floats as one `krippendorff_alpha_from_patterns`
     # per article); an article without two marks on one sentence has none.
     alphas: dict[Hashable, float | None] = {}
     if patterns.by_article is not None:
         by_article = patterns.by_article
         alphas = krippendorff_alpha_per_group(by_article[:, 0], by_article[:, 1:-1], by_article[:, -1])
-    totals = queries.record_totals(run_id, outlet_ids, decided=decided)
+    totals = queries.totals_of_rows(rows.totals)
     for article_id, outlet_id, published, counts, sources in totals.articles:
         parts[outlet_id].articles.append(
             ArticleParts(
@@ -258,16 +329,12 @@ def gather_parts(
         )
     for outlet_id, counter in patterns.by_outlet.items():
         parts[outlet_id].patterns = counter
-    for outlet_id, statuses in queries.sentence_status_counts(totals.statuses, outlet_ids).items():
+    for outlet_id, statuses in queries.statuses_with_unmarked(totals.statuses, rows.reviewable).items():
         parts[outlet_id].statuses = statuses
-    # The counting marks: for all outlets in one pass each; for a few, one query per outlet, which
-    # PostgreSQL walks through the indexes (for several at once it estimates a scan of every mark).
-    groups: list[list[int] | None] = [None] if outlet_ids is None else [[outlet_id] for outlet_id in outlet_ids]
-    for outlets in groups:
-        counted = queries.reviewer_pair_patterns(outlets) if pairs is None or outlets is not None else pairs
+    for counted, units in zip(rows.pairs, rows.spans, strict=True):
         for (outlet_id, reviewer_a, reviewer_b), pattern in counted.items():
             parts[outlet_id].pairs[reviewer_a, reviewer_b].update(pattern)
-        for unit in queries.span_units(outlets):
+        for unit in units:
             parts[unit.outlet_id].spans.add(compare_sentence_spans(unit.text, unit.marks))
     return dict(parts)
 
@@ -280,8 +347,8 @@ _RATE_FIGURES = ("score", "score_interval", "indicators", "monthly")
 @dataclass
 class _Context:
     """What an outlet's figures depend on besides its parts and the global rates, read afresh for
-    every compose: the claims record, standing restatement links, the source registry, the sides
-    defined per outlet and reviewers' names."""
+    every compose (`_read_context`): the claims record, standing restatement links, the source
+    registry, the sides defined per outlet, reviewers' names and the outlets in service."""
 
     claims: dict[int, queries.ClaimCounts]
     restates: dict[int, list[str]]
@@ -289,8 +356,16 @@ class _Context:
     sides_defined: dict[int, int]
     names: dict[Hashable, str]
     method: MethodSettings
-    # Each source's registry facts as `key` digests them, made once.
+    in_service: list[int]
+    # Each source's registry facts as `key` digests them, and its side (those with one), made once.
     _fact_rows: dict[int, list] | None = None
+    _side_of: dict[int, str] | None = None
+
+    def side_of(self) -> dict[int, str]:
+        """Source id -> its side ("Topic: side"), for the sources with one."""
+        if self._side_of is None:
+            self._side_of = {source: fact.side for source, fact in self.facts.items() if fact.side}
+        return self._side_of
 
     def key(self, outlet_id: int, article_ids: list[int], source_ids: list[int], reviewer_ids: list) -> str:
         """Digest of everything here an outlet with these articles, sources and reviewers reads."""
@@ -307,7 +382,7 @@ class _Context:
             facts,
             [[reviewer, self.names.get(reviewer)] for reviewer in reviewer_ids],
         ]
-        return hashlib.sha256(json.dumps(inputs, separators=(",", ":"), sort_keys=True).encode()).hexdigest()
+        return hashlib.sha256(orjson.dumps(inputs, option=orjson.OPT_SORT_KEYS)).hexdigest()
 
 
 @dataclass
@@ -381,7 +456,7 @@ class OutletBase:
 def _outlet_base(outlet_id: int, outlet: OutletParts, context: _Context) -> OutletBase:
     """The outlet's `OutletBase` from its parts: its articles' final counts (`_final_rollups`), the
     prepared score, monthly pools and every figure the global rates do not move."""
-    articles = _final_rollups(outlet_id, outlet, context.facts, context.claims, context.restates)
+    articles = _final_rollups(outlet_id, outlet, context)
     counts = [rollup.counts for rollup in articles]
     present = len({side for c in counts for side, n in c.sides.items() if n > 0})
     prepared = prepare_outlet(counts, context.method, max(context.sides_defined.get(outlet_id, 0), present))
@@ -442,28 +517,42 @@ class Composed:
     reused: set[int]
 
 
+def _reviewers(parts: Iterable[OutletParts]) -> set[Hashable]:
+    """Every reviewer of the outlets' reviewer pairs and span agreement (those the figures name)."""
+    return {reviewer for outlet in parts for pair in [*outlet.pairs, *outlet.spans.pairs] for reviewer in pair}
+
+
+def _read_context(
+    run_id: int, facts: dict[int, queries.SourceFacts], method: MethodSettings, reviewer_ids: Iterable[Hashable]
+) -> _Context:
+    """What `_compose` reads besides the parts (`_Context`), the names of `reviewer_ids` among it.
+    A constant number of queries."""
+    sides_defined = queries.sides_per_outlet()
+    names: dict[Hashable, str] = dict(
+        get_user_model().objects.filter(pk__in=list(reviewer_ids)).values_list("pk", "username")
+    )
+    claims, restates = queries.claim_counts(run_id), queries.restating_articles()
+    in_service = list(Outlet.objects.filter(retired=False).order_by("pk").values_list("pk", flat=True))
+    return _Context(claims, restates, facts, sides_defined, names, method, in_service)
+
+
 def _compose(
-    run_id: int,
     parts: dict[int, OutletParts],
-    facts: dict[int, queries.SourceFacts],
-    method: MethodSettings,
+    context: _Context,
     stored: dict[int, tuple[dict[str, Any] | None, bytes | memoryview | None]] | None = None,
     load_parts: Callable[[list[int]], dict[int, OutletParts]] | None = None,
-    after_reads: Callable[[], None] | None = None,
 ) -> Composed:
     """The figures of every outlet and of the run from every outlet's parts, with what depends on
-    all of them: the run's claims record (claims fields), the standing restatement links, the
-    global rates, overall and reviewer-pair agreement. A constant number of queries.
+    all of them (`context`, `_read_context`: the run's claims record (claims fields), the standing
+    restatement links, reviewers' names): the global rates, overall and reviewer-pair agreement.
+    No query, except `load_parts`.
 
     `stored`: outlet id -> its stored base and bootstrap totals (a refresh, for the outlets it does
     not touch; their `parts` need only the agreement patterns, reviewer pairs and span counts). A
     stored base whose key still matches is reused; the others are made again from the outlets'
-    whole parts (`load_parts`, one query). Either way every figure is what a full compose gives.
-
-    `after_reads` is called once every query is done, before the figures are computed (a full
-    recompute starts writing its record there: `queries.write_decided_record`)."""
+    whole parts (`load_parts`, one query). Either way every figure is what a full compose gives."""
     stored = stored or {}
-    sides_defined = queries.sides_per_outlet()
+    method, names, in_service = context.method, context.names, context.in_service
     overall_patterns: Counter = Counter()
     overall_pairs: dict[tuple[int, int], Counter] = defaultdict(Counter)
     span_overall = SpanAgreement()
@@ -472,13 +561,6 @@ def _compose(
         for pair, pattern in outlet.pairs.items():
             overall_pairs[pair].update(pattern)
         span_overall.merge(outlet.spans)
-    reviewer_ids: set[Hashable] = {reviewer for pair in overall_pairs for reviewer in pair}
-    reviewer_ids |= {reviewer for pair in span_overall.pairs for reviewer in pair}
-    names: dict[Hashable, str] = dict(
-        get_user_model().objects.filter(pk__in=reviewer_ids).values_list("pk", "username")
-    )
-    context = _Context(queries.claim_counts(run_id), queries.restating_articles(), facts, sides_defined, names, method)
-    in_service = list(Outlet.objects.filter(retired=False).order_by("pk").values_list("pk", flat=True))
     bases: dict[int, OutletBase] = {}
     reused: dict[int, OutletBase] = {}
     for outlet_id, (data, bootstrap) in stored.items():
@@ -490,8 +572,6 @@ def _compose(
     if remake:
         assert load_parts is not None, "stored bases need load_parts"
         parts = {**parts, **load_parts(remake)}
-    if after_reads is not None:
-        after_reads()
     for outlet_id in sorted({*parts, *in_service} - set(reused)):
         bases[outlet_id] = _outlet_base(outlet_id, parts.get(outlet_id) or OutletParts(), context)
     everything = {**bases, **reused}
@@ -530,7 +610,8 @@ def compute_scores(run_id: int, method: MethodSettings | None = None) -> dict[st
     per-sentence query); outlets without settled sentences get `insufficient_evidence`.
     """
     facts = queries.source_facts()
-    composed = _compose(run_id, gather_parts(run_id), facts, method or MethodSettings())
+    parts = gather_parts(run_id)
+    composed = _compose(parts, _read_context(run_id, facts, method or MethodSettings(), _reviewers(parts.values())))
     return {**composed.run, "outlets": composed.outlets}
 
 
@@ -583,6 +664,7 @@ _SNAPSHOT_FIELDS = (
 
 
 @transaction.atomic
+@_collection_paused()
 def recompute_outlet_scores(*, triggered_by=None, method: MethodSettings | None = None) -> ScoreRun:
     """Compute every outlet's score and store it: one `ScoreRun` (unpublished) with its record
     (the gold label of every sentence it used, decided once by `queries.decide_run_sentences`,
@@ -602,30 +684,33 @@ def recompute_outlet_scores(*, triggered_by=None, method: MethodSettings | None 
     pairs = queries.decide_run_sentences()
     queries.record_run_claims(run.pk, decided=True)
     facts = queries.source_facts()
-    parts = gather_parts(run.pk, pairs=pairs, decided=True)
-    written: list[Callable[[], int]] = []
+    rows = read_parts(run.pk, pairs=pairs, decided=True)
+    context = _read_context(run.pk, facts, method, rows.reviewer_ids())
+    # Every read is done: the record is written while Python builds the parts, the figures and
+    # the rows to store.
+    written = queries.write_decided_record(run.pk)
     try:
-        composed = _compose(
-            run.pk, parts, facts, method, after_reads=lambda: written.append(queries.write_decided_record(run.pk))
+        parts = build_parts(rows)
+        composed = _compose(parts, context)
+        snapshots = _rows(
+            ScoreSnapshot,
+            [
+                ScoreSnapshot(run=run, outlet_id=outlet_id, computed_at=run.computed_at, **_snapshot_fields(figures))
+                for outlet_id, figures in composed.outlets.items()
+            ],
+        )
+        stored = _rows(
+            RunOutletParts,
+            [_stored_parts(run, outlet_id, outlet, composed.bases[outlet_id]) for outlet_id, outlet in parts.items()],
         )
     finally:
         # The record is complete before anything else runs on the connection (also after an error,
         # so that the rollback never meets a write half done).
-        if written:
-            run.sentence_count = written[0]()
+        run.sentence_count = written()
     run.overall_alpha = composed.run["overall_alpha"]
     run.figures = composed.run
-    _insert(
-        ScoreSnapshot,
-        [
-            ScoreSnapshot(run=run, outlet_id=outlet_id, computed_at=run.computed_at, **_snapshot_fields(figures))
-            for outlet_id, figures in composed.outlets.items()
-        ],
-    )
-    _insert(
-        RunOutletParts,
-        [_stored_parts(run, outlet_id, outlet, composed.bases[outlet_id]) for outlet_id, outlet in parts.items()],
-    )
+    _insert(snapshots)
+    _insert(stored)
     transaction.on_commit(_queue_prune)
     run.duration_seconds = time.perf_counter() - started
     run.save(update_fields=["sentence_count", "overall_alpha", "figures", "duration_seconds"])
@@ -655,6 +740,7 @@ def refreshable_run(method: MethodSettings | None = None) -> ScoreRun | None:
 
 
 @transaction.atomic
+@_collection_paused()
 def refresh_run(run: ScoreRun, article_ids: Iterable[int], method: MethodSettings | None = None) -> ScoreRun:
     """Bring unpublished run `run` up to date after the marks, assignments or adjudications of
     `article_ids` changed, recomputing only what they touch: those articles' record rows, the
@@ -695,7 +781,8 @@ def refresh_run(run: ScoreRun, article_ids: Iterable[int], method: MethodSetting
         whole.update(untouched.filter(outlet_id__in=remake).values_list("outlet_id", "parts"))
         return {outlet_id: OutletParts.from_json(data) for outlet_id, data in whole.items()}
 
-    composed = _compose(run.pk, dict(sorted(parts.items())), facts, method, stored, load_parts)
+    context = _read_context(run.pk, facts, method, _reviewers(parts.values()))
+    composed = _compose(dict(sorted(parts.items())), context, stored, load_parts)
     changed, created, rates = [], [], []
     for outlet_id, figures in composed.outlets.items():
         snapshot = snapshots.get(outlet_id)
@@ -733,11 +820,18 @@ def _stored_parts(run: ScoreRun, outlet_id: int, parts: OutletParts, base: Outle
     )
 
 
-def _insert(model: type[ScoreSnapshot] | type[RunOutletParts], rows: list) -> None:
-    """Insert `rows` (unsaved instances of `model`) by `bulk.insert_rows`. A run's snapshots and
-    outlet parts are a few hundred rows of large JSON; `bulk_create` on PostgreSQL sends them as
-    arrays quoted into the statement's text, which took longer than computing them (~1 s of
-    escaping for 300 outlets at 1.2 M marks); COPY sends each value as is."""
+@dataclass
+class _Rows:
+    """Rows for `_insert`: unsaved instances of a model made into its columns' values (`_rows`)."""
+
+    table: str
+    columns: list[str]
+    values: list[list[Any]]
+
+
+def _rows(model: type[ScoreSnapshot] | type[RunOutletParts], rows: list) -> _Rows:
+    """The values `_insert` sends for `rows` (unsaved instances of `model`), JSON fields already
+    serialized: no query, so that a recompute makes them while its record is written."""
     fields = [field for field in model._meta.concrete_fields if not isinstance(field, AutoField)]
     prepare: list[Callable[[Any], Any]] = [partial(field.get_db_prep_save, connection=connection) for field in fields]
     if connection.vendor == "postgresql":
@@ -748,15 +842,27 @@ def _insert(model: type[ScoreSnapshot] | type[RunOutletParts], rows: list) -> No
         for i, field in enumerate(fields):
             if isinstance(field, JSONField):
                 prepare[i] = partial(_jsonb, Jsonb, prepare[i])
-    values = (
+    values = [
         [convert(field.pre_save(row, add=True)) for field, convert in zip(fields, prepare, strict=True)] for row in rows
-    )
-    insert_rows(model._meta.db_table, [field.column for field in fields], values)
+    ]
+    return _Rows(model._meta.db_table, [field.column for field in fields], values)
+
+
+def _insert(rows: _Rows) -> None:
+    """Insert `rows` (`_rows`) by `bulk.insert_rows`. A run's snapshots and outlet parts are a few
+    hundred rows of large JSON; `bulk_create` on PostgreSQL sends them as arrays quoted into the
+    statement's text, which took longer than computing them (~1 s of escaping for 300 outlets at
+    1.2 M marks); COPY sends each value as is."""
+    insert_rows(rows.table, rows.columns, rows.values)
 
 
 def _jsonb(jsonb: Callable[..., Any], prepare: Callable[[Any], Any], value: Any) -> Any:
-    """A JSON field's value for COPY on PostgreSQL, serialized by orjson (None as `prepare` has it)."""
-    return prepare(value) if value is None else jsonb(value, dumps=_orjson_dumps)
+    """A JSON field's value for COPY on PostgreSQL, serialized by orjson now (None as `prepare` has it)."""
+    return prepare(value) if value is None else jsonb(_orjson_dumps(value), dumps=_serialized)
+
+
+def _serialized(value: bytes) -> bytes:
+    return value
 
 
 def _orjson_dumps(value: Any) -> bytes:

@@ -151,6 +151,41 @@ def test_a_failed_record_write_fails_the_recompute_and_leaves_nothing(build, mon
     assert queries.DECIDED_TABLE not in connection.introspection.table_names()
 
 
+def test_a_failure_while_the_record_is_written_fails_the_recompute_and_leaves_nothing(build, monkeypatch):
+    """The figures are computed while the record is written (on PostgreSQL from another thread):
+    an error there waits for the write, then the transaction leaves no run, record, claims or
+    snapshot."""
+    from reliability import services
+    from reliability.models import RunClaim, ScoreSnapshot
+
+    scored_outlet(build, "scored.example")
+    waited = []
+    write = queries.write_decided_record
+
+    def watched_write(run_id):
+        wait = write(run_id)
+
+        def watched_wait():
+            waited.append(wait())
+            return waited[-1]
+
+        return watched_wait
+
+    def failing_compose(parts, context):
+        raise RuntimeError("compose failed")
+
+    monkeypatch.setattr(queries, "write_decided_record", watched_write)
+    monkeypatch.setattr(services, "_compose", failing_compose)
+    with pytest.raises(RuntimeError, match="compose failed"):
+        recompute_outlet_scores()
+    assert waited == [80]  # the write was done before the error left the transaction
+    assert not ScoreRun.objects.exists()
+    assert not RunSentence.objects.exists()
+    assert not RunClaim.objects.exists()
+    assert not ScoreSnapshot.objects.exists()
+    assert queries.DECIDED_TABLE not in connection.introspection.table_names()
+
+
 @pytest.fixture
 def published(build, lead):
     """A published run over a scored outlet (5 x worked example 1); then a sixth article, marked
