@@ -31,10 +31,16 @@ def recompute_scores_task() -> int:
 @task()
 def prune_records_task() -> int:
     """Prune old unpublished runs' records (`services.prune_run_records`), queued by a full
-    recompute once its run is committed; returns the number of runs pruned."""
+    recompute once its run is committed; returns the number of runs pruned. Once the prune has
+    committed, the pruned tables are vacuumed (`queries.vacuum_records`: PostgreSQL, when not
+    called inside a transaction, as the worker calls it)."""
+    from reliability.queries import vacuum_records
     from reliability.services import prune_run_records
 
-    return prune_run_records()
+    pruned = prune_run_records()
+    if pruned:
+        vacuum_records()
+    return pruned
 
 
 def _waiting_in_database() -> bool:

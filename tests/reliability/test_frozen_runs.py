@@ -9,7 +9,7 @@ import random
 from collections import Counter, defaultdict
 
 import pytest
-from django.db import DatabaseError, connection
+from django.db import DatabaseError, connection, transaction
 from django.db.models import ProtectedError
 from django.urls import reverse
 from django.utils import timezone
@@ -418,3 +418,36 @@ def test_the_record_finds_the_majority_source_among_three_or_more_attribution_ma
     expected = [source.pk if source else None for _, source in cases] + [None]
     assert [recorded[sentence.pk] for sentence in sentences] == expected
     assert {sentence: row[2] for sentence, row in python_record().items()} == recorded
+
+
+def _vacuum_counts() -> dict[str, int]:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT relname, vacuum_count FROM pg_stat_user_tables WHERE relname IN "
+            "('reliability_runsentence', 'reliability_runclaim', 'reliability_runoutletparts')"
+        )
+        return dict(cursor.fetchall())
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_prune_vacuums_the_record_once_committed_on_postgresql(build):
+    """Each recompute inserts a whole record and its prune deletes an older one: on PostgreSQL the
+    prune task then vacuums the record tables (autovacuum did not keep up: the record bloated to
+    several times its live size). Committed for real here: VACUUM cannot run in a transaction."""
+    from reliability.tasks import prune_records_task
+
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL only (nothing to vacuum on SQLite)")
+    scored_outlet(build, "scored.example")
+    runs = [recompute_outlet_scores() for _ in range(KEEP_UNPUBLISHED_RECORDS)]  # nothing to prune yet
+    before = _vacuum_counts()
+    assert RunSentence.objects.count() == 80 * KEEP_UNPUBLISHED_RECORDS
+    recompute_outlet_scores()  # its commit runs the queued prune (the immediate task backend)
+    assert not ScoreRun.objects.get(pk=runs[0].pk).record_kept
+    after = _vacuum_counts()
+    for table in ("reliability_runsentence", "reliability_runclaim", "reliability_runoutletparts"):
+        assert after[table] == before.get(table, 0) + 1, table
+    assert prune_records_task.call() == 0  # nothing pruned: no vacuum
+    assert _vacuum_counts() == after
+    with transaction.atomic():
+        assert not queries.vacuum_records()  # refused in a transaction block: not attempted
