@@ -66,12 +66,12 @@ def _collection_paused() -> Iterator[None]:
     allocations, traverses the older ones again and again (a third of a full recompute's Python
     time at 1.2 M marks). Collection resumes afterwards; what became garbage meanwhile is
     collected then."""
-    paused = gc.isenabled()
+    was_enabled = gc.isenabled()
     gc.disable()
     try:
         yield
     finally:
-        if paused:
+        if was_enabled:
             gc.enable()
 
 
