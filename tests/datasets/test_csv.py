@@ -178,7 +178,24 @@ def test_raw_rows_reads_back_the_cells_as_written():
             writers.BUFFER = original
         assert "".join(",".join(cells) + "\n" for cells in read) == text
         assert [len(cells) for cells in read] == [len(row) for row in rows]
-        assert [writers._cell(value) for value in values] == read[0]
+        assert [writers._quote(value) for value in values] == read[0]
+
+
+def test_quote_writes_every_character_as_csv_writer_does():
+    """`writers._quote` (the CSV rows are built without csv.writer) against csv.writer itself,
+    for every code point alone, inside a text and doubled, and for numbers as str and repr."""
+    for code in range(0x110000):
+        if 0xD800 <= code <= 0xDFFF:
+            continue
+        char = chr(code)
+        values = [char, f"a{char}b", char * 2]
+        out = io.StringIO(newline="")
+        csv.writer(out, lineterminator="\n").writerow([*values, None])
+        assert out.getvalue() == ",".join(writers._quote(value) for value in [*values, None]) + "\n", hex(code)
+    numbers = [0, 7, 12345678901, 1.0, 0.5, 0.6667, 0.5714, 0.1 + 0.2, 1e-05]
+    out = io.StringIO(newline="")
+    csv.writer(out, lineterminator="\n").writerow(numbers)
+    assert out.getvalue() == ",".join(repr(n) if isinstance(n, float) else str(n) for n in numbers) + "\n"
 
 
 def test_the_csv_export_costs_one_query_more_than_jsonl(corpus, tmp_path):
