@@ -205,3 +205,14 @@ def test_the_csv_export_costs_one_query_more_than_jsonl(corpus, tmp_path):
             write_export(ExportOptions(format=fmt, include_unsettled=True), tmp_path / fmt)
         counts[fmt] = len(queries)
     assert counts["csv"] == counts["jsonl"] + 1
+
+
+@pytest.mark.parametrize("case", sorted(MORE_CASES))
+def test_reviewers_read_through_the_filters_or_the_kept_articles_ids_agree(corpus, monkeypatch, case):
+    """Up to MAX_PROBED_ARTICLES kept articles the probe takes their ids, above it the filters."""
+    from datasets import records
+
+    options = ExportOptions(**MORE_CASES[case])
+    by_ids = reviewers_read(options)
+    monkeypatch.setattr(records, "MAX_PROBED_ARTICLES", 1)
+    assert reviewers_read(options) == by_ids
