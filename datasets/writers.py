@@ -141,12 +141,12 @@ class CsvWriter(Writer):
     """One row per sentence; reviewers' labels and sources in `label:<username>`/`source:<username>`
     columns, sorted by username: the reviewers of the exported records, `claim_group` after the
     fixed columns when the records have it. The bytes are csv.writer's (QUOTE_MINIMAL, "\n" line
-    terminator, None as an empty cell), made here by `_quote` (see there) and str/repr, about four
-    times faster per row; written and hashed in blocks as JsonlWriter does.
+    terminator, None as an empty cell), made here by `_quote` (see there) and str/repr, about three
+    times faster per row than through csv.writer; written and hashed in blocks as JsonlWriter does.
 
-    One pass: at the first row the columns are taken from `records.reviewers_read` (one query: the
-    reviewers whose marks the export reads) and every row is written at once. Those are the
-    records' reviewers unless a filter applied to records in Python (gold label, label source,
+    One pass: at the first row the columns are taken from `records.reviewers_read` (one query, two
+    with article filters: the reviewers whose marks the export reads) and every row is written at
+    once. Those are the records' reviewers unless a filter applied to records in Python (gold label, label source,
     side, agreement) dropped every sentence of one of them, or marks changed while the export
     read (a reviewer whose marks were all deleted, or a new one). The writer notes which columns
     its rows used, and the marks of reviewers without a column (spooled to a temporary file, only

@@ -198,13 +198,14 @@ def test_quote_writes_every_character_as_csv_writer_does():
     assert out.getvalue() == ",".join(repr(n) if isinstance(n, float) else str(n) for n in numbers) + "\n"
 
 
-def test_the_csv_export_costs_one_query_more_than_jsonl(corpus, tmp_path):
+@pytest.mark.parametrize(("values", "more"), [({"include_unsettled": True}, 1), ({"outlets": ["ünï.example.org"]}, 2)])
+def test_the_csv_export_costs_one_query_more_than_jsonl_two_with_article_filters(corpus, tmp_path, values, more):
     counts = {}
     for fmt in ("jsonl", "csv"):
         with CaptureQueriesContext(connection) as queries:
-            write_export(ExportOptions(format=fmt, include_unsettled=True), tmp_path / fmt)
+            write_export(ExportOptions(format=fmt, **values), tmp_path / fmt)
         counts[fmt] = len(queries)
-    assert counts["csv"] == counts["jsonl"] + 1
+    assert counts["csv"] == counts["jsonl"] + more
 
 
 @pytest.mark.parametrize("case", sorted(MORE_CASES))
