@@ -294,7 +294,7 @@ def write_export(
         umask = os.umask(0)
         os.umask(umask)
         work.chmod(0o777 & ~umask)  # mkdtemp makes it private; the export is an ordinary folder
-        writers = [WRITERS[name](work) for name in formats]
+        writers = [WRITERS[name](work, options) for name in formats]
         tally = _Tally()
         for row in iter_rows(options, on_total=on_total, on_chunk=on_progress):
             for writer in writers:
