@@ -836,16 +836,6 @@ def sides_per_outlet() -> dict[int, int]:
     return {row["outlet_id"]: row["k"] for row in rows}
 
 
-def sentence_status_counts(
-    recorded: dict[int, dict[str, int]], outlet_ids: Iterable[int] | None = None
-) -> dict[int, dict[str, int]]:
-    """Outlet id -> reviewable sentences by how their label was reached in a run: `recorded`, the
-    run's record counted per outlet (unanimous, majority, adjudicated, disputed:
-    `record_totals(...).statuses`), and unmarked: the outlet's other reviewable sentences, of the
-    outlets `outlet_ids` (None: all). One GROUP BY query (`reviewable_counts`)."""
-    return statuses_with_unmarked(recorded, reviewable_counts(outlet_ids))
-
-
 def reviewable_counts(outlet_ids: Iterable[int] | None = None) -> dict[int, int]:
     """Outlet id -> its reviewable sentences (`scored_sentences`), of the outlets `outlet_ids`
     (None: all). One GROUP BY query."""
@@ -856,7 +846,10 @@ def reviewable_counts(outlet_ids: Iterable[int] | None = None) -> dict[int, int]
 def statuses_with_unmarked(
     recorded: dict[int, dict[str, int]], reviewable: dict[int, int]
 ) -> dict[int, dict[str, int]]:
-    """`sentence_status_counts` of the recorded statuses and the reviewable sentences per outlet."""
+    """Outlet id -> reviewable sentences by how their label was reached in a run: `recorded`, the
+    run's record counted per outlet (unanimous, majority, adjudicated, disputed:
+    `record_totals(...).statuses`), and unmarked: the outlet's other reviewable sentences
+    (`reviewable`, from `reviewable_counts`)."""
     result: dict[int, dict[str, int]] = defaultdict(dict)
     for outlet_id, statuses in recorded.items():
         result[outlet_id].update(statuses)
