@@ -73,6 +73,9 @@ def encode(value, *, line: bool = False) -> bytes:
 class Writer:
     name = ""
     binary = False  # text writers get a UTF-8 text file; binary ones write `encode`d bytes
+    # Writers that write through `_write` hash what they write as they write it, so the card's
+    # checksum needs no second read of the file.
+    hashed = False
 
     def __init__(self, folder: Path, options: ExportOptions):
         self.options = options
@@ -83,13 +86,20 @@ class Writer:
         else:
             self.file = open(self.path, "w", encoding="utf-8", newline="", buffering=BUFFER)  # noqa: SIM115
         self.rows = 0
+        self.digest = hashlib.sha256() if self.hashed else None
 
     def write(self, row: Row) -> None:
         raise NotImplementedError
 
+    def _write(self, block: bytes) -> None:
+        """Write `block` to the file and hash it (`hashed` writers: whole blocks, one call each)."""
+        assert self.digest is not None, "only hashed writers write through _write"
+        self.file.write(block)
+        self.digest.update(block)
+
     def sha256(self) -> str | None:
         """The file's SHA-256 when the writer hashed what it wrote (else the card reads the file)."""
-        return None
+        return None if self.digest is None else self.digest.hexdigest()
 
     def finish(self) -> None:
         """Write what must come after the last row (nothing by default)."""
@@ -113,10 +123,10 @@ class JsonlWriter(Writer):
 
     name = "jsonl"
     binary = True
+    hashed = True
 
     def __init__(self, folder: Path, options: ExportOptions):
         super().__init__(folder, options)
-        self.digest = hashlib.sha256()
         self.pending = bytearray()
 
     def write(self, row: Row) -> None:
@@ -126,15 +136,11 @@ class JsonlWriter(Writer):
             self._flush()
 
     def _flush(self) -> None:
-        self.file.write(self.pending)
-        self.digest.update(self.pending)
+        self._write(self.pending)
         del self.pending[:]
 
     def finish(self) -> None:
         self._flush()
-
-    def sha256(self) -> str | None:
-        return self.digest.hexdigest()
 
 
 class CsvWriter(Writer):
@@ -155,11 +161,11 @@ class CsvWriter(Writer):
 
     name = "csv"
     binary = True
+    hashed = True
     ROWS_PER_BLOCK = 4096
 
     def __init__(self, folder: Path, options: ExportOptions):
         super().__init__(folder, options)
-        self.digest = hashlib.sha256()
         self.pending: list[str] = []  # lines not yet written, without their newline
         self.fixed_columns = CSV_COLUMNS
         self.claim_groups = False
@@ -234,9 +240,7 @@ class CsvWriter(Writer):
 
     def _flush(self) -> None:
         if self.pending:
-            block = ("\n".join(self.pending) + "\n").encode("utf-8")
-            self.file.write(block)
-            self.digest.update(block)
+            self._write(("\n".join(self.pending) + "\n").encode("utf-8"))
             self.pending.clear()
 
     def _stray(self, mark: dict) -> None:
@@ -260,9 +264,6 @@ class CsvWriter(Writer):
         if self.strays is None and len(used) == len(written):
             return
         self._rewrite(written, sorted(used | self.stray_reviewers))
-
-    def sha256(self) -> str | None:
-        return self.digest.hexdigest()
 
     def _rewrite(self, written: list[str], reviewers: list[str]) -> None:
         """Write the file again with columns for `reviewers` (the records' own) instead of
