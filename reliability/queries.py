@@ -58,7 +58,7 @@ from annotate.models import (
 )
 from claims.grouping import CORROBORATED, first_reporters, group_status
 from claims.models import ArticleLink, ClaimGroup, ClaimMember
-from reliability.models import PATTERN_FIELDS, RunClaim, RunOutletParts, RunSentence, ScoreSnapshot
+from reliability.models import PATTERN_FIELDS, RunClaim, RunOutletParts, RunSentence, ScoreRun, ScoreSnapshot
 from reliability.scoring import ArticleCounts, SpanMark
 
 LABELS: tuple[str, ...] = tuple(Label.values)
@@ -216,17 +216,65 @@ def record_run_sentences(run_id: int, article_ids: Iterable[int] | None = None) 
     join by a UNION ALL. Gold label and label_source follow `annotate.gold.resolve_gold_label`
     (adjudicated, unanimous, strict majority, else disputed with a NULL label); the gold source
     follows `resolve_gold_source` (NULL when disputed). Rows are written in primary-key order
-    (outlet, sentence): appending to the index is several times cheaper than inserting at random
-    places in it.
+    (outlet, sentence). On PostgreSQL the whole record goes into a new partition of its own
+    (`_partition_statements`); a refresh's rows go into the run's existing one.
     """
+    decided_sql, decided_params = _decided_sql(article_ids)
+    if article_ids is not None or connection.vendor != "postgresql":
+        # A refresh adds rows to the run's partition (made by its full recompute); SQLite has one table.
+        target = RunSentence._meta.db_table
+        statements = [(_insert_record_sql(f"({decided_sql})", target), (run_id, *decided_params))]
+    else:
+        statements = _partition_statements(run_id, f"({decided_sql})", decided_params)
     with connection.cursor() as cursor:
-        cursor.execute(*_record_sql(run_id, article_ids))
-        written = cursor.rowcount
-        if connection.vendor == "postgresql" and article_ids is None:
-            # Fresh rows have no statistics yet: without them the planner takes the record for
-            # empty and joins it row by row (seconds instead of milliseconds for the roll-ups).
-            cursor.execute(f"ANALYZE {RunSentence._meta.db_table}")
+        return _execute_record_write(cursor, statements)
+
+
+def _execute_record_write(cursor, statements: list[tuple[str, tuple]]) -> int:
+    """Run the statements that write a record (`cursor`: Django's or psycopg's own); returns the
+    number of rows its INSERT wrote."""
+    written = 0
+    for sql, params in statements:
+        cursor.execute(sql, params)
+        if sql.lstrip().startswith("INSERT"):
+            written = cursor.rowcount
     return written
+
+
+def record_partition(run_id: int) -> str:
+    """The table that holds run `run_id`'s record on PostgreSQL, where `RunSentence` is partitioned
+    by run (migration 0008): one partition per run, made and filled by its full recompute
+    (`_partition_statements`), emptied by a prune (`empty_records`) and dropped once that has
+    committed (`tidy_records`)."""
+    return f"{RunSentence._meta.db_table}_{int(run_id)}"
+
+
+def _partition_statements(run_id: int, decided: str, params: Iterable[Any]) -> list[tuple[str, tuple]]:
+    """The statements that write run `run_id`'s record on PostgreSQL from the decided rows
+    `decided` (a parenthesized query or a table; `params` its parameters): a new table with the
+    record's columns and constraints, filled in primary-key order, then attached as the run's
+    partition, which builds its indexes once (several times cheaper than inserting each row into
+    an index), then analyzed (fresh rows have no statistics: without them the planner takes the
+    record for empty and joins it row by row).
+
+    The table has no index while it fills; its `CHECK (run_id = …)` spares the attach a scan. The
+    attach takes a SHARE UPDATE EXCLUSIVE lock on the record until the transaction ends: readers
+    and writers of other runs go on (only another attach, detach or vacuum of the record waits). A
+    table of that name left by a run deleted earlier (a test database flushed with its sequences
+    reset) is dropped first: a run id is new, so nothing of this run can be in it."""
+    parent, partition = RunSentence._meta.db_table, connection.ops.quote_name(record_partition(run_id))
+    run = int(run_id)
+    return [
+        (f"DROP TABLE IF EXISTS {partition}", ()),
+        (
+            f"CREATE TABLE {partition} (LIKE {parent} INCLUDING DEFAULTS INCLUDING CONSTRAINTS, "
+            f"CHECK (run_id = {run}))",
+            (),
+        ),
+        (_insert_record_sql(decided, partition), (run, *params)),
+        (f"ALTER TABLE {parent} ATTACH PARTITION {partition} FOR VALUES IN ({run})", ()),
+        (f"ANALYZE {partition}", ()),
+    ]
 
 
 def decide_run_sentences() -> dict[tuple[int, int, int], Counter]:
@@ -276,32 +324,28 @@ def write_decided_record(run_id: int) -> Callable[[], int]:
     """Write the record of run `run_id` from `DECIDED_TABLE` (`decide_run_sentences`), then drop
     the table. Returns a function that waits for the write and returns the number of rows.
 
-    On PostgreSQL the write (the INSERT, the record's ANALYZE, the DROP) runs in a thread on this
-    transaction's own connection, so that the database writes while Python composes the figures
-    (psycopg serialises the connection's statements and releases the GIL while it waits; a query
-    from this thread meanwhile waits for the write). Call the returned function before anything
-    reads the record or the transaction ends. On SQLite the write is done before returning."""
+    On PostgreSQL the write (the run's partition made, filled, attached and analyzed:
+    `_partition_statements`; the DROP) runs in a thread on this transaction's own connection, so
+    that the database writes while Python composes the figures (psycopg serialises the
+    connection's statements and releases the GIL while it waits; a query from this thread
+    meanwhile waits for the write). Call the returned function before anything reads the record
+    or the transaction ends. On SQLite the write is done before returning."""
     table = connection.ops.quote_name(DECIDED_TABLE)
-    statements = [(_insert_record_sql(table), (run_id,)), (f"DROP TABLE {table}", ())]
+    drop = (f"DROP TABLE {table}", ())
     if connection.vendor != "postgresql":
         with connection.cursor() as cursor:
-            cursor.execute(*statements[0])
-            written = cursor.rowcount
-            cursor.execute(*statements[1])
+            written = _execute_record_write(
+                cursor, [(_insert_record_sql(table, RunSentence._meta.db_table), (run_id,)), drop]
+            )
         return lambda: written
-    # Fresh rows have no statistics yet: without them the planner takes the record for empty
-    # (as `record_run_sentences`).
-    statements.insert(1, (f"ANALYZE {RunSentence._meta.db_table}", ()))
+    statements = [*_partition_statements(run_id, table, ()), drop]
     raw = connection.connection  # the psycopg connection of this transaction
     outcome: dict[str, Any] = {}
 
     def write() -> None:
         try:
             with raw.cursor() as cursor:
-                cursor.execute(*statements[0])
-                outcome["written"] = cursor.rowcount
-                for statement in statements[1:]:
-                    cursor.execute(*statement)
+                outcome["written"] = _execute_record_write(cursor, statements)
         except BaseException as error:  # noqa: BLE001 (raised again by `wait`)
             outcome["error"] = error
 
@@ -318,22 +362,72 @@ def write_decided_record(run_id: int) -> Callable[[], int]:
     return wait
 
 
-def vacuum_records() -> bool:
-    """`VACUUM (ANALYZE)` the tables a prune deletes from (the record, the claims record, the
-    outlet parts) on PostgreSQL, outside any transaction; returns whether it ran.
+def empty_records(run_ids: Iterable[int]) -> None:
+    """Delete the records of runs `run_ids` (a prune, in its transaction). On PostgreSQL each run's
+    partition is emptied by a TRUNCATE, at once whatever its size (a DELETE of 600,000 rows took
+    a second and left them for vacuum to reclaim), then dropped by `tidy_records` once committed;
+    on SQLite a DELETE."""
+    run_ids = set(run_ids)
+    if connection.vendor != "postgresql":
+        RunSentence.objects.filter(run_id__in=run_ids).delete()
+        return
+    partitions = [name for run_id, name in sorted(record_partitions().items()) if run_id in run_ids]
+    if partitions:
+        with connection.cursor() as cursor:
+            cursor.execute(f"TRUNCATE {', '.join(connection.ops.quote_name(name) for name in partitions)}")
 
-    Every full recompute inserts a whole record (600,000 rows at 1.2 M marks) and its prune deletes
-    an older one; autovacuum did not keep up with that (the bench database's record grew to 3.4 GB
-    heap and index for 2.4 M live rows, and deciding and writing slowed by ~40 %). Vacuumed after
-    each prune, the space of the deleted rows and their index pages is reused by the next record.
-    Nothing on SQLite (a DELETE leaves free pages in the file, which later inserts reuse) nor
-    inside a transaction block (where PostgreSQL refuses VACUUM; the worker runs tasks outside one)."""
-    if connection.vendor != "postgresql" or connection.in_atomic_block:
-        return False
+
+def record_partitions() -> dict[int, str]:
+    """The record's partitions on PostgreSQL, by run id (`record_partition`); {} on SQLite."""
+    if connection.vendor != "postgresql":
+        return {}
+    prefix = f"{RunSentence._meta.db_table}_"
     with connection.cursor() as cursor:
-        for model in (RunSentence, RunClaim, RunOutletParts):
-            cursor.execute(f"VACUUM (ANALYZE) {connection.ops.quote_name(model._meta.db_table)}")
-    return True
+        cursor.execute(
+            "SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid "
+            "WHERE i.inhparent = %s::regclass",
+            [RunSentence._meta.db_table],
+        )
+        names = [name for (name,) in cursor.fetchall()]
+    return {int(name.removeprefix(prefix)): name for name in names if name.removeprefix(prefix).isdigit()}
+
+
+def tidy_records() -> int:
+    """After a prune has committed (PostgreSQL, outside any transaction): detach and drop the
+    record partitions of runs whose record was pruned or that no longer exist (a deleted run's rows
+    go with it, its empty partition stays until now), then, if any was dropped, `VACUUM (ANALYZE)`
+    the claims record and the outlet parts, which a prune deletes from. Returns the number of partitions dropped; 0 and
+    nothing done on SQLite or inside a transaction block (where PostgreSQL refuses a concurrent
+    detach and VACUUM; the worker runs tasks outside one).
+
+    Each partition is detached CONCURRENTLY (readers and writers of the record go on meanwhile; it
+    waits for the transactions that may still read it), then dropped. A detach interrupted
+    half-way is finished first (FINALIZE)."""
+    if connection.vendor != "postgresql" or connection.in_atomic_block:
+        return 0
+    partitions = record_partitions()
+    kept = set(ScoreRun.objects.filter(pk__in=list(partitions), record_kept=True).values_list("pk", flat=True))
+    parent = RunSentence._meta.db_table
+    quote = connection.ops.quote_name
+    dropped = 0
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid "
+            "WHERE i.inhparent = %s::regclass AND i.inhdetachpending",
+            [parent],
+        )
+        pending = {name for (name,) in cursor.fetchall()}
+        for run_id, name in sorted(partitions.items()):
+            if run_id in kept:
+                continue
+            finish = " FINALIZE" if name in pending else " CONCURRENTLY"
+            cursor.execute(f"ALTER TABLE {parent} DETACH PARTITION {quote(name)}{finish}")
+            cursor.execute(f"DROP TABLE {quote(name)}")
+            dropped += 1
+        if dropped:
+            for model in (RunClaim, RunOutletParts):
+                cursor.execute(f"VACUUM (ANALYZE) {quote(model._meta.db_table)}")
+    return dropped
 
 
 def _per_sentence(marks: QuerySet, *, pairs: bool = False) -> QuerySet:
@@ -357,13 +451,6 @@ def _per_sentence(marks: QuerySet, *, pairs: bool = False) -> QuerySet:
     )
 
 
-def _record_sql(run_id: int, article_ids: Iterable[int] | None) -> tuple[str, tuple]:
-    """The INSERT ... SELECT of `record_run_sentences`: the decided rows (`_decided_sql`) in
-    primary-key order."""
-    decided_sql, decided_params = _decided_sql(article_ids)
-    return _insert_record_sql(f"({decided_sql})"), (run_id, *decided_params)
-
-
 # The record's columns, as `_decided_sql` gives them (after the run).
 _RECORD_COLUMNS = (
     "sentence_id", "article_id", "outlet_id", "label", "label_source", "source_id", "source_kind",
@@ -371,13 +458,14 @@ _RECORD_COLUMNS = (
 )  # fmt: skip
 
 
-def _insert_record_sql(decided: str) -> str:
-    """INSERT into the record of the decided rows `decided` (a parenthesized query or a table), in
-    primary-key order (outlet, sentence): appending to the index is several times cheaper than
-    inserting at random places in it. Its one parameter is the run."""
+def _insert_record_sql(decided: str, target: str) -> str:
+    """INSERT into `target` (the record, or a run's partition of it) of the decided rows `decided`
+    (a parenthesized query or a table), in primary-key order (outlet, sentence): appending to an
+    index is several times cheaper than inserting at random places in it. Its one parameter is the
+    run."""
     columns = ", ".join(connection.ops.quote_name(column) for column in _RECORD_COLUMNS)
     return f"""
-        INSERT INTO {RunSentence._meta.db_table} ({connection.ops.quote_name("run_id")}, {columns})
+        INSERT INTO {target} ({connection.ops.quote_name("run_id")}, {columns})
         SELECT %s, {", ".join(f"d.{connection.ops.quote_name(column)}" for column in _RECORD_COLUMNS)}
         FROM {decided} d ORDER BY d.{connection.ops.quote_name("outlet_id")}, d.sentence_id
     """

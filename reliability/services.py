@@ -624,8 +624,8 @@ def prune_run_records(*, keep: int = KEEP_UNPUBLISHED_RECORDS) -> int:
     may update). Returns the number of runs pruned.
 
     A full recompute does not prune in its own transaction: once its run is committed it queues
-    `tasks.prune_records_task`, which runs this (a DELETE of a whole record, ~0.6 s at 1.2 M
-    marks, is then no longer part of the wait for the new run). The stale runs are locked first
+    `tasks.prune_records_task`, which runs this, then drops the emptied partitions of the record
+    on PostgreSQL (`queries.empty_records`, `queries.tidy_records`). The stale runs are locked first
     (`SELECT ... FOR UPDATE` on PostgreSQL), so a run being published meanwhile is either
     published first (and then kept) or refused."""
     newest = list(ScoreRun.objects.values_list("pk", flat=True)[:keep])
@@ -637,7 +637,7 @@ def prune_run_records(*, keep: int = KEEP_UNPUBLISHED_RECORDS) -> int:
         .values_list("pk", flat=True)
     )
     if stale:
-        RunSentence.objects.filter(run_id__in=stale).delete()
+        queries.empty_records(stale)
         RunClaim.objects.filter(run_id__in=stale).delete()
         ScoreRun.objects.filter(pk__in=stale).update(record_kept=False)
     return len(stale)

@@ -32,14 +32,14 @@ def recompute_scores_task() -> int:
 def prune_records_task() -> int:
     """Prune old unpublished runs' records (`services.prune_run_records`), queued by a full
     recompute once its run is committed; returns the number of runs pruned. Once the prune has
-    committed, the pruned tables are vacuumed (`queries.vacuum_records`: PostgreSQL, when not
-    called inside a transaction, as the worker calls it)."""
-    from reliability.queries import vacuum_records
+    committed, the emptied record partitions are dropped and the pruned tables vacuumed
+    (`queries.tidy_records`: PostgreSQL, when not called inside a transaction, as the worker
+    calls it)."""
+    from reliability.queries import tidy_records
     from reliability.services import prune_run_records
 
     pruned = prune_run_records()
-    if pruned:
-        vacuum_records()
+    tidy_records()
     return pruned
 
 

@@ -142,7 +142,7 @@ def test_a_failed_record_write_fails_the_recompute_and_leaves_nothing(build, mon
     its failure is the recompute's, whose transaction then leaves no run, record or snapshot."""
     scored_outlet(build, "scored.example")
     monkeypatch.setattr(
-        queries, "_insert_record_sql", lambda decided: f"INSERT INTO no_such_table SELECT %s FROM {decided}"
+        queries, "_insert_record_sql", lambda decided, target: f"INSERT INTO no_such_table SELECT %s FROM {decided}"
     )
     with pytest.raises(DatabaseError, match="no_such_table"):
         recompute_outlet_scores()
@@ -424,30 +424,99 @@ def _vacuum_counts() -> dict[str, int]:
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT relname, vacuum_count FROM pg_stat_user_tables WHERE relname IN "
-            "('reliability_runsentence', 'reliability_runclaim', 'reliability_runoutletparts')"
+            "('reliability_runclaim', 'reliability_runoutletparts')"
         )
         return dict(cursor.fetchall())
 
 
+def _tables_named(prefix: str) -> set[str]:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT relname FROM pg_class WHERE relkind = 'r' AND relname LIKE %s", [prefix + "%"])
+        return {name for (name,) in cursor.fetchall()}
+
+
+def test_each_run_keeps_its_record_in_a_partition_of_its_own_on_postgresql(build):
+    """On PostgreSQL the record is partitioned by run (migration 0008): a full recompute makes its
+    run's partition, a refresh adds to it, and every read of the record through the model sees
+    exactly that run's rows."""
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL only (SQLite keeps one table)")
+    outlet = scored_outlet(build, "scored.example")
+    first, second = recompute_outlet_scores(), recompute_outlet_scores()
+    assert set(queries.record_partitions()) == {first.pk, second.pk}
+    with connection.cursor() as cursor:
+        for run in (first, second):
+            cursor.execute(f"SELECT DISTINCT run_id FROM {queries.record_partition(run.pk)}")
+            assert cursor.fetchall() == [(run.pk,)]
+            cursor.execute(f"SELECT COUNT(*) FROM {queries.record_partition(run.pk)}")
+            assert cursor.fetchone() == (run.sentence_count,) == (80,)
+    assert RunSentence.objects.filter(run=second).count() == 80
+    # A refresh writes into the run's existing partition.
+    article = outlet.articles.first()
+    sentence = article.sentences.filter(reviewable=True).order_by("position").first()
+    removed, _ = RunSentence.objects.filter(run=second, article_id=article.pk).delete()
+    assert queries.record_run_sentences(second.pk, [article.pk]) == removed > 0
+    assert RunSentence.objects.filter(run=second, sentence=sentence).exists()
+    assert RunSentence.objects.filter(run=second).count() == 80
+
+
+def test_a_recompute_rolled_back_leaves_no_partition_and_a_stale_one_is_replaced(build, monkeypatch):
+    """The partition is made in the recompute's transaction: a failure leaves no table behind. A
+    table already named after a new run (left by a run deleted with its sequence reset) is
+    replaced, never read as that run's record."""
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL only (SQLite keeps one table)")
+    scored_outlet(build, "scored.example")
+    before = _tables_named("reliability_runsentence_")
+
+    def failing(rows):
+        raise RuntimeError("composing failed")
+
+    monkeypatch.setattr("reliability.services.build_parts", failing)
+    with pytest.raises(RuntimeError, match="composing failed"):
+        recompute_outlet_scores()
+    monkeypatch.undo()
+    assert not ScoreRun.objects.exists()
+    assert _tables_named("reliability_runsentence_") == before
+    run = ScoreRun.objects.create(method_version="test")
+    with connection.cursor() as cursor:
+        cursor.execute(f"CREATE TABLE {queries.record_partition(run.pk)} (run_id bigint, stale boolean)")
+    assert queries.record_run_sentences(run.pk) == 80
+    assert RunSentence.objects.filter(run=run).count() == 80
+    assert set(queries.record_partitions()) == {run.pk}
+
+
 @pytest.mark.django_db(transaction=True)
-def test_the_prune_vacuums_the_record_once_committed_on_postgresql(build):
-    """Each recompute inserts a whole record and its prune deletes an older one: on PostgreSQL the
-    prune task then vacuums the record tables (autovacuum did not keep up: the record bloated to
-    several times its live size). Committed for real here: VACUUM cannot run in a transaction."""
+def test_the_prune_empties_then_drops_old_partitions_once_committed_on_postgresql(build):
+    """Each recompute writes a whole record and its prune removes an older one: on PostgreSQL the
+    prune empties that run's partition (TRUNCATE, in its transaction), and the task then detaches
+    and drops it and vacuums the claims record and outlet parts; a deleted run's empty partition
+    goes the same way. Committed for real here: a concurrent detach and VACUUM cannot run in a
+    transaction."""
     from reliability.tasks import prune_records_task
 
     if connection.vendor != "postgresql":
-        pytest.skip("PostgreSQL only (nothing to vacuum on SQLite)")
+        pytest.skip("PostgreSQL only (SQLite keeps one table)")
     scored_outlet(build, "scored.example")
     runs = [recompute_outlet_scores() for _ in range(KEEP_UNPUBLISHED_RECORDS)]  # nothing to prune yet
     before = _vacuum_counts()
     assert RunSentence.objects.count() == 80 * KEEP_UNPUBLISHED_RECORDS
-    recompute_outlet_scores()  # its commit runs the queued prune (the immediate task backend)
+    assert set(queries.record_partitions()) == {run.pk for run in runs}
+    newest = recompute_outlet_scores()  # its commit runs the queued prune (the immediate task backend)
     assert not ScoreRun.objects.get(pk=runs[0].pk).record_kept
+    assert set(queries.record_partitions()) == {run.pk for run in runs[1:]} | {newest.pk}
+    assert queries.record_partition(runs[0].pk) not in _tables_named("reliability_runsentence_")
+    assert RunSentence.objects.count() == 80 * KEEP_UNPUBLISHED_RECORDS
     after = _vacuum_counts()
-    for table in ("reliability_runsentence", "reliability_runclaim", "reliability_runoutletparts"):
+    for table in ("reliability_runclaim", "reliability_runoutletparts"):
         assert after[table] == before.get(table, 0) + 1, table
-    assert prune_records_task.call() == 0  # nothing pruned: no vacuum
+    assert prune_records_task.call() == 0  # nothing pruned or dropped: no vacuum
     assert _vacuum_counts() == after
+    # An unpublished run deleted: its rows go with it, its empty partition at the next prune.
+    ScoreRun.objects.filter(pk=runs[1].pk).delete()
+    assert queries.record_partition(runs[1].pk) in _tables_named("reliability_runsentence_")
+    assert prune_records_task.call() == 0
+    assert set(queries.record_partitions()) == {run.pk for run in runs[2:]} | {newest.pk}
+    assert queries.record_partition(runs[1].pk) not in _tables_named("reliability_runsentence_")
     with transaction.atomic():
-        assert not queries.vacuum_records()  # refused in a transaction block: not attempted
+        assert queries.tidy_records() == 0  # refused in a transaction block: not attempted
