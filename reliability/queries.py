@@ -379,49 +379,50 @@ def empty_records(run_ids: Iterable[int]) -> None:
 
 def record_partitions() -> dict[int, str]:
     """The record's partitions on PostgreSQL, by run id (`record_partition`); {} on SQLite."""
+    return {run_id: name for run_id, (name, _) in _partitions().items()}
+
+
+def _partitions() -> dict[int, tuple[str, bool]]:
+    """Per run id, the record's partition on PostgreSQL and whether a detach of it is pending."""
     if connection.vendor != "postgresql":
         return {}
     prefix = f"{RunSentence._meta.db_table}_"
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid "
+            "SELECT c.relname, i.inhdetachpending FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid "
             "WHERE i.inhparent = %s::regclass",
             [RunSentence._meta.db_table],
         )
-        names = [name for (name,) in cursor.fetchall()]
-    return {int(name.removeprefix(prefix)): name for name in names if name.removeprefix(prefix).isdigit()}
+        rows = cursor.fetchall()
+    return {
+        int(name.removeprefix(prefix)): (name, pending) for name, pending in rows if name.removeprefix(prefix).isdigit()
+    }
 
 
 def tidy_records() -> int:
     """After a prune has committed (PostgreSQL, outside any transaction): detach and drop the
-    record partitions of runs whose record was pruned or that no longer exist (a deleted run's rows
-    go with it, its empty partition stays until now), then, if any was dropped, `VACUUM (ANALYZE)`
-    the claims record and the outlet parts, which a prune deletes from. Returns the number of partitions dropped; 0 and
-    nothing done on SQLite or inside a transaction block (where PostgreSQL refuses a concurrent
-    detach and VACUUM; the worker runs tasks outside one).
+    record partitions of runs whose record was pruned or that no longer exist (a deleted run's
+    rows go with it, its empty partition stays until now), then, if any was dropped,
+    `VACUUM (ANALYZE)` the claims record and the outlet parts, which a prune deletes from. Returns
+    the number of partitions dropped; 0 and nothing done on SQLite or inside a transaction block
+    (where PostgreSQL refuses a concurrent detach and VACUUM; the worker runs tasks outside one).
 
     Each partition is detached CONCURRENTLY (readers and writers of the record go on meanwhile; it
     waits for the transactions that may still read it), then dropped. A detach interrupted
-    half-way is finished first (FINALIZE)."""
+    half-way is finished (FINALIZE) and its table dropped."""
     if connection.vendor != "postgresql" or connection.in_atomic_block:
         return 0
-    partitions = record_partitions()
+    partitions = _partitions()
     kept = set(ScoreRun.objects.filter(pk__in=list(partitions), record_kept=True).values_list("pk", flat=True))
-    parent = RunSentence._meta.db_table
-    quote = connection.ops.quote_name
+    parent, quote = RunSentence._meta.db_table, connection.ops.quote_name
     dropped = 0
     with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid "
-            "WHERE i.inhparent = %s::regclass AND i.inhdetachpending",
-            [parent],
-        )
-        pending = {name for (name,) in cursor.fetchall()}
-        for run_id, name in sorted(partitions.items()):
-            if run_id in kept:
+        for run_id, (name, pending) in sorted(partitions.items()):
+            if run_id in kept and not pending:
                 continue
-            finish = " FINALIZE" if name in pending else " CONCURRENTLY"
-            cursor.execute(f"ALTER TABLE {parent} DETACH PARTITION {quote(name)}{finish}")
+            cursor.execute(
+                f"ALTER TABLE {parent} DETACH PARTITION {quote(name)} {'FINALIZE' if pending else 'CONCURRENTLY'}"
+            )
             cursor.execute(f"DROP TABLE {quote(name)}")
             dropped += 1
         if dropped:

@@ -6,6 +6,8 @@ what changed and publishes exactly the reviewed run; nothing a published run use
 """
 
 import random
+import threading
+import time
 from collections import Counter, defaultdict
 
 import pytest
@@ -520,3 +522,48 @@ def test_the_prune_empties_then_drops_old_partitions_once_committed_on_postgresq
     assert queries.record_partition(runs[1].pk) not in _tables_named("reliability_runsentence_")
     with transaction.atomic():
         assert queries.tidy_records() == 0  # refused in a transaction block: not attempted
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_detach_interrupted_half_way_is_finished_by_the_next_tidy_on_postgresql(build):
+    """A concurrent detach commits its first half, then waits for the transactions still reading
+    the record; cancelled there (a worker stopped), it leaves the partition pending. The next tidy
+    finishes it (FINALIZE) and drops the table, so nothing of a pruned run stays behind."""
+    import psycopg
+
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL only (SQLite keeps one table)")
+    scored_outlet(build, "scored.example")
+    runs = [recompute_outlet_scores() for _ in range(2)]
+    ScoreRun.objects.filter(pk=runs[0].pk).update(record_kept=False)  # as a prune leaves it
+    name = queries.record_partition(runs[0].pk)
+    params = connection.get_connection_params()
+    with psycopg.connect(**params) as reader, psycopg.connect(**params, autocommit=True) as detacher:
+        reader.execute("SELECT COUNT(*) FROM reliability_runsentence").fetchone()  # its transaction stays open
+        outcome: dict[str, BaseException] = {}
+
+        def detach() -> None:
+            try:
+                detacher.execute(f"ALTER TABLE reliability_runsentence DETACH PARTITION {name} CONCURRENTLY")
+            except psycopg.Error as error:
+                outcome["error"] = error
+
+        thread = threading.Thread(target=detach)
+        thread.start()
+        with connection.cursor() as cursor:
+            for _ in range(500):
+                cursor.execute(
+                    "SELECT wait_event_type FROM pg_stat_activity WHERE pid = %s", [detacher.info.backend_pid]
+                )
+                if cursor.fetchone() == ("Lock",):
+                    break
+                time.sleep(0.01)
+            cursor.execute("SELECT pg_cancel_backend(%s)", [detacher.info.backend_pid])
+        thread.join(10)
+        reader.rollback()
+    assert isinstance(outcome.get("error"), psycopg.errors.QueryCanceled)
+    assert queries._partitions()[runs[0].pk] == (name, True)  # pending: half detached
+    assert queries.tidy_records() == 1
+    assert set(queries.record_partitions()) == {runs[1].pk}
+    assert name not in _tables_named("reliability_runsentence_")
+    assert RunSentence.objects.filter(run=runs[1]).count() == 80
