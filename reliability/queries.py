@@ -259,9 +259,10 @@ def _partition_statements(run_id: int, decided: str, params: Iterable[Any]) -> l
 
     The table has no index while it fills; its `CHECK (run_id = …)` spares the attach a scan. The
     attach takes a SHARE UPDATE EXCLUSIVE lock on the record until the transaction ends: readers
-    and writers of other runs go on (only another attach, detach or vacuum of the record waits). A
-    table of that name left by a run deleted earlier (a test database flushed with its sequences
-    reset) is dropped first: a run id is new, so nothing of this run can be in it."""
+    and writers of other runs go on (only another attach, detach or vacuum of the record waits; a
+    concurrent detach by `tidy_records` waits for this transaction, and it for nothing of the
+    detach's). A table of that name left by a run deleted earlier (a test database flushed with its
+    sequences reset) is dropped first: a run id is new, so nothing of this run can be in it."""
     parent, partition = RunSentence._meta.db_table, connection.ops.quote_name(record_partition(run_id))
     run = int(run_id)
     return [

@@ -567,3 +567,51 @@ def test_a_detach_interrupted_half_way_is_finished_by_the_next_tidy_on_postgresq
     assert set(queries.record_partitions()) == {runs[1].pk}
     assert name not in _tables_named("reliability_runsentence_")
     assert RunSentence.objects.filter(run=runs[1]).count() == 80
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_full_recompute_and_a_concurrent_detach_never_deadlock_on_postgresql(build):
+    """A recompute writes its partition while the worker detaches an old one: the detach, in its
+    second half, waits for the recompute's transaction (which has read the record), and the
+    recompute's attach does not wait for the detach, so both finish: no deadlock, nothing aborted."""
+    import psycopg
+
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL only (SQLite keeps one table)")
+    scored_outlet(build, "scored.example")
+    old = recompute_outlet_scores()
+    ScoreRun.objects.filter(pk=old.pk).update(record_kept=False)
+    run = ScoreRun.objects.create(method_version="test")
+    sql, params = queries._decided_sql(None)
+    statements = queries._partition_statements(run.pk, f"({sql})", params)
+    outcome: dict[str, BaseException] = {}
+    with psycopg.connect(**connection.get_connection_params(), autocommit=True) as detacher:
+
+        def detach() -> None:
+            try:
+                detacher.execute(
+                    f"ALTER TABLE reliability_runsentence DETACH PARTITION {queries.record_partition(old.pk)} "
+                    "CONCURRENTLY"
+                )
+            except psycopg.Error as error:
+                outcome["error"] = error
+
+        thread = threading.Thread(target=detach)
+        with transaction.atomic(), connection.cursor() as cursor:
+            for statement in statements[:-2]:  # locked, made and filled, not attached yet
+                cursor.execute(*statement)
+            thread.start()
+            for _ in range(500):
+                cursor.execute(
+                    "SELECT wait_event_type FROM pg_stat_activity WHERE pid = %s", [detacher.info.backend_pid]
+                )
+                if cursor.fetchone() == ("Lock",):
+                    break
+                time.sleep(0.01)
+            for statement in statements[-2:]:  # attached and analyzed while the detach waits
+                cursor.execute(*statement)
+        thread.join(10)
+    assert not thread.is_alive()
+    assert "error" not in outcome
+    assert set(queries.record_partitions()) == {run.pk}
+    assert RunSentence.objects.filter(run=run).count() == 80
