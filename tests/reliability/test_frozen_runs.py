@@ -524,6 +524,34 @@ def test_the_prune_empties_then_drops_old_partitions_once_committed_on_postgresq
         assert queries.tidy_records() == 0  # refused in a transaction block: not attempted
 
 
+def _start_detach(detacher, name: str) -> tuple[threading.Thread, dict[str, BaseException]]:
+    """Detach partition `name` CONCURRENTLY on `detacher` (a psycopg connection in autocommit) in a
+    thread; returns the thread and where its error lands."""
+    import psycopg
+
+    outcome: dict[str, BaseException] = {}
+
+    def detach() -> None:
+        try:
+            detacher.execute(f"ALTER TABLE reliability_runsentence DETACH PARTITION {name} CONCURRENTLY")
+        except psycopg.Error as error:
+            outcome["error"] = error
+
+    thread = threading.Thread(target=detach)
+    thread.start()
+    return thread, outcome
+
+
+def _wait_for_a_lock(cursor, pid: int) -> bool:
+    """Wait (up to 5 s) until backend `pid` waits for a lock; returns whether it does."""
+    for _ in range(500):
+        cursor.execute("SELECT wait_event_type FROM pg_stat_activity WHERE pid = %s", [pid])
+        if cursor.fetchone() == ("Lock",):
+            return True
+        time.sleep(0.01)
+    return False
+
+
 @pytest.mark.django_db(transaction=True)
 def test_a_detach_interrupted_half_way_is_finished_by_the_next_tidy_on_postgresql(build):
     """A concurrent detach commits its first half, then waits for the transactions still reading
@@ -540,24 +568,9 @@ def test_a_detach_interrupted_half_way_is_finished_by_the_next_tidy_on_postgresq
     params = connection.get_connection_params()
     with psycopg.connect(**params) as reader, psycopg.connect(**params, autocommit=True) as detacher:
         reader.execute("SELECT COUNT(*) FROM reliability_runsentence").fetchone()  # its transaction stays open
-        outcome: dict[str, BaseException] = {}
-
-        def detach() -> None:
-            try:
-                detacher.execute(f"ALTER TABLE reliability_runsentence DETACH PARTITION {name} CONCURRENTLY")
-            except psycopg.Error as error:
-                outcome["error"] = error
-
-        thread = threading.Thread(target=detach)
-        thread.start()
+        thread, outcome = _start_detach(detacher, name)
         with connection.cursor() as cursor:
-            for _ in range(500):
-                cursor.execute(
-                    "SELECT wait_event_type FROM pg_stat_activity WHERE pid = %s", [detacher.info.backend_pid]
-                )
-                if cursor.fetchone() == ("Lock",):
-                    break
-                time.sleep(0.01)
+            assert _wait_for_a_lock(cursor, detacher.info.backend_pid)  # its second half
             cursor.execute("SELECT pg_cancel_backend(%s)", [detacher.info.backend_pid])
         thread.join(10)
         reader.rollback()
@@ -584,30 +597,12 @@ def test_a_full_recompute_and_a_concurrent_detach_never_deadlock_on_postgresql(b
     run = ScoreRun.objects.create(method_version="test")
     sql, params = queries._decided_sql(None)
     statements = queries._partition_statements(run.pk, f"({sql})", params)
-    outcome: dict[str, BaseException] = {}
     with psycopg.connect(**connection.get_connection_params(), autocommit=True) as detacher:
-
-        def detach() -> None:
-            try:
-                detacher.execute(
-                    f"ALTER TABLE reliability_runsentence DETACH PARTITION {queries.record_partition(old.pk)} "
-                    "CONCURRENTLY"
-                )
-            except psycopg.Error as error:
-                outcome["error"] = error
-
-        thread = threading.Thread(target=detach)
         with transaction.atomic(), connection.cursor() as cursor:
-            for statement in statements[:-2]:  # locked, made and filled, not attached yet
+            for statement in statements[:-2]:  # made and filled, not attached yet
                 cursor.execute(*statement)
-            thread.start()
-            for _ in range(500):
-                cursor.execute(
-                    "SELECT wait_event_type FROM pg_stat_activity WHERE pid = %s", [detacher.info.backend_pid]
-                )
-                if cursor.fetchone() == ("Lock",):
-                    break
-                time.sleep(0.01)
+            thread, outcome = _start_detach(detacher, queries.record_partition(old.pk))
+            assert _wait_for_a_lock(cursor, detacher.info.backend_pid)  # for this transaction
             for statement in statements[-2:]:  # attached and analyzed while the detach waits
                 cursor.execute(*statement)
         thread.join(10)
