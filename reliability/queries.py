@@ -215,9 +215,9 @@ def record_run_sentences(run_id: int, article_ids: Iterable[int] | None = None) 
     majority is unique, so ties never matter). Sentences with an adjudication but no counting mark
     join by a UNION ALL. Gold label and label_source follow `annotate.gold.resolve_gold_label`
     (adjudicated, unanimous, strict majority, else disputed with a NULL label); the gold source
-    follows `resolve_gold_source` (NULL when disputed). Rows are written in primary-key order
-    (outlet, sentence). On PostgreSQL the whole record goes into a new partition of its own
-    (`_partition_statements`); a refresh's rows go into the run's existing one.
+    follows `resolve_gold_source` (NULL when disputed). On PostgreSQL the whole record goes into a
+    new partition of its own (`_partition_statements`); a refresh's rows go into the run's existing
+    one, in primary-key order (outlet, sentence), as on SQLite.
     """
     decided_sql, decided_params = _decided_sql(article_ids)
     if article_ids is not None or connection.vendor != "postgresql":
@@ -252,9 +252,9 @@ def record_partition(run_id: int) -> str:
 def _partition_statements(run_id: int, decided: str, params: Iterable[Any]) -> list[tuple[str, tuple]]:
     """The statements that write run `run_id`'s record on PostgreSQL from the decided rows
     `decided` (a parenthesized query or a table; `params` its parameters): a new table with the
-    record's columns and constraints, filled in primary-key order, then attached as the run's
-    partition, which builds its indexes once (several times cheaper than inserting each row into
-    an index), then analyzed (fresh rows have no statistics: without them the planner takes the
+    record's columns and constraints, filled in the decided rows' own order, then attached as the
+    run's partition, which builds its indexes once (several times cheaper than inserting each row
+    into an index), then analyzed (fresh rows have no statistics: without them the planner takes the
     record for empty and joins it row by row).
 
     The table has no index while it fills; its `CHECK (run_id = …)` spares the attach a scan. The
@@ -272,7 +272,7 @@ def _partition_statements(run_id: int, decided: str, params: Iterable[Any]) -> l
             f"CHECK (run_id = {run}))",
             (),
         ),
-        (_insert_record_sql(decided, partition), (run, *params)),
+        (_insert_record_sql(decided, partition, ordered=False), (run, *params)),
         (f"ALTER TABLE {parent} ATTACH PARTITION {partition} FOR VALUES IN ({run})", ()),
         (f"ANALYZE {partition}", ()),
     ]
@@ -460,16 +460,18 @@ _RECORD_COLUMNS = (
 )  # fmt: skip
 
 
-def _insert_record_sql(decided: str, target: str) -> str:
+def _insert_record_sql(decided: str, target: str, *, ordered: bool = True) -> str:
     """INSERT into `target` (the record, or a run's partition of it) of the decided rows `decided`
-    (a parenthesized query or a table), in primary-key order (outlet, sentence): appending to an
-    index is several times cheaper than inserting at random places in it. Its one parameter is the
-    run."""
+    (a parenthesized query or a table), in primary-key order (outlet, sentence) when `ordered`:
+    appending to an index is several times cheaper than inserting at random places in it. A new
+    partition, whose indexes are built after it is filled, takes them unordered (sorting 600,000
+    rows cost ~0.9 s; the index build sorts them anyway). Its one parameter is the run."""
     columns = ", ".join(connection.ops.quote_name(column) for column in _RECORD_COLUMNS)
+    order = f" ORDER BY d.{connection.ops.quote_name('outlet_id')}, d.sentence_id" if ordered else ""
     return f"""
         INSERT INTO {target} ({connection.ops.quote_name("run_id")}, {columns})
         SELECT %s, {", ".join(f"d.{connection.ops.quote_name(column)}" for column in _RECORD_COLUMNS)}
-        FROM {decided} d ORDER BY d.{connection.ops.quote_name("outlet_id")}, d.sentence_id
+        FROM {decided} d{order}
     """
 
 

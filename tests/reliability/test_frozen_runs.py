@@ -144,7 +144,9 @@ def test_a_failed_record_write_fails_the_recompute_and_leaves_nothing(build, mon
     its failure is the recompute's, whose transaction then leaves no run, record or snapshot."""
     scored_outlet(build, "scored.example")
     monkeypatch.setattr(
-        queries, "_insert_record_sql", lambda decided, target: f"INSERT INTO no_such_table SELECT %s FROM {decided}"
+        queries,
+        "_insert_record_sql",
+        lambda decided, target, ordered=True: f"INSERT INTO no_such_table SELECT %s FROM {decided}",
     )
     with pytest.raises(DatabaseError, match="no_such_table"):
         recompute_outlet_scores()
