@@ -19,12 +19,14 @@ from config import gunicorn_conf
 def test_warm_up_imports_every_view_and_freezes_the_objects_alive():
     try:
         frozen = gunicorn_conf.warm_up_and_freeze()
-        assert frozen == gc.get_freeze_count()
+        # Another thread of the test process may free a frozen object meanwhile (CI saw 2 of
+        # 619,491 go): the count can only go down, and by a few.
+        assert frozen - 1000 < gc.get_freeze_count() <= frozen
         assert frozen > 50_000  # Django, DRF and the apps' modules: far more than a request makes
         assert {"annotate.api", "annotate.views", "reliability.views", "config.urls"} <= set(sys.modules)
-        # what a request creates afterwards is still collected
+        # what a request creates afterwards is still collected; a collection leaves the frozen alone
         gc.collect()
-        assert gc.get_freeze_count() == frozen
+        assert frozen - 1000 < gc.get_freeze_count() <= frozen
     finally:
         gc.unfreeze()
     assert gc.get_freeze_count() == 0
