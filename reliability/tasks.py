@@ -19,13 +19,14 @@ DEBOUNCE_KEY = "reliability:recompute-requested"
 
 
 @task()
-def recompute_scores_task() -> int:
+def recompute_scores_task(full: bool = False) -> int:
     """Bring the stored scores up to date (an unpublished run): refresh the newest unpublished
     run with the articles that changed, or recompute every outlet (`services.update_outlet_scores`);
-    returns the run id."""
-    from reliability.services import update_outlet_scores
+    with `full` (a lead's **Recompute now**), a new run from scratch, which also applies what a
+    refresh does not see (retirements, registry kinds, reviewable flags). Returns the run id."""
+    from reliability.services import recompute_outlet_scores, update_outlet_scores
 
-    return update_outlet_scores().pk
+    return (recompute_outlet_scores() if full else update_outlet_scores()).pk
 
 
 @task()

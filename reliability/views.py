@@ -135,7 +135,7 @@ def publish(request):
 @require_POST
 @lead_required
 def recompute(request):
-    recompute_scores_task.enqueue()
+    recompute_scores_task.enqueue(full=True)
     messages.success(request, "Recompute queued; the leaderboard shows the new run once the worker finishes it.")
     return redirect("reliability:outlet-list")
 

@@ -12,7 +12,7 @@ from django.db.models import F
 from django.urls import reverse
 
 from annotate.codebook import Label, SourceKind
-from annotate.models import Annotation, AnnotationRevision, Assignment, AssignmentEvent, Sentence, Source
+from annotate.models import Annotation, AnnotationRevision, Assignment, AssignmentEvent, Outlet, Sentence, Source
 from annotate.services import change_annotation, delete_annotation, reopen_assignment
 from claims.models import ArticleLink
 from reliability import services
@@ -210,6 +210,23 @@ def test_a_registry_edit_waits_for_the_full_recompute(outlets, lead):
     assert RunSentence.objects.filter(run=run, source=source, source_kind=SourceKind.ANONYMOUS).exists()
     full = recompute_outlet_scores()
     assert not RunSentence.objects.filter(run=full, source=source, source_kind=SourceKind.ANONYMOUS).exists()
+
+
+def test_recompute_now_is_a_full_recompute_that_applies_what_a_refresh_does_not_see(client, outlets, lead):
+    """A retired outlet is no mark change: the automatic refresh keeps it in its run. A lead's
+    **Recompute now** makes a new run from scratch, without it, as `scores --recompute` does."""
+    run = recompute_outlet_scores()
+    Outlet.objects.filter(pk=outlets[2].pk).update(retired=True)
+    assert update_outlet_scores().pk == run.pk
+    assert run.snapshots.filter(outlet=outlets[2]).exists()
+    client.force_login(lead)
+    response = client.post(reverse("reliability:recompute"))
+    assert response.status_code == 302
+    newest = ScoreRun.objects.first()
+    assert newest.pk != run.pk
+    assert not newest.snapshots.filter(outlet=outlets[2]).exists()
+    assert not newest.sentences.filter(outlet_id=outlets[2].pk).exists()
+    assert state(newest) == state(recompute_outlet_scores())
 
 
 @pytest.fixture
