@@ -13,7 +13,6 @@ from knox.auth import TokenAuthentication
 from rest_framework import generics, mixins, permissions, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import APIException, PermissionDenied, ValidationError
-from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 
 from . import filters
@@ -31,6 +30,7 @@ from .models import (
     SourceAlias,
     is_lead,
 )
+from .pagination import Pagination
 from .permissions import IsLead, IsLeadOrCreateOrReadOnly, IsLeadOrReadOnly
 from .safejson import JSONParser
 from .serializers import (
@@ -83,11 +83,6 @@ class Conflict(APIException):
     status_code = status.HTTP_409_CONFLICT
     default_detail = "Conflicts with stored data."
     default_code = "conflict"
-
-
-class Pagination(PageNumberPagination):
-    page_size_query_param = "page_size"
-    max_page_size = 5000
 
 
 class ApiViewSet(viewsets.GenericViewSet):

@@ -161,3 +161,12 @@ def test_command_page_api_and_options_share_one_default_format_seed_and_ratios()
     assert command["seed"] == form.fields["seed"].initial == ExportOptions().seed == DEFAULT_SEED
     assert ExportOptions(ratios=command["ratios"]).ratios == ExportOptions(ratios=form.fields["ratios"].initial).ratios
     assert ExportOptions().ratios == list(DEFAULT_RATIOS)
+
+
+def test_export_jobs_list_takes_page_size(lead):
+    for _ in range(3):
+        ExportJob.objects.create(format="jsonl", created_by=lead)
+    body = _api(lead).get("/api/v1/exports/?page_size=2").json()
+    assert body["count"] == 3
+    assert len(body["results"]) == 2
+    assert body["next"] is not None
