@@ -216,7 +216,8 @@ class ArticleViewSet(
         serializer = ArticleIngestSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         fields = serializer.validated_data
-        overrides = {name: fields[name] for name in ("outlet", "url", "title", "published", "topic") if name in fields}
+        names = ("outlet", "url", "title", "published", "topic")
+        overrides = {name: fields[name] for name in names if fields.get(name) is not None}  # null: absent
         if problem := check_characters("text", fields["text"]):
             raise ValidationError({"text": problem})
         try:

@@ -155,3 +155,32 @@ def test_a_per_article_post_costs_the_same_queries_for_3_or_300_sentences(lead_c
     # sentences read back, links check; PostgreSQL: advisory lock (the sentences' COPY is not
     # counted); SQLite: the sentences' executemany.
     assert counts == [8, 8], counts
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [{"text": 5}, {"title": 123}, {"url": 7}, {"outlet": True}, {"published": 20240501}, {"topic": 1.5}],
+)
+def test_a_number_or_boolean_is_no_string_in_either_endpoint(lead_client, extra):
+    # Like a JSONL line of `manage.py ingest` ("text: expected a string"): DRF's CharField would
+    # store 5 as the article text "5".
+    (field,) = extra
+    response = post(lead_client, "/api/v1/articles/", {"text": TEXT, **extra})
+    assert response.status_code == 400, response.content
+    assert field in response.json()
+    response = post(lead_client, "/api/v1/articles/batch/", {"articles": [record(0, **extra)]})
+    assert response.status_code == 400, response.content
+    assert list(response.json()["articles"]["0"]) == [field]
+    assert Article.objects.count() == Outlet.objects.count() == 0
+
+
+def test_null_fields_are_absent_ones_in_both_endpoints(lead_client):
+    # A JSONL line and a batch article take null for a missing field (as pandas writes it): so does one article.
+    nulls = {"title": None, "url": None, "published": None, "topic": None}
+    response = post(lead_client, "/api/v1/articles/", {"text": TEXT, "outlet": None, **nulls})
+    assert response.status_code == 201, response.content
+    assert response.json()["outlet"] == "example.com"
+    assert (response.json()["url"], response.json()["published"], response.json()["topic"]) == ("", None, None)
+    response = post(lead_client, "/api/v1/articles/batch/", {"articles": [record(1, **nulls)]})
+    assert response.status_code == 201, response.content
+    assert Article.objects.count() == 2
