@@ -9,6 +9,7 @@ from rest_framework.utils.serializer_helpers import ReturnDict
 from rest_framework.validators import ProhibitSurrogateCharactersValidator
 
 from .codebook import Label, SourceKind
+from .ingest import normalize_domain
 from .links import article_links
 from .models import (
     NOTE_MAX_LENGTH,
@@ -95,6 +96,20 @@ class OutletSerializer(StrictFieldsMixin, serializers.ModelSerializer):
         model = Outlet
         fields = ["id", "domain", "name", "retired", "created"]
         read_only_fields = ["retired", "created"]
+
+    def validate_domain(self, value: str) -> str:
+        """The domain as ingest stores it (`https://www.News.Sky.com/x` -> `news.sky.com`), so that
+        the outlet's articles find it; unique once normalised."""
+        try:
+            domain = normalize_domain(value)
+        except ValueError as exc:
+            raise serializers.ValidationError(str(exc)) from None
+        taken = Outlet.objects.filter(domain=domain)
+        if self.instance is not None:
+            taken = taken.exclude(pk=self.instance.pk)
+        if taken.exists():
+            raise serializers.ValidationError(f"outlet with this domain already exists: {domain}")
+        return domain
 
 
 class ArticleSerializer(serializers.ModelSerializer):

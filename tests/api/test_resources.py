@@ -132,3 +132,23 @@ def test_leads_assign_and_duplicates_name_the_reviewer(lead_client, reviewer_cli
     assert "reviewer" in duplicate.json()
     assert reviewer_client.post("/api/v1/assignments/", body, format="json").status_code == 403
     assert reviewer_client.get("/api/v1/assignments/?submitted=false").json()["count"] == 1
+
+
+@pytest.mark.parametrize("given", ["WWW.Example.ORG", "https://www.example.org/world/", "example.org."])
+def test_an_outlet_added_by_hand_is_stored_as_ingest_stores_its_domain(lead_client, given):
+    # DESIGN: an outlet is a normalised domain; otherwise an article from example.org makes a second outlet.
+    response = lead_client.post("/api/v1/outlets/", {"domain": given, "name": "Example"}, format="json")
+    assert response.status_code == 201, response.json()
+    assert response.json()["domain"] == "example.org"
+    ingested = lead_client.post("/api/v1/articles/", {"text": "It rained.", "outlet": "example.org"}, format="json")
+    assert ingested.json()["outlet_id"] == response.json()["id"]
+
+
+def test_an_outlet_domain_that_is_no_domain_or_taken_is_a_400(lead_client):
+    response = lead_client.post("/api/v1/outlets/", {"domain": "Sky News"}, format="json")
+    assert response.status_code == 400
+    assert "not a domain" in str(response.json()["domain"])
+    assert lead_client.post("/api/v1/outlets/", {"domain": "example.org"}, format="json").status_code == 201
+    response = lead_client.post("/api/v1/outlets/", {"domain": "www.Example.org"}, format="json")
+    assert response.status_code == 400
+    assert "domain" in response.json()
