@@ -95,11 +95,26 @@ def health(request):
     return JsonResponse({"status": "ok", "database": "ok"})
 
 
+def _is_api(request) -> bool:
+    return request.path.startswith("/api/")
+
+
+def page_not_found(request, exception):
+    """handler404: an address under /api/ that no route serves is a JSON body, as every other API
+    answer; elsewhere Django's page (templates/404.html)."""
+    if _is_api(request):
+        return JsonResponse({"detail": f"Not found: no API route {request.path} (see /api/v1/docs/)."}, status=404)
+    return defaults.page_not_found(request, exception)
+
+
 def server_error(request):
     """handler500: a database lock not granted in time after the view ran (e.g. saving the
-    session) is a 503 with Retry-After like any other; everything else is Django's 500 page."""
+    session) is a 503 with Retry-After like any other; everything else is Django's 500 page, or
+    a JSON body under /api/."""
     if is_database_busy(sys.exc_info()[1]):
         return database_busy_response()
+    if _is_api(request):
+        return JsonResponse({"detail": "Server error."}, status=500)
     return defaults.server_error(request)
 
 
