@@ -11,6 +11,7 @@ from django.db import connection
 from django.db.models import Count, Q
 from django.http import HttpResponseBase, JsonResponse
 from django.shortcuts import redirect, render
+from django.urls import is_valid_path
 from django.views import defaults
 from django.views.decorators.cache import never_cache
 
@@ -103,7 +104,11 @@ def page_not_found(request, exception):
     """handler404: an address under /api/ that no route serves is a JSON body, as every other API
     answer; elsewhere Django's page (templates/404.html)."""
     if _is_api(request):
-        return JsonResponse({"detail": f"Not found: no API route {request.path} (see /api/v1/docs/)."}, status=404)
+        if not request.path_info.endswith("/") and is_valid_path(request.path_info + "/"):
+            detail = f"Not found: {request.path} has no route; the address ends in a slash: {request.path}/"
+        else:
+            detail = f"Not found: no API route {request.path} (see /api/v1/docs/)."
+        return JsonResponse({"detail": detail}, status=404)
     return defaults.page_not_found(request, exception)
 
 

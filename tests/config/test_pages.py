@@ -7,7 +7,7 @@ from django.test import Client
 from django.urls import path, reverse
 
 from annotate.codebook import Label
-from annotate.models import Assignment
+from annotate.models import Article, Assignment
 from annotate.services import MarkInput, flag_problem, save_annotation, submit_assignment
 from config.urls import urlpatterns as site_urls
 
@@ -163,6 +163,23 @@ def test_an_unknown_api_address_is_a_json_404(client, lead):
         assert response["Content-Type"] == "application/json"
         assert response.json() == {"detail": "Not found: no API route /api/v1/artikles/ (see /api/v1/docs/)."}
     assert "text/html" in client.get("/no/such/page/")["Content-Type"]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("debug", [False, True])
+def test_a_write_to_an_api_address_without_its_slash_is_a_404_naming_the_address(client, lead, settings, debug):
+    # Django redirected it (301, and a client repeats the POST as a GET: a 200 list, nothing stored)
+    # or, with DEBUG, raised a RuntimeError (500).
+    settings.DEBUG = debug
+    client.force_login(lead)
+    response = client.post("/api/v1/articles", {"text": "It rained.", "outlet": "example.org"}, "application/json")
+    assert response.status_code == 404
+    if not debug:  # with DEBUG, Django's technical 404 page answers instead of handler404
+        assert response.json() == {
+            "detail": "Not found: /api/v1/articles has no route; the address ends in a slash: /api/v1/articles/"
+        }
+    assert not Article.objects.exists()
+    assert client.get("/api/v1/articles").status_code == 301
 
 
 @pytest.mark.django_db
