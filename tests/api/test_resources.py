@@ -1,6 +1,8 @@
 """Articles (ingest), sentences, sources and assignments."""
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from annotate.models import Article, Assignment, Source, SourceAlias
@@ -152,3 +154,24 @@ def test_an_outlet_domain_that_is_no_domain_or_taken_is_a_400(lead_client):
     response = lead_client.post("/api/v1/outlets/", {"domain": "www.Example.org"}, format="json")
     assert response.status_code == 400
     assert "domain" in response.json()
+
+
+def test_pages_of_an_ordering_with_ties_neither_repeat_nor_skip_an_article(lead_client):
+    # Articles of one day tie on `published`: ORDER BY published alone lets PostgreSQL return the
+    # ties in any order from one LIMIT/OFFSET query to the next. The primary key ends every ordering.
+    body = {
+        "articles": [
+            {"text": f"Event {i} happened.", "outlet": "example.com", "published": "2024-05-01"} for i in range(12)
+        ]
+    }
+    assert lead_client.post("/api/v1/articles/batch/", body, format="json").status_code == 201
+    seen = []
+    for ordering in ("published", "-published"):
+        for page in (1, 2, 3):
+            with CaptureQueriesContext(connection) as queries:
+                response = lead_client.get(f"/api/v1/articles/?ordering={ordering}&page_size=5&page={page}")
+            seen += [article["id"] for article in response.json()["results"]]
+            listed = [q["sql"] for q in queries.captured_queries if "LIMIT" in q["sql"]][-1]
+            assert listed.rstrip().split("ORDER BY")[1].split("LIMIT")[0].rstrip().endswith(('"id" ASC', '"id" DESC'))
+    ids = list(Article.objects.values_list("pk", flat=True))
+    assert sorted(seen) == sorted(ids + ids)
