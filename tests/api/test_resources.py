@@ -175,3 +175,12 @@ def test_pages_of_an_ordering_with_ties_neither_repeat_nor_skip_an_article(lead_
             assert listed.rstrip().split("ORDER BY")[1].split("LIMIT")[0].rstrip().endswith(('"id" ASC', '"id" DESC'))
     ids = list(Article.objects.values_list("pk", flat=True))
     assert sorted(seen) == sorted(ids + ids)
+
+
+@pytest.mark.parametrize("given", ["example.com", "EXAMPLE.com", "www.example.com", "https://www.example.com/world/"])
+def test_articles_filter_by_a_domain_as_ingest_stores_it(lead_client, given):
+    lead_client.post("/api/v1/articles/", {"text": "It rained.", "outlet": "https://www.Example.com/x"}, format="json")
+    lead_client.post("/api/v1/articles/", {"text": "It snowed.", "outlet": "other.example"}, format="json")
+    body = lead_client.get("/api/v1/articles/", {"outlet_domain": given}).json()
+    assert [article["outlet"] for article in body["results"]] == ["example.com"]
+    assert lead_client.get("/api/v1/articles/", {"outlet_domain": "Example"}).json()["count"] == 0
