@@ -58,6 +58,7 @@ DEFAULT_TITLE_MAX = 200
 # Characters that show nothing: a text of only these (and whitespace) is empty.
 _INVISIBLE = re.compile(r"[\s\u00ad\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff]*")
 _WHITESPACE = re.compile(r"\s+")
+_JSON_ARRAY = re.compile(rb"\A(?:\xef\xbb\xbf)?\s*\[\s*\{")
 _ZERO_WIDTH = re.compile(r"[\u00ad\u180e\u200b-\u200f\u2060-\u2064\ufeff]")
 _LOCK_KEY = zlib.crc32(b"sourcemark.ingest")  # PostgreSQL advisory lock: one ingest batch at a time
 
@@ -464,6 +465,12 @@ def read_records(source: Input, **overrides) -> Iterator[ArticleInput | IngestEr
         return
     with source.open() as handle:
         raw = handle.read()
+    if _JSON_ARRAY.match(raw):  # json.dump(records): no article, but one of JSON source text
+        yield IngestError(
+            "a JSON array: ingest reads JSON Lines, one object per line (convert it: jq -c '.[]' FILE)",
+            origin=source.name,
+        )
+        return
     try:
         yield parse_plain_text(raw, origin=source.name, **{k: v for k, v in overrides.items() if v})
     except IngestError as exc:

@@ -64,6 +64,26 @@ def test_every_bad_line_of_a_corpus_is_reported(tmp_path):
     assert [line.split(", line ")[1].split(":")[0] for line in err.getvalue().splitlines()] == ["2", "4", "5"]
 
 
+@pytest.mark.parametrize("name", ["articles.json", "articles.txt", "articles"])
+def test_a_json_array_is_refused_not_stored_as_one_article(tmp_path, name):
+    # json.dump(records) / pandas' orient="records": one article of JSON source text before.
+    path = tmp_path / name
+    path.write_text("\ufeff" + json.dumps([GOOD, {**GOOD, "text": "Other."}], indent=1), encoding="utf-8")
+    err = io.StringIO()
+    with pytest.raises(CommandError, match="nothing was written"):
+        call_command("ingest", str(path), "--outlet", "good.com", stdout=io.StringIO(), stderr=err)
+    assert f"{name}: a JSON array: ingest reads JSON Lines" in err.getvalue()
+    assert Article.objects.count() == 0
+
+
+def test_a_json_array_is_refused_by_the_api_too(client, lead):
+    client.force_login(lead)
+    response = client.post("/api/v1/articles/", {"text": json.dumps([GOOD]), "outlet": "good.com"}, "application/json")
+    assert response.status_code == 400
+    assert "a JSON array" in response.json()["text"]
+    assert Article.objects.count() == 0
+
+
 # --- 12.4: several files: all checked first; a database failure reports each file, exit non-zero -
 
 
