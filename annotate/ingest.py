@@ -337,10 +337,11 @@ def _validate(item: ArticleInput) -> ArticleInput:
         if len(item.url) > URL_MAX:
             raise IngestError(f"url: {len(item.url):,} characters, over the {URL_MAX:,}-character limit", **where)
         try:
-            scheme = urlsplit(item.url).scheme
+            parts = urlsplit(item.url)
+            scheme, host = parts.scheme, parts.hostname  # "https:///x" has no host
         except ValueError:
-            scheme = ""
-        if scheme not in ("http", "https"):
+            scheme, host = "", None
+        if scheme not in ("http", "https") or not host:
             raise IngestError(f"url: {item.url[:200]!r} is not an http(s) URL", **where)
     item.topic = item.topic.strip()
     if len(item.topic) > TOPIC_MAX:

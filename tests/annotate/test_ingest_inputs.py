@@ -56,6 +56,16 @@ def test_values_postgresql_cannot_store_are_refused_everywhere(tmp_path, record,
     assert Article.objects.count() == Outlet.objects.count() == Topic.objects.count() == 0
 
 
+@pytest.mark.parametrize("url", ["http://", "https:///news/1", "https://:80/x"])
+def test_a_url_without_a_host_is_refused(tmp_path, url):
+    path = jsonl(tmp_path / "bad.jsonl", {**GOOD, "url": url})
+    err = io.StringIO()
+    with pytest.raises(CommandError, match="nothing was written"):
+        call_command("ingest", path, stdout=io.StringIO(), stderr=err)
+    assert f"bad.jsonl, line 1: url: {url!r} is not an http(s) URL" in err.getvalue()
+    assert Article.objects.count() == 0
+
+
 def test_every_bad_line_of_a_corpus_is_reported(tmp_path):
     path = jsonl(tmp_path / "c.jsonl", GOOD, {"text": "x", "outlet": "nope"}, GOOD, "{broken", {"text": " "})
     err = io.StringIO()
