@@ -15,8 +15,8 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import APIException, PermissionDenied, ValidationError
 from rest_framework.response import Response
 
-from . import filters
-from .ingest import IngestError, check_characters, ingest_articles, parse_input, parse_record
+from . import filters, safejson
+from .ingest import IngestError, Input, check_characters, ingest_articles, parse_input, parse_record
 from .models import (
     Annotation,
     AnnotationRevision,
@@ -221,11 +221,17 @@ class ArticleViewSet(
         if problem := check_characters("text", fields["text"]):
             raise ValidationError({"text": problem})
         try:
-            items = parse_input("request", fields["text"].encode(), **overrides)
+            raw = fields["text"].encode()
+            items = parse_input("request", raw, **overrides)
             if len(items) != 1:
                 raise ValidationError(
                     {"text": f"one article per request, got {len(items)}; use the `ingest` command for batches"}
                 )
+            if overrides and Input("request", data=raw).is_jsonl():
+                # parse_input takes outlet and topic only as defaults of a record, as the command's
+                # --outlet; here the request's fields override the record's, as a plain text's lines
+                record = safejson.loads(fields["text"].lstrip().removeprefix("\ufeff"))
+                items = [parse_record({**record, **overrides})]
             result = ingest_articles(items)[0]
         except IngestError as exc:
             raise ValidationError({_ingest_field(exc.reason): exc.reason}) from None

@@ -184,3 +184,20 @@ def test_null_fields_are_absent_ones_in_both_endpoints(lead_client):
     response = post(lead_client, "/api/v1/articles/batch/", {"articles": [record(1, **nulls)]})
     assert response.status_code == 201, response.content
     assert Article.objects.count() == 2
+
+
+def test_the_request_fields_override_a_json_record_as_they_override_a_plain_text(lead_client):
+    # ArticleIngestSerializer: "the other fields override what the text says"; beside a JSON record
+    # the url, title and published date were dropped without a word.
+    text = json.dumps({"text": "Story one happened. It was calm.", "outlet": "a.example", "title": "Old"})
+    extra = {"url": "https://b.example/story", "title": "New", "published": "2024-05-01", "topic": "Weather"}
+    response = post(lead_client, "/api/v1/articles/", {"text": text, "outlet": "b.example", **extra})
+    assert response.status_code == 201, response.content
+    body = response.json()
+    assert [body[name] for name in ("outlet", *extra)] == ["b.example", *extra.values()]
+    response = post(lead_client, "/api/v1/articles/", {"text": json.dumps({"text": "Two.", "outlet": "a.example"})})
+    assert (response.status_code, response.json()["outlet"], response.json()["url"]) == (201, "a.example", "")
+    response = post(
+        lead_client, "/api/v1/articles/", {"text": "\ufeff " + json.dumps({"text": "Three."}), "outlet": "b.example"}
+    )
+    assert (response.status_code, response.json()["outlet"]) == (201, "b.example")
