@@ -11,6 +11,7 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
 from annotate.permissions import IsLead
+from annotate.serializers import StrictFieldsMixin
 
 from .models import ExportJob
 from .options import DEFAULT_FORMAT, FORMAT_CHOICES, LABEL_SOURCES, ExportOptions, ExportOptionsError
@@ -50,8 +51,9 @@ class ExportJobSerializer(serializers.ModelSerializer):
         return request.build_absolute_uri(url) if request else url
 
 
-class ExportRequestSerializer(serializers.Serializer):
-    """What to export; every filter is optional (see docs/exports.md)."""
+class ExportRequestSerializer(StrictFieldsMixin, serializers.Serializer):
+    """What to export; every filter is optional (see docs/exports.md). An unknown field is a 400:
+    a misspelt filter (`outlet`) would otherwise export everything."""
 
     format = serializers.ChoiceField(choices=FORMAT_CHOICES, default=DEFAULT_FORMAT)
     outlets = serializers.ListField(child=serializers.CharField(), required=False)
