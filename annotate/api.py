@@ -121,6 +121,7 @@ class OutletViewSet(
     filterset_class = filters.OutletFilter
     ordering_fields = ["domain", "name", "created"]
 
+    @extend_schema(responses={204: None, 409: OpenApiResponse(OpenApiTypes.OBJECT, description="it has articles")})
     def destroy(self, request, *args, **kwargs):
         outlet = self.get_object()
         count = outlet.articles.count()
@@ -378,6 +379,9 @@ def _with_etag(response: Response, annotation: Annotation) -> Response:
 
 
 CONFLICT = OpenApiResponse(ConflictSerializer, description="stale version or duplicate; `current` is the stored mark")
+INVALID = OpenApiResponse(OpenApiTypes.OBJECT, description="the field and what is wrong")
+VERSION_REQUIRED = OpenApiResponse(OpenApiTypes.OBJECT, description="neither If-Match nor `version` was sent")
+LOCKED = OpenApiResponse(ConflictSerializer, description="the assignment is submitted (locked) or the article retired")
 
 
 @extend_schema_view(
@@ -393,14 +397,14 @@ CONFLICT = OpenApiResponse(ConflictSerializer, description="stale version or dup
     update=extend_schema(
         request=AnnotationWriteSerializer,
         parameters=[IF_MATCH, ETAG],
-        responses={200: AnnotationSerializer, 409: CONFLICT, 412: CONFLICT},
+        responses={200: AnnotationSerializer, 400: INVALID, 409: CONFLICT, 412: CONFLICT, 428: VERSION_REQUIRED},
     ),
     partial_update=extend_schema(
         request=AnnotationWriteSerializer,
         parameters=[IF_MATCH, ETAG],
-        responses={200: AnnotationSerializer, 409: CONFLICT, 412: CONFLICT},
+        responses={200: AnnotationSerializer, 400: INVALID, 409: CONFLICT, 412: CONFLICT, 428: VERSION_REQUIRED},
     ),
-    destroy=extend_schema(parameters=[IF_MATCH], responses={204: None, 412: CONFLICT}),
+    destroy=extend_schema(parameters=[IF_MATCH], responses={204: None, 409: LOCKED, 412: CONFLICT}),
 )
 class AnnotationViewSet(ApiViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixin):
     """Reviewers' marks. Each change needs the version it is based on; every change is kept.

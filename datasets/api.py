@@ -4,7 +4,7 @@ from django.contrib.auth.models import User
 from django.http import FileResponse
 from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.permissions import IsAuthenticated
@@ -89,14 +89,23 @@ class ExportJobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
     permission_classes = [IsAuthenticated, IsLead]
     filterset_fields = ["status", "format"]
 
-    @extend_schema(request=ExportRequestSerializer, responses={202: ExportJobSerializer})
+    @extend_schema(
+        request=ExportRequestSerializer,
+        responses={202: ExportJobSerializer, 400: OpenApiResponse(OpenApiTypes.OBJECT, description="the bad option")},
+    )
     def create(self, request):
         incoming = ExportRequestSerializer(data=request.data)
         incoming.is_valid(raise_exception=True)
         job = queue_export(incoming.validated_data["options"], user=request.user)
         return Response(ExportJobSerializer(job, context={"request": request}).data, status=status.HTTP_202_ACCEPTED)
 
-    @extend_schema(responses={(200, "application/zip"): OpenApiTypes.BINARY})
+    @extend_schema(
+        responses={
+            (200, "application/zip"): OpenApiTypes.BINARY,
+            409: OpenApiResponse(OpenApiTypes.OBJECT, description="the job is not done yet"),
+            410: OpenApiResponse(OpenApiTypes.OBJECT, description="its file was removed: queue it again"),
+        }
+    )
     @action(detail=True, methods=["get"])
     def download(self, request, pk=None):
         job = self.get_object()
