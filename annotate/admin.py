@@ -21,6 +21,7 @@ from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
 from django.utils.html import format_html
 
+from .ingest import normalize_domain
 from .models import (
     Adjudication,
     Annotation,
@@ -107,8 +108,25 @@ def restore(modeladmin, request, queryset):
     modeladmin.message_user(request, f"Brought {count} back into service.", messages.SUCCESS)
 
 
+class OutletAdminForm(forms.ModelForm):
+    class Meta:
+        model = Outlet
+        fields = ["domain", "name"]
+
+    def clean_domain(self) -> str:
+        """The domain as ingest stores it (`https://www.News.Sky.com/x` -> `news.sky.com`), unique."""
+        try:
+            domain = normalize_domain(self.cleaned_data["domain"])
+        except ValueError as exc:
+            raise ValidationError(str(exc)) from None
+        if Outlet.objects.filter(domain=domain).exclude(pk=self.instance.pk).exists():
+            raise ValidationError(f"An outlet with this domain already exists: {domain}")
+        return domain
+
+
 @admin.register(Outlet)
 class OutletAdmin(RetireMixin, admin.ModelAdmin):
+    form = OutletAdminForm
     list_display = ["domain", "name", "article_list", "retired", "created"]
     list_filter = ["retired"]
     search_fields = ["domain", "name"]

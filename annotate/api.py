@@ -13,11 +13,10 @@ from knox.auth import TokenAuthentication
 from rest_framework import generics, mixins, permissions, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import APIException, PermissionDenied, ValidationError
-from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 
-from . import filters
-from .ingest import IngestError, check_characters, ingest_articles, parse_input, parse_record
+from . import filters, safejson
+from .ingest import IngestError, Input, check_characters, ingest_articles, parse_input, parse_record
 from .models import (
     Annotation,
     AnnotationRevision,
@@ -31,6 +30,7 @@ from .models import (
     SourceAlias,
     is_lead,
 )
+from .pagination import Pagination
 from .permissions import IsLead, IsLeadOrCreateOrReadOnly, IsLeadOrReadOnly
 from .safejson import JSONParser
 from .serializers import (
@@ -85,11 +85,6 @@ class Conflict(APIException):
     default_code = "conflict"
 
 
-class Pagination(PageNumberPagination):
-    page_size_query_param = "page_size"
-    max_page_size = 5000
-
-
 class ApiViewSet(viewsets.GenericViewSet):
     parser_classes = [JSONParser]
     pagination_class = Pagination
@@ -126,6 +121,7 @@ class OutletViewSet(
     filterset_class = filters.OutletFilter
     ordering_fields = ["domain", "name", "created"]
 
+    @extend_schema(responses={204: None, 409: OpenApiResponse(OpenApiTypes.OBJECT, description="it has articles")})
     def destroy(self, request, *args, **kwargs):
         outlet = self.get_object()
         count = outlet.articles.count()
@@ -221,15 +217,22 @@ class ArticleViewSet(
         serializer = ArticleIngestSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         fields = serializer.validated_data
-        overrides = {name: fields[name] for name in ("outlet", "url", "title", "published", "topic") if name in fields}
+        names = ("outlet", "url", "title", "published", "topic")
+        overrides = {name: fields[name] for name in names if fields.get(name) is not None}  # null: absent
         if problem := check_characters("text", fields["text"]):
             raise ValidationError({"text": problem})
         try:
-            items = parse_input("request", fields["text"].encode(), **overrides)
+            raw = fields["text"].encode()
+            items = parse_input("request", raw, **overrides)
             if len(items) != 1:
                 raise ValidationError(
                     {"text": f"one article per request, got {len(items)}; use the `ingest` command for batches"}
                 )
+            if overrides and Input("request", data=raw).is_jsonl():
+                # parse_input takes outlet and topic only as defaults of a record, as the command's
+                # --outlet; here the request's fields override the record's, as a plain text's lines
+                record = safejson.loads(fields["text"].lstrip().removeprefix("\ufeff"))
+                items = [parse_record({**record, **overrides})]
             result = ingest_articles(items)[0]
         except IngestError as exc:
             raise ValidationError({_ingest_field(exc.reason): exc.reason}) from None
@@ -376,6 +379,9 @@ def _with_etag(response: Response, annotation: Annotation) -> Response:
 
 
 CONFLICT = OpenApiResponse(ConflictSerializer, description="stale version or duplicate; `current` is the stored mark")
+INVALID = OpenApiResponse(OpenApiTypes.OBJECT, description="the field and what is wrong")
+VERSION_REQUIRED = OpenApiResponse(OpenApiTypes.OBJECT, description="neither If-Match nor `version` was sent")
+LOCKED = OpenApiResponse(ConflictSerializer, description="the assignment is submitted (locked) or the article retired")
 
 
 @extend_schema_view(
@@ -391,14 +397,14 @@ CONFLICT = OpenApiResponse(ConflictSerializer, description="stale version or dup
     update=extend_schema(
         request=AnnotationWriteSerializer,
         parameters=[IF_MATCH, ETAG],
-        responses={200: AnnotationSerializer, 409: CONFLICT, 412: CONFLICT},
+        responses={200: AnnotationSerializer, 400: INVALID, 409: CONFLICT, 412: CONFLICT, 428: VERSION_REQUIRED},
     ),
     partial_update=extend_schema(
         request=AnnotationWriteSerializer,
         parameters=[IF_MATCH, ETAG],
-        responses={200: AnnotationSerializer, 409: CONFLICT, 412: CONFLICT},
+        responses={200: AnnotationSerializer, 400: INVALID, 409: CONFLICT, 412: CONFLICT, 428: VERSION_REQUIRED},
     ),
-    destroy=extend_schema(parameters=[IF_MATCH], responses={204: None, 412: CONFLICT}),
+    destroy=extend_schema(parameters=[IF_MATCH], responses={204: None, 409: LOCKED, 412: CONFLICT}),
 )
 class AnnotationViewSet(ApiViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixin):
     """Reviewers' marks. Each change needs the version it is based on; every change is kept.

@@ -7,6 +7,7 @@ from django import forms
 from django_filters.fields import IsoDateTimeField
 
 from .codebook import Label, SourceKind
+from .ingest import normalize_domain
 from .models import Annotation, Article, Assignment, Flag, FlagReason, Outlet, Sentence, Source
 
 
@@ -40,6 +41,22 @@ class IdFilter(filters.NumberFilter):
         super().__init__(*args, **kwargs)
 
 
+def as_domain(value: str) -> str:
+    """A domain or URL as ingest stores its outlet (`https://www.News.Sky.com/x` -> `news.sky.com`);
+    a value that is none is left as it is (it matches no outlet)."""
+    try:
+        return normalize_domain(value)
+    except ValueError:
+        return value
+
+
+class DomainFilter(filters.CharFilter):
+    """An outlet domain, written any way ingest takes it."""
+
+    def filter(self, qs, value):
+        return super().filter(qs, as_domain(value) if value else value)
+
+
 class OutletFilter(filters.FilterSet):
     domain = filters.CharFilter(lookup_expr="icontains")
 
@@ -50,7 +67,9 @@ class OutletFilter(filters.FilterSet):
 
 class ArticleFilter(filters.FilterSet):
     outlet = IdFilter(field_name="outlet_id", help_text="outlet id")
-    outlet_domain = filters.CharFilter(field_name="outlet__domain")
+    outlet_domain = DomainFilter(
+        field_name="outlet__domain", help_text="e.g. news.sky.com (or www.News.Sky.com, a URL)"
+    )
     reviewer = filters.CharFilter(
         field_name="assignments__reviewer__username", distinct=True, help_text="username of an assigned reviewer"
     )

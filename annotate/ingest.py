@@ -58,6 +58,7 @@ DEFAULT_TITLE_MAX = 200
 # Characters that show nothing: a text of only these (and whitespace) is empty.
 _INVISIBLE = re.compile(r"[\s\u00ad\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff]*")
 _WHITESPACE = re.compile(r"\s+")
+_JSON_ARRAY = re.compile(rb"\A(?:\xef\xbb\xbf)?\s*\[\s*\{")
 _ZERO_WIDTH = re.compile(r"[\u00ad\u180e\u200b-\u200f\u2060-\u2064\ufeff]")
 _LOCK_KEY = zlib.crc32(b"sourcemark.ingest")  # PostgreSQL advisory lock: one ingest batch at a time
 
@@ -336,10 +337,11 @@ def _validate(item: ArticleInput) -> ArticleInput:
         if len(item.url) > URL_MAX:
             raise IngestError(f"url: {len(item.url):,} characters, over the {URL_MAX:,}-character limit", **where)
         try:
-            scheme = urlsplit(item.url).scheme
+            parts = urlsplit(item.url)
+            scheme, host = parts.scheme, parts.hostname  # "https:///x" has no host
         except ValueError:
-            scheme = ""
-        if scheme not in ("http", "https"):
+            scheme, host = "", None
+        if scheme not in ("http", "https") or not host:
             raise IngestError(f"url: {item.url[:200]!r} is not an http(s) URL", **where)
     item.topic = item.topic.strip()
     if len(item.topic) > TOPIC_MAX:
@@ -464,6 +466,12 @@ def read_records(source: Input, **overrides) -> Iterator[ArticleInput | IngestEr
         return
     with source.open() as handle:
         raw = handle.read()
+    if _JSON_ARRAY.match(raw):  # json.dump(records): no article, but one of JSON source text
+        yield IngestError(
+            "a JSON array: ingest reads JSON Lines, one object per line (convert it: jq -c '.[]' FILE)",
+            origin=source.name,
+        )
+        return
     try:
         yield parse_plain_text(raw, origin=source.name, **{k: v for k, v in overrides.items() if v})
     except IngestError as exc:

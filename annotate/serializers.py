@@ -9,6 +9,7 @@ from rest_framework.utils.serializer_helpers import ReturnDict
 from rest_framework.validators import ProhibitSurrogateCharactersValidator
 
 from .codebook import Label, SourceKind
+from .ingest import normalize_domain
 from .links import article_links
 from .models import (
     NOTE_MAX_LENGTH,
@@ -52,8 +53,18 @@ class _NoSurrogates(ProhibitSurrogateCharactersValidator):
             raise serializers.ValidationError(self.message.format(code_point=ord(found.group())), code=self.code)
 
 
-class LongTextField(serializers.CharField):
-    """A CharField for long texts (articles): DRF's surrogate check done by `_NoSurrogates`."""
+class StringField(serializers.CharField):
+    """A CharField that takes JSON strings only, as a JSONL line of `manage.py ingest` does (DRF's
+    CharField would store the number 5 as the text "5")."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class LongTextField(StringField):
+    """A string field for long texts (articles): DRF's surrogate check done by `_NoSurrogates`."""
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
@@ -85,6 +96,20 @@ class OutletSerializer(StrictFieldsMixin, serializers.ModelSerializer):
         model = Outlet
         fields = ["id", "domain", "name", "retired", "created"]
         read_only_fields = ["retired", "created"]
+
+    def validate_domain(self, value: str) -> str:
+        """The domain as ingest stores it (`https://www.News.Sky.com/x` -> `news.sky.com`), so that
+        the outlet's articles find it; unique once normalised."""
+        try:
+            domain = normalize_domain(value)
+        except ValueError as exc:
+            raise serializers.ValidationError(str(exc)) from None
+        taken = Outlet.objects.filter(domain=domain)
+        if self.instance is not None:
+            taken = taken.exclude(pk=self.instance.pk)
+        if taken.exists():
+            raise serializers.ValidationError(f"outlet with this domain already exists: {domain}")
+        return domain
 
 
 class ArticleSerializer(serializers.ModelSerializer):
@@ -153,24 +178,24 @@ class ArticleIngestSerializer(StrictFieldsMixin, serializers.Serializer):
     `Original Source:` lines) or one JSONL record; the other fields override what the text says."""
 
     text = LongTextField(trim_whitespace=False, max_length=10_000_000)
-    outlet = serializers.CharField(required=False, allow_blank=True, max_length=2000)
-    url = serializers.CharField(required=False, allow_blank=True, max_length=2000)
-    title = serializers.CharField(required=False, allow_blank=True, max_length=500)
-    published = serializers.CharField(required=False, allow_blank=True, max_length=40, help_text="ISO date, YYYY-MM-DD")
-    topic = serializers.CharField(required=False, allow_blank=True, max_length=200)
+    outlet = StringField(required=False, allow_blank=True, allow_null=True, max_length=2000)
+    url = StringField(required=False, allow_blank=True, allow_null=True, max_length=2000)
+    title = StringField(required=False, allow_blank=True, allow_null=True, max_length=500)
+    published = StringField(
+        required=False, allow_blank=True, allow_null=True, max_length=40, help_text="ISO date, YYYY-MM-DD"
+    )
+    topic = StringField(required=False, allow_blank=True, allow_null=True, max_length=200)
 
 
 class ArticleRecordSerializer(StrictFieldsMixin, serializers.Serializer):
     """One article of a batch: the fields of a JSONL line of the `ingest` command (same rules)."""
 
     text = LongTextField(trim_whitespace=False, allow_blank=True)
-    title = serializers.CharField(required=False, allow_blank=True, allow_null=True, trim_whitespace=False)
-    outlet = serializers.CharField(required=False, allow_blank=True, allow_null=True)
-    url = serializers.CharField(required=False, allow_blank=True, allow_null=True)
-    published = serializers.CharField(
-        required=False, allow_blank=True, allow_null=True, help_text="ISO date, YYYY-MM-DD"
-    )
-    topic = serializers.CharField(required=False, allow_blank=True, allow_null=True)
+    title = StringField(required=False, allow_blank=True, allow_null=True, trim_whitespace=False)
+    outlet = StringField(required=False, allow_blank=True, allow_null=True)
+    url = StringField(required=False, allow_blank=True, allow_null=True)
+    published = StringField(required=False, allow_blank=True, allow_null=True, help_text="ISO date, YYYY-MM-DD")
+    topic = StringField(required=False, allow_blank=True, allow_null=True)
 
 
 class ArticleBatchSerializer(StrictFieldsMixin, serializers.Serializer):

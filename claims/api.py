@@ -4,6 +4,8 @@ import django_filters
 from django.conf import settings
 from rest_framework import permissions, viewsets
 
+from annotate.filters import as_domain
+
 from . import queries
 from .models import ClaimGroup
 from .serializers import ClaimGroupSerializer
@@ -27,7 +29,7 @@ class ClaimGroupFilter(django_filters.FilterSet):
         fields = ["outlet", "status", "published_after", "published_before"]
 
     def filter_outlet(self, queryset, name, value):
-        return queryset & queries.groups(outlet=value) if value else queryset
+        return queryset & queries.groups(outlet=as_domain(value)) if value else queryset
 
 
 class ClaimGroupViewSet(viewsets.ReadOnlyModelViewSet):

@@ -1,6 +1,7 @@
 """Site-wide middleware."""
 
 from django.http import HttpResponse
+from django.middleware import common
 
 from .exceptions import BUSY_MESSAGE, RETRY_AFTER_SECONDS, is_database_busy
 
@@ -26,3 +27,15 @@ class DatabaseBusyMiddleware:
         if is_database_busy(exception):
             return database_busy_response()
         return None
+
+
+class CommonMiddleware(common.CommonMiddleware):
+    """Django's, except that a write (POST, PUT, PATCH, DELETE) to an API address without its
+    trailing slash is not redirected: a client following the 301 repeats it as a GET (a POST of an
+    article got the article list, 200, and stored nothing) and with DEBUG Django raises. It gets
+    the JSON 404 naming the address instead (config.views.page_not_found)."""
+
+    def should_redirect_with_slash(self, request):
+        if request.path_info.startswith("/api/") and request.method not in ("GET", "HEAD"):
+            return False
+        return super().should_redirect_with_slash(request)

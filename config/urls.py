@@ -6,6 +6,7 @@ from annotate import views as annotate_views
 
 from . import views
 
+handler404 = "config.views.page_not_found"
 handler500 = "config.views.server_error"
 
 urlpatterns = [

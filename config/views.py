@@ -11,6 +11,7 @@ from django.db import connection
 from django.db.models import Count, Q
 from django.http import HttpResponseBase, JsonResponse
 from django.shortcuts import redirect, render
+from django.urls import is_valid_path
 from django.views import defaults
 from django.views.decorators.cache import never_cache
 
@@ -95,11 +96,30 @@ def health(request):
     return JsonResponse({"status": "ok", "database": "ok"})
 
 
+def _is_api(request) -> bool:
+    return request.path.startswith("/api/")
+
+
+def page_not_found(request, exception):
+    """handler404: an address under /api/ that no route serves is a JSON body, as every other API
+    answer; elsewhere Django's page (templates/404.html)."""
+    if _is_api(request):
+        if not request.path_info.endswith("/") and is_valid_path(request.path_info + "/"):
+            detail = f"Not found: {request.path} has no route; the address ends in a slash: {request.path}/"
+        else:
+            detail = f"Not found: no API route {request.path} (see /api/v1/docs/)."
+        return JsonResponse({"detail": detail}, status=404)
+    return defaults.page_not_found(request, exception)
+
+
 def server_error(request):
     """handler500: a database lock not granted in time after the view ran (e.g. saving the
-    session) is a 503 with Retry-After like any other; everything else is Django's 500 page."""
+    session) is a 503 with Retry-After like any other; everything else is Django's 500 page, or
+    a JSON body under /api/."""
     if is_database_busy(sys.exc_info()[1]):
         return database_busy_response()
+    if _is_api(request):
+        return JsonResponse({"detail": "Server error."}, status=500)
     return defaults.server_error(request)
 
 

@@ -4,13 +4,14 @@ from django.contrib.auth.models import User
 from django.http import FileResponse
 from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
 from annotate.permissions import IsLead
+from annotate.serializers import StrictFieldsMixin
 
 from .models import ExportJob
 from .options import DEFAULT_FORMAT, FORMAT_CHOICES, LABEL_SOURCES, ExportOptions, ExportOptionsError
@@ -50,8 +51,9 @@ class ExportJobSerializer(serializers.ModelSerializer):
         return request.build_absolute_uri(url) if request else url
 
 
-class ExportRequestSerializer(serializers.Serializer):
-    """What to export; every filter is optional (see docs/exports.md)."""
+class ExportRequestSerializer(StrictFieldsMixin, serializers.Serializer):
+    """What to export; every filter is optional (see docs/exports.md). An unknown field is a 400:
+    a misspelt filter (`outlet`) would otherwise export everything."""
 
     format = serializers.ChoiceField(choices=FORMAT_CHOICES, default=DEFAULT_FORMAT)
     outlets = serializers.ListField(child=serializers.CharField(), required=False)
@@ -87,14 +89,23 @@ class ExportJobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
     permission_classes = [IsAuthenticated, IsLead]
     filterset_fields = ["status", "format"]
 
-    @extend_schema(request=ExportRequestSerializer, responses={202: ExportJobSerializer})
+    @extend_schema(
+        request=ExportRequestSerializer,
+        responses={202: ExportJobSerializer, 400: OpenApiResponse(OpenApiTypes.OBJECT, description="the bad option")},
+    )
     def create(self, request):
         incoming = ExportRequestSerializer(data=request.data)
         incoming.is_valid(raise_exception=True)
         job = queue_export(incoming.validated_data["options"], user=request.user)
         return Response(ExportJobSerializer(job, context={"request": request}).data, status=status.HTTP_202_ACCEPTED)
 
-    @extend_schema(responses={(200, "application/zip"): OpenApiTypes.BINARY})
+    @extend_schema(
+        responses={
+            (200, "application/zip"): OpenApiTypes.BINARY,
+            409: OpenApiResponse(OpenApiTypes.OBJECT, description="the job is not done yet"),
+            410: OpenApiResponse(OpenApiTypes.OBJECT, description="its file was removed: queue it again"),
+        }
+    )
     @action(detail=True, methods=["get"])
     def download(self, request, pk=None):
         job = self.get_object()

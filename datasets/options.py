@@ -3,6 +3,7 @@ command, the API, the page, the admin action and the background task (stored as 
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
@@ -50,6 +51,22 @@ def _names(value) -> list[str]:
     return sorted({str(item).strip() for item in value if str(item).strip()})
 
 
+def _domains(value) -> list[str]:
+    """Outlet domains as given and as ingest stores them (`https://www.News.Sky.com/x` also matches
+    `news.sky.com`); the given value is kept for outlets stored before their domains were normalised."""
+    names = _names(value)
+    if not names:
+        return []
+    # imported here: the export command loads the sentence splitter only when outlets are given
+    from annotate.ingest import normalize_domain
+
+    domains = set(names)
+    for name in names:
+        with contextlib.suppress(ValueError):
+            domains.add(normalize_domain(name))
+    return sorted(domains)
+
+
 @dataclass
 class ExportOptions:
     """Filters and split settings. Empty lists mean "no restriction".
@@ -89,7 +106,7 @@ class ExportOptions:
     def __post_init__(self) -> None:
         formats_for(self.format)
         self.outlets, self.topics, self.sides, self.reviewers = (
-            _names(self.outlets),
+            _domains(self.outlets),
             _names(self.topics),
             _names(self.sides),
             _names(self.reviewers),

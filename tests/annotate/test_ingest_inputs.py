@@ -56,12 +56,42 @@ def test_values_postgresql_cannot_store_are_refused_everywhere(tmp_path, record,
     assert Article.objects.count() == Outlet.objects.count() == Topic.objects.count() == 0
 
 
+@pytest.mark.parametrize("url", ["http://", "https:///news/1", "https://:80/x"])
+def test_a_url_without_a_host_is_refused(tmp_path, url):
+    path = jsonl(tmp_path / "bad.jsonl", {**GOOD, "url": url})
+    err = io.StringIO()
+    with pytest.raises(CommandError, match="nothing was written"):
+        call_command("ingest", path, stdout=io.StringIO(), stderr=err)
+    assert f"bad.jsonl, line 1: url: {url!r} is not an http(s) URL" in err.getvalue()
+    assert Article.objects.count() == 0
+
+
 def test_every_bad_line_of_a_corpus_is_reported(tmp_path):
     path = jsonl(tmp_path / "c.jsonl", GOOD, {"text": "x", "outlet": "nope"}, GOOD, "{broken", {"text": " "})
     err = io.StringIO()
     with pytest.raises(CommandError, match="3 input"):
         call_command("ingest", path, stdout=io.StringIO(), stderr=err)
     assert [line.split(", line ")[1].split(":")[0] for line in err.getvalue().splitlines()] == ["2", "4", "5"]
+
+
+@pytest.mark.parametrize("name", ["articles.json", "articles.txt", "articles"])
+def test_a_json_array_is_refused_not_stored_as_one_article(tmp_path, name):
+    # json.dump(records) / pandas' orient="records": one article of JSON source text before.
+    path = tmp_path / name
+    path.write_text("\ufeff" + json.dumps([GOOD, {**GOOD, "text": "Other."}], indent=1), encoding="utf-8")
+    err = io.StringIO()
+    with pytest.raises(CommandError, match="nothing was written"):
+        call_command("ingest", str(path), "--outlet", "good.com", stdout=io.StringIO(), stderr=err)
+    assert f"{name}: a JSON array: ingest reads JSON Lines" in err.getvalue()
+    assert Article.objects.count() == 0
+
+
+def test_a_json_array_is_refused_by_the_api_too(client, lead):
+    client.force_login(lead)
+    response = client.post("/api/v1/articles/", {"text": json.dumps([GOOD]), "outlet": "good.com"}, "application/json")
+    assert response.status_code == 400
+    assert "a JSON array" in response.json()["text"]
+    assert Article.objects.count() == 0
 
 
 # --- 12.4: several files: all checked first; a database failure reports each file, exit non-zero -

@@ -155,3 +155,49 @@ def test_a_per_article_post_costs_the_same_queries_for_3_or_300_sentences(lead_c
     # sentences read back, links check; PostgreSQL: advisory lock (the sentences' COPY is not
     # counted); SQLite: the sentences' executemany.
     assert counts == [8, 8], counts
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [{"text": 5}, {"title": 123}, {"url": 7}, {"outlet": True}, {"published": 20240501}, {"topic": 1.5}],
+)
+def test_a_number_or_boolean_is_no_string_in_either_endpoint(lead_client, extra):
+    # Like a JSONL line of `manage.py ingest` ("text: expected a string"): DRF's CharField would
+    # store 5 as the article text "5".
+    (field,) = extra
+    response = post(lead_client, "/api/v1/articles/", {"text": TEXT, **extra})
+    assert response.status_code == 400, response.content
+    assert field in response.json()
+    response = post(lead_client, "/api/v1/articles/batch/", {"articles": [record(0, **extra)]})
+    assert response.status_code == 400, response.content
+    assert list(response.json()["articles"]["0"]) == [field]
+    assert Article.objects.count() == Outlet.objects.count() == 0
+
+
+def test_null_fields_are_absent_ones_in_both_endpoints(lead_client):
+    # A JSONL line and a batch article take null for a missing field (as pandas writes it): so does one article.
+    nulls = {"title": None, "url": None, "published": None, "topic": None}
+    response = post(lead_client, "/api/v1/articles/", {"text": TEXT, "outlet": None, **nulls})
+    assert response.status_code == 201, response.content
+    assert response.json()["outlet"] == "example.com"
+    assert (response.json()["url"], response.json()["published"], response.json()["topic"]) == ("", None, None)
+    response = post(lead_client, "/api/v1/articles/batch/", {"articles": [record(1, **nulls)]})
+    assert response.status_code == 201, response.content
+    assert Article.objects.count() == 2
+
+
+def test_the_request_fields_override_a_json_record_as_they_override_a_plain_text(lead_client):
+    # ArticleIngestSerializer: "the other fields override what the text says"; beside a JSON record
+    # the url, title and published date were dropped without a word.
+    text = json.dumps({"text": "Story one happened. It was calm.", "outlet": "a.example", "title": "Old"})
+    extra = {"url": "https://b.example/story", "title": "New", "published": "2024-05-01", "topic": "Weather"}
+    response = post(lead_client, "/api/v1/articles/", {"text": text, "outlet": "b.example", **extra})
+    assert response.status_code == 201, response.content
+    body = response.json()
+    assert [body[name] for name in ("outlet", *extra)] == ["b.example", *extra.values()]
+    response = post(lead_client, "/api/v1/articles/", {"text": json.dumps({"text": "Two.", "outlet": "a.example"})})
+    assert (response.status_code, response.json()["outlet"], response.json()["url"]) == (201, "a.example", "")
+    response = post(
+        lead_client, "/api/v1/articles/", {"text": "\ufeff " + json.dumps({"text": "Three."}), "outlet": "b.example"}
+    )
+    assert (response.status_code, response.json()["outlet"]) == (201, "b.example")

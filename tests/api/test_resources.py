@@ -1,6 +1,8 @@
 """Articles (ingest), sentences, sources and assignments."""
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from annotate.models import Article, Assignment, Source, SourceAlias
@@ -132,3 +134,53 @@ def test_leads_assign_and_duplicates_name_the_reviewer(lead_client, reviewer_cli
     assert "reviewer" in duplicate.json()
     assert reviewer_client.post("/api/v1/assignments/", body, format="json").status_code == 403
     assert reviewer_client.get("/api/v1/assignments/?submitted=false").json()["count"] == 1
+
+
+@pytest.mark.parametrize("given", ["WWW.Example.ORG", "https://www.example.org/world/", "example.org."])
+def test_an_outlet_added_by_hand_is_stored_as_ingest_stores_its_domain(lead_client, given):
+    # DESIGN: an outlet is a normalised domain; otherwise an article from example.org makes a second outlet.
+    response = lead_client.post("/api/v1/outlets/", {"domain": given, "name": "Example"}, format="json")
+    assert response.status_code == 201, response.json()
+    assert response.json()["domain"] == "example.org"
+    ingested = lead_client.post("/api/v1/articles/", {"text": "It rained.", "outlet": "example.org"}, format="json")
+    assert ingested.json()["outlet_id"] == response.json()["id"]
+
+
+def test_an_outlet_domain_that_is_no_domain_or_taken_is_a_400(lead_client):
+    response = lead_client.post("/api/v1/outlets/", {"domain": "Sky News"}, format="json")
+    assert response.status_code == 400
+    assert "not a domain" in str(response.json()["domain"])
+    assert lead_client.post("/api/v1/outlets/", {"domain": "example.org"}, format="json").status_code == 201
+    response = lead_client.post("/api/v1/outlets/", {"domain": "www.Example.org"}, format="json")
+    assert response.status_code == 400
+    assert "domain" in response.json()
+
+
+def test_pages_of_an_ordering_with_ties_neither_repeat_nor_skip_an_article(lead_client):
+    # Articles of one day tie on `published`: ORDER BY published alone lets PostgreSQL return the
+    # ties in any order from one LIMIT/OFFSET query to the next. The primary key ends every ordering.
+    body = {
+        "articles": [
+            {"text": f"Event {i} happened.", "outlet": "example.com", "published": "2024-05-01"} for i in range(12)
+        ]
+    }
+    assert lead_client.post("/api/v1/articles/batch/", body, format="json").status_code == 201
+    seen = []
+    for ordering in ("published", "-published"):
+        for page in (1, 2, 3):
+            with CaptureQueriesContext(connection) as queries:
+                response = lead_client.get(f"/api/v1/articles/?ordering={ordering}&page_size=5&page={page}")
+            seen += [article["id"] for article in response.json()["results"]]
+            listed = [q["sql"] for q in queries.captured_queries if "LIMIT" in q["sql"]][-1]
+            assert listed.rstrip().split("ORDER BY")[1].split("LIMIT")[0].rstrip().endswith(('"id" ASC', '"id" DESC'))
+    ids = list(Article.objects.values_list("pk", flat=True))
+    assert sorted(seen) == sorted(ids + ids)
+
+
+@pytest.mark.parametrize("given", ["example.com", "EXAMPLE.com", "www.example.com", "https://www.example.com/world/"])
+def test_articles_filter_by_a_domain_as_ingest_stores_it(lead_client, given):
+    lead_client.post("/api/v1/articles/", {"text": "It rained.", "outlet": "https://www.Example.com/x"}, format="json")
+    lead_client.post("/api/v1/articles/", {"text": "It snowed.", "outlet": "other.example"}, format="json")
+    body = lead_client.get("/api/v1/articles/", {"outlet_domain": given}).json()
+    assert [article["outlet"] for article in body["results"]] == ["example.com"]
+    assert lead_client.get("/api/v1/articles/", {"outlet_domain": "Example"}).json()["count"] == 0

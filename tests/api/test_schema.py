@@ -2,6 +2,7 @@
 schemathesis finds no server error or schema violation in the live API."""
 
 import io
+import json
 import os
 
 import pytest
@@ -95,3 +96,37 @@ def test_annotate_api_conforms_to_its_schema(case, lead_token):
 @SETTINGS
 def test_other_api_routes_conform_to_their_schema(case, lead_token):
     _check(case, lead_token)
+
+
+def test_every_paginated_list_takes_page_size():
+    # docs/api.md: every list takes `?page=` and `?page_size=` (up to 5000), scores, exports,
+    # claims and the adjudication queue included.
+    out = io.StringIO()
+    call_command("spectacular", "--format", "openapi-json", stdout=out)
+    paths = json.loads(out.getvalue())["paths"]
+    lists = {
+        path: {parameter["name"] for parameter in operation.get("parameters", [])}
+        for path, operations in paths.items()
+        for method, operation in operations.items()
+        if method == "get" and any(parameter["name"] == "page" for parameter in operation.get("parameters", []))
+    }
+    assert "/api/v1/scores/" in lists
+    assert [path for path, names in lists.items() if "page_size" not in names] == []
+
+
+@pytest.mark.parametrize(
+    ("path", "method", "codes"),
+    [
+        ("/api/v1/exports/", "post", {"202", "400"}),
+        ("/api/v1/exports/{id}/download/", "get", {"200", "409", "410"}),
+        ("/api/v1/outlets/{id}/", "delete", {"204", "409"}),
+        ("/api/v1/annotations/{id}/", "patch", {"200", "400", "409", "412", "428"}),
+        ("/api/v1/annotations/{id}/", "put", {"200", "400", "409", "412", "428"}),
+        ("/api/v1/annotations/{id}/", "delete", {"204", "409", "412"}),
+    ],
+)
+def test_the_schema_names_the_answers_docs_api_md_promises(path, method, codes):
+    # a generated client treats an undocumented status as an unexpected error
+    out = io.StringIO()
+    call_command("spectacular", "--format", "openapi-json", stdout=out)
+    assert codes <= set(json.loads(out.getvalue())["paths"][path][method]["responses"])

@@ -38,6 +38,8 @@ def test_claims_list_with_members_and_filters(corpus, django_assert_max_num_quer
     }
     assert [m["outlet"] for m in claim["members"]] == ["reuters.com", "levantdigest.example"]
     assert api.get("/api/v1/claims/", {"outlet": "bbc.co.uk"}).json()["count"] == 0
+    for given in ("reuters.com", "www.Reuters.com", "https://www.reuters.com/world/"):  # as ingest stores it
+        assert api.get("/api/v1/claims/", {"outlet": given}).json()["count"] == body["count"]
     assert api.get("/api/v1/claims/", {"status": "unsourced"}).json()["count"] == body["count"]
     assert api.get("/api/v1/claims/", {"published_after": "2024-12-02"}).json()["count"] == 0
     assert api.get("/api/v1/claims/", {"status": "nonsense"}).status_code == 400

@@ -7,7 +7,7 @@ from django.test import Client
 from django.urls import path, reverse
 
 from annotate.codebook import Label
-from annotate.models import Assignment
+from annotate.models import Article, Assignment
 from annotate.services import MarkInput, flag_problem, save_annotation, submit_assignment
 from config.urls import urlpatterns as site_urls
 
@@ -27,7 +27,8 @@ def boom(request):
     raise RuntimeError("a bug")
 
 
-urlpatterns = [path("boom/", boom), *site_urls]
+urlpatterns = [path("boom/", boom), path("api/v1/boom/", boom), *site_urls]
+handler500 = "config.views.server_error"  # as config/urls.py
 
 # Every page that is for leads only: GET pages and POST actions.
 LEAD_PAGES = [
@@ -149,6 +150,44 @@ def test_server_errors_are_a_styled_page_with_debug_off(settings):
     assert 'href="/static/css/site.css"' in html
     assert "RuntimeError" not in html
     assert "a bug" not in html
+
+
+@pytest.mark.django_db
+def test_an_unknown_api_address_is_a_json_404(client, lead):
+    # docs/api.md: every client mistake is a 4xx JSON body; a script reads no HTML page.
+    for user in (None, lead):
+        if user:
+            client.force_login(user)
+        response = client.get("/api/v1/artikles/")
+        assert response.status_code == 404
+        assert response["Content-Type"] == "application/json"
+        assert response.json() == {"detail": "Not found: no API route /api/v1/artikles/ (see /api/v1/docs/)."}
+    assert "text/html" in client.get("/no/such/page/")["Content-Type"]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("debug", [False, True])
+def test_a_write_to_an_api_address_without_its_slash_is_a_404_naming_the_address(client, lead, settings, debug):
+    # Django redirected it (301, and a client repeats the POST as a GET: a 200 list, nothing stored)
+    # or, with DEBUG, raised a RuntimeError (500).
+    settings.DEBUG = debug
+    client.force_login(lead)
+    response = client.post("/api/v1/articles", {"text": "It rained.", "outlet": "example.org"}, "application/json")
+    assert response.status_code == 404
+    if not debug:  # with DEBUG, Django's technical 404 page answers instead of handler404
+        assert response.json() == {
+            "detail": "Not found: /api/v1/articles has no route; the address ends in a slash: /api/v1/articles/"
+        }
+    assert not Article.objects.exists()
+    assert client.get("/api/v1/articles").status_code == 301
+
+
+@pytest.mark.django_db
+@pytest.mark.urls(__name__)
+def test_a_server_error_under_the_api_is_json():
+    response = Client(raise_request_exception=False).get("/api/v1/boom/")
+    assert response.status_code == 500
+    assert response.json() == {"detail": "Server error."}
 
 
 @pytest.mark.django_db

@@ -232,6 +232,18 @@ def test_unknown_format_and_bad_options_are_refused():
         ExportOptions.from_dict({"colour": "red"})
 
 
+def test_outlet_filter_takes_a_domain_as_ingest_does(annotated, tmp_path):
+    # ingest stores `https://www.News.Sky.com/x` as news.sky.com: the export's filter finds it so
+    # written too, instead of a silently empty dataset.
+    for given in ["NEWS.SKY.COM", "www.news.sky.com", "https://www.news.sky.com/world"]:
+        assert ExportOptions(outlets=[given]).outlets == sorted([given, "news.sky.com"])
+    assert ExportOptions(outlets=["news.sky.com", "Sky News"]).outlets == ["Sky News", "news.sky.com"]
+    export = write_export(ExportOptions(outlets=["WWW.News.Sky.com"]), tmp_path / "out")
+    assert {record["outlet"] for record in _records(export.path)} == {"news.sky.com"}
+    plain = write_export(ExportOptions(outlets=["news.sky.com"]), tmp_path / "plain")
+    assert _records(export.path) == _records(plain.path)
+
+
 def test_existing_output_is_refused_without_force(annotated, tmp_path):
     out = tmp_path / "out"
     out.mkdir()

@@ -82,6 +82,14 @@ def test_api_rejects_bad_options_and_non_leads(annotated, lead, reviewer):
     assert APIClient().get("/api/v1/exports/").status_code in (401, 403)
 
 
+def test_api_names_an_unknown_option_instead_of_exporting_everything(lead):
+    # {"outlet": ...} for "outlets" queued an export of every outlet (docs/api.md: unknown fields are a 400).
+    response = _api(lead).post("/api/v1/exports/", {"format": "jsonl", "outlet": ["news.sky.com"]}, format="json")
+    assert response.status_code == 400
+    assert "unknown field" in response.json()["outlet"][0]
+    assert ExportJob.objects.count() == 0
+
+
 def test_download_of_an_unfinished_job_is_a_conflict(lead):
     job = ExportJob.objects.create(format="jsonl", options=ExportOptions().to_dict(), created_by=lead)
     assert _api(lead).get(f"/api/v1/exports/{job.pk}/download/").status_code == 409
@@ -161,3 +169,12 @@ def test_command_page_api_and_options_share_one_default_format_seed_and_ratios()
     assert command["seed"] == form.fields["seed"].initial == ExportOptions().seed == DEFAULT_SEED
     assert ExportOptions(ratios=command["ratios"]).ratios == ExportOptions(ratios=form.fields["ratios"].initial).ratios
     assert ExportOptions().ratios == list(DEFAULT_RATIOS)
+
+
+def test_export_jobs_list_takes_page_size(lead):
+    for _ in range(3):
+        ExportJob.objects.create(format="jsonl", created_by=lead)
+    body = _api(lead).get("/api/v1/exports/?page_size=2").json()
+    assert body["count"] == 3
+    assert len(body["results"]) == 2
+    assert body["next"] is not None
