@@ -46,7 +46,10 @@ class KeepPublishedMixin(admin.ModelAdmin):
 
 
 @admin.register(ScoreRun)
-class ScoreRunAdmin(KeepPublishedMixin, admin.ModelAdmin):
+class ScoreRunAdmin(KeepPublishedMixin, ReadOnlyAdmin):
+    """Runs come from a recompute only (an empty run added here would be the leads' latest run and
+    publishable); `revision` is what a publish checks, so nothing here edits a run."""
+
     list_display = [
         "__str__",
         "method_version",

@@ -393,6 +393,24 @@ def test_the_admin_offers_no_delete_for_a_published_run(client, published):
     assert not RunSentence.objects.filter(run_id=draft.pk).exists()
 
 
+def test_the_admin_cannot_add_a_run_or_change_one(client, published):
+    """A run comes only from a recompute: an empty run added in the admin became the leads'
+    latest run (a blank leaderboard) and could be published; its revision, edited, would let a
+    publish skip the review of a refreshed run."""
+    client.force_login(published.published_by)
+    assert client.get(reverse("admin:reliability_scorerun_add")).status_code == 403
+    form = {"revision": "7", "snapshots-TOTAL_FORMS": "0", "snapshots-INITIAL_FORMS": "0"}
+    assert client.post(reverse("admin:reliability_scorerun_add"), form).status_code == 403
+    assert ScoreRun.objects.count() == 1
+    draft = recompute_outlet_scores()
+    page = client.get(reverse("admin:reliability_scorerun_change", args=[draft.pk]))
+    assert page.status_code == 200  # still readable
+    assert 'name="revision"' not in page.content.decode()
+    client.post(reverse("admin:reliability_scorerun_change", args=[draft.pk]), form)
+    draft.refresh_from_db()
+    assert draft.revision == 0
+
+
 def test_the_record_finds_the_majority_source_among_three_or_more_attribution_marks(build, lead):
     """The record reads the majority source from the lowest and highest attribution source of a
     sentence; with three or more attribution marks naming different sources it asks the marks
