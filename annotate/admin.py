@@ -484,15 +484,6 @@ class AssignmentAdmin(admin.ModelAdmin):
         return HttpResponseRedirect(reverse("admin:annotate_assignment_change", args=[pk]))
 
 
-@admin.register(Adjudication)
-class AdjudicationAdmin(admin.ModelAdmin):
-    list_display = ["sentence", "label", "source", "lead", "decided_at"]
-    list_filter = ["label", "lead"]
-    search_fields = ["sentence__text"]
-    list_select_related = ["sentence", "source", "lead"]
-    raw_id_fields = ["sentence"]
-
-
 @admin.register(Reviewer)
 class ReviewerAdmin(admin.ModelAdmin):
     list_display = ["user", "is_external", "origin"]
