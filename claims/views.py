@@ -5,12 +5,13 @@ pairs and confirm or reject links here."""
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from annotate.models import Article, Sentence, is_lead
+from annotate.roles import lead_required
 
 from . import queries, services
 from .forms import GroupFilterForm, LinkDecisionForm, MergeForm, PairDecisionForm, SplitForm
@@ -21,11 +22,6 @@ from .models import ArticleLink, ClaimGroup
 def _readable(request) -> bool:
     """Same rule as the outlet pages: anyone when PUBLIC_SCORES, else signed-in users."""
     return request.user.is_authenticated or settings.PUBLIC_SCORES
-
-
-def _require_lead(request) -> None:
-    if not is_lead(request.user):
-        raise PermissionDenied("Only leads can do this.")
 
 
 def group_list(request):
@@ -68,8 +64,8 @@ def article_claims(request, pk):
     })  # fmt: skip
 
 
+@lead_required
 def review(request):
-    _require_lead(request)
     page = Paginator(queries.review_pairs(), 25).get_page(request.GET.get("page"))
     return render(request, "claims/review.html", {
         "page": page, "links": queries.pending_links()[:50], "auto": AUTO_THRESHOLD, "review": REVIEW_THRESHOLD,
@@ -77,8 +73,8 @@ def review(request):
 
 
 @require_POST
+@lead_required
 def decide_pair(request):
-    _require_lead(request)
     form = PairDecisionForm(request.POST)
     if not form.is_valid():
         messages.error(request, "Choose two sentences and a decision.")
@@ -97,8 +93,8 @@ def decide_pair(request):
 
 
 @require_POST
+@lead_required
 def merge(request, pk):
-    _require_lead(request)
     group = get_object_or_404(ClaimGroup, pk=pk)
     form = MergeForm(request.POST)
     if not form.is_valid():
@@ -118,8 +114,8 @@ def merge(request, pk):
 
 
 @require_POST
+@lead_required
 def split(request, pk):
-    _require_lead(request)
     group = get_object_or_404(ClaimGroup, pk=pk)
     form = SplitForm(request.POST, group=group)
     if not form.is_valid():
@@ -138,8 +134,8 @@ def split(request, pk):
 
 
 @require_POST
+@lead_required
 def detach(request, pk, sentence_id):
-    _require_lead(request)
     group = get_object_or_404(ClaimGroup, pk=pk)
     sentence = get_object_or_404(Sentence, pk=sentence_id, claim_membership__group=group)
     services.detach_sentence(sentence=sentence, lead=request.user, note=request.POST.get("note", "")[:500])
@@ -150,8 +146,8 @@ def detach(request, pk, sentence_id):
 
 
 @require_POST
+@lead_required
 def review_link(request, pk):
-    _require_lead(request)
     link = get_object_or_404(ArticleLink, pk=pk)
     form = LinkDecisionForm(request.POST)
     if not form.is_valid():

@@ -106,6 +106,28 @@ def test_reviewers_cannot_change_groups_or_links(client, corpus, reviewer):
     assert not ClaimDecision.objects.exists()
 
 
+def test_lead_pages_send_anonymous_visitors_to_sign_in(client, corpus):
+    """The leads' claim pages and actions share the one gate of every lead page
+    (`annotate.roles.lead_required`): anonymous visitors are sent to sign in, not refused."""
+    group = ClaimGroup.objects.first()
+    sentence = group.members.first().sentence
+    link = ArticleLink.objects.first()
+    login = reverse("login")
+    assert client.get(reverse("claims:review"))["Location"].startswith(login)
+    posts = [
+        reverse("claims:decide-pair"),
+        reverse("claims:merge", args=[group.pk]),
+        reverse("claims:split", args=[group.pk]),
+        reverse("claims:detach", args=[group.pk, sentence.pk]),
+        reverse("claims:review-link", args=[link.pk]),
+    ]
+    for url in posts:
+        response = client.post(url)
+        assert response.status_code == 302, url
+        assert response["Location"].startswith(login), url
+    assert client.get(reverse("claims:merge", args=[group.pk])).status_code == 405
+
+
 def test_bad_lead_input_is_a_message_not_an_error(client, corpus, lead):
     client.force_login(lead)
     group = ClaimGroup.objects.first()
