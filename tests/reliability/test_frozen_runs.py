@@ -246,7 +246,7 @@ def test_publishing_shows_what_changed_and_publishes_exactly_the_reviewed_run(cl
     assert [o["domain"] for o in changes.outlets] == ["scored.example"]
     (outlet,) = changes.outlets
     assert outlet["old"] == pytest.approx(65.0)
-    assert outlet["delta"] == pytest.approx(outlet["new"] - 65.0)
+    assert outlet["delta"] == pytest.approx(round(outlet["new"], 1) - 65.0)  # as shown: before + change = now
     assert (outlet["old_sentences"], outlet["new_sentences"]) == (75, 81)
     html = page.content.decode()
     assert f"Publish run {reviewed.pk}?" in html
@@ -268,6 +268,25 @@ def test_a_changed_label_is_listed_with_its_old_value(client, lead, published):
     assert (changes.added, changes.changed, changes.removed) == (6, 1, 0)
     changed = next(row for row in changes.examples if row.sentence_id == sentence.pk)
     assert (changed.old_label, changed.label, changed.label_source) == (Label.CLAIM, Label.OTHER, "adjudicated")
+
+
+def test_the_publish_page_numbers_sentences_and_rounds_changes_as_shown(client, lead, published):
+    """Sentences are numbered as on every other page (reviewable ones, from 1), not by their
+    0-based position; an outlet's change is the difference of the two scores as shown (one
+    decimal), so that 81.1 -> 81.7 reads +0.6, not the +0.5 of 81.14 -> 81.69."""
+    article = published.sentences.first().article
+    sentence = article.sentences.order_by("position").first()
+    Adjudication.objects.create(sentence=sentence, label=Label.OTHER, lead=lead)
+    run = recompute_outlet_scores()
+    client.force_login(lead)
+    page = client.get(reverse("reliability:publish"), {"run": run.pk})
+    html = page.content.decode()
+    assert f"{article.title[:20]}" in html
+    assert "#0<" not in html
+    assert ", sentence 1</a>" in html
+    (outlet,) = page.context["changes"].outlets
+    shown = f"{round(outlet['new'], 1) - round(outlet['old'], 1):+.1f}"
+    assert f">{shown}</td>" in html
 
 
 def test_an_older_run_than_the_published_one_is_not_published(lead, build):
