@@ -459,7 +459,17 @@ class AssignmentAdmin(admin.ModelAdmin):
     change_form_template = "admin/annotate/assignment/change_form.html"
 
     def get_readonly_fields(self, request, obj=None):
-        return ["article", "reviewer", "submitted_at"] if obj is not None else ["submitted_at"]
+        # assigned_by records who assigned (as the assign page and command do): never typed in
+        return (
+            ["article", "reviewer", "assigned_by", "submitted_at"]
+            if obj is not None
+            else ["assigned_by", "submitted_at"]
+        )
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            obj.assigned_by = request.user
+        super().save_model(request, obj, form, change)
 
     def has_delete_permission(self, request, obj=None):
         # A submitted (or once submitted) assignment and its history are kept: reopen it instead.
