@@ -24,6 +24,11 @@ def _readable(request) -> bool:
     return request.user.is_authenticated or settings.PUBLIC_SCORES
 
 
+def _sentence_name(sentence, *, lower: bool = False) -> str:
+    """A sentence as the pages name it: its number among the article's reviewable sentences."""
+    return f"{'s' if lower else 'S'}entence {sentence.number} of “{sentence.article.title}”"
+
+
 def group_list(request):
     if not _readable(request):
         return redirect_to_login(request.get_full_path())
@@ -79,8 +84,9 @@ def decide_pair(request):
     if not form.is_valid():
         messages.error(request, "Choose two sentences and a decision.")
         return redirect("claims:review")
-    first = get_object_or_404(Sentence, pk=form.cleaned_data["first"])
-    second = get_object_or_404(Sentence, pk=form.cleaned_data["second"])
+    named = Sentence.objects.with_number().select_related("article")
+    first = get_object_or_404(named, pk=form.cleaned_data["first"])
+    second = get_object_or_404(named, pk=form.cleaned_data["second"])
     try:
         services.decide_pair(first=first, second=second, same=form.cleaned_data["same"], lead=request.user,
                              note=form.cleaned_data["note"])  # fmt: skip
@@ -88,7 +94,7 @@ def decide_pair(request):
         messages.error(request, "; ".join(error.messages))
         return redirect("claims:review")
     verdict = "the same claim" if form.cleaned_data["same"] else "not the same claim"
-    messages.success(request, f"Sentences {first.pk} and {second.pk}: {verdict}.")
+    messages.success(request, f"{_sentence_name(first)} and {_sentence_name(second, lower=True)}: {verdict}.")
     return redirect("claims:review")
 
 
@@ -137,9 +143,11 @@ def split(request, pk):
 @lead_required
 def detach(request, pk, sentence_id):
     group = get_object_or_404(ClaimGroup, pk=pk)
-    sentence = get_object_or_404(Sentence, pk=sentence_id, claim_membership__group=group)
+    sentence = get_object_or_404(
+        Sentence.objects.with_number().select_related("article"), pk=sentence_id, claim_membership__group=group
+    )
     services.detach_sentence(sentence=sentence, lead=request.user, note=request.POST.get("note", "")[:500])
-    messages.success(request, f"Sentence {sentence.pk} is in no claim group now.")
+    messages.success(request, f"{_sentence_name(sentence)} is in no claim group now.")
     if ClaimGroup.objects.filter(pk=group.pk).exists():
         return redirect(group)
     return redirect("claims:list")
