@@ -13,7 +13,6 @@ from annotate.admin import ReadOnlyInline
 from annotate.models import Adjudication
 
 from .models import ScoreRun, ScoreSnapshot
-from .services import adjudicate_sentence
 
 HISTORY_PREFIX = "previous: "
 
@@ -134,6 +133,9 @@ class AdjudicationAdminForm(forms.ModelForm):
             line for line in (cleaned.get("note") or "").splitlines() if not line.startswith(HISTORY_PREFIX)
         )
         kept = "\n".join(line for line in self.instance.note.splitlines() if not line.startswith(HISTORY_PREFIX))
+        # Imported here: services pull in numpy (queries), and admin modules load at every start-up.
+        from .services import adjudicate_sentence
+
         try:
             with transaction.atomic():
                 self.instance, _ = adjudicate_sentence(
