@@ -4,7 +4,7 @@ import re
 
 from django.urls import reverse
 
-from annotate.models import Article, Source
+from annotate.models import Article, Outlet, Source
 from reliability.models import ScoreRun
 from reliability.scoring import METHOD_VERSION
 from reliability.services import recompute_outlet_scores
@@ -235,3 +235,6 @@ def test_an_outlet_missing_from_the_latest_run_says_so(client, lead, build):
     html = client.get(reverse("reliability:outlet-detail", args=["later.example"])).content.decode()
     assert f"Not in run {run.pk}" in html
     assert "No score for this outlet yet" not in html
+    Outlet.objects.filter(domain="later.example").update(retired=True)
+    html = client.get(reverse("reliability:outlet-detail", args=["later.example"])).content.decode()
+    assert "the outlet is retired" in html
