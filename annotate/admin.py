@@ -477,7 +477,17 @@ class AssignmentAdmin(admin.ModelAdmin):
     change_form_template = "admin/annotate/assignment/change_form.html"
 
     def get_readonly_fields(self, request, obj=None):
-        return ["article", "reviewer", "submitted_at"] if obj is not None else ["submitted_at"]
+        # assigned_by records who assigned (as the assign page and command do): never typed in
+        return (
+            ["article", "reviewer", "assigned_by", "submitted_at"]
+            if obj is not None
+            else ["assigned_by", "submitted_at"]
+        )
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            obj.assigned_by = request.user
+        super().save_model(request, obj, form, change)
 
     def has_delete_permission(self, request, obj=None):
         # A submitted (or once submitted) assignment and its history are kept: reopen it instead.
@@ -500,15 +510,6 @@ class AssignmentAdmin(admin.ModelAdmin):
         else:
             self.message_user(request, f"Reopened: {assignment.reviewer} may change their marks again.")
         return HttpResponseRedirect(reverse("admin:annotate_assignment_change", args=[pk]))
-
-
-@admin.register(Adjudication)
-class AdjudicationAdmin(admin.ModelAdmin):
-    list_display = ["sentence", "label", "source", "lead", "decided_at"]
-    list_filter = ["label", "lead"]
-    search_fields = ["sentence__text"]
-    list_select_related = ["sentence", "source", "lead"]
-    raw_id_fields = ["sentence"]
 
 
 @admin.register(Reviewer)

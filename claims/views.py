@@ -5,12 +5,13 @@ pairs and confirm or reject links here."""
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from annotate.models import Article, Sentence, is_lead
+from annotate.roles import lead_required
 
 from . import queries, services
 from .forms import GroupFilterForm, LinkDecisionForm, MergeForm, PairDecisionForm, SplitForm
@@ -23,9 +24,9 @@ def _readable(request) -> bool:
     return request.user.is_authenticated or settings.PUBLIC_SCORES
 
 
-def _require_lead(request) -> None:
-    if not is_lead(request.user):
-        raise PermissionDenied("Only leads can do this.")
+def _sentence_name(sentence, *, lower: bool = False) -> str:
+    """A sentence as the pages name it: its number among the article's reviewable sentences."""
+    return f"{'s' if lower else 'S'}entence {sentence.number} of “{sentence.article.title}”"
 
 
 def group_list(request):
@@ -68,8 +69,8 @@ def article_claims(request, pk):
     })  # fmt: skip
 
 
+@lead_required
 def review(request):
-    _require_lead(request)
     page = Paginator(queries.review_pairs(), 25).get_page(request.GET.get("page"))
     return render(request, "claims/review.html", {
         "page": page, "links": queries.pending_links()[:50], "auto": AUTO_THRESHOLD, "review": REVIEW_THRESHOLD,
@@ -77,14 +78,15 @@ def review(request):
 
 
 @require_POST
+@lead_required
 def decide_pair(request):
-    _require_lead(request)
     form = PairDecisionForm(request.POST)
     if not form.is_valid():
         messages.error(request, "Choose two sentences and a decision.")
         return redirect("claims:review")
-    first = get_object_or_404(Sentence, pk=form.cleaned_data["first"])
-    second = get_object_or_404(Sentence, pk=form.cleaned_data["second"])
+    named = Sentence.objects.with_number().select_related("article")
+    first = get_object_or_404(named, pk=form.cleaned_data["first"])
+    second = get_object_or_404(named, pk=form.cleaned_data["second"])
     try:
         services.decide_pair(first=first, second=second, same=form.cleaned_data["same"], lead=request.user,
                              note=form.cleaned_data["note"])  # fmt: skip
@@ -92,13 +94,13 @@ def decide_pair(request):
         messages.error(request, "; ".join(error.messages))
         return redirect("claims:review")
     verdict = "the same claim" if form.cleaned_data["same"] else "not the same claim"
-    messages.success(request, f"Sentences {first.pk} and {second.pk}: {verdict}.")
+    messages.success(request, f"{_sentence_name(first)} and {_sentence_name(second, lower=True)}: {verdict}.")
     return redirect("claims:review")
 
 
 @require_POST
+@lead_required
 def merge(request, pk):
-    _require_lead(request)
     group = get_object_or_404(ClaimGroup, pk=pk)
     form = MergeForm(request.POST)
     if not form.is_valid():
@@ -118,8 +120,8 @@ def merge(request, pk):
 
 
 @require_POST
+@lead_required
 def split(request, pk):
-    _require_lead(request)
     group = get_object_or_404(ClaimGroup, pk=pk)
     form = SplitForm(request.POST, group=group)
     if not form.is_valid():
@@ -138,20 +140,22 @@ def split(request, pk):
 
 
 @require_POST
+@lead_required
 def detach(request, pk, sentence_id):
-    _require_lead(request)
     group = get_object_or_404(ClaimGroup, pk=pk)
-    sentence = get_object_or_404(Sentence, pk=sentence_id, claim_membership__group=group)
+    sentence = get_object_or_404(
+        Sentence.objects.with_number().select_related("article"), pk=sentence_id, claim_membership__group=group
+    )
     services.detach_sentence(sentence=sentence, lead=request.user, note=request.POST.get("note", "")[:500])
-    messages.success(request, f"Sentence {sentence.pk} is in no claim group now.")
+    messages.success(request, f"{_sentence_name(sentence)} is in no claim group now.")
     if ClaimGroup.objects.filter(pk=group.pk).exists():
         return redirect(group)
     return redirect("claims:list")
 
 
 @require_POST
+@lead_required
 def review_link(request, pk):
-    _require_lead(request)
     link = get_object_or_404(ArticleLink, pk=pk)
     form = LinkDecisionForm(request.POST)
     if not form.is_valid():

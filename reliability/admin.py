@@ -1,11 +1,20 @@
 """Admin for stored score runs and snapshots: read-only records of what was published. Nothing in
-a published run can be deleted (docs/scoring.md section 1)."""
+a published run can be deleted (docs/scoring.md section 1). Adjudications are settled here through
+the same service as the adjudication queue."""
 
+from typing import Any
+
+from django import forms
 from django.contrib import admin
+from django.core.exceptions import ValidationError
+from django.db import transaction
 
 from annotate.admin import ReadOnlyInline
+from annotate.models import Adjudication
 
 from .models import ScoreRun, ScoreSnapshot
+
+HISTORY_PREFIX = "previous: "
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -46,7 +55,10 @@ class KeepPublishedMixin(admin.ModelAdmin):
 
 
 @admin.register(ScoreRun)
-class ScoreRunAdmin(KeepPublishedMixin, admin.ModelAdmin):
+class ScoreRunAdmin(KeepPublishedMixin, ReadOnlyAdmin):
+    """Runs come from a recompute only (an empty run added here would be the leads' latest run and
+    publishable); `revision` is what a publish checks, so nothing here edits a run."""
+
     list_display = [
         "__str__",
         "method_version",
@@ -93,3 +105,81 @@ class ScoreSnapshotAdmin(KeepPublishedMixin, ReadOnlyAdmin):
     list_filter = ["method_version", "insufficient_evidence", "outlet"]
     list_select_related = ["outlet", "run"]
     search_fields = ["outlet__domain"]
+
+
+class AdjudicationAdminForm(forms.ModelForm):
+    """A lead's decision in the admin, written through `services.adjudicate_sentence` like one from
+    the queue or the API: an attribution needs a source and nothing else has one, the lead is the
+    user who saves, and a change keeps the previous value as a "previous:" line of the note (lines
+    the service writes: edited or removed here, they come back as they were).
+
+    As in annotate's AnnotationAdminForm, the write happens in clean(), inside the admin's
+    transaction, so a refusal comes back as a form error with nothing written."""
+
+    class Meta:
+        model = Adjudication
+        fields = ["sentence", "label", "source", "note"]
+
+    def __init__(self, *args, request=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.request = request
+
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        cleaned = self.cleaned_data
+        if self.errors:
+            return cleaned
+        note = "\n".join(
+            line for line in (cleaned.get("note") or "").splitlines() if not line.startswith(HISTORY_PREFIX)
+        )
+        kept = "\n".join(line for line in self.instance.note.splitlines() if not line.startswith(HISTORY_PREFIX))
+        # Imported here: services pull in numpy (queries), and admin modules load at every start-up.
+        from .services import adjudicate_sentence
+
+        try:
+            with transaction.atomic():
+                self.instance, _ = adjudicate_sentence(
+                    sentence=self.instance.sentence if self.instance.pk else cleaned["sentence"],
+                    label=cleaned["label"],
+                    source=cleaned.get("source"),
+                    lead=self.request.user,
+                    note="" if note.strip() == kept.strip() else note,  # unchanged: keep it, add no history
+                )
+        except ValidationError as exc:
+            raise ValidationError(exc.messages) from None
+        return cleaned
+
+    def _post_clean(self):
+        pass  # clean() checked and wrote the decision through the service
+
+    def save(self, commit=True):
+        return self.instance
+
+    def save_m2m(self) -> None:
+        pass  # an adjudication has no many-to-many fields
+
+
+@admin.register(Adjudication)
+class AdjudicationAdmin(admin.ModelAdmin):
+    list_display = ["sentence", "label", "source", "lead", "decided_at"]
+    list_filter = ["label", "lead"]
+    search_fields = ["sentence__text"]
+    list_select_related = ["sentence", "source", "lead"]
+    raw_id_fields = ["sentence"]
+    form = AdjudicationAdminForm
+    fields = ["sentence", "label", "source", "note", "lead", "decided_at"]
+
+    def get_readonly_fields(self, request, obj=None):
+        return ["sentence", "lead", "decided_at"] if obj is not None else ["lead", "decided_at"]
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change=change, **kwargs)
+
+        class WithRequest(form):  # type: ignore[valid-type,misc]  # mypy can't follow a base chosen at run time
+            def __init__(self, *args, **inner):
+                super().__init__(*args, request=request, **inner)
+
+        return WithRequest
+
+    def save_model(self, request, obj, form, change):
+        pass  # written by AdjudicationAdminForm.clean() through reliability.services

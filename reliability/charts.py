@@ -79,11 +79,12 @@ def trend_line(
     points: list[tuple[str, float | None]], *, width: int = 640, height: int = 220, max_labels: int = 6
 ) -> dict:
     """points: (label, score 0-100 or None), in time order. Returns the polyline, the dots (each
-    with `show_label`: at most `max_labels` x labels, the first and last always), the y grid, the
+    with `show_label`: at most `max_labels` x labels, the first and last always; and the label's
+    `anchor`: "end" for the last of several points, else "middle"), the y grid, the
     axis title positions and `has_line`: False when fewer than two points have a score (no line
     to draw: the page shows a sentence instead of an empty chart). None scores are gaps."""
-    # Room on the left for the y labels and title, on the right for the last label (centred on its
-    # point), below for the x labels and title.
+    # Room on the left for the y labels and title and the first label (centred on its point),
+    # below for the x labels and title.
     left, right, top, bottom = 56, width - 40, 10, height - 48
     step = (right - left) / max(len(points) - 1, 1)
     every = max(1, -(-len(points) // max_labels))  # ceil
@@ -92,7 +93,10 @@ def trend_line(
         x = round(left + i * step if len(points) > 1 else (left + right) / 2, 2)
         y = None if value is None else scale(value, 0, 100, bottom, top)
         show = i % every == 0 or i == len(points) - 1
-        dots.append({"label": label, "value": value, "x": x, "y": y, "show_label": show})
+        # The last label ends at its point: centred, a long one (a run date with its time) ran
+        # past the right margin and was cut off.
+        anchor = "end" if len(points) > 1 and i == len(points) - 1 else "middle"
+        dots.append({"label": label, "value": value, "x": x, "y": y, "show_label": show, "anchor": anchor})
     line = " ".join(f"{d['x']},{d['y']}" for d in dots if d["y"] is not None)
     grid = [{"value": v, "y": scale(v, 0, 100, bottom, top)} for v in (0, 25, 50, 75, 100)]
     return {

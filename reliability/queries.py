@@ -55,6 +55,7 @@ from annotate.models import (
     Sentence,
     SentenceQuerySet,
     Source,
+    sentence_number,
 )
 from claims.grouping import CORROBORATED, first_reporters, group_status
 from claims.models import ArticleLink, ClaimGroup, ClaimMember
@@ -1203,8 +1204,9 @@ def run_changes(run_id: int, previous_id: int | None, *, examples: int = 50) -> 
     """Compare run `run_id` with run `previous_id` (None: with nothing, every sentence is new).
 
     Counts come from three queries over the two records (anti-joins on the (run, sentence) key),
-    the sample from one more (at most `examples` rows, each with its old and new label), the
-    per-outlet deltas from the two runs' snapshots.
+    the sample from one more (at most `examples` rows, each with its old and new label and the
+    sentence's `number` as pages show it), the per-outlet deltas from the two runs' snapshots
+    (the difference of the two scores rounded to one decimal, as shown).
     """
     current = _comparable(run_sentences(run_id))
     previous = _comparable(run_sentences(previous_id or 0))  # run 0 does not exist: nothing before
@@ -1219,7 +1221,7 @@ def run_changes(run_id: int, previous_id: int | None, *, examples: int = 50) -> 
     old_source = Subquery(same_sentence.values("source__name")[:1])
     sample = (
         current.filter(Q(Exists(differing)) | ~Q(Exists(same_sentence)))
-        .annotate(old_label=old_label, old_source=old_source)
+        .annotate(old_label=old_label, old_source=old_source, number=sentence_number("sentence__"))
         .select_related("sentence", "article__outlet", "source")
         .order_by("outlet_id", "article_id", "sentence__position")[:examples]
     )
@@ -1238,7 +1240,8 @@ def run_changes(run_id: int, previous_id: int | None, *, examples: int = 50) -> 
                 "domain": pair["domain"],
                 "old": old_score,
                 "new": new_score,
-                "delta": None if new_score is None or old_score is None else new_score - old_score,
+                # between the scores as the page shows them (one decimal): before + change = now
+                "delta": None if new_score is None or old_score is None else round(new_score, 1) - round(old_score, 1),
                 "old_sentences": old.sentence_count if old else None,
                 "new_sentences": new.sentence_count if new else None,
             }

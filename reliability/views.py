@@ -177,6 +177,7 @@ def outlet_detail(request, domain):
         {
             "articles": articles,
             "outlet": outlet,
+            "run": run,
             "snapshot": snapshot,
             "figures": figures,
             "indicators": indicators,

@@ -84,3 +84,17 @@ def test_marks_are_neither_added_nor_deleted_in_the_admin(admin_client, mark):
         == 403
     )
     assert admin_client.get(_url(mark)).status_code == 200
+
+
+def test_an_assignment_added_in_the_admin_names_the_lead_who_added_it(admin_client, sample_article, lead, reviewer):
+    """`assigned_by` is a record of who assigned, as the assign page and command keep it: the
+    admin fills it with the signed-in lead and offers no field to name someone else."""
+    url = reverse("admin:annotate_assignment_add")
+    form = {"article": sample_article.pk, "reviewer": reviewer.pk, "assigned_by": reviewer.pk}
+    form.update({"events-TOTAL_FORMS": "0", "events-INITIAL_FORMS": "0"})
+    assert 'name="assigned_by"' not in admin_client.get(url).content.decode()
+    assert admin_client.post(url, form).status_code == 302
+    assignment = Assignment.objects.get(article=sample_article, reviewer=reviewer)
+    assert assignment.assigned_by == lead
+    change = reverse("admin:annotate_assignment_change", args=[assignment.pk])
+    assert 'name="assigned_by"' not in admin_client.get(change).content.decode()

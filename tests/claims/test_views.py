@@ -1,6 +1,7 @@
 """Claim pages, the article and outlet pages' links, and the leads' actions over HTTP."""
 
 import pytest
+from django.contrib.messages import get_messages
 from django.urls import reverse
 
 from annotate.models import Sentence
@@ -106,6 +107,28 @@ def test_reviewers_cannot_change_groups_or_links(client, corpus, reviewer):
     assert not ClaimDecision.objects.exists()
 
 
+def test_lead_pages_send_anonymous_visitors_to_sign_in(client, corpus):
+    """The leads' claim pages and actions share the one gate of every lead page
+    (`annotate.roles.lead_required`): anonymous visitors are sent to sign in, not refused."""
+    group = ClaimGroup.objects.first()
+    sentence = group.members.first().sentence
+    link = ArticleLink.objects.first()
+    login = reverse("login")
+    assert client.get(reverse("claims:review"))["Location"].startswith(login)
+    posts = [
+        reverse("claims:decide-pair"),
+        reverse("claims:merge", args=[group.pk]),
+        reverse("claims:split", args=[group.pk]),
+        reverse("claims:detach", args=[group.pk, sentence.pk]),
+        reverse("claims:review-link", args=[link.pk]),
+    ]
+    for url in posts:
+        response = client.post(url)
+        assert response.status_code == 302, url
+        assert response["Location"].startswith(login), url
+    assert client.get(reverse("claims:merge", args=[group.pk])).status_code == 405
+
+
 def test_bad_lead_input_is_a_message_not_an_error(client, corpus, lead):
     client.force_login(lead)
     group = ClaimGroup.objects.first()
@@ -142,3 +165,22 @@ def test_claim_pages_number_sentences_as_every_other_page_does(client, corpus):
     assert f"{title}</a>, sentence {member.position + 1}\n" not in html
     html = client.get(reverse("claims:article", args=[member.article_id])).content.decode()
     assert f'<li value="{number}">{member.text}' in html
+
+
+def test_lead_messages_number_sentences_as_the_pages_do(client, corpus, lead):
+    """A decided pair or a detached sentence is named as the pages name it ("sentence 2 of
+    “title”"), not by its database id ("Sentences 57 and 12")."""
+    client.force_login(lead)
+    group = ClaimGroup.objects.order_by("pk").first()
+    first, second = (m.sentence for m in group.members.select_related("sentence__article").order_by("sentence_id")[:2])
+    numbers = dict(Sentence.objects.with_number().filter(pk__in=[first.pk, second.pk]).values_list("pk", "number"))
+    response = client.post(reverse("claims:decide-pair"), {"first": first.pk, "second": second.pk, "same": "no"})
+    text = [str(message) for message in get_messages(response.wsgi_request)][-1]
+    assert text.startswith(f"Sentence {numbers[first.pk]} of “{first.article.title}” and ")
+    assert f" and sentence {numbers[second.pk]} of “{second.article.title}”: not the same claim" in text
+    assert f"Sentences {first.pk} and {second.pk}" not in text
+    member = ClaimGroup.objects.order_by("pk").first().members.select_related("sentence__article").first().sentence
+    number = Sentence.objects.with_number().get(pk=member.pk).number
+    response = client.post(reverse("claims:detach", args=[member.claim_membership.group_id, member.pk]))
+    text = [str(message) for message in get_messages(response.wsgi_request)][-1]
+    assert text.startswith(f"Sentence {number} of “{member.article.title}” is in no claim group now")

@@ -89,6 +89,19 @@ def test_signing_in_leads_leads_to_their_home_and_reviewers_to_their_queue(lead,
 
 
 @pytest.mark.django_db
+def test_the_lead_home_promises_user_accounts_only_to_who_may_change_them(client, lead, make_user):
+    """Leads fix data in the admin but have no permission on user accounts (403 there): the
+    admin link said "fix data, users" to them too."""
+    client.force_login(lead)
+    assert client.get(reverse("admin:auth_user_changelist")).status_code == 403
+    assert "(fix data)" in client.get(reverse("lead-home")).content.decode()
+    admin = make_user("root")
+    admin.is_staff = admin.is_superuser = True
+    admin.save()
+    client.force_login(admin)
+    assert "(fix data, users)" in client.get(reverse("lead-home")).content.decode()
+
+
 def test_the_lead_home_shows_what_waits_and_the_navigation_counts(
     client, lead, reviewer, reviewer2, sample_article, django_assert_max_num_queries
 ):

@@ -114,3 +114,30 @@ def test_api_answers_a_non_object_body_with_400(client, lead, body):
     response = client.post("/api/v1/adjudications/", data=json.dumps(body), content_type="application/json")
     assert response.status_code == 400
     assert "Expected a JSON object" in response.content.decode()
+
+
+def test_the_admin_settles_through_the_same_rules_and_keeps_the_history(client, disputes, lead, make_user, reviewer):
+    """A lead's change in the admin is a re-adjudication like any other: the codebook's source rule
+    holds, the lead is whoever saved it (not a field to pick), and the previous value is kept."""
+    s, a, _ = disputes
+    adjudicate_sentence(sentence=s[1], label=Label.ATTRIBUTION, source=a, lead=lead, note="context")
+    adjudication = Adjudication.objects.get(sentence=s[1])
+    other_lead = make_user("lead2", lead=True)
+    client.force_login(other_lead)
+    url = reverse("admin:annotate_adjudication_change", args=[adjudication.pk])
+    form = {"sentence": s[1].pk, "label": "claim", "source": a.pk, "note": adjudication.note, "lead": reviewer.pk}
+    response = client.post(url, form)
+    assert response.status_code == 200  # the form again, with the error
+    assert "only an attribution has a source" in response.content.decode()
+    adjudication.refresh_from_db()
+    assert (adjudication.label, adjudication.source_id, adjudication.lead) == (Label.ATTRIBUTION, a.pk, lead)
+    assert client.post(url, {**form, "source": ""}).status_code == 302
+    adjudication.refresh_from_db()
+    assert (adjudication.label, adjudication.source_id, adjudication.lead) == (Label.CLAIM, None, other_lead)
+    assert adjudication.note.startswith("context\nprevious: attribution (Ministry) by lead at ")
+    add = client.post(reverse("admin:annotate_adjudication_add"), {"sentence": s[0].pk, "label": "attribution"})
+    assert add.status_code == 200
+    assert "an attribution needs a source" in add.content.decode()
+    add = client.post(reverse("admin:annotate_adjudication_add"), {"sentence": s[0].pk, "label": "analysis"})
+    assert add.status_code == 302
+    assert Adjudication.objects.get(sentence=s[0]).lead == other_lead

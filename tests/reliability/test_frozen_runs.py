@@ -246,7 +246,7 @@ def test_publishing_shows_what_changed_and_publishes_exactly_the_reviewed_run(cl
     assert [o["domain"] for o in changes.outlets] == ["scored.example"]
     (outlet,) = changes.outlets
     assert outlet["old"] == pytest.approx(65.0)
-    assert outlet["delta"] == pytest.approx(outlet["new"] - 65.0)
+    assert outlet["delta"] == pytest.approx(round(outlet["new"], 1) - 65.0)  # as shown: before + change = now
     assert (outlet["old_sentences"], outlet["new_sentences"]) == (75, 81)
     html = page.content.decode()
     assert f"Publish run {reviewed.pk}?" in html
@@ -268,6 +268,25 @@ def test_a_changed_label_is_listed_with_its_old_value(client, lead, published):
     assert (changes.added, changes.changed, changes.removed) == (6, 1, 0)
     changed = next(row for row in changes.examples if row.sentence_id == sentence.pk)
     assert (changed.old_label, changed.label, changed.label_source) == (Label.CLAIM, Label.OTHER, "adjudicated")
+
+
+def test_the_publish_page_numbers_sentences_and_rounds_changes_as_shown(client, lead, published):
+    """Sentences are numbered as on every other page (reviewable ones, from 1), not by their
+    0-based position; an outlet's change is the difference of the two scores as shown (one
+    decimal), so that 81.1 -> 81.7 reads +0.6, not the +0.5 of 81.14 -> 81.69."""
+    article = published.sentences.first().article
+    sentence = article.sentences.order_by("position").first()
+    Adjudication.objects.create(sentence=sentence, label=Label.OTHER, lead=lead)
+    run = recompute_outlet_scores()
+    client.force_login(lead)
+    page = client.get(reverse("reliability:publish"), {"run": run.pk})
+    html = page.content.decode()
+    assert f"{article.title[:20]}" in html
+    assert "#0<" not in html
+    assert ", sentence 1</a>" in html
+    (outlet,) = page.context["changes"].outlets
+    shown = f"{round(outlet['new'], 1) - round(outlet['old'], 1):+.1f}"
+    assert f">{shown}</td>" in html
 
 
 def test_an_older_run_than_the_published_one_is_not_published(lead, build):
@@ -391,6 +410,24 @@ def test_the_admin_offers_no_delete_for_a_published_run(client, published):
     )
     assert not ScoreRun.objects.filter(pk=draft.pk).exists()
     assert not RunSentence.objects.filter(run_id=draft.pk).exists()
+
+
+def test_the_admin_cannot_add_a_run_or_change_one(client, published):
+    """A run comes only from a recompute: an empty run added in the admin became the leads'
+    latest run (a blank leaderboard) and could be published; its revision, edited, would let a
+    publish skip the review of a refreshed run."""
+    client.force_login(published.published_by)
+    assert client.get(reverse("admin:reliability_scorerun_add")).status_code == 403
+    form = {"revision": "7", "snapshots-TOTAL_FORMS": "0", "snapshots-INITIAL_FORMS": "0"}
+    assert client.post(reverse("admin:reliability_scorerun_add"), form).status_code == 403
+    assert ScoreRun.objects.count() == 1
+    draft = recompute_outlet_scores()
+    page = client.get(reverse("admin:reliability_scorerun_change", args=[draft.pk]))
+    assert page.status_code == 200  # still readable
+    assert 'name="revision"' not in page.content.decode()
+    client.post(reverse("admin:reliability_scorerun_change", args=[draft.pk]), form)
+    draft.refresh_from_db()
+    assert draft.revision == 0
 
 
 def test_the_record_finds_the_majority_source_among_three_or_more_attribution_marks(build, lead):

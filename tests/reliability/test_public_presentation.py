@@ -118,6 +118,9 @@ def test_no_empty_charts_and_each_chart_has_axes_units_dates_and_a_text_alternat
     assert "Score (0–100)" in history
     assert "Run date" in history
     assert second.computed_at.strftime("%Y-%m-%d") in history
+    labels = re.findall(r'<text [^>]*text-anchor="(\w+)"[^>]*>(\d{4}-\d\d-\d\d[^<]*)</text>', history)
+    assert [anchor for anchor, _ in labels][-1] == "end"
+    assert "in each published run" not in history  # a lead's history has drafts too
     assert "<table" in html[html.index('id="history-chart"') :]  # the numbers as a table too
 
 
@@ -126,6 +129,15 @@ def test_trend_line_geometry_says_when_there_is_no_line():
     assert charts.trend_line([("2024-11", 60.0), ("2024-12", None)])["has_line"] is False
     assert charts.trend_line([("2024-11", 60.0), ("2024-12", 70.0)])["has_line"] is True
     assert charts.trend_line([])["has_line"] is False
+
+
+def test_trend_line_ends_its_last_label_at_its_point():
+    """A run date with its time ("2026-11-29 05:45", ~90 px) centred on the last point overran the
+    40 px right margin and was cut off; the last label ends at its point, the others are centred."""
+    runs = charts.trend_line([("2026-11-29 05:41", 64.3), ("2026-11-29 05:42", 64.5), ("2026-11-29 05:45", 64.3)])
+    assert [d["anchor"] for d in runs["dots"]] == ["middle", "middle", "end"]
+    assert runs["dots"][-1]["x"] == runs["right"]
+    assert charts.trend_line([("2024-11", 60.0)])["dots"][0]["anchor"] == "middle"  # one point: centred
 
 
 def test_each_indicator_counts_in_its_own_unit(client, published):

@@ -4,7 +4,7 @@ import re
 
 from django.urls import reverse
 
-from annotate.models import Article, Source
+from annotate.models import Article, Outlet, Source
 from reliability.models import ScoreRun
 from reliability.scoring import METHOD_VERSION
 from reliability.services import recompute_outlet_scores
@@ -223,3 +223,18 @@ def test_publish_review_query_count_is_constant_in_changes(client, lead, build, 
 
     before, after = _queries_at_two_sizes(client, build, django_assert_max_num_queries, url_of, 14)
     assert after.context["changes"].added > before.context["changes"].added
+
+
+def test_an_outlet_missing_from_the_latest_run_says_so(client, lead, build):
+    """An outlet added (or brought back into service) after the latest run is not in it: its page
+    said "No score for this outlet yet", though a published run may score it."""
+    scored_outlet(build, "scored.example")
+    run = recompute_outlet_scores()
+    build.outlet("later.example")
+    client.force_login(lead)
+    html = client.get(reverse("reliability:outlet-detail", args=["later.example"])).content.decode()
+    assert f"Not in run {run.pk}" in html
+    assert "No score for this outlet yet" not in html
+    Outlet.objects.filter(domain="later.example").update(retired=True)
+    html = client.get(reverse("reliability:outlet-detail", args=["later.example"])).content.decode()
+    assert "the outlet is retired" in html
