@@ -5,6 +5,7 @@ from rest_framework import serializers
 
 from annotate.codebook import Label
 from annotate.models import Adjudication, Annotation, Outlet, Sentence, Source
+from annotate.serializers import StrictFieldsMixin
 from reliability.models import ScoreSnapshot
 
 
@@ -50,7 +51,7 @@ class AdjudicationSerializer(serializers.ModelSerializer):
         read_only_fields = ["id", "lead", "decided_at"]
 
 
-class AdjudicationWriteSerializer(serializers.Serializer):
+class AdjudicationWriteSerializer(StrictFieldsMixin, serializers.Serializer):
     sentence = serializers.PrimaryKeyRelatedField(queryset=Sentence.objects.all())
     label = serializers.ChoiceField(choices=Label.choices)  # type: ignore[assignment]  # DRF's metaclass takes declared fields off the class
     source = serializers.PrimaryKeyRelatedField(  # type: ignore[assignment]  # (as for label)

@@ -94,3 +94,18 @@ def test_adjudication_api_create_then_redecide_keeps_history(api, lead, build):
     assert again.json()["label"] == "attribution"
     assert "previous: claim by lead" in Adjudication.objects.get().note
     assert api.get("/api/v1/adjudications/").json()["count"] == 1
+
+
+def test_adjudication_api_refuses_an_unknown_field_and_writes_nothing(api, lead, build):
+    """A misspelt field ("labl", "source_id") is a 400 naming it, as every other write of the API,
+    not ignored: a decision without the intended source or label must not be stored."""
+    outlet = build.outlet("q.example")
+    sentence = build.article(outlet, 1).sentences.get()
+    build.marks(sentence, [Label.CLAIM, Label.ANALYSIS])
+    api.force_authenticate(lead)
+    answer = api.post(
+        "/api/v1/adjudications/", {"sentence": sentence.pk, "label": "claim", "source_id": 1}, format="json"
+    )
+    assert answer.status_code == 400
+    assert "unknown field" in answer.json()["source_id"][0]
+    assert not Adjudication.objects.exists()
