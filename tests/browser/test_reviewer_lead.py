@@ -270,6 +270,30 @@ def test_back_to_search_in_the_source_picker_shows_the_search_again(live_server,
 
 # Click a button that closes a dialog and press its key in one task, then look a moment later:
 # is the dialog open? (Its late close event closed the new opening.)
+def test_the_source_picker_can_be_cancelled_without_a_keyboard(live_server, open_page, sample_article, reviewer):
+    """On a phone there is no Esc key: the picker's search and its new-source form each have a
+    Cancel button, which closes it without a source (the attribution pressed before it is undone)."""
+    Assignment.objects.create(article=sample_article, reviewer=reviewer)
+    page, errors = open_page(390, 844)
+    log_in(page, live_server.url, "reviewer1")
+    open_article(page, live_server.url, sample_article)
+    page.click('.label-button[data-label="attribution"]')
+    page.wait_for_selector("#source-dialog[open]")
+    page.click("#source-cancel")
+    expect(page.locator("#source-dialog")).not_to_have_attribute("open", "")
+    assert page.inner_text(".sent.current [data-badge]") != "Attribution: needs a source"
+    assert page.get_attribute('.label-button[data-label="attribution"]', "aria-pressed") == "false"
+    page.click('[data-action="pick-source"]')
+    page.wait_for_selector("#source-dialog[open]")
+    page.click("#source-results .create")
+    expect(page.locator("#source-create")).to_be_visible()
+    page.click("#new-cancel")
+    expect(page.locator("#source-dialog")).not_to_have_attribute("open", "")
+    assert not Source.objects.exists()
+    assert not Annotation.objects.exists()
+    assert errors == []
+
+
 REOPEN_AT_ONCE = """([dialogId, closer, key]) => new Promise((resolve) => {
   const dialog = document.getElementById(dialogId);
   dialog.querySelector(closer).click();
