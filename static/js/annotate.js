@@ -130,7 +130,10 @@ function send(sid, mark, { record = true } = {}) {
 function commit(sid) {
   const mark = local.get(sid);
   renderSentence(sid);
-  if (!savable(mark)) return;
+  if (!savable(mark)) {
+    renderSaveStatus(queue.summary()); // a draft the server does not keep: the pill says so
+    return;
+  }
   send(sid, mark);
   renderSentence(sid);
 }
@@ -139,6 +142,7 @@ function clearMark(sid) {
   local.delete(sid);
   send(sid, null);
   renderSentence(sid);
+  renderSaveStatus(queue.summary());
 }
 
 // Undo (or redo) the last change: the sentence gets its earlier (or later) mark back through the
@@ -178,6 +182,7 @@ function edit(sid, changes, { keepSuggestion = false } = {}) {
 function renderSaveStatus(summary) {
   const status = $("save-status");
   const waiting = summary.pending + (summary.inflight && !summary.pending ? summary.inflight : 0);
+  const drafts = draftCounts();
   let text = "All changes saved";
   let stateName = "saved";
   if (summary.error && summary.pending) {
@@ -188,9 +193,13 @@ function renderSaveStatus(summary) {
   } else if (waiting) {
     stateName = "saving";
     text = `Saving ${waiting} change(s)…`;
-  } else if (draftCount()) {
+  } else if (drafts.some(Boolean)) {
     stateName = "draft";
-    text = "Saved · an attribution waits for its source";
+    const [needSource, needLabel] = drafts;
+    const waiting = [];
+    if (needSource) waiting.push(needSource === 1 ? "an attribution waits for its source" : `${needSource} attributions wait for their source`);
+    if (needLabel) waiting.push(needLabel === 1 ? "a note or span waits for its label" : `${needLabel} notes or spans wait for their label`);
+    text = `Saved · ${waiting.join(" · ")}`;
   }
   status.dataset.state = stateName;
   status.textContent = text;
@@ -220,10 +229,21 @@ function leftToDo() {
   return reviewable.filter((s) => !savable(local.get(s.id)) && !flagOf(s.id)).length;
 }
 
-function draftCount() {
-  let count = 0;
-  for (const [sid, mark] of local) if (byId.has(sid) && mark.label && !savable(mark)) count += 1;
-  return count;
+// What the page holds but cannot save yet: a mark without a label keeps nothing on the server,
+// however much it holds (a note, spans, a source).
+function unlabelledContent(mark) {
+  return Boolean(mark && !mark.label && (mark.note || mark.source || mark.source_span || mark.cue_span));
+}
+
+// [attributions waiting for a source, notes or spans waiting for a label] on this page.
+function draftCounts() {
+  const counts = [0, 0];
+  for (const [sid, mark] of local) {
+    if (!byId.has(sid) || savable(mark)) continue;
+    if (mark.label) counts[0] += 1;
+    else if (unlabelledContent(mark)) counts[1] += 1;
+  }
+  return counts;
 }
 
 // ---- rendering ---------------------------------------------------------------------------------
@@ -389,7 +409,13 @@ function renderPanel() {
 
   let message = problems.get(sentence.id) || "";
   if (!message && mark && mark.label && !savable(mark)) message = "Attribution: choose a source (p) to save it.";
-  else if (!message && mark && !mark.label && (mark.source_span || mark.cue_span || mark.source)) message = "Choose a label (1–4) to save these spans.";
+  else if (!message && unlabelledContent(mark)) {
+    const held = [];
+    if (mark.source) held.push("the source");
+    if (mark.source_span || mark.cue_span) held.push("the spans");
+    if (mark.note) held.push("the note");
+    message = `Not saved: choose a label (1–4) to save ${held.join(" and ")}.`;
+  }
   else if (!message && savable(mark)) message = queue.pending.has(sentence.id) ? "Saving…" : "Saved.";
   $("cur-state").textContent = message;
   $("cur-state").classList.toggle("error", problems.has(sentence.id));

@@ -294,6 +294,27 @@ def test_the_source_picker_can_be_cancelled_without_a_keyboard(live_server, open
     assert errors == []
 
 
+def test_a_note_on_an_unmarked_sentence_is_not_called_saved(live_server, open_page, sample_article, reviewer):
+    """A note (or a span) needs a label to be saved: until then the page says so instead of
+    "All changes saved", and the label saves the note with it."""
+    Assignment.objects.create(article=sample_article, reviewer=reviewer)
+    page, errors = open_page()
+    log_in(page, live_server.url, "reviewer1")
+    open_article(page, live_server.url, sample_article)
+    press(page, "n")
+    page.keyboard.type("a quote or not?")
+    press(page, "Escape")
+    expect(page.locator("#save-status")).to_have_attribute("data-state", "draft")
+    assert page.inner_text("#save-status") == "Saved · a note or span waits for its label"
+    assert page.inner_text("#cur-state") == "Not saved: choose a label (1–4) to save the note."
+    assert not Annotation.objects.exists()
+    press(page, "1")
+    wait_saved(page)
+    assert page.inner_text("#save-status") == "All changes saved"
+    assert Annotation.objects.get().note == "a quote or not?"
+    assert errors == []
+
+
 REOPEN_AT_ONCE = """([dialogId, closer, key]) => new Promise((resolve) => {
   const dialog = document.getElementById(dialogId);
   dialog.querySelector(closer).click();
