@@ -188,7 +188,10 @@ function renderSaveStatus(summary) {
   if (summary.error && summary.pending) {
     stateName = "error";
     const seconds = summary.retryInMs === null ? 0 : Math.ceil(summary.retryInMs / 1000);
-    const why = summary.error === "auth" ? "you may need to log in again" : summary.error === "network" ? "offline" : summary.error;
+    // Signing in again gives a new CSRF token, which this page does not take on its own (had
+    // someone else signed in meanwhile, it must not save this reviewer's marks as theirs): the
+    // reload after signing in sends the kept changes.
+    const why = summary.error === "auth" ? "signed out? sign in again, then reload this page" : summary.error === "network" ? "offline" : summary.error;
     text = `Not saved (${why}): ${summary.pending} change(s) kept, retrying${seconds ? ` in ${seconds} s` : ""}`;
   } else if (waiting) {
     stateName = "saving";

@@ -315,6 +315,41 @@ def test_a_note_on_an_unmarked_sentence_is_not_called_saved(live_server, open_pa
     assert errors == []
 
 
+def test_changes_made_while_signed_out_are_kept_and_the_page_says_how_to_save_them(
+    live_server, open_page, sample_article, reviewer, reviewer2
+):
+    """Signed out (an expired session, or signed out in another tab), a change is refused (403) and
+    kept. Signing in again gives a new CSRF token, so the open page stays refused: it must say to
+    sign in and reload, and the reload saves the kept change. (The page keeps its own token on
+    purpose: had someone else signed in meanwhile, it must not save one reviewer's marks as theirs.)"""
+    Assignment.objects.create(article=sample_article, reviewer=reviewer)
+    Assignment.objects.create(article=sample_article, reviewer=reviewer2)
+    page, errors = open_page()
+    log_in(page, live_server.url, "reviewer1")
+    open_article(page, live_server.url, sample_article)
+    other = page.context.new_page()
+    other.goto(f"{live_server.url}/annotate/")
+    other.click("text=Log out reviewer1")
+    other.wait_for_url(f"{live_server.url}/")
+    press(page, "1")
+    page.wait_for_selector('#save-status[data-state="error"]')
+    assert page.inner_text("#save-status").startswith(
+        "Not saved (signed out? sign in again, then reload this page): 1 change(s) kept"
+    )
+    log_in(other, live_server.url, "reviewer2")
+    page.evaluate("window.dispatchEvent(new Event('online'))")  # retried at once: still refused
+    page.wait_for_timeout(500)
+    assert not Annotation.objects.exists()
+    other.click("text=Log out reviewer2")
+    other.wait_for_url(f"{live_server.url}/")
+    log_in(other, live_server.url, "reviewer1")
+    page.reload()
+    page.wait_for_selector("body[data-ready=true]")
+    wait_saved(page)
+    assert Annotation.objects.get().reviewer == reviewer
+    assert [e for e in errors if "403" not in e] == []
+
+
 REOPEN_AT_ONCE = """([dialogId, closer, key]) => new Promise((resolve) => {
   const dialog = document.getElementById(dialogId);
   dialog.querySelector(closer).click();
