@@ -489,7 +489,7 @@ function releaseControl() {
   if (active && active !== document.body && $("panel").contains(active) && active.matches("button")) active.blur();
 }
 
-function go(index, { scroll = true } = {}) {
+function go(index, { scroll = true, quiet = false } = {}) {
   if (!reviewable.length) return;
   releaseControl();
   index = Math.max(0, Math.min(reviewable.length - 1, index));
@@ -504,6 +504,18 @@ function go(index, { scroll = true } = {}) {
   history.replaceState(null, "", `#s-${reviewable[current].position}`);
   if (scroll) element.scrollIntoView({ block: "nearest" });
   renderPanel();
+  if (!quiet) announceCurrent();
+}
+
+// A screen reader hears nothing of the panel changing: say where the reviewer is now.
+function announceCurrent() {
+  const sentence = reviewable[current];
+  const mark = local.get(sentence.id);
+  const flag = flagOf(sentence.id);
+  let status = "not marked";
+  if (mark && mark.label) status = savable(mark) ? labelName[mark.label] : `${labelName[mark.label]}, needs a source`;
+  else if (flag) status = `flagged: ${flag.reason_name}`;
+  announce(`Sentence ${sentence.number} of ${reviewable.length}, ${status}: ${sentence.text}`);
 }
 
 // On opening, the page stays at its header (title, notices, the disagreement summary). On a wide
@@ -841,7 +853,7 @@ $("article-text").addEventListener("click", (event) => {
 for (const sentence of reviewable) renderSentence(sentence.id);
 renderDisagreements();
 const wantsSubmit = location.hash === "#submit";
-go(initialIndex(), { scroll: false });
+go(initialIndex(), { scroll: false, quiet: true });
 initialScroll();
 if (wantsSubmit && $("submit-button") && !$("submit-button").disabled) $("submit-button").focus({ preventScroll: true });
 renderSaveStatus(queue.summary());

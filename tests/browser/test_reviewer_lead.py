@@ -350,6 +350,26 @@ def test_changes_made_while_signed_out_are_kept_and_the_page_says_how_to_save_th
     assert [e for e in errors if "403" not in e] == []
 
 
+def test_moving_to_a_sentence_is_announced_to_screen_readers(live_server, open_page, sample_article, reviewer):
+    """j / k change the current sentence: the page's status region (role=status) says which one,
+    its mark and its text, so a screen reader user hears where they are (nothing was said)."""
+    Assignment.objects.create(article=sample_article, reviewer=reviewer)
+    page, errors = open_page()
+    log_in(page, live_server.url, "reviewer1")
+    open_article(page, live_server.url, sample_article)
+    assert page.inner_text("#announce") == ""  # opening the page says nothing extra
+    press(page, "1")
+    wait_saved(page)
+    press(page, "j")
+    second = sample_article.sentences.get(position=1).text
+    assert page.inner_text("#announce") == f"Sentence 2 of 19, not marked: {second}"
+    press(page, "k")
+    first = sample_article.sentences.get(position=0).text
+    assert page.inner_text("#announce") == f"Sentence 1 of 19, Claim: {first}"
+    assert page.get_attribute("#announce", "role") == "status"
+    assert errors == []
+
+
 REOPEN_AT_ONCE = """([dialogId, closer, key]) => new Promise((resolve) => {
   const dialog = document.getElementById(dialogId);
   dialog.querySelector(closer).click();
