@@ -15,7 +15,8 @@ const sentences = state.sentences;
 const byId = new Map(sentences.map((s) => [s.id, s]));
 const reviewable = sentences.filter((s) => s.reviewable);
 const sources = new Map(Object.entries(state.sources).map(([id, s]) => [Number(id), s]));
-const locked = Boolean(state.assignment && state.assignment.submitted);
+// Submitted work, and every mark of a retired article, is read-only here (the server refuses changes).
+const locked = Boolean(state.assignment && state.assignment.submitted) || Boolean(state.retired);
 
 const FIELDS = ["label", "source", "source_span", "cue_span", "note", "from_suggestion", "suggestion_version"];
 const local = new Map(); // sentence id -> the mark as the reviewer sees it (saved, queued or a draft)

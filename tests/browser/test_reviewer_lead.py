@@ -370,6 +370,27 @@ def test_moving_to_a_sentence_is_announced_to_screen_readers(live_server, open_p
     assert errors == []
 
 
+def test_a_retired_article_opens_read_only_and_says_why(live_server, open_page, sample_article, reviewer):
+    """Marks of a retired article (or of a retired outlet) cannot change: its page says so and
+    takes no label, rather than looking open and answering every key with "Changed elsewhere"."""
+    Assignment.objects.create(article=sample_article, reviewer=reviewer)
+    mark(reviewer, sample_article, 0, Label.CLAIM)
+    sample_article.outlet.retired = True
+    sample_article.outlet.save()
+    page, errors = open_page()
+    log_in(page, live_server.url, "reviewer1")
+    open_article(page, live_server.url, sample_article, "?s=1")
+    assert "This article is retired" in page.inner_text("#retired-notice")
+    assert page.is_disabled('.label-button[data-label="claim"]')
+    assert page.is_disabled("#submit-button")
+    press(page, "1")
+    page.wait_for_timeout(300)
+    assert page.inner_text("#cur-state") == ""
+    assert page.inner_text("#save-status") == "All changes saved"
+    assert list(Annotation.objects.values_list("sentence__position", "label")) == [(0, Label.CLAIM)]
+    assert errors == []
+
+
 REOPEN_AT_ONCE = """([dialogId, closer, key]) => new Promise((resolve) => {
   const dialog = document.getElementById(dialogId);
   dialog.querySelector(closer).click();
