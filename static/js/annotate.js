@@ -573,7 +573,9 @@ async function chooseSource(sid, { label = null } = {}) {
   if (source) {
     const changes = { source: source.id };
     if (label) changes.label = label;
-    edit(sid, changes, { keepSuggestion: !label && mark.from_suggestion });
+    // Filling in the source an accepted suggestion lacked keeps it "from the suggestion"; replacing
+    // the source it came with changes it (from_suggestion means accepted unchanged).
+    edit(sid, changes, { keepSuggestion: !label && mark.from_suggestion && !mark.source });
   } else if (label) {
     renderSentence(sid); // picker cancelled: the label stays as it was
   }

@@ -391,6 +391,32 @@ def test_a_retired_article_opens_read_only_and_says_why(live_server, open_page, 
     assert errors == []
 
 
+def test_changing_the_source_of_an_accepted_suggestion_is_no_longer_from_the_suggestion(
+    live_server, open_page, sample_article, reviewer, reports
+):
+    """`from_suggestion` means accepted unchanged (the acceptance rate counts it): a reviewer who
+    accepts the suggested attribution to "Reports" and then picks another source has changed it."""
+    Source.objects.create(name="Analysts", kind=SourceKind.ANONYMOUS)
+    Assignment.objects.create(article=sample_article, reviewer=reviewer)
+    page, errors = open_page()
+    log_in(page, live_server.url, "reviewer1")
+    open_article(page, live_server.url, sample_article, "?s=4")
+    press(page, "Enter")
+    wait_saved(page)
+    accepted = Annotation.objects.get()
+    assert (accepted.source, accepted.from_suggestion) == (reports, True)
+    press(page, "p")
+    page.wait_for_selector("#source-dialog[open]")
+    page.keyboard.type("Analysts")
+    page.wait_for_selector('#source-results [aria-selected="true"]:not(.create)')
+    press(page, "Enter")
+    expect(page.locator("#cur-source")).to_contain_text("Analysts")
+    wait_saved(page)
+    changed = Annotation.objects.get()
+    assert (changed.source.name, changed.from_suggestion, changed.suggestion_version) == ("Analysts", False, "")
+    assert errors == []
+
+
 REOPEN_AT_ONCE = """([dialogId, closer, key]) => new Promise((resolve) => {
   const dialog = document.getElementById(dialogId);
   dialog.querySelector(closer).click();
