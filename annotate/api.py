@@ -321,8 +321,8 @@ class SourceViewSet(
     mixins.UpdateModelMixin,
     mixins.DestroyModelMixin,
 ):
-    """The source registry. `?search=` matches a name or alias prefix. Anyone signed in may add
-    a source; leads change and delete them."""
+    """The source registry. `?search=` matches the start of a name or alias, or of a word in one.
+    Anyone signed in may add a source; leads change and delete them."""
 
     queryset = Source.objects.select_related("side").prefetch_related("aliases")
     serializer_class = SourceSerializer

@@ -92,7 +92,10 @@ class SentenceFilter(filters.FilterSet):
 
 
 class SourceFilter(filters.FilterSet):
-    search = filters.CharFilter(method="filter_search", help_text="name or alias prefix (case-insensitive)")
+    search = filters.CharFilter(
+        method="filter_search",
+        help_text="the start of a name or alias, or of a word in one (case-insensitive); start-of-name matches first",
+    )
     kind = filters.ChoiceFilter(choices=SourceKind.choices)
     side = IdFilter(field_name="side_id")
 

@@ -242,8 +242,17 @@ class Sentence(models.Model):
 
 class SourceQuerySet(models.QuerySet):
     def matching_prefix(self, prefix: str):
-        """Sources whose name or an alias starts with `prefix` (case-insensitive)."""
-        return self.filter(Q(name__istartswith=prefix) | Q(aliases__name__istartswith=prefix)).distinct()
+        """Sources whose name or an alias starts with `prefix`, or has a word that does (after a
+        space or a hyphen: "jolani" finds "Abu Mohammed al-Jolani"), case-insensitive. Those
+        starting with it come first, then by name. A reviewer types the word the sentence uses;
+        a registry entry the type-ahead misses becomes a duplicate source."""
+        aliases = SourceAlias.objects.filter(source=OuterRef("pk"))
+        starts = Q(name__istartswith=prefix) | Q(Exists(aliases.filter(name__istartswith=prefix)))
+        inside = Q()
+        for before in (" ", "-"):
+            inside |= Q(name__icontains=before + prefix) | Q(Exists(aliases.filter(name__icontains=before + prefix)))
+        rank = Case(When(starts, then=0), default=1, output_field=IntegerField())
+        return self.filter(starts | inside).alias(word_match=rank).order_by("word_match", "name")
 
 
 class Source(models.Model):

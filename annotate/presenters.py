@@ -152,6 +152,7 @@ class ArticlePage:
     marked: int
     total: int
     rewrite_links: list[dict]
+    retired: bool
 
     def context(self) -> dict:
         return {
@@ -162,6 +163,7 @@ class ArticlePage:
             "marked": self.marked,
             "total": self.total,
             "rewrite_links": self.rewrite_links,
+            "retired": self.retired,
             "labels": labels(),
             "kinds": list(SourceKind),
             "flag_reasons": FlagReason.choices,
@@ -176,6 +178,8 @@ def article_page(*, article: Article, user, assignment: Assignment | None, lead:
     mine = list(Annotation.objects.filter(sentence__article=article, reviewer=user).select_related("source__side"))
     flags = list(Flag.objects.filter(article=article, reviewer=user).order_by("created", "id"))
     reveal = lead or (assignment is not None and assignment.submitted_at is not None)
+    # Marks of a retired article (or outlet) never change (services.ArticleRetired): a read-only page.
+    retired = article.retired or article.outlet.retired
     sides = Side.objects.filter(topic=article.topic_id) if article.topic_id else Side.objects.all()
     labels_by_sentence = {a.sentence_id: a.label for a in mine}
     for sentence in sentences:
@@ -187,6 +191,7 @@ def article_page(*, article: Article, user, assignment: Assignment | None, lead:
         "user": {"id": user.pk, "username": user.username},
         "csrf": csrf,
         "assignment": ({"id": assignment.pk, "submitted": assignment.submitted_at is not None} if assignment else None),
+        "retired": retired,
         "sentences": [
             {"id": s.pk, "position": s.position, "number": s.number, "text": s.text, "reviewable": s.reviewable}
             for s in sentences
@@ -216,6 +221,7 @@ def article_page(*, article: Article, user, assignment: Assignment | None, lead:
         marked=sum(1 for s in reviewable if s.my_label),
         total=len(reviewable),
         rewrite_links=article_links(article),
+        retired=retired,
     )
 
 

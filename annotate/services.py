@@ -650,9 +650,19 @@ def change_annotation(
         raise ValidationError({"sentence": "a mark cannot move to another sentence; delete it and add a new one"})
     if expected_version is not None and expected_version != current.version:
         raise StaleVersion(current)
-    mark = dataclasses.replace(MarkInput.of(current), **changes)
+    stored = MarkInput.of(current)
+    mark = dataclasses.replace(stored, **changes)
+    if "from_suggestion" not in changes and _suggested_parts(mark) != _suggested_parts(stored):
+        # from_suggestion means accepted unchanged (the acceptance rate counts it): a change of what
+        # was suggested that does not say otherwise makes the mark the reviewer's own.
+        mark = dataclasses.replace(mark, from_suggestion=False, suggestion_version="")
     _check_source(current, mark)
     return _change(current, mark, origin=origin, changed_by=changed_by)
+
+
+def _suggested_parts(mark: MarkInput) -> tuple:
+    """What a suggestion proposes: the label, the source and the two spans (not the note)."""
+    return (mark.label, mark.source.pk if mark.source else None, mark.source_span, mark.cue_span)
 
 
 @transaction.atomic

@@ -6,7 +6,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Count, IntegerField, OuterRef, Q, Subquery
+from django.db.models import Count, F, IntegerField, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.middleware.csrf import get_token
@@ -50,7 +50,8 @@ def _open_assignments(user):
             ),
             left=Coalesce(Subquery(left, output_field=IntegerField()), 0),
         )
-        .order_by("submitted_at", "created", "id")
+        # open ones (no submitted_at) first on every database: PostgreSQL sorts NULL last by default
+        .order_by(F("submitted_at").asc(nulls_first=True), "created", "id")
     )
 
 

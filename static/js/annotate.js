@@ -15,7 +15,8 @@ const sentences = state.sentences;
 const byId = new Map(sentences.map((s) => [s.id, s]));
 const reviewable = sentences.filter((s) => s.reviewable);
 const sources = new Map(Object.entries(state.sources).map(([id, s]) => [Number(id), s]));
-const locked = Boolean(state.assignment && state.assignment.submitted);
+// Submitted work, and every mark of a retired article, is read-only here (the server refuses changes).
+const locked = Boolean(state.assignment && state.assignment.submitted) || Boolean(state.retired);
 
 const FIELDS = ["label", "source", "source_span", "cue_span", "note", "from_suggestion", "suggestion_version"];
 const local = new Map(); // sentence id -> the mark as the reviewer sees it (saved, queued or a draft)
@@ -130,7 +131,10 @@ function send(sid, mark, { record = true } = {}) {
 function commit(sid) {
   const mark = local.get(sid);
   renderSentence(sid);
-  if (!savable(mark)) return;
+  if (!savable(mark)) {
+    renderSaveStatus(queue.summary()); // a draft the server does not keep: the pill says so
+    return;
+  }
   send(sid, mark);
   renderSentence(sid);
 }
@@ -139,6 +143,7 @@ function clearMark(sid) {
   local.delete(sid);
   send(sid, null);
   renderSentence(sid);
+  renderSaveStatus(queue.summary());
 }
 
 // Undo (or redo) the last change: the sentence gets its earlier (or later) mark back through the
@@ -178,19 +183,27 @@ function edit(sid, changes, { keepSuggestion = false } = {}) {
 function renderSaveStatus(summary) {
   const status = $("save-status");
   const waiting = summary.pending + (summary.inflight && !summary.pending ? summary.inflight : 0);
+  const drafts = draftCounts();
   let text = "All changes saved";
   let stateName = "saved";
   if (summary.error && summary.pending) {
     stateName = "error";
     const seconds = summary.retryInMs === null ? 0 : Math.ceil(summary.retryInMs / 1000);
-    const why = summary.error === "auth" ? "you may need to log in again" : summary.error === "network" ? "offline" : summary.error;
+    // Signing in again gives a new CSRF token, which this page does not take on its own (had
+    // someone else signed in meanwhile, it must not save this reviewer's marks as theirs): the
+    // reload after signing in sends the kept changes.
+    const why = summary.error === "auth" ? "signed out? sign in again, then reload this page" : summary.error === "network" ? "offline" : summary.error;
     text = `Not saved (${why}): ${summary.pending} change(s) kept, retrying${seconds ? ` in ${seconds} s` : ""}`;
   } else if (waiting) {
     stateName = "saving";
     text = `Saving ${waiting} change(s)…`;
-  } else if (draftCount()) {
+  } else if (drafts.some(Boolean)) {
     stateName = "draft";
-    text = "Saved · an attribution waits for its source";
+    const [needSource, needLabel] = drafts;
+    const waiting = [];
+    if (needSource) waiting.push(needSource === 1 ? "an attribution waits for its source" : `${needSource} attributions wait for their source`);
+    if (needLabel) waiting.push(needLabel === 1 ? "a note or span waits for its label" : `${needLabel} notes or spans wait for their label`);
+    text = `Saved · ${waiting.join(" · ")}`;
   }
   status.dataset.state = stateName;
   status.textContent = text;
@@ -220,10 +233,21 @@ function leftToDo() {
   return reviewable.filter((s) => !savable(local.get(s.id)) && !flagOf(s.id)).length;
 }
 
-function draftCount() {
-  let count = 0;
-  for (const [sid, mark] of local) if (byId.has(sid) && mark.label && !savable(mark)) count += 1;
-  return count;
+// What the page holds but cannot save yet: a mark without a label keeps nothing on the server,
+// however much it holds (a note, spans, a source).
+function unlabelledContent(mark) {
+  return Boolean(mark && !mark.label && (mark.note || mark.source || mark.source_span || mark.cue_span));
+}
+
+// [attributions waiting for a source, notes or spans waiting for a label] on this page.
+function draftCounts() {
+  const counts = [0, 0];
+  for (const [sid, mark] of local) {
+    if (!byId.has(sid) || savable(mark)) continue;
+    if (mark.label) counts[0] += 1;
+    else if (unlabelledContent(mark)) counts[1] += 1;
+  }
+  return counts;
 }
 
 // ---- rendering ---------------------------------------------------------------------------------
@@ -389,7 +413,13 @@ function renderPanel() {
 
   let message = problems.get(sentence.id) || "";
   if (!message && mark && mark.label && !savable(mark)) message = "Attribution: choose a source (p) to save it.";
-  else if (!message && mark && !mark.label && (mark.source_span || mark.cue_span || mark.source)) message = "Choose a label (1–4) to save these spans.";
+  else if (!message && unlabelledContent(mark)) {
+    const held = [];
+    if (mark.source) held.push("the source");
+    if (mark.source_span || mark.cue_span) held.push("the spans");
+    if (mark.note) held.push("the note");
+    message = `Not saved: choose a label (1–4) to save ${held.join(" and ")}.`;
+  }
   else if (!message && savable(mark)) message = queue.pending.has(sentence.id) ? "Saving…" : "Saved.";
   $("cur-state").textContent = message;
   $("cur-state").classList.toggle("error", problems.has(sentence.id));
@@ -460,7 +490,7 @@ function releaseControl() {
   if (active && active !== document.body && $("panel").contains(active) && active.matches("button")) active.blur();
 }
 
-function go(index, { scroll = true } = {}) {
+function go(index, { scroll = true, quiet = false } = {}) {
   if (!reviewable.length) return;
   releaseControl();
   index = Math.max(0, Math.min(reviewable.length - 1, index));
@@ -475,6 +505,18 @@ function go(index, { scroll = true } = {}) {
   history.replaceState(null, "", `#s-${reviewable[current].position}`);
   if (scroll) element.scrollIntoView({ block: "nearest" });
   renderPanel();
+  if (!quiet) announceCurrent();
+}
+
+// A screen reader hears nothing of the panel changing: say where the reviewer is now.
+function announceCurrent() {
+  const sentence = reviewable[current];
+  const mark = local.get(sentence.id);
+  const flag = flagOf(sentence.id);
+  let status = "not marked";
+  if (mark && mark.label) status = savable(mark) ? labelName[mark.label] : `${labelName[mark.label]}, needs a source`;
+  else if (flag) status = `flagged: ${flag.reason_name}`;
+  announce(`Sentence ${sentence.number} of ${reviewable.length}, ${status}: ${sentence.text}`);
 }
 
 // On opening, the page stays at its header (title, notices, the disagreement summary). On a wide
@@ -531,7 +573,9 @@ async function chooseSource(sid, { label = null } = {}) {
   if (source) {
     const changes = { source: source.id };
     if (label) changes.label = label;
-    edit(sid, changes, { keepSuggestion: !label && mark.from_suggestion });
+    // Filling in the source an accepted suggestion lacked keeps it "from the suggestion"; replacing
+    // the source it came with changes it (from_suggestion means accepted unchanged).
+    edit(sid, changes, { keepSuggestion: !label && mark.from_suggestion && !mark.source });
   } else if (label) {
     renderSentence(sid); // picker cancelled: the label stays as it was
   }
@@ -812,7 +856,7 @@ $("article-text").addEventListener("click", (event) => {
 for (const sentence of reviewable) renderSentence(sentence.id);
 renderDisagreements();
 const wantsSubmit = location.hash === "#submit";
-go(initialIndex(), { scroll: false });
+go(initialIndex(), { scroll: false, quiet: true });
 initialScroll();
 if (wantsSubmit && $("submit-button") && !$("submit-button").disabled) $("submit-button").focus({ preventScroll: true });
 renderSaveStatus(queue.summary());

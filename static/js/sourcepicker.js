@@ -28,6 +28,8 @@ export class SourcePicker {
       this.create();
     });
     dialog.querySelector("#new-back").addEventListener("click", () => this.showSearch());
+    // A touch screen has no Esc key: these close the picker without a source, as Esc does.
+    for (const id of ["#source-cancel", "#new-cancel"]) dialog.querySelector(id).addEventListener("click", () => this.finish(null));
     // Escape closes the picker without a source. The close event comes a task after close(): by
     // then a quick "p" may have opened the picker again, and that new opening must stay open.
     dialog.addEventListener("close", () => {

@@ -131,6 +131,17 @@ def test_api_refuses_flags_on_articles_not_assigned_and_bad_input(assigned, revi
     assert not Flag.objects.exists()
 
 
+def test_an_article_with_flags_but_no_marks_yet_is_in_progress_in_the_queue(client, assigned, reviewer, sample_article):
+    client.force_login(reviewer)
+    assert "not started" in client.get(reverse("annotate:queue")).content.decode()
+    flag_problem(
+        reviewer=reviewer, article=sample_article, sentence=sample_article.sentences.get(position=0), reason="bad_split"
+    )
+    status = client.get(reverse("annotate:queue")).content.decode()
+    assert "in progress" in status
+    assert "not started" not in status
+
+
 def test_continue_and_queue_skip_flagged_sentences(client, assigned, reviewer, sample_article):
     mark_except(reviewer, sample_article, {0, 5})
     flag_problem(

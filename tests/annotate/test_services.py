@@ -8,6 +8,7 @@ from annotate.services import (
     MarkInput,
     StaleVersion,
     assign_articles,
+    change_annotation,
     delete_annotation,
     save_annotation,
     submit_assignment,
@@ -150,3 +151,26 @@ def test_accepting_a_suggestion_for_an_equal_mark_is_recorded(sample_article, re
     assert annotation.version == 2
     assert annotation.from_suggestion is True
     assert annotation.suggestion_version == "rules-1"
+
+
+def test_a_partial_change_of_what_was_suggested_is_no_longer_from_the_suggestion(sample_article, reviewer, source):
+    """`from_suggestion` means accepted unchanged (suggestions' acceptance rate): a PATCH of the
+    label, source or a span that does not say otherwise makes the mark the reviewer's own; a
+    change of the note alone does not."""
+    Assignment.objects.create(article=sample_article, reviewer=reviewer)
+    sentence = sample_article.sentences.get(position=7)
+    suggested = MarkInput(label=Label.CLAIM, from_suggestion=True, suggestion_version="wikinews-2")
+    annotation, _ = save_annotation(reviewer=reviewer, sentence=sentence, mark=suggested)
+
+    def change(version: int, **changes) -> Annotation:
+        return change_annotation(
+            annotation_id=annotation.pk, changes=changes, expected_version=version, changed_by=reviewer
+        )
+
+    noted = change(1, note="checked")
+    assert (noted.from_suggestion, noted.suggestion_version) == (True, "wikinews-2")
+    relabelled = change(2, label=Label.ANALYSIS)
+    assert (relabelled.from_suggestion, relabelled.suggestion_version) == (False, "")
+    accepted_again = change(3, label=Label.CLAIM, from_suggestion=True, suggestion_version="wikinews-2")
+    assert accepted_again.from_suggestion is True
+    assert change(4, source=source, cue_span=(49, 57)).from_suggestion is False

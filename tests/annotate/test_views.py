@@ -63,6 +63,21 @@ def test_queue_lists_my_articles_with_progress_and_a_continue_link(client, revie
 
 
 @pytest.mark.django_db
+def test_queue_lists_open_articles_before_submitted_ones_on_every_database(client, reviewer):
+    """Submitted work goes to the bottom of the queue. The order was `submitted_at` ascending, and
+    PostgreSQL puts the open ones (NULL) last where SQLite puts them first."""
+    first, second, third = (make_article(2, name) for name in ("first", "second", "third"))
+    for article in (first, second, third):
+        Assignment.objects.create(article=article, reviewer=reviewer)
+    mark_all(reviewer, first)
+    submit_assignment(assignment=Assignment.objects.get(article=first))
+    client.force_login(reviewer)
+    html = client.get(reverse("annotate:queue")).content.decode()
+    positions = [html.index(article.title) for article in (second, third, first)]
+    assert positions == sorted(positions)
+
+
+@pytest.mark.django_db
 def test_queue_needs_login(client):
     response = client.get(reverse("annotate:queue"))
     assert response.status_code == 302

@@ -80,6 +80,23 @@ def test_source_search_by_name_or_alias_prefix(reviewer_client, source):
     ]
 
 
+def test_source_search_finds_a_word_inside_a_name_or_alias_after_the_prefix_matches(reviewer_client, source):
+    """A reviewer types the word the sentence uses ("Jolani said"): the registry's "Abu Mohammed
+    al-Jolani" must come up, or the type-ahead shows nothing and a duplicate source gets created.
+    Whole-name prefix matches come first."""
+    Source.objects.create(name="Abu Mohammed al-Jolani", kind="person")
+    Source.objects.create(name="Reuters", kind="media")
+    Source.objects.create(name="A Reuters witness", kind="anonymous")
+    SourceAlias.objects.create(source=source, name="Syria Civil Defence")
+    names = lambda q: [s["name"] for s in reviewer_client.get(f"/api/v1/sources/?search={q}").json()["results"]]  # noqa: E731
+    assert names("jolani") == ["Abu Mohammed al-Jolani"]
+    assert names("helmets") == ["The White Helmets"]
+    assert names("civil def") == ["The White Helmets"]
+    assert names("reu") == ["Reuters", "A Reuters witness"]
+    assert names("olani") == []  # the start of a word, not any piece of it
+    assert names("witness&ordering=-name") == ["A Reuters witness"]
+
+
 def test_any_reviewer_adds_a_source_but_only_leads_change_it(reviewer_client, lead_client, reviewer):
     response = reviewer_client.post(
         "/api/v1/sources/",

@@ -270,6 +270,153 @@ def test_back_to_search_in_the_source_picker_shows_the_search_again(live_server,
 
 # Click a button that closes a dialog and press its key in one task, then look a moment later:
 # is the dialog open? (Its late close event closed the new opening.)
+def test_the_source_picker_can_be_cancelled_without_a_keyboard(live_server, open_page, sample_article, reviewer):
+    """On a phone there is no Esc key: the picker's search and its new-source form each have a
+    Cancel button, which closes it without a source (the attribution pressed before it is undone)."""
+    Assignment.objects.create(article=sample_article, reviewer=reviewer)
+    page, errors = open_page(390, 844)
+    log_in(page, live_server.url, "reviewer1")
+    open_article(page, live_server.url, sample_article)
+    page.click('.label-button[data-label="attribution"]')
+    page.wait_for_selector("#source-dialog[open]")
+    page.click("#source-cancel")
+    expect(page.locator("#source-dialog")).not_to_have_attribute("open", "")
+    assert page.inner_text(".sent.current [data-badge]") != "Attribution: needs a source"
+    assert page.get_attribute('.label-button[data-label="attribution"]', "aria-pressed") == "false"
+    page.click('[data-action="pick-source"]')
+    page.wait_for_selector("#source-dialog[open]")
+    page.click("#source-results .create")
+    expect(page.locator("#source-create")).to_be_visible()
+    page.click("#new-cancel")
+    expect(page.locator("#source-dialog")).not_to_have_attribute("open", "")
+    assert not Source.objects.exists()
+    assert not Annotation.objects.exists()
+    assert errors == []
+
+
+def test_a_note_on_an_unmarked_sentence_is_not_called_saved(live_server, open_page, sample_article, reviewer):
+    """A note (or a span) needs a label to be saved: until then the page says so instead of
+    "All changes saved", and the label saves the note with it."""
+    Assignment.objects.create(article=sample_article, reviewer=reviewer)
+    page, errors = open_page()
+    log_in(page, live_server.url, "reviewer1")
+    open_article(page, live_server.url, sample_article)
+    press(page, "n")
+    page.keyboard.type("a quote or not?")
+    press(page, "Escape")
+    expect(page.locator("#save-status")).to_have_attribute("data-state", "draft")
+    assert page.inner_text("#save-status") == "Saved · a note or span waits for its label"
+    assert page.inner_text("#cur-state") == "Not saved: choose a label (1–4) to save the note."
+    assert not Annotation.objects.exists()
+    press(page, "1")
+    wait_saved(page)
+    assert page.inner_text("#save-status") == "All changes saved"
+    assert Annotation.objects.get().note == "a quote or not?"
+    assert errors == []
+
+
+def test_changes_made_while_signed_out_are_kept_and_the_page_says_how_to_save_them(
+    live_server, open_page, sample_article, reviewer, reviewer2
+):
+    """Signed out (an expired session, or signed out in another tab), a change is refused (403) and
+    kept. Signing in again gives a new CSRF token, so the open page stays refused: it must say to
+    sign in and reload, and the reload saves the kept change. (The page keeps its own token on
+    purpose: had someone else signed in meanwhile, it must not save one reviewer's marks as theirs.)"""
+    Assignment.objects.create(article=sample_article, reviewer=reviewer)
+    Assignment.objects.create(article=sample_article, reviewer=reviewer2)
+    page, errors = open_page()
+    log_in(page, live_server.url, "reviewer1")
+    open_article(page, live_server.url, sample_article)
+    other = page.context.new_page()
+    other.goto(f"{live_server.url}/annotate/")
+    other.click("text=Log out reviewer1")
+    other.wait_for_url(f"{live_server.url}/")
+    press(page, "1")
+    page.wait_for_selector('#save-status[data-state="error"]')
+    assert page.inner_text("#save-status").startswith(
+        "Not saved (signed out? sign in again, then reload this page): 1 change(s) kept"
+    )
+    log_in(other, live_server.url, "reviewer2")
+    page.evaluate("window.dispatchEvent(new Event('online'))")  # retried at once: still refused
+    page.wait_for_timeout(500)
+    assert not Annotation.objects.exists()
+    other.click("text=Log out reviewer2")
+    other.wait_for_url(f"{live_server.url}/")
+    log_in(other, live_server.url, "reviewer1")
+    page.reload()
+    page.wait_for_selector("body[data-ready=true]")
+    wait_saved(page)
+    assert Annotation.objects.get().reviewer == reviewer
+    assert [e for e in errors if "403" not in e] == []
+
+
+def test_moving_to_a_sentence_is_announced_to_screen_readers(live_server, open_page, sample_article, reviewer):
+    """j / k change the current sentence: the page's status region (role=status) says which one,
+    its mark and its text, so a screen reader user hears where they are (nothing was said)."""
+    Assignment.objects.create(article=sample_article, reviewer=reviewer)
+    page, errors = open_page()
+    log_in(page, live_server.url, "reviewer1")
+    open_article(page, live_server.url, sample_article)
+    assert page.inner_text("#announce") == ""  # opening the page says nothing extra
+    press(page, "1")
+    wait_saved(page)
+    press(page, "j")
+    second = sample_article.sentences.get(position=1).text
+    assert page.inner_text("#announce") == f"Sentence 2 of 19, not marked: {second}"
+    press(page, "k")
+    first = sample_article.sentences.get(position=0).text
+    assert page.inner_text("#announce") == f"Sentence 1 of 19, Claim: {first}"
+    assert page.get_attribute("#announce", "role") == "status"
+    assert errors == []
+
+
+def test_a_retired_article_opens_read_only_and_says_why(live_server, open_page, sample_article, reviewer):
+    """Marks of a retired article (or of a retired outlet) cannot change: its page says so and
+    takes no label, rather than looking open and answering every key with "Changed elsewhere"."""
+    Assignment.objects.create(article=sample_article, reviewer=reviewer)
+    mark(reviewer, sample_article, 0, Label.CLAIM)
+    sample_article.outlet.retired = True
+    sample_article.outlet.save()
+    page, errors = open_page()
+    log_in(page, live_server.url, "reviewer1")
+    open_article(page, live_server.url, sample_article, "?s=1")
+    assert "This article is retired" in page.inner_text("#retired-notice")
+    assert page.is_disabled('.label-button[data-label="claim"]')
+    assert page.is_disabled("#submit-button")
+    press(page, "1")
+    page.wait_for_timeout(300)
+    assert page.inner_text("#cur-state") == ""
+    assert page.inner_text("#save-status") == "All changes saved"
+    assert list(Annotation.objects.values_list("sentence__position", "label")) == [(0, Label.CLAIM)]
+    assert errors == []
+
+
+def test_changing_the_source_of_an_accepted_suggestion_is_no_longer_from_the_suggestion(
+    live_server, open_page, sample_article, reviewer, reports
+):
+    """`from_suggestion` means accepted unchanged (the acceptance rate counts it): a reviewer who
+    accepts the suggested attribution to "Reports" and then picks another source has changed it."""
+    Source.objects.create(name="Analysts", kind=SourceKind.ANONYMOUS)
+    Assignment.objects.create(article=sample_article, reviewer=reviewer)
+    page, errors = open_page()
+    log_in(page, live_server.url, "reviewer1")
+    open_article(page, live_server.url, sample_article, "?s=4")
+    press(page, "Enter")
+    wait_saved(page)
+    accepted = Annotation.objects.get()
+    assert (accepted.source, accepted.from_suggestion) == (reports, True)
+    press(page, "p")
+    page.wait_for_selector("#source-dialog[open]")
+    page.keyboard.type("Analysts")
+    page.wait_for_selector('#source-results [aria-selected="true"]:not(.create)')
+    press(page, "Enter")
+    expect(page.locator("#cur-source")).to_contain_text("Analysts")
+    wait_saved(page)
+    changed = Annotation.objects.get()
+    assert (changed.source.name, changed.from_suggestion, changed.suggestion_version) == ("Analysts", False, "")
+    assert errors == []
+
+
 REOPEN_AT_ONCE = """([dialogId, closer, key]) => new Promise((resolve) => {
   const dialog = document.getElementById(dialogId);
   dialog.querySelector(closer).click();
