@@ -296,7 +296,43 @@ class RevisionInline(ReadOnlyInline):
     ]
 
 
-class AnnotationAdminForm(forms.ModelForm):
+class ServiceWriteForm(forms.ModelForm):
+    """An admin form whose clean() writes through a service (inside the admin's transaction, so a
+    refusal comes back as a form error with nothing written); the admin's own validation of the
+    instance and its save then have nothing left to do. It gets the request (`ServiceWriteAdmin`)."""
+
+    def __init__(self, *args, request=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.request = request
+
+    def _post_clean(self):
+        pass  # clean() checked and wrote through the service
+
+    def save(self, commit=True):
+        return self.instance
+
+    def save_m2m(self) -> None:
+        pass  # written by the service, which has no many-to-many fields to set
+
+
+class ServiceWriteAdmin(admin.ModelAdmin):
+    """An admin whose form is a `ServiceWriteForm`: the form gets the request, the admin saves
+    nothing itself."""
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change=change, **kwargs)
+
+        class WithRequest(form):  # type: ignore[valid-type,misc]  # mypy can't follow a base chosen at run time
+            def __init__(self, *args, **inner):
+                super().__init__(*args, request=request, **inner)
+
+        return WithRequest
+
+    def save_model(self, request, obj, form, change):
+        pass  # written by the form's clean() through a service
+
+
+class AnnotationAdminForm(ServiceWriteForm):
     """A lead's correction of a mark, written through annotate.services.change_annotation like
     every other change: version bumped, revision written (origin "admin", changed by the lead),
     refused when the mark changed since the form was opened.
@@ -312,8 +348,7 @@ class AnnotationAdminForm(forms.ModelForm):
         fields = ["label", "source", "source_start", "source_end", "cue_start", "cue_end", "note"]
 
     def __init__(self, *args, request=None, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.request = request
+        super().__init__(*args, request=request, **kwargs)
         if self.instance.pk and not self.is_bound:
             self.fields["based_on_version"].initial = self.instance.version
 
@@ -354,18 +389,9 @@ class AnnotationAdminForm(forms.ModelForm):
             raise ValidationError(exc.messages) from None
         return cleaned
 
-    def _post_clean(self):
-        pass  # clean() checked and wrote the mark through the service; nothing else to validate
-
-    def save(self, commit=True):
-        return self.instance
-
-    def save_m2m(self) -> None:
-        pass  # the mark has no many-to-many fields
-
 
 @admin.register(Annotation)
-class AnnotationAdmin(admin.ModelAdmin):
+class AnnotationAdmin(ServiceWriteAdmin):
     list_display = ["sentence_link", "reviewer", "label", "source", "origin", "from_suggestion", "version", "updated"]
     list_filter = ["label", "origin", "from_suggestion", "reviewer", "sentence__article__outlet"]
     search_fields = ["sentence__text", "reviewer__username", "source__name", "note"]
@@ -404,23 +430,11 @@ class AnnotationAdmin(admin.ModelAdmin):
     ]
     inlines = [RevisionInline]
 
-    def get_form(self, request, obj=None, change=False, **kwargs):
-        form = super().get_form(request, obj, change=change, **kwargs)
-
-        class WithRequest(form):  # type: ignore[valid-type,misc]  # mypy can't follow a base chosen at run time
-            def __init__(self, *args, **inner):
-                super().__init__(*args, request=request, **inner)
-
-        return WithRequest
-
     def has_add_permission(self, request):
         return False  # marks are made by reviewers (page, API, Label Studio, import)
 
     def has_delete_permission(self, request, obj=None):
         return False  # a reviewer deletes their own mark (history kept); leads adjudicate
-
-    def save_model(self, request, obj, form, change):
-        pass  # written by AnnotationAdminForm.clean() through annotate.services
 
     @admin.display(description="sentence")
     def sentence_link(self, obj):

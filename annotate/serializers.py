@@ -3,6 +3,7 @@
 import re
 
 from django.contrib.auth import get_user_model
+from django.db.models import QuerySet
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.utils.serializer_helpers import ReturnDict
@@ -40,6 +41,14 @@ class StrictFieldsMixin(serializers.Serializer):
                     {name: [f"unknown field; expected one of: {', '.join(sorted(known))}"] for name in unknown}
                 )
         return super().to_internal_value(data)
+
+
+def _taken_by_another(rows: QuerySet, instance) -> bool:
+    """Whether `rows` (those with the value a write asks for) hold any but `instance`, the row
+    being changed (None when one is added)."""
+    if instance is not None:
+        rows = rows.exclude(pk=instance.pk)
+    return rows.exists()
 
 
 class _NoSurrogates(ProhibitSurrogateCharactersValidator):
@@ -104,10 +113,7 @@ class OutletSerializer(StrictFieldsMixin, serializers.ModelSerializer):
             domain = normalize_domain(value)
         except ValueError as exc:
             raise serializers.ValidationError(str(exc)) from None
-        taken = Outlet.objects.filter(domain=domain)
-        if self.instance is not None:
-            taken = taken.exclude(pk=self.instance.pk)
-        if taken.exists():
+        if _taken_by_another(Outlet.objects.filter(domain=domain), self.instance):
             raise serializers.ValidationError(f"outlet with this domain already exists: {domain}")
         return domain
 
@@ -276,10 +282,7 @@ class SourceSerializer(StrictFieldsMixin, serializers.ModelSerializer):
 
     def validate_name(self, value: str) -> str:
         value = value.strip()
-        duplicates = Source.objects.filter(name__iexact=value)
-        if self.instance is not None:
-            duplicates = duplicates.exclude(pk=self.instance.pk)
-        if duplicates.exists():
+        if _taken_by_another(Source.objects.filter(name__iexact=value), self.instance):
             raise serializers.ValidationError(f"a source named {value!r} already exists (names ignore case)")
         return value
 

@@ -4,12 +4,11 @@ the same service as the adjudication queue."""
 
 from typing import Any
 
-from django import forms
 from django.contrib import admin
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from annotate.admin import ReadOnlyInline
+from annotate.admin import ReadOnlyInline, ServiceWriteAdmin, ServiceWriteForm
 from annotate.models import Adjudication
 
 from .models import ScoreRun, ScoreSnapshot
@@ -107,7 +106,7 @@ class ScoreSnapshotAdmin(KeepPublishedMixin, ReadOnlyAdmin):
     search_fields = ["outlet__domain"]
 
 
-class AdjudicationAdminForm(forms.ModelForm):
+class AdjudicationAdminForm(ServiceWriteForm):
     """A lead's decision in the admin, written through `services.adjudicate_sentence` like one from
     the queue or the API: an attribution needs a source and nothing else has one, the lead is the
     user who saves, and a change keeps the previous value as a "previous:" line of the note (lines
@@ -119,10 +118,6 @@ class AdjudicationAdminForm(forms.ModelForm):
     class Meta:
         model = Adjudication
         fields = ["sentence", "label", "source", "note"]
-
-    def __init__(self, *args, request=None, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.request = request
 
     def clean(self) -> dict[str, Any]:
         super().clean()
@@ -149,18 +144,9 @@ class AdjudicationAdminForm(forms.ModelForm):
             raise ValidationError(exc.messages) from None
         return cleaned
 
-    def _post_clean(self):
-        pass  # clean() checked and wrote the decision through the service
-
-    def save(self, commit=True):
-        return self.instance
-
-    def save_m2m(self) -> None:
-        pass  # an adjudication has no many-to-many fields
-
 
 @admin.register(Adjudication)
-class AdjudicationAdmin(admin.ModelAdmin):
+class AdjudicationAdmin(ServiceWriteAdmin):
     list_display = ["sentence", "label", "source", "lead", "decided_at"]
     list_filter = ["label", "lead"]
     search_fields = ["sentence__text"]
@@ -171,15 +157,3 @@ class AdjudicationAdmin(admin.ModelAdmin):
 
     def get_readonly_fields(self, request, obj=None):
         return ["sentence", "lead", "decided_at"] if obj is not None else ["lead", "decided_at"]
-
-    def get_form(self, request, obj=None, change=False, **kwargs):
-        form = super().get_form(request, obj, change=change, **kwargs)
-
-        class WithRequest(form):  # type: ignore[valid-type,misc]  # mypy can't follow a base chosen at run time
-            def __init__(self, *args, **inner):
-                super().__init__(*args, request=request, **inner)
-
-        return WithRequest
-
-    def save_model(self, request, obj, form, change):
-        pass  # written by AdjudicationAdminForm.clean() through reliability.services
