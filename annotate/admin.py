@@ -21,7 +21,7 @@ from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
 from django.utils.html import format_html
 
-from .ingest import normalize_domain
+from .domains import normalize_domain
 from .models import (
     Adjudication,
     Annotation,

@@ -7,7 +7,7 @@ from django import forms
 from django_filters.fields import IsoDateTimeField
 
 from .codebook import Label, SourceKind
-from .ingest import normalize_domain
+from .domains import normalize_domain
 from .models import Annotation, Article, Assignment, Flag, FlagReason, Outlet, Sentence, Source
 
 

@@ -40,6 +40,7 @@ from django.db.models import Field, Q
 
 from . import safejson
 from .bulk import insert_rows
+from .domains import normalize_domain
 from .models import Article, Outlet, Sentence, Topic
 from .sentences import TRAILER, SentenceSpan, split_sentences
 from .signals import articles_ingested
@@ -52,7 +53,6 @@ OVERRIDES = ("outlet", "url", "title", "published", "topic")
 # (CharFields: their max_length is set)
 TITLE_MAX = cast(int, Article._meta.get_field("title").max_length)
 URL_MAX = cast(int, Article._meta.get_field("url").max_length)
-DOMAIN_MAX = cast(int, Outlet._meta.get_field("domain").max_length)
 TOPIC_MAX = cast(int, Topic._meta.get_field("name").max_length)
 DEFAULT_TITLE_MAX = 200
 # Characters that show nothing: a text of only these (and whitespace) is empty.
@@ -157,25 +157,6 @@ class IngestResult:
     origin: str = ""
     line: int | None = None
     sentences: int = 0
-
-
-def normalize_domain(value: str) -> str:
-    """`https://www.News.Sky.com/x` → `news.sky.com`; a bare host is accepted too."""
-    value = value.strip()
-    if not value:
-        raise ValueError("empty outlet")
-    try:
-        host = urlsplit(value if "//" in value else f"//{value}").hostname or ""
-    except ValueError:  # e.g. an unbalanced [ in the host
-        host = ""
-    host = host.strip(".").lower()
-    if host.startswith("www."):
-        host = host[4:]
-    if not host or "." not in host or any(c.isspace() for c in host):
-        raise ValueError(f"not a domain or URL: {value[:200]!r}")
-    if len(host) > DOMAIN_MAX:
-        raise ValueError(f"domain of {len(host):,} characters, over the {DOMAIN_MAX}-character limit")
-    return host
 
 
 # --- reading --------------------------------------------------------------------------------------

@@ -10,7 +10,7 @@ from rest_framework.utils.serializer_helpers import ReturnDict
 from rest_framework.validators import ProhibitSurrogateCharactersValidator
 
 from .codebook import Label, SourceKind
-from .ingest import normalize_domain
+from .domains import normalize_domain
 from .links import article_links
 from .models import (
     NOTE_MAX_LENGTH,

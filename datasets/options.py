@@ -9,6 +9,7 @@ from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
 from annotate.codebook import Label
+from annotate.domains import normalize_domain
 from annotate.gold import ADJUDICATED, MAJORITY, UNANIMOUS
 
 FORMATS = ("jsonl", "csv", "labelstudio", "conll")
@@ -57,9 +58,6 @@ def _domains(value) -> list[str]:
     names = _names(value)
     if not names:
         return []
-    # imported here: the export command loads the sentence splitter only when outlets are given
-    from annotate.ingest import normalize_domain
-
     domains = set(names)
     for name in names:
         with contextlib.suppress(ValueError):

@@ -21,6 +21,7 @@ HEAVY = (
     "django.test",
     "drf_spectacular.plumbing",
     "suggestions.attribution",  # the attribution finder compiles its patterns on import (~40 ms)
+    "annotate.ingest",  # the sentence splitter and DRF's parsers (requests): ~170 ms, 18 MB in an export
 )
 
 PROBE = """
