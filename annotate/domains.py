@@ -27,3 +27,13 @@ def normalize_domain(value: str) -> str:
     if len(host) > DOMAIN_MAX:
         raise ValueError(f"domain of {len(host):,} characters, over the {DOMAIN_MAX}-character limit")
     return host
+
+
+def as_domain(value: str) -> str:
+    """A domain or URL as ingest stores its outlet (`https://www.News.Sky.com/x` -> `news.sky.com`);
+    a value that is none is left as it is (it matches no outlet, or an outlet stored before domains
+    were normalised)."""
+    try:
+        return normalize_domain(value)
+    except ValueError:
+        return value

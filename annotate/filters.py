@@ -7,7 +7,7 @@ from django import forms
 from django_filters.fields import IsoDateTimeField
 
 from .codebook import Label, SourceKind
-from .domains import normalize_domain
+from .domains import as_domain
 from .models import Annotation, Article, Assignment, Flag, FlagReason, Outlet, Sentence, Source
 
 
@@ -39,15 +39,6 @@ class IdFilter(filters.NumberFilter):
         kwargs.setdefault("min_value", 0)
         kwargs.setdefault("max_value", 2**63 - 1)
         super().__init__(*args, **kwargs)
-
-
-def as_domain(value: str) -> str:
-    """A domain or URL as ingest stores its outlet (`https://www.News.Sky.com/x` -> `news.sky.com`);
-    a value that is none is left as it is (it matches no outlet)."""
-    try:
-        return normalize_domain(value)
-    except ValueError:
-        return value
 
 
 class DomainFilter(filters.CharFilter):

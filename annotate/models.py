@@ -213,6 +213,12 @@ def sentence_number(path: str = "") -> Case:
     )
 
 
+def sentence_name(sentence: "Sentence", *, lower: bool = False) -> str:
+    """A sentence as messages name it: 'Sentence 3 of “title”', its number as `sentence_number`
+    gives it (the sentence read with `Sentence.objects.with_number()` and its article)."""
+    return f"{'s' if lower else 'S'}entence {sentence.number} of “{sentence.article.title}”"  # type: ignore[attr-defined]
+
+
 class Sentence(models.Model):
     """A sentence of an article: `article.text[start:end] == text`, in document order."""
 
@@ -619,6 +625,9 @@ class AnnotationRevision(models.Model):
 class Adjudication(models.Model):
     """A lead's final mark of a disputed sentence; it overrides the reviewers' marks in gold labels."""
 
+    # A changed decision keeps the one before as a line of its note starting with this.
+    HISTORY_PREFIX = "previous: "
+
     sentence = models.OneToOneField(Sentence, on_delete=models.PROTECT, related_name="adjudication")
     label = models.CharField(max_length=20, choices=Label.choices)
     source = models.ForeignKey(Source, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
@@ -634,6 +643,11 @@ class Adjudication(models.Model):
 
     def __str__(self):
         return f"{self.sentence_id}: {self.label}"
+
+    @classmethod
+    def without_history(cls, note: str) -> str:
+        """The lead's own lines of a note, without the history lines the decisions wrote."""
+        return "\n".join(line for line in note.splitlines() if not line.startswith(cls.HISTORY_PREFIX))
 
 
 class FlagReason(models.TextChoices):

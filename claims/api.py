@@ -4,7 +4,7 @@ import django_filters
 from django.conf import settings
 from rest_framework import permissions, viewsets
 
-from annotate.filters import as_domain
+from annotate.domains import as_domain
 
 from . import queries
 from .models import ClaimGroup

@@ -10,7 +10,7 @@ from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
-from annotate.models import Article, Sentence, is_lead
+from annotate.models import Article, Sentence, is_lead, sentence_name
 from annotate.roles import lead_required
 
 from . import queries, services
@@ -22,11 +22,6 @@ from .models import ArticleLink, ClaimGroup
 def _readable(request) -> bool:
     """Same rule as the outlet pages: anyone when PUBLIC_SCORES, else signed-in users."""
     return request.user.is_authenticated or settings.PUBLIC_SCORES
-
-
-def _sentence_name(sentence, *, lower: bool = False) -> str:
-    """A sentence as the pages name it: its number among the article's reviewable sentences."""
-    return f"{'s' if lower else 'S'}entence {sentence.number} of “{sentence.article.title}”"
 
 
 def group_list(request):
@@ -94,7 +89,7 @@ def decide_pair(request):
         messages.error(request, "; ".join(error.messages))
         return redirect("claims:review")
     verdict = "the same claim" if form.cleaned_data["same"] else "not the same claim"
-    messages.success(request, f"{_sentence_name(first)} and {_sentence_name(second, lower=True)}: {verdict}.")
+    messages.success(request, f"{sentence_name(first)} and {sentence_name(second, lower=True)}: {verdict}.")
     return redirect("claims:review")
 
 
@@ -147,7 +142,7 @@ def detach(request, pk, sentence_id):
         Sentence.objects.with_number().select_related("article"), pk=sentence_id, claim_membership__group=group
     )
     services.detach_sentence(sentence=sentence, lead=request.user, note=request.POST.get("note", "")[:500])
-    messages.success(request, f"{_sentence_name(sentence)} is in no claim group now.")
+    messages.success(request, f"{sentence_name(sentence)} is in no claim group now.")
     if ClaimGroup.objects.filter(pk=group.pk).exists():
         return redirect(group)
     return redirect("claims:list")

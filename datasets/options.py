@@ -3,13 +3,12 @@ command, the API, the page, the admin action and the background task (stored as 
 
 from __future__ import annotations
 
-import contextlib
 import datetime
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
 from annotate.codebook import Label
-from annotate.domains import normalize_domain
+from annotate.domains import as_domain
 from annotate.gold import ADJUDICATED, MAJORITY, UNANIMOUS
 
 FORMATS = ("jsonl", "csv", "labelstudio", "conll")
@@ -56,13 +55,7 @@ def _domains(value) -> list[str]:
     """Outlet domains as given and as ingest stores them (`https://www.News.Sky.com/x` also matches
     `news.sky.com`); the given value is kept for outlets stored before their domains were normalised."""
     names = _names(value)
-    if not names:
-        return []
-    domains = set(names)
-    for name in names:
-        with contextlib.suppress(ValueError):
-            domains.add(normalize_domain(name))
-    return sorted(domains)
+    return sorted({*names, *map(as_domain, names)})
 
 
 @dataclass

@@ -13,8 +13,6 @@ from annotate.models import Adjudication
 
 from .models import ScoreRun, ScoreSnapshot
 
-HISTORY_PREFIX = "previous: "
-
 
 class ReadOnlyAdmin(admin.ModelAdmin):
     def has_add_permission(self, request, obj=None):
@@ -124,10 +122,8 @@ class AdjudicationAdminForm(ServiceWriteForm):
         cleaned = self.cleaned_data
         if self.errors:
             return cleaned
-        note = "\n".join(
-            line for line in (cleaned.get("note") or "").splitlines() if not line.startswith(HISTORY_PREFIX)
-        )
-        kept = "\n".join(line for line in self.instance.note.splitlines() if not line.startswith(HISTORY_PREFIX))
+        note = Adjudication.without_history(cleaned.get("note") or "")
+        kept = Adjudication.without_history(self.instance.note)
         # Imported here: services pull in numpy (queries), and admin modules load at every start-up.
         from .services import adjudicate_sentence
 

@@ -1047,9 +1047,10 @@ def adjudicate_sentence(
         return adjudication, True
     if existing.label == label and existing.source_id == (source.pk if source else None) and not note:
         return existing, False
-    history = [line for line in existing.note.splitlines() if line.startswith("previous: ")]
-    kept_note = note or "\n".join(line for line in existing.note.splitlines() if not line.startswith("previous: "))
-    history.append(f"previous: {_describe(existing)}")
+    prefix = Adjudication.HISTORY_PREFIX
+    history = [line for line in existing.note.splitlines() if line.startswith(prefix)]
+    kept_note = note or Adjudication.without_history(existing.note)
+    history.append(f"{prefix}{_describe(existing)}")
     existing.label, existing.source, existing.lead = label, source, lead
     existing.note = "\n".join([kept_note, *history] if kept_note else history)
     existing.full_clean()

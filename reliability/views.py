@@ -14,7 +14,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from annotate.codebook import LABEL_KEYS, Label
-from annotate.models import Annotation, Article, Outlet, Sentence, Source, sentence_number
+from annotate.models import Annotation, Article, Outlet, Sentence, Source, sentence_name, sentence_number
 from annotate.roles import lead_required
 from claims import queries as claims_queries
 from claims.matching import AUTO_THRESHOLD, MEASURED_PRECISION, REVIEW_THRESHOLD
@@ -319,12 +319,8 @@ def adjudicate(request, sentence_id):
             sentence=sentence, label=label, source=source, lead=request.user, note=request.POST.get("note", "")
         )
     except ValidationError as error:
-        messages.error(request, f"{_sentence_name(sentence)}: " + "; ".join(error.messages))
+        messages.error(request, f"{sentence_name(sentence)}: " + "; ".join(error.messages))
     else:
-        messages.success(request, f"{_sentence_name(sentence)} settled as {label}.")
+        messages.success(request, f"{sentence_name(sentence)} settled as {label}.")
     page = request.POST.get("page")
     return redirect(reverse("reliability:adjudicate") + (f"?page={page}" if page else ""))
-
-
-def _sentence_name(sentence) -> str:
-    return f"Sentence {sentence.number} of “{sentence.article.title}”"
